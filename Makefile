@@ -1,0 +1,42 @@
+# graphkit: two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-fast venv browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## the main job on the bundled demo data
+demo: venv
+	$(BIN)/graphkit demo
+
+## headless Chromium for the browser tests (Debian's package; never a downloaded browser)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## the whole test suite, browser and notebook tests included
+test: venv browser
+	$(BIN)/python -m pytest
+
+## the suite without the browser and notebook tests
+test-fast: venv
+	$(BIN)/python -m pytest -m "not browser and not notebook"
+
+## speed, memory and quality at scale (benchmarks/RESULTS.md)
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) graphkit-demo .pytest_cache .hypothesis

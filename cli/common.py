@@ -1,0 +1,82 @@
+"""What every command shares: error handling, console, shared options.
+
+The library does the work; a command parses options, calls one library
+function and renders. Expected failures (:class:`graphkit.GraphkitError`)
+become one line on stderr and exit code 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+from graphkit.errors import GraphkitError
+
+__all__ = ["UserError", "GraphkitGroup", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail"]
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class UserError(click.ClickException):
+    """A user mistake: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"graphkit: error: {self.format_message()}", err=True)
+
+
+class debug_state:
+    enabled = False
+
+
+def fail(message: str) -> UserError:
+    return UserError(message)
+
+
+class GraphkitGroup(click.Group):
+    """A group that turns :class:`GraphkitError` into :class:`UserError`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GraphkitError as exc:
+            if debug_state.enabled:
+                raise
+            raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("graphkit: interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+
+def data_dir_argument(func: Callable) -> Callable:
+    return click.argument(
+        "data_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DATA_DIR"
+    )(func)
+
+
+def columns_option(func: Callable) -> Callable:
+    return click.option(
+        "--columns",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Mapping file renaming warehouse columns (default: DATA_DIR/graphkit.toml).",
+    )(func)
+
+
+def config_option(func: Callable) -> Callable:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        default=None,
+        help="graphkit.toml whose [params] table overrides the defaults.",
+    )(func)

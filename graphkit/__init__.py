@@ -1,0 +1,14 @@
+"""graphkit: find coordinated abuse rings on livestreaming platforms.
+
+The pipeline reads the platform's tables (:func:`read_tables`), builds graphs
+from them, detects communities and ring signals, and scores the rings with
+reasons an investigator can paste into a case.
+"""
+
+from graphkit.config import Config, load_config
+from graphkit.errors import GraphkitError
+from graphkit.io import Tables, read_tables
+
+__version__ = "0.1.0"
+
+__all__ = ["Config", "GraphkitError", "Tables", "__version__", "load_config", "read_tables"]

@@ -1,0 +1,177 @@
+"""Every tunable of graphkit in one frozen dataclass.
+
+A :class:`Config` is built from its defaults, updated from the ``[params]``
+table of a ``graphkit.toml`` file and then from CLI flags. Its values are
+written into ``rings.json`` under ``params`` so that a result can always be
+traced back to the settings that shaped it.
+
+Examples
+--------
+>>> from graphkit.config import Config
+>>> cfg = Config()
+>>> cfg.hub_cap
+50
+>>> cfg.replace(hub_cap=20).hub_cap
+20
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from graphkit.errors import ConfigError
+
+__all__ = ["Config", "load_config"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings that shape a graphkit run.
+
+    Attributes are grouped by stage; each documents its unit and why it has
+    its default.
+    """
+
+    # --- reproducibility -------------------------------------------------
+    seed: int = 0
+    """Seed for every random choice (Leiden, sampled betweenness, layouts)."""
+
+    # --- io ---------------------------------------------------------------
+    max_bad_share: float = 0.05
+    """Fail a table when more than this share of its rows is rejected."""
+    since: str | None = None
+    """Keep only events at or after this time (ISO-8601 or epoch seconds)."""
+    until: str | None = None
+    """Keep only events before this time (ISO-8601 or epoch seconds)."""
+
+    # --- build ------------------------------------------------------------
+    hub_cap: int = 50
+    """Devices/IPs seen with more accounts than this are left out of the
+    shared-identifier projection (carrier NAT, campus, cafe hubs)."""
+    cogift_window_s: int = 120
+    """Two accounts co-gift when they gift the same stream within this many seconds."""
+    cogift_stream_cap: int = 200
+    """Per stream, at most this many gifters take part in co-gifting pairs
+    (the ones with the most gifts); a 10k-viewer stream does not explode into all pairs."""
+    weight_gift: float = 1.0
+    """Weight of the gift-flow relation in the combined user graph."""
+    weight_shared: float = 1.0
+    """Weight of the shared-identifier relation in the combined user graph."""
+    weight_cogift: float = 1.0
+    """Weight of the co-gifting relation in the combined user graph."""
+
+    # --- communities ----------------------------------------------------
+    community_method: str = "leiden"
+    """One of ``leiden``, ``louvain``, ``label_propagation``, ``components``."""
+    leiden_objective: str = "CPM"
+    """``CPM`` (finds small dense groups in big graphs) or ``modularity``."""
+    resolution: float = 0.05
+    """Leiden resolution (CPM density threshold, or modularity's gamma)."""
+    max_community_size: int = 500
+    """Communities larger than this are split again at a higher resolution."""
+    min_ring_size: int = 3
+    """Smaller groups are not reported as rings."""
+
+    # --- centrality -------------------------------------------------------
+    pagerank_damping: float = 0.85
+    betweenness_exact_max_nodes: int = 5000
+    """Exact betweenness up to this many nodes, sampled sources above."""
+    betweenness_samples: int = 256
+
+    # --- scoring ----------------------------------------------------------
+    new_account_days: float = 30.0
+    """An account is new when it is younger than this at its first gift."""
+    min_score: float = 0.0
+    """Rings scoring below this are not reported."""
+    top: int = 50
+    """How many rings to report (and draw)."""
+
+    # --- views ------------------------------------------------------------
+    view_max_nodes: int = 2000
+    """At most this many nodes in one HTML view; the rest is counted on the page."""
+    physics_max_nodes: int = 300
+    """Views with more nodes than this use a precomputed layout, physics off."""
+
+    # -------------------------------------------------------------------
+    def replace(self, **changes: Any) -> "Config":
+        """Return a copy with ``changes`` applied (unknown names raise :class:`ConfigError`)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def to_params(self) -> dict[str, Any]:
+        """All settings as a plain, JSON-serialisable dict, sorted by name."""
+        return dict(sorted(dataclasses.asdict(self).items()))
+
+
+def load_config(path: str | Path | None = None, base: Config | None = None, **overrides: Any) -> Config:
+    """Build a :class:`Config` from a ``graphkit.toml`` file and overrides.
+
+    Parameters
+    ----------
+    path : path, optional
+        A TOML file. Its ``[params]`` table holds settings (``hub_cap = 20``);
+        its ``[tables]`` table is the column mapping (see
+        :func:`graphkit.io.load_mapping`) and is ignored here.
+    base : Config, optional
+        Start from this instead of the defaults.
+    **overrides
+        Settings that win over the file (CLI flags). ``None`` values are ignored.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        When the file is not valid TOML, a setting is unknown or has the wrong type.
+
+    Examples
+    --------
+    >>> load_config(None, hub_cap=10).hub_cap
+    10
+    """
+    cfg = base or Config()
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave it out") from None
+        params = doc.get("params", {})
+        if not isinstance(params, dict):
+            raise ConfigError(f"{path}: [params] must be a table of settings")
+        values.update(params)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    types = {f.name: f.type for f in fields(Config)}
+    for name, value in values.items():
+        if name in types:
+            _check_type(name, value, getattr(cfg, name), path)
+            if isinstance(getattr(cfg, name), float) and isinstance(value, int):
+                values[name] = float(value)
+    return cfg.replace(**values)
+
+
+def _check_type(name: str, value: Any, default: Any, path: Path | None) -> None:
+    where = f"{path}: " if path else ""
+    if default is None or value is None:
+        return
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{where}setting {name} = {value!r} should be a {expected.__name__} (default {default!r})"
+        )

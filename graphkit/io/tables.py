@@ -1,0 +1,499 @@
+"""Read a data directory into validated :class:`Tables` (CONTRACT.md, Input).
+
+Reading is lazy (``polars.scan_*``) and each table is collected once: the
+parsed values, the raw values and the rejection reason come out of one pass,
+then split into accepted rows and rejected rows. Accepted + rejected = rows
+read, always.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
+from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
+from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_id, parse_label, parse_time
+from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
+
+__all__ = [
+    "SUFFIXES",
+    "TableStats",
+    "Tables",
+    "empty_table",
+    "find_table_file",
+    "read_table",
+    "read_tables",
+    "write_rejected_frames",
+]
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".ndjson")
+_DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64}
+_ROW = "__row"
+_REASON = "reason"
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """What reading one table found."""
+
+    name: str
+    path: Path | None
+    rows_read: int
+    accepted: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    time_min: datetime | None = None
+    time_max: datetime | None = None
+    distinct_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.rejected_by_reason.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "table": self.name,
+            "file": str(self.path) if self.path else None,
+            "rows_read": self.rows_read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "time_min": self.time_min.isoformat() if self.time_min else None,
+            "time_max": self.time_max.isoformat() if self.time_max else None,
+            "distinct_ids": dict(self.distinct_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The four input tables, validated, with every canonical column present.
+
+    Absent tables are empty frames and absent optional columns are null
+    columns, so that later stages never test for presence; ``present`` says
+    which tables were really read. ``extra`` columns of the files are kept
+    (as strings) after the canonical ones.
+
+    Attributes
+    ----------
+    users, streams, devices, gifts : polars.DataFrame
+        Accepted rows. Ids are ``Utf8``, times ``Datetime("us", "UTC")``,
+        coins ``Float64``, labels ``"bad"``/``"good"``/null.
+    rejected : dict
+        Table name -> rejected rows (raw values as read, plus ``row``, the
+        1-based data row in the file, and ``reason``), only for tables with any.
+    stats : dict
+        Table name -> :class:`TableStats`, for the present tables.
+    present : frozenset
+        The tables found in the data directory.
+    unknown_accounts : int
+        Accounts seen in gifts, devices or streams but not in users (allowed;
+        counted). Zero when there is no users table.
+    """
+
+    users: pl.DataFrame
+    streams: pl.DataFrame
+    devices: pl.DataFrame
+    gifts: pl.DataFrame
+    rejected: dict[str, pl.DataFrame] = field(default_factory=dict)
+    stats: dict[str, TableStats] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()
+    source: Path | None = None
+    unknown_accounts: int = 0
+
+    def table(self, name: str) -> pl.DataFrame:
+        return getattr(self, name)
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(len(df) for df in self.rejected.values())
+
+    def write_rejected(self, out_dir: str | Path) -> list[Path]:
+        """Write ``rejected/NAME.csv`` under ``out_dir`` for each table with rejected rows."""
+        return write_rejected_frames(self.rejected, out_dir)
+
+    @classmethod
+    def from_frames(cls, **frames: pl.DataFrame | None) -> "Tables":
+        """Build :class:`Tables` from in-memory frames (notebooks, tests, the generator).
+
+        Frames go through the same validation as files; rows that break the
+        contract raise :class:`TooManyRejectedError` only past ``max_bad_share``.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> gifts = pl.DataFrame({"sender_id": ["a"], "receiver_id": ["h"], "coins": [5.0],
+        ...                       "sent_at": ["2024-01-01T00:00:00Z"]})
+        >>> Tables.from_frames(gifts=gifts).gifts.height
+        1
+        """
+        unknown = sorted(set(frames) - set(TABLE_NAMES))
+        if unknown:
+            raise InputError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLE_NAMES)}")
+        parts = {}
+        for name in TABLE_NAMES:
+            frame = frames.get(name)
+            if frame is not None:
+                parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None, 1.0)
+        return _assemble(parts, None)
+
+
+def write_rejected_frames(rejected: dict[str, pl.DataFrame], out_dir: str | Path) -> list[Path]:
+    """Write each frame of ``rejected`` to ``out_dir/rejected/NAME.csv`` (atomically)."""
+    from graphkit.report.atomic import atomic_write_csv
+
+    return [
+        atomic_write_csv(frame, Path(out_dir) / "rejected" / f"{name}.csv")
+        for name, frame in sorted(rejected.items())
+        if frame.height
+    ]
+
+
+def empty_table(name: str) -> pl.DataFrame:
+    """An empty frame with the canonical schema of table ``name``."""
+    spec = TABLES[name]
+    return pl.DataFrame(schema={c.name: _DTYPES[c.kind] for c in spec.columns})
+
+
+def find_table_file(data_dir: Path, name: str, mapping: TableMapping | None = None) -> Path | None:
+    """The file that holds table ``name`` in ``data_dir``, or ``None`` when absent.
+
+    Raises :class:`InputError` when the mapping names a file that does not
+    exist, or when the table exists in two formats.
+    """
+    if mapping is not None and mapping.file:
+        path = data_dir / mapping.file
+        if not path.is_file():
+            raise InputError(
+                f"{path}: file named for table {name} in {MAPPING_FILE} does not exist; "
+                "fix the file name under [tables." + name + "]"
+            )
+        return path
+    found = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
+    if len(found) > 1:
+        raise InputError(
+            f"{data_dir}: table {name} is there as {' and '.join(p.name for p in found)}; keep one of them"
+        )
+    return found[0] if found else None
+
+
+def read_tables(
+    data_dir: str | Path,
+    *,
+    columns: str | Path | None = None,
+    max_bad_share: float = 0.05,
+) -> Tables:
+    """Read and validate the tables of a data directory.
+
+    Parameters
+    ----------
+    data_dir : path
+        Holds ``users``, ``streams``, ``devices`` and ``gifts`` as ``.csv``,
+        ``.csv.gz``, ``.parquet`` or ``.ndjson``; at least one of gifts and devices.
+    columns : path, optional
+        The mapping file; defaults to ``DATA_DIR/graphkit.toml`` when it exists.
+    max_bad_share : float
+        Raise :class:`TooManyRejectedError` when a larger share of a table's
+        rows is rejected.
+
+    Returns
+    -------
+    Tables
+
+    Raises
+    ------
+    InputError
+        (and its subclasses) with a one-line message naming the file, the
+        column and the fix.
+
+    Examples
+    --------
+    >>> tables = read_tables("fixtures/demo")          # doctest: +SKIP
+    >>> tables.gifts.select("sender_id", "coins").head(2)  # doctest: +SKIP
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise InputError(f"{data_dir}: data directory not found")
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: not a directory; pass the folder that holds gifts.csv, devices.csv, ...")
+    mapping_path = Path(columns) if columns is not None else data_dir / MAPPING_FILE
+    if columns is not None and not mapping_path.is_file():
+        raise InputError(f"{mapping_path}: mapping file not found")
+    mapping = load_mapping(mapping_path)
+    paths = {name: find_table_file(data_dir, name, mapping.get(name)) for name in TABLE_NAMES}
+    paths = {name: path for name, path in paths.items() if path is not None}
+    if not paths:
+        raise InputError(
+            f"{data_dir}: no tables found; expected gifts and/or devices (and optionally users, streams) "
+            f"as {', '.join(SUFFIXES)}, or a {MAPPING_FILE} naming the files"
+        )
+    if "gifts" not in paths and "devices" not in paths:
+        raise InputError(
+            f"{data_dir}: found {', '.join(sorted(paths))} but neither gifts nor devices; "
+            "graphkit needs at least one of them"
+        )
+    parts = {
+        name: read_table(path, name, mapping.get(name), max_bad_share=max_bad_share)
+        for name, path in paths.items()
+    }
+    return _assemble(parts, data_dir)
+
+
+@dataclass(frozen=True)
+class _Part:
+    accepted: pl.DataFrame
+    rejected: pl.DataFrame
+    stats: TableStats
+
+
+def read_table(
+    path: str | Path, name: str, mapping: TableMapping | None = None, *, max_bad_share: float = 0.05
+) -> _Part:
+    """Read and validate one table file (see :func:`read_tables`)."""
+    path = Path(path)
+    spec = TABLES[name]
+    frame = _scan(path)
+    renames = {}
+    if mapping is not None:
+        schema_names = frame.collect_schema().names()
+        for canonical, source in mapping.columns.items():
+            if source not in schema_names:
+                raise ColumnNotFoundError(
+                    f"{path}: column {source!r} (mapped to {name}.{canonical} in {MAPPING_FILE}) is missing; "
+                    f"columns found: {', '.join(schema_names)}"
+                )
+            renames[source] = canonical
+        # a canonical name already used by another, unmapped column is set aside
+        clashes = {c: f"{c}__original" for c in mapping.columns if c in schema_names and c not in renames}
+        frame = frame.rename({**clashes, **renames})
+    return _validate(spec, frame, str(path), mapping, max_bad_share, source_path=path)
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty; export the table again with a header row")
+    suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".csv.gz") else path.suffix
+    try:
+        if suffix in (".csv", ".csv.gz", ".txt", ".tsv") or suffix not in (".parquet", ".ndjson", ".jsonl"):
+            _check_csv_head(path)
+            return pl.scan_csv(path, infer_schema=False, encoding="utf8")
+        if suffix == ".parquet":
+            frame = pl.scan_parquet(path)
+            frame.collect_schema()
+            return frame
+        return pl.scan_ndjson(path, infer_schema_length=10_000)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{path}: cannot be read ({_first_line(exc)}); check that it is a valid {suffix} file") from None
+
+
+def _check_csv_head(path: Path) -> None:
+    """Catch the usual export mistakes from the first bytes: encoding and delimiter."""
+    opener = __import__("gzip").open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    _check_utf8(path, head, complete=len(head) < (1 << 16))
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    if not first.strip():
+        raise InputError(f"{path}: first line is empty; the file needs a header row with column names")
+    for delimiter, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if "," not in first and first.count(delimiter) >= 1:
+            raise SchemaError(
+                f"{path}: looks {label}-delimited (header {first[:60]!r}); graphkit reads comma-separated "
+                "files: export with ',' as the delimiter"
+            )
+
+
+def _check_utf8(path: Path, data: bytes, complete: bool) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not complete and exc.start >= len(data) - 4:
+            return  # a multi-byte character cut by the read window
+        line = data[: exc.start].count(b"\n") + 1
+        raise SchemaError(
+            f"{path}: line {line} has bytes that are not UTF-8 (byte {exc.start}); "
+            "re-export the file as UTF-8"
+        ) from None
+
+
+def _locate_bad_utf8(path: Path) -> str:
+    opener = __import__("gzip").open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"line {number} has bytes that are not UTF-8"
+    return "bytes that are not UTF-8"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _validate(
+    spec: TableSpec,
+    frame: pl.LazyFrame,
+    where: str,
+    mapping: TableMapping | None,
+    max_bad_share: float,
+    source_path: Path | None = None,
+) -> _Part:
+    schema = frame.collect_schema()
+    names = schema.names()
+    hint = (
+        f"rename it in the file or map it in {MAPPING_FILE} under [tables.{spec.name}.columns]"
+    )
+    for column in spec.required:
+        if column not in names:
+            raise ColumnNotFoundError(
+                f"{where}: required column {column!r} is missing (columns found: {', '.join(names) or 'none'}); {hint}"
+            )
+    if spec.one_of and not any(c in names for c in spec.one_of):
+        raise ColumnNotFoundError(
+            f"{where}: needs at least one of the columns {' or '.join(map(repr, spec.one_of))} "
+            f"(columns found: {', '.join(names)}); {hint}"
+        )
+    extra = [n for n in names if n not in spec.names]
+    raw = frame.with_row_index(_ROW, offset=1).with_columns(
+        [pl.col(n).cast(pl.Utf8) for n in names if not _is_time(schema[n])]
+    )
+    parsed_exprs, checks = [], []
+    for col in spec.columns:
+        p = f"__p_{col.name}"
+        if col.name not in names:
+            parsed_exprs.append(pl.lit(None, dtype=_DTYPES[col.kind]).alias(p))
+            continue
+        source = pl.col(col.name)
+        if col.kind == "time":
+            parsed = (
+                source.dt.convert_time_zone("UTC").cast(TIME_DTYPE) if _is_tz(schema[col.name])
+                else source.dt.replace_time_zone("UTC").cast(TIME_DTYPE) if _is_time(schema[col.name])
+                else parse_time(source)
+            )
+        elif col.kind == "number":
+            parsed = parse_coins(source)
+        elif col.kind == "label":
+            parsed = parse_label(source)
+        else:
+            parsed = parse_id(source)
+        parsed_exprs.append(parsed.alias(p))
+        present = source.is_not_null() & (source.cast(pl.Utf8).str.len_bytes() > 0)
+        if col.required:
+            checks.append(pl.when(~present).then(pl.lit(f"missing {col.name}")))
+        if col.kind == "time":
+            checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"unparseable {col.name}")))
+        elif col.kind == "number":
+            checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"{col.name} not a number")))
+            checks.append(pl.when(pl.col(p) < 0).then(pl.lit(f"negative {col.name}")))
+            checks.append(pl.when(pl.col(p).is_nan() | pl.col(p).is_infinite()).then(pl.lit(f"{col.name} not a number")))
+        elif col.kind == "label":
+            checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"unrecognised {col.name}")))
+    if spec.one_of:
+        any_present = pl.any_horizontal([pl.col(f"__p_{c}").is_not_null() for c in spec.one_of])
+        checks.append(pl.when(~any_present).then(pl.lit(f"missing {' and '.join(spec.one_of)}")))
+    staged = raw.with_columns(parsed_exprs).with_columns(
+        pl.coalesce(checks or [pl.lit(None, pl.Utf8)]).alias(_REASON)
+    )
+    for col in spec.columns:
+        if col.unique and col.name in names:
+            # a duplicate is judged among the otherwise valid rows: the first valid row wins
+            valid_id = pl.when(pl.col(_REASON).is_null()).then(pl.col(f"__p_{col.name}"))
+            staged = staged.with_columns(
+                pl.when(valid_id.is_not_null() & ~valid_id.is_first_distinct())
+                .then(pl.lit(f"duplicate {col.name}"))
+                .otherwise(pl.col(_REASON))
+                .alias(_REASON)
+            )
+    try:
+        collected = staged.collect()
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() and source_path is not None:
+            raise SchemaError(f"{where}: {_locate_bad_utf8(source_path)}; re-export the file as UTF-8") from None
+        raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
+
+    ok = pl.col(_REASON).is_null()
+    accepted = collected.filter(ok).select(
+        [pl.col(f"__p_{c.name}").alias(c.name) for c in spec.columns] + [pl.col(e) for e in extra]
+    )
+    rejected = collected.filter(~ok).select(
+        [pl.col(_ROW).alias("row"), *[pl.col(n) for n in names], pl.col(_REASON)]
+    )
+    counts = rejected.group_by(_REASON).len().sort(_REASON)
+    stats = TableStats(
+        name=spec.name,
+        path=source_path,
+        rows_read=collected.height,
+        accepted=accepted.height,
+        rejected_by_reason=dict(zip(counts[_REASON].to_list(), counts["len"].to_list())),
+        time_min=_time_bound(accepted, spec, "min"),
+        time_max=_time_bound(accepted, spec, "max"),
+        distinct_ids={
+            c.name: accepted[c.name].n_unique() - int(accepted[c.name].null_count() > 0)
+            for c in spec.columns if c.kind == "id" and c.name in names
+        },
+    )
+    if collected.height and rejected.height / collected.height > max_bad_share:
+        top_reason, top_count = max(stats.rejected_by_reason.items(), key=lambda kv: kv[1])
+        raise TooManyRejectedError(
+            f"{where}: {rejected.height:,} of {collected.height:,} rows rejected "
+            f"({rejected.height / collected.height:.1%}, more than max_bad_share {max_bad_share:.0%}; "
+            f"most often {top_reason!r}: {top_count:,}); fix the export or raise max_bad_share",
+            rejected={spec.name: rejected},
+        )
+    return _Part(accepted, rejected, stats)
+
+
+def _time_bound(frame: pl.DataFrame, spec: TableSpec, how: str) -> datetime | None:
+    times = [c.name for c in spec.columns if c.kind == "time"]
+    if not times or frame.height == 0:
+        return None
+    first = times[0]
+    value = getattr(frame[first], how)()
+    return value
+
+
+def _is_time(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Datetime)
+
+
+def _is_tz(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+
+
+def _assemble(parts: dict[str, _Part], source: Path | None) -> Tables:
+    frames = {name: (parts[name].accepted if name in parts else empty_table(name)) for name in TABLE_NAMES}
+    users = frames["users"]
+    unknown = 0
+    if "users" in parts:
+        seen = pl.concat(
+            [
+                frames["gifts"].select(pl.col("sender_id").alias("user_id")),
+                frames["gifts"].select(pl.col("receiver_id").alias("user_id")),
+                frames["devices"].select("user_id"),
+                frames["streams"].select(pl.col("host_id").alias("user_id")),
+            ]
+        ).unique()
+        unknown = seen.join(users.select("user_id"), on="user_id", how="anti").height
+    return Tables(
+        users=frames["users"],
+        streams=frames["streams"],
+        devices=frames["devices"],
+        gifts=frames["gifts"],
+        rejected={name: p.rejected for name, p in parts.items() if p.rejected.height},
+        stats={name: p.stats for name, p in parts.items()},
+        present=frozenset(parts),
+        source=source,
+        unknown_accounts=unknown,
+    )

@@ -1,0 +1,194 @@
+"""The result types of a graphkit run: :class:`Ring`, :class:`Beneficiary`, :class:`Report`.
+
+They hold exactly what the output contract (CONTRACT.md, ``rings.json``)
+promises, plus the frames and graphs that the views and notebooks build on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from graphkit.build import Graphs
+    from graphkit.io import Tables
+
+__all__ = ["Beneficiary", "Ring", "Report", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Beneficiary:
+    """A member who receives the ring's coins."""
+
+    user_id: str
+    coins_in: float
+    """Coins received from the ring's other members."""
+    share_of_ring: float = 0.0
+    """coins_in / the coins the ring's members sent to each other."""
+    share_of_income: float = 0.0
+    """coins_in / all coins this account received (how much of its income is the ring)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "coins_in": round(self.coins_in, 2),
+            "share_of_ring": round(self.share_of_ring, 4),
+            "share_of_income": round(self.share_of_income, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Ring:
+    """One suspected ring, as reported in ``rings.json``.
+
+    Attributes
+    ----------
+    ring_id : str
+        ``R0001``, ``R0002``, ... in rank order.
+    rank : int
+        1 is the most suspicious.
+    score : float
+        In [0, 1]; see :mod:`graphkit.score`.
+    members : tuple of str
+        user_ids, beneficiaries included, sorted.
+    coins_total : float
+        Coins sent by members (to anyone).
+    beneficiaries : tuple of Beneficiary
+        Members receiving the ring's coins, most first.
+    signals : dict
+        Signal name -> value (see :mod:`graphkit.detect.signals`).
+    reasons : tuple of str
+        Sentences an investigator can paste into a case.
+    kind : str
+        The pattern the signals point to most: ``account_farm``,
+        ``gift_laundering``, ``gifting_burst``, ``cashout_mules`` or ``mixed``.
+    sources : tuple of str
+        Which detectors proposed the group (``community``, ``dense_block``,
+        ``synchrony``, ``money_loop``, ``fan_in``).
+    money_path : tuple of str
+        For loops: one cycle of user_ids through which coins returned, else empty.
+    """
+
+    ring_id: str
+    rank: int
+    score: float
+    members: tuple[str, ...]
+    coins_total: float
+    beneficiaries: tuple[Beneficiary, ...] = ()
+    signals: dict[str, float] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+    kind: str = "mixed"
+    sources: tuple[str, ...] = ()
+    money_path: tuple[str, ...] = ()
+    contributions: dict[str, float] = field(default_factory=dict)
+    """Signal name -> its share of the score (the top ones go to rings.csv)."""
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``rings.json`` entry (contract fields first, additions after)."""
+        return {
+            "ring_id": self.ring_id,
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "members": list(self.members),
+            "size": self.size,
+            "coins_total": round(self.coins_total, 2),
+            "beneficiaries": [b.to_dict() for b in self.beneficiaries],
+            "signals": {k: _round(v) for k, v in sorted(self.signals.items())},
+            "reasons": list(self.reasons),
+            "kind": self.kind,
+            "sources": list(self.sources),
+            "money_path": list(self.money_path),
+        }
+
+
+def _round(value: Any) -> Any:
+    return round(float(value), 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run of :func:`graphkit.analyze` found.
+
+    Attributes
+    ----------
+    rings : tuple of Ring
+        Sorted by score, highest first (rank order).
+    user_scores : polars.DataFrame
+        ``user_id, score, ring_id, role`` for every account in the graph,
+        sorted by score (desc) then user_id. ``ring_id`` is null outside rings;
+        ``role`` is ``beneficiary``, ``funder``, ``member`` or null.
+    params : dict
+        Every setting that shaped the result (``Config.to_params()``).
+    summary : dict
+        Counts: users, gifts, devices, streams, rings, rejected_rows, ...
+    tables : Tables
+        The validated input (for views and the Markdown report).
+    graphs : Graphs
+        The built graphs and the id index.
+    user_features : polars.DataFrame
+        Per-user evidence (centrality, coins in/out, account age, ...), by ``user_id``.
+    """
+
+    rings: tuple[Ring, ...]
+    user_scores: pl.DataFrame
+    params: dict[str, Any]
+    summary: dict[str, Any]
+    tables: "Tables | None" = None
+    graphs: "Graphs | None" = None
+    user_features: pl.DataFrame | None = None
+
+    def ring(self, ring_id: str) -> Ring:
+        for ring in self.rings:
+            if ring.ring_id == ring_id:
+                return ring
+        raise KeyError(ring_id)
+
+    def to_json_dict(self, generator: str) -> dict[str, Any]:
+        """The content of ``rings.json`` (CONTRACT.md)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "generator": generator,
+            "params": self.params,
+            "summary": self.summary,
+            "rings": [ring.to_dict() for ring in self.rings],
+        }
+
+    def rings_frame(self) -> pl.DataFrame:
+        """One row per ring: the columns of ``rings.csv``."""
+        return pl.DataFrame(
+            {
+                "ring_id": [r.ring_id for r in self.rings],
+                "rank": [r.rank for r in self.rings],
+                "score": [round(r.score, 4) for r in self.rings],
+                "size": [r.size for r in self.rings],
+                "coins_total": [round(r.coins_total, 2) for r in self.rings],
+                "kind": [r.kind for r in self.rings],
+                "beneficiaries": [";".join(b.user_id for b in r.beneficiaries) for r in self.rings],
+                "top_signals": [_top_signals(r) for r in self.rings],
+                "first_reason": [r.reasons[0] if r.reasons else "" for r in self.rings],
+            },
+            schema={
+                "ring_id": pl.Utf8, "rank": pl.Int64, "score": pl.Float64, "size": pl.Int64,
+                "coins_total": pl.Float64, "kind": pl.Utf8, "beneficiaries": pl.Utf8,
+                "top_signals": pl.Utf8, "first_reason": pl.Utf8,
+            },
+        )
+
+    def to_pandas(self):
+        """The rings table as a pandas DataFrame (for notebooks)."""
+        return self.rings_frame().to_pandas()
+
+
+def _top_signals(ring: Ring, k: int = 3) -> str:
+    """The ``k`` signals that contributed most to the score, as ``name=value`` pairs."""
+    weights = ring.contributions or {name: 0.0 for name in ring.signals}
+    names = sorted(weights, key=lambda n: (-weights[n], n))[:k]
+    return ";".join(f"{n}={_round(ring.signals.get(n, 0.0))}" for n in names)

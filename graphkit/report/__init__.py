@@ -1,0 +1,1 @@
+"""Writers for the output contract (rings.json, rings.csv, scores.csv, report.md)."""
