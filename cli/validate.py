@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from graphkit.errors import TooManyRejectedError
 from graphkit.io import Tables, read_tables
@@ -41,16 +41,18 @@ def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejecte
     if as_json:
         click.echo(json.dumps(validation_summary(tables), indent=2))
         return
-    stdout.print(validation_table(tables))
+    for line in validation_lines(tables):
+        stdout.print(line, markup=False)
     if tables.unknown_accounts:
         stdout.print(f"{tables.unknown_accounts:,} accounts appear in gifts/devices/streams but not in users (allowed).")
     if tables.rejected_rows:
         where = f" written to {rejected_dir / 'rejected'}" if rejected_dir else "; add --rejected DIR to keep them"
-        stdout.print(f"{tables.rejected_rows:,} rejected rows{where}.")
-    stdout.print(f"[green]ok[/green]: {data_dir} can be analysed.")
+        stdout.print(f"{tables.rejected_rows:,} rejected rows{where}.", markup=False)
+    stdout.print(f"[green]ok[/green]: {escape(str(data_dir))} can be analysed.")
 
 
 def validation_summary(tables: Tables) -> dict:
+    """The counts of :func:`validation_lines` as a JSON-ready dict (``--json``)."""
     return {
         "data_dir": str(tables.source) if tables.source else None,
         "tables": [tables.stats[name].to_dict() for name in sorted(tables.stats)],
@@ -59,22 +61,23 @@ def validation_summary(tables: Tables) -> dict:
     }
 
 
-def validation_table(tables: Tables) -> Table:
-    table = Table(title="graphkit validate", title_justify="left")
-    for header, justify in (("table", "left"), ("file", "left"), ("rows read", "right"), ("accepted", "right"),
-                            ("rejected", "right"), ("time range (UTC)", "left"), ("distinct ids", "left")):
-        table.add_column(header, justify=justify)
+def validation_lines(tables: Tables) -> list[str]:
+    """One short block per table: counts, rejections by reason, time range, distinct ids.
+
+    Plain lines rather than a grid, so that nothing is cut at 80 columns.
+    """
+    lines = []
     for name in ("users", "streams", "devices", "gifts"):
         stats = tables.stats.get(name)
         if stats is None:
-            table.add_row(name, "[dim]absent[/dim]", "", "", "", "", "")
+            lines.append(f"{name}: absent")
             continue
-        reasons = "\n".join(f"{n:,} {r}" for r, n in stats.rejected_by_reason.items()) or "0"
-        span = (
-            f"{stats.time_min:%Y-%m-%d %H:%M} .. {stats.time_max:%Y-%m-%d %H:%M}"
-            if stats.time_min and stats.time_max else ""
-        )
-        ids = ", ".join(f"{k} {v:,}" for k, v in stats.distinct_ids.items())
-        table.add_row(name, stats.path.name if stats.path else "", f"{stats.rows_read:,}", f"{stats.accepted:,}",
-                      reasons, span, ids)
-    return table
+        lines.append(f"{name}: {stats.path.name if stats.path else 'frame'}")
+        lines.append(f"  rows read {stats.rows_read:,}, accepted {stats.accepted:,}, rejected {stats.rejected:,}")
+        for reason, count in stats.rejected_by_reason.items():
+            lines.append(f"    {count:,} {reason}")
+        if stats.time_min is not None and stats.time_max is not None:
+            lines.append(f"  time range {stats.time_min:%Y-%m-%d %H:%M:%S} .. {stats.time_max:%Y-%m-%d %H:%M:%S} UTC")
+        if stats.distinct_ids:
+            lines.append("  distinct " + ", ".join(f"{k} {v:,}" for k, v in stats.distinct_ids.items()))
+    return lines

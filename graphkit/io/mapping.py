@@ -29,6 +29,8 @@ class TableMapping:
     file: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     """canonical name -> name in the file"""
+    source: str = MAPPING_FILE
+    """the mapping file this came from, for error messages"""
 
 
 def load_mapping(path: str | Path | None) -> dict[str, TableMapping]:
@@ -101,5 +103,5 @@ def load_mapping(path: str | Path | None) -> dict[str, TableMapping]:
             raise ConfigError(
                 f"{path}: [tables.{name}] has unknown key(s) {', '.join(unknown_keys)}; use file and columns"
             )
-        result[name] = TableMapping(file=file, columns=dict(columns))
+        result[name] = TableMapping(file=file, columns=dict(columns), source=str(path))
     return result

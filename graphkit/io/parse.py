@@ -27,25 +27,32 @@ _FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f%z",
     "%Y-%m-%d %H:%M%z",
 )
+_EPOCH_MAX = 253_402_300_799
+"""9999-12-31T23:59:59Z in epoch seconds: larger numbers are not seconds (milliseconds?)."""
 
 
 def parse_time(expr: pl.Expr) -> pl.Expr:
     """Parse a column of timestamps (strings or integers) to UTC datetimes.
 
     Values that cannot be parsed become null; validation turns them into
-    rejected rows. Numbers are epoch seconds. Strings are ISO-8601 with ``T``
-    or a space, optional fractional seconds, optional offset.
+    rejected rows. Numbers are integer epoch seconds (``1714557600``, also
+    written ``1714557600.0``); numbers past the year 9999, such as epoch
+    milliseconds, are not taken for seconds and become null. Strings are
+    ISO-8601 with ``T`` or a space, optional fractional seconds and an optional
+    offset (``Z``, ``+hh:mm``, ``+hhmm``, ``+hh``; none means UTC).
     """
     text = expr.cast(pl.Utf8).str.strip_chars()
+    seconds = text.str.extract(r"^(-?\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     epoch = (
-        pl.when(text.str.contains(r"^-?\d+$"))
-        .then(text.cast(pl.Int64, strict=False) * 1_000_000)
+        pl.when(seconds.abs() <= _EPOCH_MAX)
+        .then(seconds * 1_000_000)
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("UTC")
     )
     norm = (
         text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "$1 ")
         .str.replace(r"[Zz]$", "+00:00")
+        .str.replace(r"(:\d{2}(?:\.\d+)?[+-]\d{2})$", "${1}:00")
         .str.replace(r"^(\d{4}-\d{2}-\d{2})$", "$1 00:00:00")
     )
     with_offset = pl.when(norm.str.contains(_OFFSET)).then(norm).otherwise(norm + "+00:00")

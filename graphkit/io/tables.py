@@ -9,6 +9,8 @@ read, always.
 from __future__ import annotations
 
 import codecs
+import csv
+import gzip
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -116,11 +118,12 @@ class Tables:
         return write_rejected_frames(self.rejected, out_dir)
 
     @classmethod
-    def from_frames(cls, **frames: pl.DataFrame | None) -> "Tables":
+    def from_frames(cls, *, max_bad_share: float = 1.0, **frames: pl.DataFrame | None) -> "Tables":
         """Build :class:`Tables` from in-memory frames (notebooks, tests, the generator).
 
-        Frames go through the same validation as files; rows that break the
-        contract raise :class:`TooManyRejectedError` only past ``max_bad_share``.
+        Frames go through the same validation as files: rows that break the
+        contract are moved to ``rejected``, and :class:`TooManyRejectedError` is
+        raised only past ``max_bad_share`` (by default never).
 
         Examples
         --------
@@ -137,7 +140,8 @@ class Tables:
         for name in TABLE_NAMES:
             frame = frames.get(name)
             if frame is not None:
-                parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None, 1.0)
+                parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None)
+        _check_bad_share(parts, max_bad_share)
         return _assemble(parts, None)
 
 
@@ -168,8 +172,8 @@ def find_table_file(data_dir: Path, name: str, mapping: TableMapping | None = No
         path = data_dir / mapping.file
         if not path.is_file():
             raise InputError(
-                f"{path}: file named for table {name} in {MAPPING_FILE} does not exist; "
-                "fix the file name under [tables." + name + "]"
+                f"{path}: file named for table {name} in {mapping.source} does not exist; "
+                f"fix the file name under [tables.{name}] (it is relative to {data_dir})"
             )
         return path
     found = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
@@ -235,10 +239,8 @@ def read_tables(
             f"{data_dir}: found {', '.join(sorted(paths))} but neither gifts nor devices; "
             "graphkit needs at least one of them"
         )
-    parts = {
-        name: read_table(path, name, mapping.get(name), max_bad_share=max_bad_share)
-        for name, path in paths.items()
-    }
+    parts = {name: _read_part(path, name, mapping.get(name)) for name, path in paths.items()}
+    _check_bad_share(parts, max_bad_share)
     return _assemble(parts, data_dir)
 
 
@@ -247,13 +249,19 @@ class _Part:
     accepted: pl.DataFrame
     rejected: pl.DataFrame
     stats: TableStats
+    where: str
 
 
 def read_table(
     path: str | Path, name: str, mapping: TableMapping | None = None, *, max_bad_share: float = 0.05
 ) -> _Part:
     """Read and validate one table file (see :func:`read_tables`)."""
-    path = Path(path)
+    part = _read_part(Path(path), name, mapping)
+    _check_bad_share({name: part}, max_bad_share)
+    return part
+
+
+def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
     spec = TABLES[name]
     frame = _scan(path)
     renames = {}
@@ -262,14 +270,15 @@ def read_table(
         for canonical, source in mapping.columns.items():
             if source not in schema_names:
                 raise ColumnNotFoundError(
-                    f"{path}: column {source!r} (mapped to {name}.{canonical} in {MAPPING_FILE}) is missing; "
-                    f"columns found: {', '.join(schema_names)}"
+                    f"{path}: column {source!r} (mapped to {name}.{canonical} in {mapping.source}) is missing"
+                    f"{_near_match(source, schema_names)}; columns found: {', '.join(schema_names)}; "
+                    f'fix {canonical} = "{source}" under [tables.{name}.columns]'
                 )
             renames[source] = canonical
         # a canonical name already used by another, unmapped column is set aside
         clashes = {c: f"{c}__original" for c in mapping.columns if c in schema_names and c not in renames}
         frame = frame.rename({**clashes, **renames})
-    return _validate(spec, frame, str(path), mapping, max_bad_share, source_path=path)
+    return _validate(spec, frame, str(path), mapping, source_path=path)
 
 
 def _scan(path: Path) -> pl.LazyFrame:
@@ -278,20 +287,29 @@ def _scan(path: Path) -> pl.LazyFrame:
     suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".csv.gz") else path.suffix
     try:
         if suffix in (".csv", ".csv.gz", ".txt", ".tsv") or suffix not in (".parquet", ".ndjson", ".jsonl"):
-            _check_csv_head(path)
+            _check_head(path, delimited=True)
             return pl.scan_csv(path, infer_schema=False, encoding="utf8")
         if suffix == ".parquet":
             frame = pl.scan_parquet(path)
             frame.collect_schema()
             return frame
-        return pl.scan_ndjson(path, infer_schema_length=10_000)
+        _check_head(path, delimited=False)
+        # every value as text, as with CSV: a numeric id keeps its digits, and a
+        # column whose type changes after the first rows does not fail the read
+        names = pl.scan_ndjson(path, infer_schema_length=10_000).collect_schema().names()
+        if not names:
+            raise InputError(f"{path}: no JSON objects found; write one JSON object per line")
+        frame = pl.scan_ndjson(path, schema_overrides=dict.fromkeys(names, pl.Utf8), infer_schema_length=10_000)
+        frame.collect_schema()
+        return frame
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path}: cannot be read ({_first_line(exc)}); check that it is a valid {suffix} file") from None
 
 
-def _check_csv_head(path: Path) -> None:
-    """Catch the usual export mistakes from the first bytes: encoding and delimiter."""
-    opener = __import__("gzip").open if path.name.endswith(".gz") else open
+def _check_head(path: Path, delimited: bool) -> None:
+    """Catch the usual export mistakes from the first bytes: emptiness, encoding,
+    and for CSV the delimiter and repeated column names."""
+    opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
             head = fh.read(1 << 16)
@@ -299,7 +317,12 @@ def _check_csv_head(path: Path) -> None:
         raise InputError(f"{path}: cannot be read ({exc})") from None
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
+    if not head.strip():
+        fix = "export the table again with a header row" if delimited else "export the table again"
+        raise InputError(f"{path}: file is empty; {fix}")
     _check_utf8(path, head, complete=len(head) < (1 << 16))
+    if not delimited:
+        return
     first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     if not first.strip():
         raise InputError(f"{path}: first line is empty; the file needs a header row with column names")
@@ -309,6 +332,13 @@ def _check_csv_head(path: Path) -> None:
                 f"{path}: looks {label}-delimited (header {first[:60]!r}); graphkit reads comma-separated "
                 "files: export with ',' as the delimiter"
             )
+    header = next(csv.reader([first]), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise SchemaError(
+            f"{path}: column {repeated[0]!r} appears more than once in the header; "
+            "rename or drop the copies so that each column name is unique"
+        )
 
 
 def _check_utf8(path: Path, data: bytes, complete: bool) -> None:
@@ -325,7 +355,7 @@ def _check_utf8(path: Path, data: bytes, complete: bool) -> None:
 
 
 def _locate_bad_utf8(path: Path) -> str:
-    opener = __import__("gzip").open if path.name.endswith(".gz") else open
+    opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as fh:
         for number, line in enumerate(fh, start=1):
             try:
@@ -345,18 +375,19 @@ def _validate(
     frame: pl.LazyFrame,
     where: str,
     mapping: TableMapping | None,
-    max_bad_share: float,
     source_path: Path | None = None,
 ) -> _Part:
     schema = frame.collect_schema()
     names = schema.names()
     hint = (
-        f"rename it in the file or map it in {MAPPING_FILE} under [tables.{spec.name}.columns]"
+        f"rename it in the file or map it in {mapping.source if mapping else MAPPING_FILE} "
+        f"under [tables.{spec.name}.columns]"
     )
     for column in spec.required:
         if column not in names:
             raise ColumnNotFoundError(
-                f"{where}: required column {column!r} is missing (columns found: {', '.join(names) or 'none'}); {hint}"
+                f"{where}: required column {column!r} is missing{_near_match(column, names)} "
+                f"(columns found: {', '.join(names) or 'none'}); {hint}"
             )
     if spec.one_of and not any(c in names for c in spec.one_of):
         raise ColumnNotFoundError(
@@ -365,7 +396,7 @@ def _validate(
         )
     extra = [n for n in names if n not in spec.names]
     raw = frame.with_row_index(_ROW, offset=1).with_columns(
-        [pl.col(n).cast(pl.Utf8) for n in names if not _is_time(schema[n])]
+        [_as_text(n, schema[n]) for n in names if not _is_time(schema[n])]
     )
     parsed_exprs, checks = [], []
     for col in spec.columns:
@@ -416,12 +447,15 @@ def _validate(
             )
     try:
         collected = staged.collect()
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() and source_path is not None:
             raise SchemaError(f"{where}: {_locate_bad_utf8(source_path)}; re-export the file as UTF-8") from None
-        raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
+        raise InputError(
+            f"{where}: cannot be read ({_first_line(exc)}); check that every line has the header's "
+            "fields and that quotes are closed"
+            if source_path is not None and _is_csv(source_path)
+            else f"{where}: cannot be read ({_first_line(exc)})"
+        ) from None
 
     ok = pl.col(_REASON).is_null()
     accepted = collected.filter(ok).select(
@@ -444,15 +478,48 @@ def _validate(
             for c in spec.columns if c.kind == "id" and c.name in names
         },
     )
-    if collected.height and rejected.height / collected.height > max_bad_share:
-        top_reason, top_count = max(stats.rejected_by_reason.items(), key=lambda kv: kv[1])
-        raise TooManyRejectedError(
-            f"{where}: {rejected.height:,} of {collected.height:,} rows rejected "
-            f"({rejected.height / collected.height:.1%}, more than max_bad_share {max_bad_share:.0%}; "
-            f"most often {top_reason!r}: {top_count:,}); fix the export or raise max_bad_share",
-            rejected={spec.name: rejected},
-        )
-    return _Part(accepted, rejected, stats)
+    return _Part(accepted, rejected, stats, where)
+
+
+def _check_bad_share(parts: dict[str, _Part], max_bad_share: float) -> None:
+    """Raise :class:`TooManyRejectedError` (carrying every table's rejected rows)
+    when a table's rejected share is above ``max_bad_share``."""
+    over = [
+        part for part in parts.values()
+        if part.stats.rows_read and part.stats.rejected / part.stats.rows_read > max_bad_share
+    ]
+    if not over:
+        return
+    first = over[0]
+    read, bad = first.stats.rows_read, first.stats.rejected
+    top_reason, top_count = max(first.stats.rejected_by_reason.items(), key=lambda kv: kv[1])
+    also = f"; also over in {', '.join(p.where for p in over[1:])}" if len(over) > 1 else ""
+    raise TooManyRejectedError(
+        f"{first.where}: {bad:,} of {read:,} rows rejected ({bad / read:.1%}, more than max_bad_share "
+        f"{max_bad_share:.0%}; most often {top_reason!r}: {top_count:,}){also}; "
+        "fix the export or raise max_bad_share",
+        rejected={name: part.rejected for name, part in parts.items() if part.rejected.height},
+    )
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A file column as text, as the contract sees every value; nested values as JSON."""
+    if isinstance(dtype, pl.Struct):
+        return pl.col(name).struct.json_encode()
+    if isinstance(dtype, (pl.List, pl.Array)):
+        wrapped = pl.struct(pl.col(name).alias("v")).struct.json_encode()
+        return pl.when(pl.col(name).is_not_null()).then(wrapped.str.slice(5, wrapped.str.len_chars() - 6)).alias(name)
+    return pl.col(name).cast(pl.Utf8)
+
+
+def _near_match(wanted: str, names: list[str]) -> str:
+    """``" (found 'Sender_ID ')"`` when a column differs only by case or spaces."""
+    near = [n for n in names if n != wanted and n.strip().lower() == wanted.strip().lower()]
+    return f" (found {near[0]!r}: fix its case or spaces)" if near else ""
+
+
+def _is_csv(path: Path) -> bool:
+    return path.suffix not in (".parquet", ".ndjson", ".jsonl")
 
 
 def _time_bound(frame: pl.DataFrame, spec: TableSpec, how: str) -> datetime | None:
