@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -282,28 +283,34 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
 
 
 def _scan(path: Path) -> pl.LazyFrame:
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty; export the table again with a header row")
     suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".csv.gz") else path.suffix
+    if path.stat().st_size == 0:
+        fix = "export the table again" + (" with a header row" if _is_csv(path) else "")
+        raise InputError(f"{path}: file is empty; {fix}")
     try:
         if suffix in (".csv", ".csv.gz", ".txt", ".tsv") or suffix not in (".parquet", ".ndjson", ".jsonl"):
             _check_head(path, delimited=True)
-            return pl.scan_csv(path, infer_schema=False, encoding="utf8")
+            return pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False)
         if suffix == ".parquet":
-            frame = pl.scan_parquet(path)
+            frame = pl.scan_parquet(path, glob=False)
             frame.collect_schema()
             return frame
         _check_head(path, delimited=False)
         # every value as text, as with CSV: a numeric id keeps its digits, and a
         # column whose type changes after the first rows does not fail the read
-        names = pl.scan_ndjson(path, infer_schema_length=10_000).collect_schema().names()
+        literal = _glob_escape(path)  # scan_ndjson has no glob=False: a folder named "[x]" is not a pattern
+        names = pl.scan_ndjson(literal, infer_schema_length=10_000).collect_schema().names()
         if not names:
             raise InputError(f"{path}: no JSON objects found; write one JSON object per line")
-        frame = pl.scan_ndjson(path, schema_overrides=dict.fromkeys(names, pl.Utf8), infer_schema_length=10_000)
+        frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(names, pl.Utf8), infer_schema_length=10_000)
         frame.collect_schema()
         return frame
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path}: cannot be read ({_first_line(exc)}); check that it is a valid {suffix} file") from None
+
+
+def _glob_escape(path: Path) -> str:
+    return re.sub(r"([\[\]*?])", r"[\1]", str(path))
 
 
 def _check_head(path: Path, delimited: bool) -> None:

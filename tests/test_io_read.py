@@ -1,0 +1,157 @@
+"""The readers on the inputs warehouses really produce (graphkit.io)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from graphkit.errors import ColumnNotFoundError, TooManyRejectedError
+from graphkit.io import Tables, empty_table, load_mapping, read_tables
+from graphkit.io.parse import parse_time_value
+
+UTC = dt.timezone.utc
+HEADER = "sender_id,receiver_id,coins,sent_at\n"
+
+
+def _write(directory: Path, name: str, content: str | bytes) -> Path:
+    path = directory / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def test_ids_keep_surrounding_whitespace_and_leading_zeros(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + ' 007 ,"  h1",5,2024-05-01T10:00:00Z\n0001234567890123456789,h2,1,1714557600\n')
+    gifts = read_tables(tmp_path).gifts
+    assert gifts["sender_id"].to_list() == [" 007 ", "0001234567890123456789"]
+    assert gifts["receiver_id"].to_list() == ["  h1", "h2"]
+
+
+def test_header_only_file_is_an_empty_table(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER)
+    tables = read_tables(tmp_path)
+    assert tables.present == {"gifts"}
+    assert_frame_equal(tables.gifts, empty_table("gifts"))
+    assert tables.stats["gifts"].rows_read == 0
+    assert tables.stats["gifts"].time_min is None
+
+
+def test_crlf_line_endings_and_a_bom(tmp_path: Path) -> None:
+    body = HEADER + "a,b,1,2024-05-01T10:00:00Z\nc,d,2.5,1714557600\n"
+    _write(tmp_path, "gifts.csv", b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode())
+    gifts = read_tables(tmp_path).gifts
+    assert gifts.columns[:4] == ["sender_id", "receiver_id", "coins", "sent_at"]
+    assert gifts["receiver_id"].to_list() == ["b", "d"]  # no stray \r
+    assert gifts["coins"].to_list() == [1.0, 2.5]
+    assert gifts["sent_at"].to_list() == [dt.datetime(2024, 5, 1, 10, tzinfo=UTC)] * 2
+
+
+def test_gzipped_csv(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv.gz", gzip.compress((HEADER + "a,b,1,2024-05-01T10:00:00Z\n").encode()))
+    assert read_tables(tmp_path).gifts["sender_id"].to_list() == ["a"]
+
+
+def test_ndjson_numeric_ids_and_a_type_change_after_the_inferred_rows(tmp_path: Path) -> None:
+    lines = [{"sender_id": i, "receiver_id": 9999999999999999999, "coins": 1, "sent_at": 1714557600} for i in range(10_050)]
+    lines.append({"sender_id": "x-1", "receiver_id": "007", "coins": 2.5, "sent_at": "2024-05-01T10:00:00+02:00"})
+    _write(tmp_path, "gifts.ndjson", "\n".join(json.dumps(line) for line in lines) + "\n")
+    gifts = read_tables(tmp_path).gifts
+    assert gifts.height == 10_051
+    assert gifts["sender_id"][0] == "0" and gifts["sender_id"][-1] == "x-1"
+    assert gifts["receiver_id"][0] == "9999999999999999999" and gifts["receiver_id"][-1] == "007"
+    assert gifts["sent_at"][-1] == dt.datetime(2024, 5, 1, 8, tzinfo=UTC)
+
+
+def test_parquet_extra_nested_columns_are_kept_as_json_text(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {"sender_id": ["a", "b"], "receiver_id": ["h", "h"], "coins": [1, 2], "sent_at": [1714557600] * 2,
+         "tags": [["x", "y"], None], "meta": [{"k": 1}, {"k": 2}]}
+    )
+    frame.write_parquet(tmp_path / "gifts.parquet")
+    gifts = read_tables(tmp_path).gifts
+    assert gifts["tags"].to_list() == ['["x","y"]', None]
+    assert gifts["meta"].to_list() == ['{"k":1}', '{"k":2}']
+
+
+def test_epoch_milliseconds_are_not_taken_for_seconds() -> None:
+    assert parse_time_value("1714557600") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert parse_time_value("1714557600.0") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+    for bad in ("1714557600000", "1714557600.5", "9223372036854775807", "yesterday", ""):
+        with pytest.raises(ValueError):
+            parse_time_value(bad)
+
+
+def test_mapping_renames_and_sets_aside_a_clashing_column(tmp_path: Path) -> None:
+    _write(tmp_path, "tx.csv", "src,dst,amount,ts,sender_id\nA,B,3,1714557600,old\n")
+    _write(tmp_path, "graphkit.toml", '[tables.gifts]\nfile = "tx.csv"\n[tables.gifts.columns]\n'
+           'sender_id = "src"\nreceiver_id = "dst"\ncoins = "amount"\nsent_at = "ts"\n')
+    gifts = read_tables(tmp_path).gifts
+    assert gifts.row(0, named=True) == {
+        "sender_id": "A", "receiver_id": "B", "coins": 3.0, "sent_at": dt.datetime(2024, 5, 1, 10, tzinfo=UTC),
+        "stream_id": None, "gift_id": None, "sender_id__original": "old",
+    }
+
+
+def test_columns_file_elsewhere_names_files_relative_to_the_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _write(data, "tx.csv", "src,receiver_id,coins,sent_at\nA,B,3,1714557600\n")
+    mapping = _write(tmp_path, "map.toml", '[tables.gifts]\nfile = "tx.csv"\n[tables.gifts.columns]\nsender_id = "src"\n')
+    assert read_tables(data, columns=mapping).gifts["sender_id"].to_list() == ["A"]
+    assert load_mapping(mapping)["gifts"].source == str(mapping)
+    _write(data, "tx.csv", "source,receiver_id,coins,sent_at\nA,B,3,1714557600\n")
+    with pytest.raises(ColumnNotFoundError, match=r"column 'src' \(mapped to gifts.sender_id in .*map.toml\)"):
+        read_tables(data, columns=mapping)
+
+
+def test_labels_and_unknown_accounts(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "u1,h1,1,1714557600\nu9,h1,1,1714557600\n")
+    _write(tmp_path, "users.csv", "user_id,label\nu1,1\nh1,False\nu3,\nu4,maybe\n")
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.users["label"].to_list() == ["bad", "good", None]
+    assert tables.stats["users"].rejected_by_reason == {"unrecognised label": 1}
+    assert tables.unknown_accounts == 1  # u9
+
+
+def test_too_many_rejected_carries_every_tables_rejected_rows(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,-1,1714557600\na,b,1,1714557600\n")
+    _write(tmp_path, "users.csv", "user_id\nu1\nu1\nu2\n")
+    with pytest.raises(TooManyRejectedError, match=r"users.csv: 1 of 3 rows rejected .*also over in .*gifts.csv") as info:
+        read_tables(tmp_path)
+    assert sorted(info.value.rejected) == ["gifts", "users"]
+    assert info.value.rejected["users"]["reason"].to_list() == ["duplicate user_id"]
+
+
+def test_from_frames_validates_like_files() -> None:
+    gifts = pl.DataFrame({"sender_id": [1, 2], "receiver_id": ["h", "h"], "coins": [5, -1],
+                          "sent_at": ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"]})
+    tables = Tables.from_frames(gifts=gifts)
+    assert tables.gifts["sender_id"].to_list() == ["1"]
+    assert tables.rejected["gifts"]["reason"].to_list() == ["negative coins"]
+    with pytest.raises(TooManyRejectedError):
+        Tables.from_frames(gifts=gifts, max_bad_share=0.1)
+
+
+def test_each_table_is_read_with_one_collect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lazy plan runs once per table: the file is not scanned again for the
+    rejected rows, the statistics or the duplicate check."""
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1714557600\na,b,-1,1714557600\n" + "c,d,2,1714557600\n" * 30)
+    _write(tmp_path, "users.csv", "user_id\na\nb\n")
+    calls = []
+    original = pl.LazyFrame.collect
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pl.LazyFrame, "collect", counting)
+    for forbidden in ("read_csv", "read_parquet", "read_ndjson"):
+        monkeypatch.setattr(pl, forbidden, lambda *a, **k: pytest.fail("an eager read"))
+    tables = read_tables(tmp_path)
+    assert len(calls) == 2
+    assert tables.stats["gifts"].rows_read == 32
