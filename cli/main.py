@@ -23,9 +23,11 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import validate
+    from graphkit_cli import demo, report, validate
 
     cli.add_command(validate.validate)
+    cli.add_command(report.report)
+    cli.add_command(demo.demo)
 
 
 _register()
