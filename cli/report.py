@@ -35,7 +35,7 @@ from graphkit_cli.common import (
     stdout,
 )
 
-__all__ = ["report", "run_report", "STAGES"]
+__all__ = ["STAGES", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
 
 STAGES = ("reading", "building", "detecting", "scoring", "writing")
 """The stages shown on stderr, in order."""
@@ -66,8 +66,9 @@ def report_options(func: Callable) -> Callable:
             click.option("--top", type=click.IntRange(min=1), default=None,
                          help="Report (and draw) the N most suspicious rings [default: Config.top, 50]."),
             click.option("--no-html", "no_html", is_flag=True, help="Skip index.html and the ring views."),
-            click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
-                         help="Key file: the HTML views show keyed pseudonyms instead of account ids."),
+            click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                         help="Key file (created when missing; keep it outside OUT_DIR): the HTML views show "
+                              "keyed pseudonyms instead of ids, for sharing outside the team."),
             click.option("--quiet", "-q", is_flag=True, help="No progress bars on stderr."),
             click.option("--json", "as_json", is_flag=True,
                          help="Print the summary as JSON on stdout (for scripts) instead of the table."),
@@ -128,13 +129,14 @@ def run_report(
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``."""
     check_out_dir(out_dir, data_dir=data_dir)
+    redactor = _redactor(redact_key, out_dir) if html and redact_key is not None else None
     with _progress(quiet) as stages:
         stages.start("reading")
         tables = _read(data_dir, out_dir, columns, config)
         stages.start("building")
         result = _analyze(tables, config, stages.pipeline)
         stages.start("writing")
-        files = write_report(result, out_dir, html=html, top=config.top, redact_key=redact_key,
+        files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
                              generator=f"graphkit {__version__}")
         stages.finish()
     if as_json:
@@ -153,6 +155,12 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -
             written = write_rejected_frames(exc.rejected, tmp)
         where = f"; the rejected rows are in {out_dir / 'rejected'}" if written else ""
         raise UserError(f"{exc}{where}") from None
+
+
+def _redactor(key: Path, out_dir: Path) -> Any:
+    from graphkit.viz import load_or_create_key
+
+    return load_or_create_key(key, outside=out_dir)
 
 
 def _analyze(tables: Tables, config: Config, progress: Callable[[str], None]) -> Report:

@@ -49,8 +49,8 @@ def pipeline_calls(monkeypatch):
 def views(monkeypatch):
     calls = []
 
-    def write_views(report, out_dir, *, top=None, redact_key=None):
-        calls.append({"top": top, "redact_key": redact_key})
+    def write_views(report, out_dir, *, top=None, redactor=None, config=None):
+        calls.append({"top": top, "redactor": redactor})
         (Path(out_dir) / "rings").mkdir()
         (Path(out_dir) / "index.html").write_text("<html></html>")
         for ring in report.rings[:top]:
@@ -83,7 +83,7 @@ def test_report_writes_every_output(data_dir, tmp_path, pipeline_calls, views):
     for stage in report_cmd.STAGES:
         assert stage in result.stderr
     assert pipeline_calls[0]["config"].top == 50
-    assert views == [{"top": 50, "redact_key": None}]
+    assert views == [{"top": 50, "redactor": None}]
     assert "(<rings/R0001.html>)" in (out / "report.md").read_text()
 
 
@@ -99,17 +99,20 @@ def test_report_keeps_19_digit_ids_from_input_to_scores_csv(data_dir, tmp_path, 
         assert ids >= {r["user_id"] for r in csv.DictReader(fh)}
 
 
-def test_report_options_reach_the_config(data_dir, tmp_path, pipeline_calls, views):
+def test_report_options_reach_the_config(data_dir, tmp_path, pipeline_calls, views, monkeypatch):
     config = tmp_path / "graphkit.toml"
     config.write_text("[params]\nhub_cap = 7\ntop = 9\n")
     key = tmp_path / "key.txt"
-    key.write_text("k")
+    keys = []
+    monkeypatch.setattr(graphkit.viz, "load_or_create_key",
+                        lambda path, outside: keys.append((path, outside)) or "redactor", raising=False)
     result = invoke("report", data_dir, "--out", tmp_path / "out", "--config", config, "--top", "1",
                     "--since", "2024-02-01", "--until", "1710000000", "--redact-key", key, "-q")
     assert result.exit_code == 0, result.output
     cfg = pipeline_calls[0]["config"]
     assert (cfg.hub_cap, cfg.top, cfg.since, cfg.until) == (7, 1, "2024-02-01", "1710000000")
-    assert views == [{"top": 1, "redact_key": key}]
+    assert keys == [(key, tmp_path / "out")]  # the key must stay outside the shared folder
+    assert views == [{"top": 1, "redactor": "redactor"}]
     assert "Top rings (1 of 2)" in result.stdout
     assert json.loads((tmp_path / "out" / "rings.json").read_text())["params"]["hub_cap"] == 7
 

@@ -18,7 +18,9 @@ from graphkit_cli.main import cli  # noqa: E402
 from _report_data import BIG_ID, ZERO_ID, write_data_dir  # noqa: E402
 
 DEMO = Path(graphkit.__file__).resolve().parent.parent / "fixtures" / "demo"
-needs_views = pytest.mark.skipif(not hasattr(graphkit.viz, "write_views"), reason="graphkit.viz.write_views is not there yet")
+needs_views = pytest.mark.skipif(
+    not hasattr(graphkit.viz, "write_views"), reason="graphkit.viz.write_views is not there yet"
+)
 
 
 def _run(*args):

@@ -181,8 +181,8 @@ def test_empty_report_writes_valid_files(tmp_path):
 
 
 def _fake_views(calls):
-    def write_views(report, out_dir, *, top=None, redact_key=None):
-        calls.append({"top": top, "redact_key": redact_key})
+    def write_views(report, out_dir, *, top=None, redactor=None, config=None):
+        calls.append({"top": top, "redactor": redactor})
         out_dir = Path(out_dir)
         (out_dir / "rings").mkdir()
         (out_dir / "index.html").write_text("<html></html>")
@@ -196,10 +196,9 @@ def _fake_views(calls):
 def test_html_views_are_written_by_graphkit_viz(report, tmp_path, monkeypatch):
     calls: list = []
     monkeypatch.setattr(graphkit.viz, "write_views", _fake_views(calls), raising=False)
-    key = tmp_path / "key"
-    key.write_text("secret")
-    files = write_report(report, tmp_path / "out", top=1, redact_key=key)
-    assert calls == [{"top": 1, "redact_key": key}]
+    redactor = object()
+    files = write_report(report, tmp_path / "out", top=1, redactor=redactor)
+    assert calls == [{"top": 1, "redactor": redactor}]
     assert files.index_html == tmp_path / "out" / "index.html"
     assert files.ring_views == (tmp_path / "out" / "rings" / "R0001.html",)
     md = (tmp_path / "out" / "report.md").read_text()

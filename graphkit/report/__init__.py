@@ -6,7 +6,14 @@ atomically.
 
 from graphkit.report.atomic import atomic_directory, atomic_write_bytes, atomic_write_csv, atomic_write_text
 from graphkit.report.markdown import escape_markdown, render_markdown
-from graphkit.report.writers import ReportFiles, check_out_dir, rings_csv_text, rings_json_text, scores_csv_text, write_report
+from graphkit.report.writers import (
+    ReportFiles,
+    check_out_dir,
+    rings_csv_text,
+    rings_json_text,
+    scores_csv_text,
+    write_report,
+)
 
 __all__ = [
     "ReportFiles",

@@ -16,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -25,6 +25,9 @@ from graphkit.errors import InputError
 from graphkit.model import Report
 from graphkit.report.atomic import atomic_directory
 from graphkit.report.markdown import render_markdown
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from graphkit.viz import Redactor
 
 __all__ = [
     "ReportFiles",
@@ -144,7 +147,7 @@ def write_report(
     html: bool = True,
     top: int | None = None,
     generator: str = GENERATOR,
-    redact_key: str | Path | None = None,
+    redactor: "Redactor | None" = None,
 ) -> ReportFiles:
     """Write every output of the contract for ``report`` into ``out_dir``, atomically.
 
@@ -163,8 +166,9 @@ def write_report(
         ``rings.json`` and ``rings.csv`` hold every ring of the report.
     generator : str
         The ``generator`` field of ``rings.json``.
-    redact_key : path, optional
-        Passed to the views, which then show keyed pseudonyms instead of ids.
+    redactor : graphkit.viz.Redactor, optional
+        Passed to the views, which then show keyed pseudonyms instead of ids
+        (the JSON, CSV and Markdown files keep the real ids).
 
     Returns
     -------
@@ -198,7 +202,7 @@ def write_report(
         if html:
             from graphkit.viz import write_views
 
-            write_views(report, tmp, top=top, redact_key=redact_key)
+            write_views(report, tmp, top=top, redactor=redactor)
             links = {
                 ring.ring_id: f"rings/{ring.ring_id}.html"
                 for ring in report.rings
@@ -239,7 +243,9 @@ def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) ->
             raise InputError(f"{out_dir}: holds the input data; choose another folder for --out")
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve():
-        raise InputError(f"{out_dir}: is the current folder, one above it or the home folder; choose a new folder for --out")
+        raise InputError(
+            f"{out_dir}: is the current folder, one above it or the home folder; choose a new folder for --out"
+        )
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "rings.json").is_file():
         raise InputError(
             f"{out_dir}: exists and is not a graphkit report (no rings.json); it would be replaced as a whole, "
