@@ -55,6 +55,18 @@ class GraphkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("graphkit: interrupted; nothing was written", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, exit 1; --debug shows the traceback
+            if debug_state.enabled:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(
+                f"graphkit: internal error: {type(exc).__name__}: {first} "
+                "(run again with graphkit --debug ... for the traceback, and report it)",
+                err=True,
+            )
+            sys.exit(1)
 
 
 def data_dir_argument(func: Callable) -> Callable:

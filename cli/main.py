@@ -23,10 +23,10 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import synth, validate
+    from graphkit_cli import demo, report, synth, validate
 
-    cli.add_command(validate.validate)
-    cli.add_command(synth.synth)
+    for command in (report.report, validate.validate, synth.synth, demo.demo):
+        cli.add_command(command)
 
 
 _register()

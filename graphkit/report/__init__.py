@@ -1,1 +1,31 @@
-"""Writers for the output contract (rings.json, rings.csv, scores.csv, report.md)."""
+"""Writers for the output contract (rings.json, rings.csv, scores.csv, report.md).
+
+:func:`write_report` writes them all, with the HTML views, into one folder
+atomically.
+"""
+
+from graphkit.report.atomic import atomic_directory, atomic_write_bytes, atomic_write_csv, atomic_write_text
+from graphkit.report.markdown import escape_markdown, render_markdown
+from graphkit.report.writers import (
+    ReportFiles,
+    check_out_dir,
+    rings_csv_text,
+    rings_json_text,
+    scores_csv_text,
+    write_report,
+)
+
+__all__ = [
+    "ReportFiles",
+    "atomic_directory",
+    "atomic_write_bytes",
+    "atomic_write_csv",
+    "atomic_write_text",
+    "check_out_dir",
+    "escape_markdown",
+    "render_markdown",
+    "rings_csv_text",
+    "rings_json_text",
+    "scores_csv_text",
+    "write_report",
+]

@@ -1,0 +1,306 @@
+"""``graphkit report``: every output of the contract for one data directory.
+
+Thin: read the tables, call :func:`graphkit.pipeline.analyze`, write with
+:func:`graphkit.report.write_report`, render. Progress per stage goes to
+stderr; the top rings and the file paths go to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from graphkit import __version__, load_config
+from graphkit.config import Config
+from graphkit.errors import TooManyRejectedError
+from graphkit.io import Tables, read_tables
+from graphkit.io.parse import parse_time_value
+from graphkit.io.tables import write_rejected_frames
+from graphkit.model import Report
+from graphkit.report import ReportFiles, atomic_directory, check_out_dir, write_report
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    UserError,
+    columns_option,
+    config_option,
+    data_dir_argument,
+    stderr,
+    stdout,
+)
+
+__all__ = ["STAGES", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
+
+STAGES = ("reading", "building", "detecting", "scoring", "writing")
+"""The stages shown on stderr, in order."""
+
+_PIPELINE_STAGES = {"build": "building", "communities": "detecting", "detect": "detecting", "score": "scoring"}
+"""``analyze``'s progress names -> the stage they belong to (unknown names stay in the current stage)."""
+
+_SHOWN_RINGS = 10
+
+
+def _time_option(name: str, help: str) -> Callable:
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parse_time_value(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        return value
+
+    return click.option(name, metavar="TIME", default=None, callback=check, help=help)
+
+
+def report_options(func: Callable) -> Callable:
+    """The options ``report`` and ``demo`` share."""
+    for decorator in reversed(
+        [
+            click.option("--top", type=click.IntRange(min=1), default=None,
+                         help="Report (and draw) the N most suspicious rings [default: Config.top, 50]."),
+            click.option("--no-html", "no_html", is_flag=True, help="Skip index.html and the ring views."),
+            click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                         help="Key file (created when missing; keep it outside OUT_DIR): the HTML views show "
+                              "keyed pseudonyms instead of ids, for sharing outside the team."),
+            click.option("--quiet", "-q", is_flag=True, help="No progress bars on stderr."),
+            click.option("--json", "as_json", is_flag=True,
+                         help="Print the summary as JSON on stdout (for scripts) instead of the table."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@data_dir_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for the report; created, or replaced as a whole when it holds a previous report.")
+@columns_option
+@config_option
+@_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
+@_time_option("--until", "Keep only events before TIME (ISO-8601 or epoch seconds).")
+@report_options
+def report(
+    data_dir: Path,
+    out_dir: Path,
+    columns: Path | None,
+    config_path: Path | None,
+    since: str | None,
+    until: str | None,
+    top: int | None,
+    no_html: bool,
+    redact_key: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Find the rings in DATA_DIR and write every output to OUT_DIR.
+
+    Writes rings.json, rings.csv, scores.csv, report.md, index.html with one
+    view per ring under rings/, and rejected/ when input rows broke the data
+    contract. The folder appears only when complete: an interrupted run leaves
+    no partial report. Prints the top rings and where the files are.
+
+    Example: graphkit report fixtures/demo --out out/
+    """
+    config = load_config(config_path, since=since, until=until, top=top)
+    run_report(
+        data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
+        quiet=quiet, as_json=as_json,
+    )
+
+
+def run_report(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    config: Config,
+    columns: Path | None = None,
+    html: bool = True,
+    redact_key: Path | None = None,
+    quiet: bool = False,
+    as_json: bool = False,
+) -> tuple[Report, ReportFiles]:
+    """Read, analyse, write, render: the body of ``report`` and ``demo``."""
+    check_out_dir(out_dir, data_dir=data_dir)
+    redactor = _redactor(redact_key, out_dir) if html and redact_key is not None else None
+    with _progress(quiet) as stages:
+        stages.start("reading")
+        tables = _read(data_dir, out_dir, columns, config)
+        stages.start("building")
+        result = _analyze(tables, config, stages.pipeline)
+        stages.start("writing")
+        files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
+                             generator=f"graphkit {__version__}")
+        stages.finish()
+    if as_json:
+        click.echo(json.dumps(summary_json(result, files, config.top), indent=2, ensure_ascii=False))
+    else:
+        render(result, files, config.top)
+    return result, files
+
+
+def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -> Tables:
+    try:
+        return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+    except TooManyRejectedError as exc:
+        # OUT_DIR then holds this run's rejected rows only, never next to an older report
+        with atomic_directory(out_dir) as tmp:
+            written = write_rejected_frames(exc.rejected, tmp)
+        where = f"; the rejected rows are in {out_dir / 'rejected'}" if written else ""
+        raise UserError(f"{exc}{where}") from None
+
+
+def _redactor(key: Path, out_dir: Path) -> Any:
+    from graphkit.viz import load_or_create_key
+
+    return load_or_create_key(key, outside=out_dir)
+
+
+def _analyze(tables: Tables, config: Config, progress: Callable[[str], None]) -> Report:
+    # imported here: the pipeline pulls in igraph and the detectors, which
+    # `graphkit -h` and the other commands do not need
+    from graphkit.pipeline import analyze
+
+    return analyze(tables, config, progress=progress)
+
+
+class _Stages:
+    """One progress task per stage; a stage completes when the next starts."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks = {name: progress.add_task(name, total=1, start=False) for name in STAGES}
+        self._current: str | None = None
+
+    def start(self, stage: str) -> None:
+        if stage == self._current:
+            return
+        self.finish()
+        for earlier in STAGES[: STAGES.index(stage)]:  # a stage the pipeline did not announce is done too
+            self._progress.update(self._tasks[earlier], completed=1)
+        self._progress.start_task(self._tasks[stage])
+        self._current = stage
+
+    def pipeline(self, name: str) -> None:
+        stage = _PIPELINE_STAGES.get(name)
+        if stage is not None:
+            self.start(stage)
+
+    def finish(self) -> None:
+        if self._current is not None:
+            self._progress.update(self._tasks[self._current], completed=1)
+            self._progress.stop_task(self._tasks[self._current])
+            self._current = None
+
+
+class _progress:
+    """Context manager: rich progress bars on stderr (disabled by ``--quiet``)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._bars = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=stderr,
+            disable=quiet,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+
+    def __enter__(self) -> _Stages:
+        self._bars.start()
+        return _Stages(self._bars)
+
+    def __exit__(self, exc_type: type | None, *exc: Any) -> None:
+        if exc_type is None:
+            self._bars.stop()
+            return
+        # a failed run: clear the bars, so that the error is the only line left on stderr
+        # (a terminal erases them; a log file or pipe gets nothing at all)
+        self._bars.live.transient = True
+        console = self._bars.console
+        quiet, console.quiet = console.quiet, console.quiet or not console.is_terminal
+        try:
+            self._bars.stop()
+        finally:
+            console.quiet = quiet
+
+
+# --- rendering -------------------------------------------------------------------
+
+
+def safe_text(value: Any) -> Text:
+    """A data string for the terminal: no rich markup, control characters shown as U+FFFD."""
+    return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", "\ufffd", "" if value is None else str(value)))
+
+
+def rings_table(result: Report, limit: int) -> Table:
+    table = Table(title=f"Top rings ({min(limit, len(result.rings))} of {len(result.rings)})", title_justify="left")
+    for header, justify in (("rank", "right"), ("ring", "left"), ("score", "right"), ("size", "right"),
+                            ("coins", "right"), ("beneficiaries", "left"), ("first reason", "left")):
+        table.add_column(header, justify=justify)
+    for ring in result.rings[:limit]:
+        beneficiaries = ", ".join(b.user_id for b in ring.beneficiaries[:3])
+        if len(ring.beneficiaries) > 3:
+            beneficiaries += f" +{len(ring.beneficiaries) - 3}"
+        table.add_row(
+            str(ring.rank), safe_text(ring.ring_id), f"{ring.score:.2f}", f"{ring.size:,}",
+            f"{ring.coins_total:,.0f}", safe_text(beneficiaries), safe_text(ring.reasons[0] if ring.reasons else ""),
+        )
+    return table
+
+
+def render(result: Report, files: ReportFiles, top: int) -> None:
+    """Print the top rings and where the files are (stdout)."""
+    if result.rings:
+        stdout.print(rings_table(result, min(top, _SHOWN_RINGS)))
+    else:
+        stdout.print("No ring was found with these settings.")
+    listing: list[tuple[str, str]] = [
+        ("rings.json", "the ranked rings"),
+        ("rings.csv", "one row per ring"),
+        ("scores.csv", "a score for every account"),
+        ("report.md", "the report for people"),
+    ]
+    if files.index_html is not None:
+        listing.append(("index.html", f"the overview, with {len(files.ring_views)} ring views under rings/"))
+    if files.rejected:
+        tables = "1 table" if len(files.rejected) == 1 else f"{len(files.rejected)} tables"
+        listing.append(("rejected/", f"rejected input rows with their reasons ({tables})"))
+    where = Table.grid(padding=(0, 2))
+    where.add_column()
+    where.add_column(style="dim")
+    for name, what in listing:
+        where.add_row(safe_text(f"{files.out_dir / name}{'/' if name.endswith('/') else ''}"), what)
+    stdout.print(Text(f"Wrote {files.out_dir}:"))
+    stdout.print(where)
+    if files.index_html is not None:
+        stdout.print(Text(f"Open {files.index_html} in a browser to explore the rings."))
+
+
+def summary_json(result: Report, files: ReportFiles, top: int) -> dict[str, Any]:
+    """What ``--json`` prints: the summary, the top rings in brief and the file paths."""
+    return {
+        "summary": result.summary,
+        "rings": [
+            {
+                "ring_id": ring.ring_id,
+                "rank": ring.rank,
+                "score": round(ring.score, 4),
+                "size": ring.size,
+                "coins_total": round(ring.coins_total, 2),
+                "beneficiaries": [b.user_id for b in ring.beneficiaries],
+                "first_reason": ring.reasons[0] if ring.reasons else None,
+            }
+            for ring in result.rings[:top]
+        ],
+        "files": files.to_dict(),
+    }

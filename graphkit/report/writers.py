@@ -1,0 +1,279 @@
+"""Write every output of the contract (CONTRACT.md, Output) for one :class:`Report`.
+
+:func:`write_report` fills a temporary folder next to ``out_dir`` and swaps
+it in only when every file is written (:func:`graphkit.report.atomic.atomic_directory`):
+an interrupted run never leaves a half-written report, and a previous report
+in ``out_dir`` stays untouched until the new one is complete.
+
+``rings.json``, ``rings.csv`` and ``scores.csv`` hold no timestamps and are
+sorted stably, with floats at fixed precision, so the same input and params
+give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from graphkit import __version__
+from graphkit.errors import InputError
+from graphkit.model import Report
+from graphkit.report.atomic import atomic_directory
+from graphkit.report.markdown import render_markdown
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from graphkit.viz import Redactor
+
+__all__ = [
+    "ReportFiles",
+    "check_out_dir",
+    "rings_csv_text",
+    "rings_json_text",
+    "scores_csv_text",
+    "write_report",
+]
+
+GENERATOR = f"graphkit {__version__}"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where :func:`write_report` put each output (paths inside ``out_dir``)."""
+
+    out_dir: Path
+    rings_json: Path
+    rings_csv: Path
+    scores_csv: Path
+    report_md: Path
+    index_html: Path | None = None
+    """``None`` when the HTML views were not written (``html=False``)."""
+    ring_views: tuple[Path, ...] = ()
+    rejected: tuple[Path, ...] = ()
+
+    def paths(self) -> list[Path]:
+        """Every file written, in a stable order."""
+        first = [self.rings_json, self.rings_csv, self.scores_csv, self.report_md]
+        html = [self.index_html] if self.index_html is not None else []
+        return first + html + list(self.ring_views) + list(self.rejected)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Paths as strings, for ``--json`` output."""
+        return {
+            "out_dir": str(self.out_dir),
+            "rings_json": str(self.rings_json),
+            "rings_csv": str(self.rings_csv),
+            "scores_csv": str(self.scores_csv),
+            "report_md": str(self.report_md),
+            "index_html": str(self.index_html) if self.index_html is not None else None,
+            "ring_views": [str(p) for p in self.ring_views],
+            "rejected": [str(p) for p in self.rejected],
+        }
+
+
+def rings_json_text(report: Report, generator: str = GENERATOR) -> str:
+    """The content of ``rings.json``: two-space indented JSON and a final newline.
+
+    Non-finite floats (NaN, infinity) become ``null`` so that the file is
+    valid JSON for every reader.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.model import Report
+    >>> empty = Report(rings=(), user_scores=pl.DataFrame(), params={"seed": 0}, summary={"rings": 0})
+    >>> print(rings_json_text(empty, "graphkit 0.1.0"))  # doctest: +NORMALIZE_WHITESPACE
+    {
+      "schema_version": 1,
+      "generator": "graphkit 0.1.0",
+      "params": {
+        "seed": 0
+      },
+      "summary": {
+        "rings": 0
+      },
+      "rings": []
+    }
+    """
+    doc = _finite(report.to_json_dict(generator))
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def rings_csv_text(report: Report) -> str:
+    """The content of ``rings.csv``: one row per ring in rank order.
+
+    Columns: ``ring_id, rank, score, size, coins_total, kind, beneficiaries,
+    top_signals, first_reason``; score with 4 decimals, coins with 2.
+    """
+    frame = report.rings_frame().sort("rank", maintain_order=True)
+    frame = frame.with_columns(_fixed("score", 4), _fixed("coins_total", 2))
+    return frame.write_csv()
+
+
+def scores_csv_text(report: Report) -> str:
+    """The content of ``scores.csv``: ``user_id,score,ring_id`` for every account.
+
+    Sorted by score (highest first), then user_id; score with 4 decimals;
+    ring_id empty outside rings. Ids are written exactly as read.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.model import Report
+    >>> scores = pl.DataFrame({"user_id": ["b", "a"], "score": [0.5, 0.91234], "ring_id": [None, "R0001"]})
+    >>> print(scores_csv_text(Report((), scores, {}, {})), end="")
+    user_id,score,ring_id
+    a,0.9123,R0001
+    b,0.5000,
+    """
+    scores = report.user_scores
+    ring_id = pl.col("ring_id").cast(pl.Utf8) if "ring_id" in scores.columns else pl.lit(None, pl.Utf8)
+    frame = (
+        scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), ring_id.alias("ring_id"))
+        .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
+        .with_columns(_fixed("score", 4))
+    )
+    return frame.write_csv()
+
+
+def write_report(
+    report: Report,
+    out_dir: str | Path,
+    *,
+    html: bool = True,
+    top: int | None = None,
+    generator: str = GENERATOR,
+    redactor: "Redactor | None" = None,
+) -> ReportFiles:
+    """Write every output of the contract for ``report`` into ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    report : Report
+        The result of :func:`graphkit.pipeline.analyze`.
+    out_dir : path
+        Created, or replaced as a whole when it holds a previous report. A
+        folder that holds anything else (or the input data) is refused.
+    html : bool
+        Write ``index.html`` and one view per ring under ``rings/``
+        (:func:`graphkit.viz.write_views`).
+    top : int, optional
+        Describe (``report.md``) and draw (HTML) at most this many rings;
+        ``rings.json`` and ``rings.csv`` hold every ring of the report.
+    generator : str
+        The ``generator`` field of ``rings.json``.
+    redactor : graphkit.viz.Redactor, optional
+        Passed to the views, which then show keyed pseudonyms instead of ids
+        (the JSON, CSV and Markdown files keep the real ids).
+
+    Returns
+    -------
+    ReportFiles
+
+    Raises
+    ------
+    InputError
+        When ``out_dir`` is a file, a folder that is not a graphkit report, or
+        holds the input data.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.model import Report
+    >>> report = Report((), pl.DataFrame({"user_id": ["a"], "score": [0.1], "ring_id": [None]}), {}, {})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
+    >>> files = write_report(report, out, html=False)
+    >>> sorted(p.name for p in out.iterdir())
+    ['report.md', 'rings.csv', 'rings.json', 'scores.csv']
+    """
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir, data_dir=report.tables.source if report.tables is not None else None)
+    with atomic_directory(out_dir) as tmp:
+        (tmp / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
+        (tmp / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
+        (tmp / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
+        if report.tables is not None:
+            report.tables.write_rejected(tmp)
+        links: dict[str, str] = {}
+        if html:
+            from graphkit.viz import write_views
+
+            write_views(report, tmp, top=top, redactor=redactor)
+            links = {
+                ring.ring_id: f"rings/{ring.ring_id}.html"
+                for ring in report.rings
+                if (tmp / "rings" / f"{ring.ring_id}.html").is_file()
+            }
+        markdown = render_markdown(report, top=top, links=links, generator=generator)
+        (tmp / "report.md").write_text(markdown, encoding="utf-8")
+        written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+    index = out_dir / "index.html"
+    return ReportFiles(
+        out_dir=out_dir,
+        rings_json=out_dir / "rings.json",
+        rings_csv=out_dir / "rings.csv",
+        scores_csv=out_dir / "scores.csv",
+        report_md=out_dir / "report.md",
+        index_html=index if html and Path("index.html") in written else None,
+        ring_views=tuple(out_dir / p for p in written if p.parts[0] == "rings"),
+        rejected=tuple(out_dir / p for p in written if p.parts[0] == "rejected"),
+    )
+
+
+def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) -> None:
+    """Raise :class:`InputError` unless ``out_dir`` may be created or replaced by a report.
+
+    :func:`write_report` swaps the new folder in for the old one and deletes
+    the old one, so it only replaces a previous report (a folder with
+    ``rings.json``) or an empty folder; never the input data, the current
+    folder or the home folder. Commands call it before the analysis, to fail
+    fast.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is a file; choose a folder for --out")
+    resolved = out_dir.resolve()
+    if data_dir is not None:
+        data = Path(data_dir).resolve()
+        if data == resolved or resolved in data.parents:
+            raise InputError(f"{out_dir}: holds the input data; choose another folder for --out")
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve():
+        raise InputError(
+            f"{out_dir}: is the current folder, one above it or the home folder; choose a new folder for --out"
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "rings.json").is_file():
+        raise InputError(
+            f"{out_dir}: exists and is not a graphkit report (no rings.json); it would be replaced as a whole, "
+            "so choose a new folder for --out or empty it"
+        )
+
+
+def _fixed(column: str, decimals: int) -> pl.Expr:
+    """A float column as text with exactly ``decimals`` decimals (no exponent, stable bytes).
+
+    Non-finite values (NaN, infinity) are written as empty cells.
+    """
+    value = pl.col(column).cast(pl.Float64)
+    return (
+        pl.when(value.is_finite())
+        .then(value)
+        .round(decimals)
+        .cast(pl.Decimal(38, decimals))
+        .cast(pl.Utf8)
+        .alias(column)
+    )
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

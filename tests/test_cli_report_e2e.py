@@ -1,0 +1,82 @@
+"""``graphkit report`` end to end, with the real pipeline (graphkit.pipeline.analyze)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("graphkit.pipeline", reason="graphkit.pipeline.analyze is not there yet")
+
+import graphkit  # noqa: E402
+import graphkit.viz  # noqa: E402
+from graphkit_cli.main import cli  # noqa: E402
+
+from _report_data import BIG_ID, ZERO_ID, write_data_dir  # noqa: E402
+
+DEMO = Path(graphkit.__file__).resolve().parent.parent / "fixtures" / "demo"
+needs_views = pytest.mark.skipif(
+    not hasattr(graphkit.viz, "write_views"), reason="graphkit.viz.write_views is not there yet"
+)
+
+
+def _run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _ids(path: Path, *columns: str) -> set[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {row[c] for row in csv.DictReader(fh) for c in columns if row.get(c)}
+
+
+def test_same_input_gives_byte_identical_outputs(tmp_path):
+    data = write_data_dir(tmp_path / "data")
+    _run("report", data, "--out", tmp_path / "a", "--no-html", "-q")
+    _run("report", data, "--out", tmp_path / "b", "--no-html", "-q")
+    for name in ("rings.json", "rings.csv", "scores.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_ids_survive_from_input_to_scores_csv(tmp_path):
+    data = write_data_dir(tmp_path / "data")
+    _run("report", data, "--out", tmp_path / "out", "--no-html", "-q")
+    scored = _ids(tmp_path / "out" / "scores.csv", "user_id")
+    in_graph = _ids(data / "gifts.csv", "sender_id", "receiver_id") | _ids(data / "devices.csv", "user_id")
+    assert BIG_ID in scored and ZERO_ID in scored
+    assert in_graph <= scored  # every account in the graph has a score, its id unchanged
+    doc = json.loads((tmp_path / "out" / "rings.json").read_text())
+    assert {m for ring in doc["rings"] for m in ring["members"]} <= scored
+
+
+def test_json_summary_matches_the_files(tmp_path):
+    data = write_data_dir(tmp_path / "data")
+    result = _run("report", data, "--out", tmp_path / "out", "--no-html", "-q", "--json")
+    doc = json.loads(result.stdout)
+    rings = json.loads((tmp_path / "out" / "rings.json").read_text())["rings"]
+    assert [r["ring_id"] for r in doc["rings"]] == [r["ring_id"] for r in rings][: len(doc["rings"])]
+
+
+@needs_views
+def test_report_writes_the_views(tmp_path):
+    data = write_data_dir(tmp_path / "data")
+    _run("report", data, "--out", tmp_path / "out", "-q")
+    out = tmp_path / "out"
+    assert (out / "index.html").is_file()
+    rings = json.loads((out / "rings.json").read_text())["rings"]
+    for ring in rings:
+        assert (out / "rings" / f"{ring['ring_id']}.html").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEMO.is_dir(), reason="fixtures/demo is not there yet")
+@needs_views
+def test_demo_runs_on_the_bundled_data(tmp_path):
+    result = _run("demo", "--out", tmp_path / "demo", "-q")
+    assert (tmp_path / "demo" / "index.html").is_file()
+    assert "index.html in a browser" in result.stdout
+    assert json.loads((tmp_path / "demo" / "rings.json").read_text())["rings"], "the demo data has planted rings"
