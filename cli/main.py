@@ -23,9 +23,10 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import validate
+    from graphkit_cli import export, validate
 
     cli.add_command(validate.validate)
+    cli.add_command(export.export)
 
 
 _register()
