@@ -23,9 +23,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import demo, report, synth, validate
+    from graphkit_cli import demo, export, report, synth, validate
 
-    for command in (report.report, validate.validate, synth.synth, demo.demo):
+    for command in (report.report, validate.validate, export.export, synth.synth, demo.demo):
         cli.add_command(command)
 
 

@@ -55,8 +55,10 @@ class Config:
     cogift_window_s: int = 120
     """Two accounts co-gift when they gift the same stream within this many seconds."""
     cogift_stream_cap: int = 200
-    """Per stream, at most this many gifters take part in co-gifting pairs
-    (the ones with the most gifts); a 10k-viewer stream does not explode into all pairs."""
+    """Per stream and per window-long time bucket, at most this many gifters take part
+    in co-gifting pairs (the ones with the most gifts in that bucket); a 10k-viewer
+    stream does not explode into all pairs, and a burst in a quiet minute of a big
+    stream is still seen."""
     weight_gift: float = 1.0
     """Weight of the gift-flow relation in the combined user graph."""
     weight_shared: float = 1.0

@@ -1,0 +1,432 @@
+"""All graphs of one data set: :func:`build_graphs` -> :class:`Graphs`.
+
+Examples
+--------
+>>> import polars as pl
+>>> from graphkit import Config, Tables
+>>> from graphkit.build import build_graphs
+>>> gifts = pl.DataFrame({
+...     "sender_id": ["a", "b", "a"], "receiver_id": ["h", "h", "h"], "coins": [1.0, 2.0, 4.0],
+...     "sent_at": ["2024-01-01T00:00:00Z", "2024-01-01T00:00:30Z", "2024-01-02T00:00:00Z"],
+...     "stream_id": ["s1", "s1", "s2"]})
+>>> graphs = build_graphs(Tables.from_frames(gifts=gifts), Config())
+>>> graphs.gift_flow.select("src", "dst", "coins", "count").rows()
+[(0, 2, 5.0, 2), (1, 2, 2.0, 1)]
+>>> graphs.cogift.select("a", "b", "streams").rows()
+[(0, 1, 1)]
+>>> g = graphs.gift_graph()
+>>> g.vcount(), g.ecount(), g.es["coins"]
+(3, 2, [5.0, 2.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph as ig
+import networkx as nx
+import numpy as np
+import polars as pl
+
+from graphkit.build.ids import IdIndex, build_index
+from graphkit.build.projections import (
+    cogift_projection,
+    encode_gifts,
+    gift_flow,
+    identifier_links,
+    identifiers_frame,
+    saturate,
+    shared_projection,
+)
+from graphkit.build.window import apply_window
+from graphkit.config import Config
+from graphkit.errors import ConfigError
+from graphkit.io import Tables
+
+__all__ = ["Graphs", "build_graphs", "graph_from_edges", "GRAPH_NAMES", "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
+
+GRAPH_NAMES = ("gifts", "shared", "cogift")
+"""The user graphs that can be exported (:meth:`Graphs.frames`)."""
+ENTITY_NODE_KINDS = ("user", "device", "ip", "stream")
+ENTITY_EDGE_KINDS = ("used_device", "used_ip", "hosted", "gifted_in")
+_NODE_KIND = pl.Enum(ENTITY_NODE_KINDS)
+_EDGE_KIND = pl.Enum(ENTITY_EDGE_KINDS)
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """The graphs of one data set, as polars edge frames over integer ids.
+
+    Attributes
+    ----------
+    index : IdIndex
+        Id strings <-> integers; vertex ``i`` of every user graph is ``uid == i``.
+    gifts : polars.DataFrame
+        Gift events after the time window: ``src``, ``dst`` (uid), ``coins``,
+        ``sent_at``, ``sid`` (stream, nullable).
+    gift_flow : polars.DataFrame
+        ``src``, ``dst``, ``coins`` (sum), ``count``, ``first_at``, ``last_at``:
+        one row per distinct (sender, receiver) pair.
+    shared : polars.DataFrame
+        ``a < b``, ``strength``, ``weight`` (0..1), ``devices``, ``ips``: accounts
+        sharing devices or IPs; hub identifiers left out
+        (:func:`graphkit.build.projections.shared_projection`).
+    cogift : polars.DataFrame
+        ``a < b``, ``weight`` (0..1), ``streams``: accounts gifting the same
+        streams within ``Config.cogift_window_s``.
+    identifiers : polars.DataFrame
+        ``kind`` ("device"/"ip"), ``ident``, ``key`` (id string), ``accounts``,
+        ``hub`` (left out of ``shared``), most accounts first: the evidence
+        for "carrier NAT IP with 4,000 accounts left out".
+    entity_nodes : polars.DataFrame
+        ``node`` (0..N-1), ``kind`` (user/device/ip/stream), ``ident`` (the
+        uid/did/iid/sid). Users come first, so ``node == uid`` for users.
+    entity_edges : polars.DataFrame
+        ``src``, ``dst`` (nodes), ``kind`` (used_device, used_ip: user -> device/ip;
+        hosted: host -> stream; gifted_in: sender -> stream), ``count``
+        (observations or gifts; 1 for hosted), ``coins`` (gifted_in only),
+        ``first_at``, ``last_at``.
+    config : Config
+        The settings the graphs were built with.
+    """
+
+    index: IdIndex
+    gifts: pl.DataFrame
+    gift_flow: pl.DataFrame
+    shared: pl.DataFrame
+    cogift: pl.DataFrame
+    identifiers: pl.DataFrame
+    entity_nodes: pl.DataFrame
+    entity_edges: pl.DataFrame
+    config: Config = Config()
+
+    @property
+    def n_users(self) -> int:
+        return self.index.n_users
+
+    # ----------------------------------------------------------- igraph
+    def gift_graph(self) -> ig.Graph:
+        """The gift flow as a directed igraph graph.
+
+        Returns
+        -------
+        igraph.Graph
+            ``index.n_users`` vertices (vertex ``i`` is ``uid`` ``i``), one edge
+            per row of :attr:`gift_flow` in its order, edge attributes
+            ``coins`` and ``count``. Self-gifts are loops.
+        """
+        flow = self.gift_flow
+        return graph_from_edges(self.n_users, flow["src"], flow["dst"], True,
+                      {"coins": flow["coins"], "count": flow["count"]})
+
+    def user_edges(self, config: Config | None = None) -> pl.DataFrame:
+        """The combined user graph's edge frame (see :meth:`user_graph`).
+
+        Returns
+        -------
+        polars.DataFrame
+            ``a < b``, ``gift``, ``shared``, ``cogift`` (each relation's weight
+            on a 0..1 scale, 0 when absent), ``weight`` (``weight_gift * gift +
+            weight_shared * shared + weight_cogift * cogift``); pairs with
+            weight 0 left out; sorted by ``a``, ``b``.
+        """
+        cfg = config or self.config
+        for name in ("weight_gift", "weight_shared", "weight_cogift"):
+            if getattr(cfg, name) < 0:
+                raise ConfigError(f"{name} = {getattr(cfg, name)} must be >= 0")
+        parts = [
+            _gift_ties(self.gift_flow).with_columns(pl.lit("gift").alias("rel")),
+            self.shared.select("a", "b", "weight", pl.lit("shared").alias("rel")),
+            self.cogift.select("a", "b", "weight", pl.lit("cogift").alias("rel")),
+        ]
+        edges = (
+            pl.concat(parts)
+            .lazy()
+            .group_by("a", "b")
+            .agg(
+                *[pl.col("weight").filter(pl.col("rel") == r).sum().alias(r) for r in ("gift", "shared", "cogift")]
+            )
+            .with_columns(
+                (cfg.weight_gift * pl.col("gift") + cfg.weight_shared * pl.col("shared")
+                 + cfg.weight_cogift * pl.col("cogift")).alias("weight")
+            )
+            .filter(pl.col("weight") > 0)
+            .sort("a", "b")
+            .collect()
+        )
+        return edges
+
+    def user_graph(self, config: Config | None = None) -> ig.Graph:
+        """The combined, weighted, undirected user graph that communities are found on.
+
+        Each relation is put on a 0..1 scale where 1 is a strong tie, then the
+        three are summed with the ``Config.weight_*`` factors:
+
+        - gift: the share of the sender's coins that went to the receiver
+          (both directions added, capped at 1): a mule sending all its coins
+          to one host is 1, a fan spreading coins over 20 hosts 0.05 each;
+        - shared: ``min(1, sum of 1/log2(accounts))`` over shared non-hub
+          devices and IPs: two accounts alone on a device are 1;
+        - cogift: ``min(1, streams / 3)``: gifting in sync in three streams is 1.
+
+        With the default factors an edge weighs 0..3. ``Config.resolution`` is
+        on the same scale: with CPM, a group is kept together when its
+        internal weight per pair of members is above the resolution, so the
+        default 0.05 keeps a group where at least one pair in twenty has a
+        strong tie (or all pairs a weak one).
+
+        Parameters
+        ----------
+        config : Config, optional
+            Relation factors (default: the config the graphs were built with).
+
+        Returns
+        -------
+        igraph.Graph
+            ``index.n_users`` vertices; edge attributes ``weight``, ``gift``,
+            ``shared``, ``cogift``; no self-loops, no multi-edges.
+        """
+        edges = self.user_edges(config)
+        return graph_from_edges(self.n_users, edges["a"], edges["b"], False,
+                      {c: edges[c] for c in ("weight", "gift", "shared", "cogift")})
+
+    def entity_graph(self) -> ig.Graph:
+        """The typed entity graph as a directed igraph graph.
+
+        Vertex ``i`` is ``entity_nodes`` row ``i`` (attributes ``kind``, ``ident``);
+        edge attributes ``kind``, ``count``.
+        """
+        nodes, edges = self.entity_nodes, self.entity_edges
+        g = graph_from_edges(nodes.height, edges["src"], edges["dst"], True,
+                   {"kind": edges["kind"].cast(pl.Utf8), "count": edges["count"]})
+        g.vs["kind"] = nodes["kind"].cast(pl.Utf8).to_list()
+        g.vs["ident"] = nodes["ident"].to_list()
+        return g
+
+    # ---------------------------------------------------- id strings out
+    def frames(self, which: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """One user graph with id strings, for exports and notebooks.
+
+        Parameters
+        ----------
+        which : {"gifts", "shared", "cogift"}
+
+        Returns
+        -------
+        nodes : polars.DataFrame
+            ``id``: for ``gifts`` every account in the gifts table (either
+            side); for ``shared`` every account with a device or IP; for
+            ``cogift`` every account that gifted in a known stream. Sorted.
+        edges : polars.DataFrame
+            ``source``, ``target`` (id strings) and the edge columns:
+            ``gifts``: ``coins``, ``count``, ``first_at``, ``last_at`` (directed,
+            sender -> receiver); ``shared``: ``weight``, ``strength``, ``devices``,
+            ``ips``; ``cogift``: ``weight``, ``streams`` (undirected, source < target
+            by uid).
+        """
+        if which == "gifts":
+            edges = self.gift_flow.rename({"src": "source", "dst": "target"})
+            uids = pl.concat([self.gifts["src"], self.gifts["dst"]])
+        elif which == "shared":
+            edges = self.shared.select(pl.col("a").alias("source"), pl.col("b").alias("target"),
+                                       "weight", "strength", "devices", "ips")
+            uids = self._linked_uids()
+        elif which == "cogift":
+            edges = self.cogift.rename({"a": "source", "b": "target"})
+            uids = self.gifts.filter(pl.col("sid").is_not_null())["src"]
+        else:
+            raise ConfigError(f"unknown graph {which!r}; use one of {', '.join(GRAPH_NAMES)}")
+        nodes = pl.DataFrame({"uid": uids.unique().sort()})
+        nodes = self.index.decode(nodes, "uid", as_="id").select("id")
+        edges = self.index.decode(self.index.decode(edges, "source"), "target")
+        return nodes, edges
+
+    def to_networkx(self, which: str) -> nx.Graph:
+        """One user graph as networkx, nodes named by their ``user_id``.
+
+        Parameters
+        ----------
+        which : {"gifts", "shared", "cogift"}
+            ``gifts`` is a :class:`networkx.DiGraph`, the others
+            :class:`networkx.Graph`. Edge attributes as in :meth:`frames`
+            (times as ISO-8601 strings).
+
+        Returns
+        -------
+        networkx.Graph or networkx.DiGraph
+
+        Notes
+        -----
+        networkx holds every node and edge as Python objects: fine for a few
+        million edges, slow past that (use :meth:`frames` or the igraph graphs).
+        """
+        nodes, edges = self.frames(which)
+        g: nx.Graph = nx.DiGraph() if which == "gifts" else nx.Graph()
+        g.add_nodes_from(nodes["id"].to_list())
+        edges = edges.with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ") for c, t in edges.schema.items() if isinstance(t, pl.Datetime)
+        )
+        attrs = edges.drop("source", "target")
+        g.add_edges_from(zip(edges["source"].to_list(), edges["target"].to_list(), attrs.to_dicts()))
+        return g
+
+    def _linked_uids(self) -> pl.Series:
+        kinds = self.entity_edges.filter(pl.col("kind").is_in(["used_device", "used_ip"]))
+        return kinds["src"].rename("uid")
+
+
+def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
+    """Build every graph of a data set.
+
+    Parameters
+    ----------
+    tables : Tables
+        Validated input tables.
+    config : Config
+        Uses ``since``, ``until`` (applied first), ``hub_cap``,
+        ``cogift_window_s``, ``cogift_stream_cap``.
+
+    Returns
+    -------
+    Graphs
+
+    Raises
+    ------
+    ConfigError
+        When ``since``/``until`` are not times, or a build setting is out of range.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit import Config, Tables
+    >>> devices = pl.DataFrame({"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"]})
+    >>> graphs = build_graphs(Tables.from_frames(devices=devices), Config())
+    >>> graphs.index.decode(graphs.shared, "a").select("a", "devices").rows()
+    [('a', 1)]
+    """
+    if config.hub_cap < 2:
+        raise ConfigError(f"hub_cap = {config.hub_cap} must be at least 2 (accounts per shared device/IP)")
+    if config.cogift_window_s <= 0:
+        raise ConfigError(f"cogift_window_s = {config.cogift_window_s} must be a positive number of seconds")
+    if config.cogift_stream_cap < 2:
+        raise ConfigError(f"cogift_stream_cap = {config.cogift_stream_cap} must be at least 2")
+    tables = apply_window(tables, config.since, config.until)
+    index = build_index(tables)
+    gifts = encode_gifts(tables.gifts, index)
+    links = identifier_links(tables.devices, index)
+    nodes, edges = _entity(index, gifts, tables)
+    return Graphs(
+        index=index,
+        gifts=gifts,
+        gift_flow=gift_flow(gifts),
+        shared=shared_projection(links, config.hub_cap),
+        cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap),
+        identifiers=identifiers_frame(links, index, config.hub_cap),
+        entity_nodes=nodes,
+        entity_edges=edges,
+        config=config,
+    )
+
+
+def _gift_ties(flow: pl.DataFrame) -> pl.DataFrame:
+    """Gift relation per unordered pair: share of the sender's coins (count when coins are all 0)."""
+    f = flow.lazy().filter(pl.col("src") != pl.col("dst"))
+    total = pl.col("coins").sum().over("src")
+    count_total = pl.col("count").sum().over("src")
+    share = pl.when(total > 0).then(pl.col("coins") / total).otherwise(pl.col("count") / count_total)
+    return (
+        f.select(
+            pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b"),
+            share.alias("weight"),
+        )
+        .group_by("a", "b")
+        .agg(saturate(pl.col("weight").sum(), 1.0).alias("weight"))
+        .collect()
+    )
+
+
+def _entity(index: IdIndex, gifts: pl.DataFrame, tables: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
+    nu, nd, ni, ns = (index.n_users, index.devices.height, index.ips.height, index.streams.height)
+    off = {"user": 0, "device": nu, "ip": nu + nd, "stream": nu + nd + ni}
+
+    def block(kind: str, n: int) -> pl.DataFrame:
+        ident = pl.int_range(0, n, dtype=pl.UInt32, eager=True).alias("ident")
+        return pl.DataFrame({"ident": ident}).select(
+            (pl.col("ident") + off[kind]).cast(pl.UInt32).alias("node"), pl.lit(kind, dtype=_NODE_KIND).alias("kind"),
+            "ident",
+        )
+
+    nodes = pl.concat([block(k, n) for k, n in zip(ENTITY_NODE_KINDS, (nu, nd, ni, ns))])
+
+    def agg(frame: pl.LazyFrame, time: str, kind: str, dst_off: int, coins: bool = False) -> pl.LazyFrame:
+        return (
+            frame.group_by("src", "dst")
+            .agg(
+                pl.len().cast(pl.UInt32).alias("count"),
+                (pl.col("coins").sum() if coins else pl.lit(None, dtype=pl.Float64)).alias("coins"),
+                pl.col(time).min().alias("first_at"), pl.col(time).max().alias("last_at"),
+            )
+            .select(
+                "src", (pl.col("dst") + dst_off).cast(pl.UInt32).alias("dst"),
+                pl.lit(kind, dtype=_EDGE_KIND).alias("kind"), "count", "coins", "first_at", "last_at",
+            )
+        )
+
+    dev = index.encode(tables.devices.select("user_id", "device_id", "ip", "seen_at"), "user_id", as_="src")
+    used_device = index.encode(dev.filter(pl.col("device_id").is_not_null()), "device_id", "device", as_="dst")
+    used_ip = index.encode(dev.filter(pl.col("ip").is_not_null()), "ip", "ip", as_="dst")
+    hosted_base = (
+        index.streams.filter(pl.col("host").is_not_null())
+        .join(tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left")
+        .join(
+            gifts.group_by("sid").agg(pl.col("sent_at").min().alias("__g0"), pl.col("sent_at").max().alias("__g1")),
+            on="sid", how="left",
+        )
+        .select(
+            pl.col("host").alias("src"), (pl.col("sid") + off["stream"]).cast(pl.UInt32).alias("dst"),
+            pl.lit("hosted", dtype=_EDGE_KIND).alias("kind"), pl.lit(1, dtype=pl.UInt32).alias("count"),
+            pl.lit(None, dtype=pl.Float64).alias("coins"),
+            pl.coalesce("started_at", "__g0").alias("first_at"), pl.coalesce("ended_at", "started_at", "__g1").alias("last_at"),
+        )
+    )
+    gifted_in = gifts.lazy().filter(pl.col("sid").is_not_null()).select(
+        "src", pl.col("sid").alias("dst"), "coins", "sent_at"
+    )
+    edges = pl.concat(
+        [
+            agg(used_device.lazy(), "seen_at", "used_device", off["device"]),
+            agg(used_ip.lazy(), "seen_at", "used_ip", off["ip"]),
+            hosted_base.lazy(),
+            agg(gifted_in, "sent_at", "gifted_in", off["stream"], coins=True),
+        ]
+    ).sort("kind", "src", "dst").collect()
+    return nodes, edges
+
+
+def graph_from_edges(
+    n: int, src: pl.Series, dst: pl.Series, directed: bool, attrs: dict[str, pl.Series] | None = None
+) -> ig.Graph:
+    """An igraph graph with ``n`` vertices from integer edge arrays (one call for all edges).
+
+    Parameters
+    ----------
+    n : int
+    src, dst : polars.Series
+        Vertex ids ``0..n-1`` of each edge's ends.
+    directed : bool
+    attrs : dict, optional
+        Edge attribute name -> Series aligned with the edges.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> g = graph_from_edges(3, pl.Series([0, 1]), pl.Series([1, 2]), True, {"w": pl.Series([0.5, 2.0])})
+    >>> g.get_edgelist(), g.es["w"]
+    ([(0, 1), (1, 2)], [0.5, 2.0])
+    """
+    g = ig.Graph(n=n, directed=directed)
+    if src.len():
+        g.add_edges(np.column_stack([src.to_numpy(), dst.to_numpy()]).astype(np.int64, copy=False))
+        for name, values in (attrs or {}).items():
+            g.es[name] = values.to_list()
+    return g

@@ -1,0 +1,152 @@
+"""graphkit.detect.communities, cross-checked against networkx."""
+
+from __future__ import annotations
+
+import igraph as ig
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+
+from graphkit import Config, Tables
+from graphkit.build import build_graphs
+from graphkit.detect.communities import METHODS, Communities, detect_communities
+from graphkit.errors import ConfigError
+
+
+def _planted(n_groups=8, size=6, noise=120, n=200, seed=3) -> ig.Graph:
+    """Dense groups of ``size`` (weight 1) in a sparse random graph (weight 0.2)."""
+    rng = np.random.default_rng(seed)
+    edges, weights = [], []
+    for g in range(n_groups):
+        members = range(g * size, (g + 1) * size)
+        edges += [(a, b) for a in members for b in members if a < b]
+    weights += [1.0] * len(edges)
+    pairs = rng.integers(0, n, size=(noise, 2))
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    edges += [tuple(sorted(p)) for p in pairs.tolist()]
+    weights += [0.2] * len(pairs)
+    g = ig.Graph(n=n, edges=edges)
+    g.es["weight"] = weights
+    return g.simplify(combine_edges="max")
+
+
+def _to_nx(g: ig.Graph) -> nx.Graph:
+    h = nx.Graph()
+    h.add_nodes_from(range(g.vcount()))
+    h.add_weighted_edges_from((s, t, w) for (s, t), w in zip(g.get_edgelist(), g.es["weight"]))
+    return h
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_returns_a_full_canonical_partition(method):
+    g = _planted()
+    c = detect_communities(g, method=method, objective="modularity", resolution=1.0, seed=1)
+    assert isinstance(c, Communities)
+    assert c.membership.shape == (g.vcount(),)
+    sizes = c.sizes()
+    assert sizes.sum() == g.vcount() and (sizes > 0).all()
+    assert list(sizes) == sorted(sizes, reverse=True)
+    frame = c.to_polars()
+    assert frame.columns == ["uid", "community"] and frame.height == g.vcount()
+    assert c.to_pandas().shape == (g.vcount(), 2)
+
+
+@pytest.mark.parametrize("method,objective", [("leiden", "CPM"), ("leiden", "modularity"), ("louvain", "modularity"),
+                                              ("label_propagation", "CPM"), ("components", "CPM")])
+def test_reported_modularity_equals_networkx_for_our_partition(method, objective):
+    g = _planted()
+    c = detect_communities(g, method=method, objective=objective, resolution=0.1 if objective == "CPM" else 1.0, seed=2)
+    parts = [set(np.flatnonzero(c.membership == i).tolist()) for i in range(len(c))]
+    assert c.modularity == pytest.approx(nx.community.modularity(_to_nx(g), parts, weight="weight"), abs=1e-9)
+
+
+def test_connected_components_identical_to_networkx():
+    g = _planted(noise=30)
+    c = detect_communities(g, method="components", seed=0)
+    ours = {frozenset(np.flatnonzero(c.membership == i).tolist()) for i in range(len(c))}
+    theirs = {frozenset(cc) for cc in nx.connected_components(_to_nx(g))}
+    assert ours == theirs
+
+
+def test_cpm_quality_by_hand():
+    g = ig.Graph([(0, 1), (1, 2), (0, 2), (3, 4), (2, 3)])
+    g.es["weight"] = [1.0, 1.0, 1.0, 0.5, 0.1]
+    c = detect_communities(g, resolution=0.3, seed=0)
+    assert sorted(map(sorted, (c.members(i).tolist() for i in range(len(c))))) == [[0, 1, 2], [3, 4]]
+    # (3 - 0.3 * 3) + (0.5 - 0.3 * 1)
+    assert c.quality == pytest.approx(2.1 + 0.2)
+
+
+def test_cpm_recovers_small_planted_groups():
+    g = _planted(n_groups=20, size=5, noise=400, n=400, seed=5)
+    c = detect_communities(g, objective="CPM", resolution=0.3, seed=0)
+    planted = {frozenset(range(i * 5, (i + 1) * 5)) for i in range(20)}
+    found = {frozenset(c.members(i).tolist()) for i in range(len(c))}
+    assert len(planted & found) >= 18
+
+
+def test_same_seed_same_partition_and_global_rng_untouched():
+    g = _planted(noise=400, n=300)
+    import random
+
+    random.seed(123)
+    before = random.random()
+    random.seed(123)
+    a = detect_communities(g, method="leiden", resolution=0.05, seed=7)
+    assert random.random() == before
+    b = detect_communities(g, method="leiden", resolution=0.05, seed=7)
+    assert np.array_equal(a.membership, b.membership)
+    for method in ("louvain", "label_propagation"):
+        x = detect_communities(g, method=method, objective="modularity", resolution=1.0, seed=3)
+        y = detect_communities(g, method=method, objective="modularity", resolution=1.0, seed=3)
+        assert np.array_equal(x.membership, y.membership)
+
+
+def test_large_communities_are_split_until_small_enough():
+    # a 60-clique of weight 1 is one community at resolution 0.05; with 8 weak links in between two 30-cliques
+    g = ig.Graph.Full(30) + ig.Graph.Full(30)
+    g.add_edges([(i, 30 + i) for i in range(8)])
+    g.es["weight"] = [1.0] * (g.ecount() - 8) + [1.0] * 8
+    whole = detect_communities(g, resolution=0.001, seed=0)
+    assert whole.sizes().tolist() == [60]
+    split = detect_communities(g, resolution=0.001, seed=0, max_size=40)
+    assert split.sizes().tolist() == [30, 30] and split.split >= 1
+    assert max(split.sizes()) <= 40
+
+
+def test_subgraph_keeps_uids_and_weights():
+    g = _planted()
+    c = detect_communities(g, resolution=0.3, seed=0)
+    sub = c.subgraph(0)
+    assert sub.vs["uid"] == c.members(0).tolist()
+    assert sub.vcount() == c.sizes()[0]
+    assert "weight" in sub.es.attributes()
+    h = c.to_networkx(0)
+    assert set(h.nodes) == set(c.members(0).tolist()) and h.number_of_edges() == sub.ecount()
+    with pytest.raises(IndexError):
+        c.subgraph(len(c))
+
+
+def test_user_graph_of_a_farm_is_one_community():
+    farm = [f"f{i}" for i in range(12)]
+    devices = pl.DataFrame({"user_id": farm * 2 + ["n1", "n2"], "device_id": ["emu1"] * 12 + ["emu2"] * 12 + ["d", "e"]})
+    gifts = pl.DataFrame({"sender_id": farm + ["n1"], "receiver_id": ["host"] * 12 + ["other"],
+                          "coins": [10.0] * 13, "sent_at": ["2024-01-01T00:00:00Z"] * 13})
+    graphs = build_graphs(Tables.from_frames(devices=devices, gifts=gifts), Config())
+    c = detect_communities(graphs.user_graph(), resolution=Config().resolution, seed=0)
+    ids = graphs.index.decode(c.to_polars(), "uid")
+    groups = ids.group_by("community").agg(pl.col("uid").sort()).sort("community")
+    assert sorted(farm + ["host"]) == groups["uid"][0].to_list()
+
+
+def test_bad_arguments_are_config_errors():
+    g = _planted()
+    with pytest.raises(ConfigError, match="method"):
+        detect_communities(g, method="magic")
+    with pytest.raises(ConfigError, match="objective"):
+        detect_communities(g, objective="cpm-ish")
+    with pytest.raises(ConfigError, match="resolution"):
+        detect_communities(g, resolution=0)
+    with pytest.raises(ConfigError, match="no edge attribute"):
+        detect_communities(g, weights="coins")
