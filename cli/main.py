@@ -23,9 +23,11 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import validate
+    from graphkit_cli import expand, path, validate
 
     cli.add_command(validate.validate)
+    cli.add_command(expand.expand)
+    cli.add_command(path.path)
 
 
 _register()

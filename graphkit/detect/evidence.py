@@ -34,6 +34,7 @@ expansion does not go through them, and paths never use them.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
@@ -539,7 +540,9 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     )
     g = ig.Graph(n=names.height, edges=coded.to_numpy().tolist() if coded.height else [], directed=False)
     vid = dict(names.filter(pl.col("node_id").is_in([src, dst])).select("node_id", "vid").rows())
-    path = g.get_shortest_path(int(vid[src]), int(vid[dst]), mode="all", output="vpath")
+    with warnings.catch_warnings():  # "couldn't reach some vertices" is an answer here, not a problem
+        warnings.simplefilter("ignore", RuntimeWarning)
+        path = g.get_shortest_path(int(vid[src]), int(vid[dst]), mode="all", output="vpath")
     if len(path) < 2:
         return []
     chain = names.get_column("node_id").gather(path).to_list()
