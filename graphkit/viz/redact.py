@@ -68,7 +68,10 @@ class Redactor:
 
     def text(self, text: str, ids: Iterable[tuple[str, str]]) -> str:
         """Replace every whole-word occurrence of the given ``(kind, id)`` pairs in free text."""
-        table = {value: self.pseudonym(value, kind) for kind, value in ids if value}
+        table: dict[str, str] = {}
+        for kind, value in ids:  # an id of several kinds takes the first kind given
+            if value and value not in table:
+                table[value] = self.pseudonym(value, kind)
         if not table or not text:
             return text
         pattern = re.compile(

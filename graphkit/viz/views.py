@@ -403,7 +403,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
     """
     config = config or _config_from(report)
     rings = list(report.rings[: top if top is not None else config.top])
-    ids = [("account", m) for r in rings for m in r.members]
+    ids = _ids_of_members([m for r in rings for m in r.members], report.tables) if redactor is not None else []
     red = (lambda s: redactor.text(s, ids)) if redactor is not None else (lambda s: s)
     name = (lambda s: redactor.pseudonym(s)) if redactor is not None else (lambda s: s)
     max_coins = max([r.coins_total for r in rings] + [1.0])
@@ -453,6 +453,21 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
                           notes=notes, table=table, links={r.ring_id: f"rings/{quote(r.ring_id)}.html" for r in rings},
                           max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
                           seed=config.seed)
+
+
+def _ids_of_members(members: list[str], tables: "Tables | None") -> list[tuple[str, str]]:
+    """(kind, id) of the members and of the devices, IPs and streams they used or hosted (for redaction)."""
+    ids = [("account", m) for m in members]
+    if tables is None:
+        return ids
+    who = pl.DataFrame({"user_id": members}, schema={"user_id": pl.Utf8})
+    used = tables.devices.join(who, on="user_id", how="semi")
+    for kind, column in (("device", "device_id"), ("ip", "ip")):
+        ids += [(kind, v) for v in used.get_column(column).drop_nulls().unique().sort().to_list()]
+    hosted = tables.streams.join(who.rename({"user_id": "host_id"}), on="host_id", how="semi")
+    gifted = tables.gifts.join(who.rename({"user_id": "sender_id"}), on="sender_id", how="semi")
+    streams = pl.concat([hosted.get_column("stream_id"), gifted.get_column("stream_id")]).drop_nulls().unique().sort()
+    return ids + [("stream", v) for v in streams.to_list()]
 
 
 def _config_from(report: "Report") -> Config:
@@ -559,7 +574,12 @@ def show(page: str, *, height: int = 720) -> None:
     height : int
         Frame height in pixels.
     """
+    import warnings
+
     from IPython.display import HTML, display
 
-    display(HTML(f'<iframe srcdoc="{_html.escape(page, quote=True)}" sandbox="allow-scripts"'
-                 f' style="width:100%;height:{int(height)}px;border:1px solid #ddd"></iframe>'))
+    frame = (f'<iframe srcdoc="{_html.escape(page, quote=True)}" sandbox="allow-scripts"'
+             f' style="width:100%;height:{int(height)}px;border:1px solid #ddd"></iframe>')
+    with warnings.catch_warnings():  # IPython suggests IFrame, which needs a URL; srcdoc keeps it offline
+        warnings.simplefilter("ignore", UserWarning)
+        display(HTML(frame))
