@@ -30,7 +30,7 @@ import html
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
@@ -126,7 +126,6 @@ class _Page:
     legend: Sequence[LegendItem] = ()
     notes: Sequence[str] = ()
     table: TableBlock | None = None
-    extra: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -266,12 +265,12 @@ def render_network(
     Examples
     --------
     >>> import polars as pl
-    >>> nodes = pl.DataFrame({"id": ["a", "b"], "label": ["a", "<b>"], "type": ["account", "device"],
-    ...                       "group": ["member", "device"], "size": [20.0, 10.0], "tooltip": ["a", "<b>"]})
+    >>> nodes = pl.DataFrame({"id": ["a", "b"], "label": ["a", "<i>b"], "type": ["account", "device"],
+    ...                       "group": ["member", "device"], "size": [20.0, 10.0], "tooltip": ["a", "<i>b"]})
     >>> edges = pl.DataFrame({"source": ["a"], "target": ["b"], "relation": ["used_device"],
-    ...                       "width": [1.0], "tooltip": ["a used <b>"]})
+    ...                       "width": [1.0], "tooltip": ["a used <i>b"]})
     >>> page = render_network(nodes, edges, title="demo")
-    >>> "<b>" in page, "\\\\u003cb\\\\u003e" in page
+    >>> "<i>b" in page, "\\\\u003ci\\\\u003eb" in page
     (False, True)
     """
     _check_columns(nodes, _NODE_COLUMNS, "nodes")
@@ -529,8 +528,8 @@ def _page(page: _Page, data: dict, n_nodes: int, n_edges: int) -> str:
         '<meta name="referrer" content="no-referrer">'
         f"<title>{_esc(page.title)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>{_esc(page.title)}</h1>"
-        f"<p>{n_nodes:,} nodes, {n_edges:,} edges. Hover for evidence, scroll to zoom, double-click a ring to open it."
-        "</p></header>"
+        f"<p>{n_nodes:,} nodes, {n_edges:,} edges. Hover for evidence, scroll to zoom"
+        f"{', double-click a node to open its view' if data['links'] else ''}.</p></header>"
         '<main><div id="gk-graph" role="img" aria-label="network view"></div><aside>'
         '<label for="gk-search">Find a node</label>'
         '<input id="gk-search" list="gk-ids" autocomplete="off" placeholder="id or label, then Enter">'

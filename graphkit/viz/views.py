@@ -23,7 +23,7 @@ from graphkit.config import Config
 from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph
 from graphkit.errors import InputError
 from graphkit.report.atomic import atomic_write_text
-from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, TYPE_SHAPES, LegendItem, TableBlock, render_network
+from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
