@@ -427,6 +427,12 @@ _JS = r"""
     if (!text) { network.unselectAll(); found.textContent = ""; return; }
     var id = Object.prototype.hasOwnProperty.call(byLabel, text) ? byLabel[text] : null;
     if (id === null && N.id.indexOf(text) >= 0) { id = text; }
+    if (id === null) {  // a full id without its "kind:" prefix (labels may be shortened)
+      for (var k = 0; k < N.id.length; k++) {
+        var at = String(N.id[k]).indexOf(":");
+        if (at >= 0 && String(N.id[k]).slice(at + 1) === text) { id = N.id[k]; break; }
+      }
+    }
     if (id === null) {
       var low = text.toLowerCase();
       for (var j = 0; j < N.label.length; j++) {

@@ -215,7 +215,8 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
         size = 8.0 + 3.0 * math.log1p(linked)
     if not row["seed"]:
         lines.append(f"reached in {row['hops']} hop{'s' if row['hops'] != 1 else ''}: {how}")
-    return (row["id"], name, node_type, group, round(size, 2), "\n".join(lines), row["importance"], row["seed"])
+    label = name if len(name) <= 30 else name[:29] + "\u2026"  # the full id is in the tooltip and the search
+    return (row["id"], label, node_type, group, round(size, 2), "\n".join(lines), row["importance"], row["seed"])
 
 
 def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:
