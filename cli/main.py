@@ -23,9 +23,11 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import demo, export, report, synth, validate
+    from graphkit_cli import demo, expand, export, path, report, synth, validate
 
-    for command in (report.report, validate.validate, export.export, synth.synth, demo.demo):
+    for command in (
+        report.report, validate.validate, expand.expand, path.path, export.export, synth.synth, demo.demo,
+    ):
         cli.add_command(command)
 
 

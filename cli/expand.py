@@ -1,0 +1,95 @@
+"""``graphkit expand``: the network around accounts, devices, IPs or streams, for an escalation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import polars as pl
+from rich.table import Table
+from rich.text import Text
+
+from graphkit.config import load_config
+from graphkit.detect.evidence import entity_edges, evidence_graph
+from graphkit.errors import InputError
+from graphkit.io import read_tables
+from graphkit.report.atomic import atomic_write_text
+from graphkit.viz import expand_view, load_or_create_key
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, stdout
+
+_SHOWN = 50
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The data directory (users, streams, devices, gifts).")
+@columns_option
+@config_option
+@click.option("--hops", type=click.IntRange(0, 6), default=2, show_default=True,
+              help="Links to follow from the starting points (account -> device -> account is 2).")
+@click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
+@click.option("--until", default=None, help="Only events before this time.")
+@click.option("--min-coins", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Do not follow gift links carrying fewer coins.")
+@click.option("--max-nodes", type=click.IntRange(1), default=None,
+              help="Most nodes in the view (default: view_max_nodes, 2000).")
+@click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="scores.csv of an earlier `graphkit report` run, to show each account's score and ring.")
+@click.option("--redact", "redact_key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Key file (created when missing; keep it apart): replace every id in the view by a keyed pseudonym.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The HTML view to write (FILE.html).")
+def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_path: Path | None, hops: int,
+           since: str | None, until: str | None, min_coins: float, max_nodes: int | None,
+           scores_path: Path | None, redact_key: Path | None, out_path: Path) -> None:
+    """Show the network around one or more accounts (or devices, IPs, streams):
+    print the accounts reached (how, score, coins) and write an HTML view.
+
+    An ID may name its kind (device:d7, ip:10.0.0.1, stream:s3); a bare ID
+    matches every kind it exists as. Shared identifiers linked to more than
+    hub_cap accounts are shown but not expanded through.
+
+    Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
+    """
+    config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
+    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+    redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
+    edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
+    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,
+                        max_nodes=config.view_max_nodes)
+    scores = _read_scores(scores_path) if scores_path is not None else None
+    atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
+                      out_path)
+    stdout.print(_accounts_table(ev.accounts(), scores))
+    shown = ev.accounts().height
+    if shown > _SHOWN:
+        stdout.print(f"... and {shown - _SHOWN:,} more accounts (all in the view).")
+    for note in ev.notes:
+        stdout.print(Text("note: ", style="yellow") + Text(note))
+    stdout.print(f"Wrote {out_path} ({ev.nodes.height:,} nodes, {ev.edges.height:,} edges).")
+
+
+def _read_scores(path: Path) -> pl.DataFrame:
+    frame = pl.read_csv(path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8, "score": pl.Float64})
+    missing = {"user_id", "score"} - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: not a graphkit scores.csv (missing {', '.join(sorted(missing))})")
+    return frame
+
+
+def _accounts_table(accounts: pl.DataFrame, scores: pl.DataFrame | None) -> Table:
+    if scores is not None:
+        cols = [c for c in ("user_id", "score", "ring_id") if c in scores.columns]
+        accounts = accounts.join(scores.select(cols), on="user_id", how="left", maintain_order="left")
+    table = Table(title=f"{accounts.height:,} accounts reached", title_justify="left")
+    for header, justify in (("account", "left"), ("hops", "right"), ("how", "left"), ("score", "right"),
+                            ("ring", "left"), ("coins sent", "right"), ("coins received", "right")):
+        table.add_column(header, justify=justify)
+    for row in accounts.head(_SHOWN).iter_rows(named=True):
+        score = row.get("score")
+        # ids come from the data: Text() keeps rich from reading them as markup
+        table.add_row(Text(row["user_id"]), str(row["hops"]), Text(row["how"]),
+                      "" if score is None else f"{score:.2f}", Text(row.get("ring_id") or ""),
+                      f"{row['coins_sent']:,.0f}", f"{row['coins_received']:,.0f}")
+    return table

@@ -1,0 +1,201 @@
+"""Evidence neighbourhoods and paths (graphkit.detect.evidence) and the expand / path commands."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from graphkit.config import Config
+from graphkit.detect.evidence import entity_edges, evidence_graph, evidence_path
+from graphkit.errors import NotFoundError
+from graphkit.io import Tables
+from graphkit_cli.main import cli
+from views_fixtures import XSS, tables
+
+
+def _random_tables(seed: int) -> Tables:
+    rng = np.random.default_rng(seed)
+    users = [f"u{i}" for i in range(40)]
+    n_gifts, n_dev = 60, 50
+    gifts = pl.DataFrame({
+        "sender_id": rng.choice(users, n_gifts), "receiver_id": rng.choice(users[:8], n_gifts),
+        "coins": rng.integers(1, 500, n_gifts).astype(float),
+        "sent_at": [f"2024-01-01T{h:02d}:00:00Z" for h in rng.integers(0, 24, n_gifts)],
+        "stream_id": rng.choice(["s1", "s2", "s3", "s4", "s5", "s6"], n_gifts),
+    })
+    devices = pl.DataFrame({"user_id": users + list(rng.choice(users, n_dev - len(users))), "device_id": rng.choice([f"d{i}" for i in range(25)], n_dev),
+                            "ip": rng.choice([f"10.0.0.{i}" for i in range(30)], n_dev)})
+    streams = pl.DataFrame({"stream_id": ["s1", "s2", "s3", "s4", "s5", "s6"], "host_id": users[:6]})
+    return Tables.from_frames(gifts=gifts, devices=devices, streams=streams)
+
+
+def _nx_graph(t: Tables) -> nx.Graph:
+    e = entity_edges(t)
+    return nx.from_edgelist(zip(e.get_column("source").to_list(), e.get_column("target").to_list()))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_neighbourhood_matches_networkx_ego_graph(seed, hops):
+    t = _random_tables(seed)
+    ev = evidence_graph(t, ["u9"], hops=hops, hub_cap=10_000)
+    expected = nx.single_source_shortest_path_length(_nx_graph(t), "account:u9", cutoff=hops)
+    assert dict(ev.nodes.select("node_id", "hops").rows()) == expected
+    ids = set(expected)
+    induced = {(s, t_) for s, t_ in zip(ev.edges.get_column("source"), ev.edges.get_column("target"))}
+    all_edges = entity_edges(t)
+    want = {(s, t_) for s, t_ in zip(all_edges.get_column("source"), all_edges.get_column("target"))
+            if s in ids and t_ in ids}
+    assert induced == want
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_path_is_a_shortest_chain_like_networkx(seed):
+    t = _random_tables(seed)
+    g = _nx_graph(t)
+    steps = evidence_path(t, "u11", "u23", config=Config(hub_cap=10_000))
+    if nx.has_path(g, "account:u11", "account:u23"):
+        assert len(steps) == nx.shortest_path_length(g, "account:u11", "account:u23")
+        assert steps[0].source == "account:u11" and steps[-1].target == "account:u23"
+        for a, b in zip(steps, steps[1:]):
+            assert a.target == b.source
+        assert all(g.has_edge(s.source, s.target) for s in steps)
+    else:
+        assert steps == []
+
+
+def test_path_sentences_tell_the_story():
+    t = Tables.from_frames(
+        devices=pl.DataFrame({"user_id": ["u17", "u18"], "device_id": ["d7", "d7"]}),
+        gifts=pl.DataFrame({"sender_id": ["u18"] * 12, "receiver_id": ["h3"] * 12,
+                            "coins": [415.0] * 11 + [425.0], "sent_at": ["2024-01-01T00:00:00Z"] * 12}),
+    )
+    assert [s.text for s in evidence_path(t, "u17", "h3")] == [
+        "u17 used device d7", "d7 was also used by u18", "u18 gifted 4,990 coins to h3 in 12 gifts"]
+    assert [s.relation for s in evidence_path(t, "h3", "u17")] == ["gifted", "used_device", "used_device"]
+
+
+def test_cogifting_links_accounts_through_a_stream():
+    t = tables()
+    steps = evidence_path(t, "u7", "u9", config=Config(hub_cap=10_000))
+    assert len(steps) == 2
+    assert {s.relation for s in steps} <= {"gifted", "gifted_in"}
+
+
+def test_hubs_are_shown_but_not_expanded_nor_used_in_paths():
+    users = [f"u{i}" for i in range(6)]
+    t = Tables.from_frames(devices=pl.DataFrame({"user_id": users, "device_id": ["hub"] * 6}))
+    ev = evidence_graph(t, ["u0"], hops=2, hub_cap=3)
+    assert ev.nodes.get_column("node_id").to_list() == ["account:u0", "device:hub"]
+    assert ev.nodes.filter(pl.col("kind") == "device").item(0, "hub") is True
+    assert "device hub (6 accounts)" in ev.notes[0]
+    assert evidence_path(t, "u0", "u5", config=Config(hub_cap=3)) == []
+    assert len(evidence_path(t, "u0", "u5", config=Config(hub_cap=6))) == 2
+    # a hub given as the starting point is expanded
+    assert evidence_graph(t, ["device:hub"], hops=1, hub_cap=3).nodes.height == 7
+
+
+def test_min_coins_and_time_range_limit_what_is_followed():
+    t = tables()
+    reached = lambda **kw: set(evidence_graph(t, ["h2"], hops=1, **kw).accounts().get_column("user_id"))  # noqa: E731
+    assert reached() == {"h2", "u7", "u8", "u9"}
+    assert reached(min_coins=100) == {"h2", "u8", "u9"}
+    assert reached(since="2024-03-01T10:07:00Z") == {"h2", "u8", "u9"}
+    assert reached(until="2024-03-01T10:07:00Z") == {"h2", "u7"}
+    assert reached(until="2024-03-01T10:06:00Z") == {"h2"}
+
+
+def test_seeds_of_every_kind_and_unknown_ids():
+    t = tables()
+    assert evidence_graph(t, ["ip:10.0.0.2"], hops=1).accounts().get_column("user_id").sort().to_list() == \
+        sorted(["u3", XSS])
+    assert evidence_graph(t, ["s2"], hops=1).seeds == ("stream:s2",)
+    with pytest.raises(NotFoundError, match="'nobody' is not an account"):
+        evidence_graph(t, ["nobody"])
+    with pytest.raises(NotFoundError):
+        evidence_path(t, "u1", "device:u1")
+
+
+def test_max_nodes_keeps_seeds_and_nearest_and_says_what_was_left_out():
+    t = _random_tables(0)
+    full = evidence_graph(t, ["u1"], hops=3, hub_cap=10_000)
+    capped = evidence_graph(t, ["u1"], hops=3, hub_cap=10_000, max_nodes=10)
+    assert capped.nodes.height == 10 and capped.nodes.item(0, "node_id") == "account:u1"
+    assert capped.nodes.get_column("hops").max() <= full.nodes.get_column("hops").sort().item(9)
+    assert f"{full.nodes.height - 10:,} more nodes were reached and left out" in capped.notes[-1]
+    kept = set(capped.nodes.get_column("node_id"))
+    assert set(capped.edges.get_column("source")) | set(capped.edges.get_column("target")) <= kept
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    t = tables()
+    for name in ("users", "streams", "devices", "gifts"):
+        getattr(t, name).write_csv(d / f"{name}.csv")
+    return d
+
+
+def test_expand_command_prints_accounts_and_writes_the_view(data_dir, tmp_path):
+    out = tmp_path / "v" / "u8.html"
+    scores = tmp_path / "scores.csv"
+    pl.DataFrame({"user_id": ["u8", "h2"], "score": [0.52, 0.6], "ring_id": ["R0002", "R0002"]}).write_csv(scores)
+    result = CliRunner().invoke(cli, ["expand", "u8", "--data", str(data_dir), "--hops", "1", "--scores",
+                                      str(scores), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 accounts reached" in result.output
+    assert "received gifts" in result.output and "0.60" in result.output and "R0002" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "account:h2" in page
+
+
+def test_expand_redacts_with_a_key_kept_outside(data_dir, tmp_path):
+    out = tmp_path / "share" / "view.html"
+    key = tmp_path / "keys" / "case.key"
+    key.parent.mkdir()
+    key.write_text("cd" * 32 + "\n")  # a fixed key whose pseudonyms happen to contain no raw id
+    args = ["expand", "h1", "--data", str(data_dir), "--hops", "2", "--out", str(out), "--redact", str(key)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    first = out.read_text(encoding="utf-8")
+    assert not any(p.name.endswith(".key") for p in out.parent.iterdir())
+    data = first.split('id="gk-data">', 1)[1].split("</script>", 1)[0]
+    shown = data + first.split("<aside>", 1)[1].split("</aside>", 1)[0]
+    for raw in ("u1", "h1", "d1", "10.0.0.1", "s1", "window.__xss"):
+        assert raw not in shown
+    assert '"account:acct-' in first and '"device:dev-' in first and '"stream:strm-' in first
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert out.read_text(encoding="utf-8") == first  # same key, same pseudonyms, same page
+    inside = CliRunner().invoke(cli, args[:-1] + [str(out.parent / "k.key")])
+    assert inside.exit_code == 2 and "must not be inside" in inside.output
+    fresh = tmp_path / "keys" / "new.key"
+    assert CliRunner().invoke(cli, args[:-1] + [str(fresh)]).exit_code == 0
+    assert fresh.stat().st_mode & 0o777 == 0o600 and len(bytes.fromhex(fresh.read_text().strip())) == 32
+    assert out.read_text(encoding="utf-8") != first  # another key, other pseudonyms
+
+
+def test_expand_and_path_errors_are_one_line(data_dir, tmp_path):
+    result = CliRunner().invoke(cli, ["expand", "ghost", "--data", str(data_dir), "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2 and "'ghost' is not an account" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.html").exists()
+    result = CliRunner().invoke(cli, ["path", "u1", "ghost", "--data", str(data_dir)])
+    assert result.exit_code == 2 and "'ghost' is not an account" in result.output
+
+
+def test_path_command_prints_steps(data_dir):
+    result = CliRunner().invoke(cli, ["path", "u1", "u9", "--data", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    steps = evidence_path(tables(), "u1", "u9")
+    assert f"u1 -> u9: {len(steps)} steps" in result.output
+    for i, step in enumerate(steps, 1):
+        assert f"{i}. {step.text}" in result.output
+    result = CliRunner().invoke(cli, ["path", "u1", "u7", "--data", str(data_dir), "--until", "2024-03-01T10:05:00Z"])
+    assert result.exit_code == 0 and "are not linked by any chain of evidence" in result.output
+
+
+@pytest.mark.parametrize("command", ["expand", "path"])
+def test_help_ends_with_an_example(command):
+    result = CliRunner().invoke(cli, [command, "-h"])
+    assert result.exit_code == 0 and "Example: graphkit " + command in result.output
