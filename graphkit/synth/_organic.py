@@ -82,6 +82,11 @@ def population(w: World, n: int) -> tuple[Organic, list[dict]]:
     on_campus = campus_ips[rng.integers(0, n_campus, len(students))]
     _observe(w, students, phone[students], on_campus)
 
+    # commercial VPNs: honest users behind a few datacenter exit IPs
+    vpn_users = users[rng.random(n) < rng.uniform(0.01, 0.04)]
+    vpn_ips = w.new_ips(max(2, int(round(len(vpn_users) / rng.uniform(40, 150)))), "datacenter")
+    _observe(w, vpn_users, phone[vpn_users], vpn_ips[rng.integers(0, len(vpn_ips), len(vpn_users))])
+
     activity = rng.lognormal(0.0, rng.uniform(1.1, 1.6), n)
     activity[rng.random(n) < rng.uniform(0.3, 0.5)] = 0.0  # viewers who never gift
     org = Organic(n=n, hosts=hosts, pop=pop, phone=phone, home_ip=home_ip, nat_ips=nat_ips, nat_p=nat_p,
@@ -112,7 +117,7 @@ def gifts(w: World, org: Organic, count: int) -> None:
     keep = np.flatnonzero(receiver != sender)[:count]
     sender, receiver = sender[keep], receiver[keep]
 
-    order, offsets, counts = w.host_streams()
+    order, offsets, counts, _ = w.host_streams(fresh=True)
     stream = order[offsets[receiver] + (rng.random(len(receiver)) * counts[receiver]).astype(np.int64)]
     sent_at = w.times_in(stream)
 

@@ -57,6 +57,8 @@ class World:
     s_host: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     s_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     s_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _by_host: tuple | None = None
+    _stale: bool = True
 
     @property
     def n_ips(self) -> int:
@@ -91,6 +93,7 @@ class World:
         self.s_host = np.concatenate([self.s_host, np.asarray(host, np.int64)])
         self.s_start = np.concatenate([self.s_start, np.asarray(start, np.int64)])
         self.s_end = np.concatenate([self.s_end, np.asarray(end, np.int64)])
+        self._stale = True
         return idx
 
     def add_devices(self, user, device, ip, seen=None) -> None:
@@ -109,12 +112,21 @@ class World:
         return sum(len(p[0]) for p in self.gift_parts)
 
     # ---- streams and times ------------------------------------------------------------------
-    def host_streams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Streams sorted by host: (order, offset per host, count per host) over all users."""
-        order = np.argsort(self.s_host, kind="stable")
-        counts = np.bincount(self.s_host, minlength=self.n_users)
-        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        return order, offsets, counts
+    def host_streams(self, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Streams by host: (order, offset per host, count per host, last-ending stream per host).
+
+        Indexed by user index up to the highest host. Cached: streams added
+        since the last call are left out unless ``fresh`` (the cached indices
+        stay valid, as streams are only ever appended).
+        """
+        if self._by_host is None or (fresh and self._stale):
+            self._stale = False
+            order = np.lexsort((self.s_end, self.s_host))
+            counts = np.bincount(self.s_host)
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            last = np.where(counts > 0, order[np.maximum(offsets + counts - 1, 0)], -1)
+            self._by_host = (order, offsets, counts, last)
+        return self._by_host
 
     def streams_for(self, hosts: np.ndarray, after: np.ndarray, min_left: int = 300) -> np.ndarray:
         """A random stream of each host still live ``min_left`` seconds after ``after``.
@@ -125,7 +137,7 @@ class World:
         rng = self.rng
         hosts = np.asarray(hosts, np.int64)
         after = np.asarray(after, np.int64)
-        order, offsets, counts = self.host_streams()
+        order, offsets, counts, last = self.host_streams()
         out = np.full(len(hosts), -1, np.int64)
         has = counts[hosts] > 0
         for _ in range(6):
@@ -138,13 +150,9 @@ class World:
         todo = np.flatnonzero(out < 0)
         if len(todo):
             # the host's latest-ending stream, when it is late enough
-            last_end = np.full(self.n_users, -1, np.int64)
-            last_idx = np.full(self.n_users, -1, np.int64)
-            by_end = np.lexsort((self.s_end, self.s_host))
-            last_idx[self.s_host[by_end]] = by_end  # later (greater end) overwrite earlier
-            last_end[self.s_host[by_end]] = self.s_end[by_end]
-            ok = last_end[hosts[todo]] >= after[todo] + min_left
-            out[todo[ok]] = last_idx[hosts[todo[ok]]]
+            cand = last[hosts[todo]]
+            ok = (cand >= 0) & (self.s_end[np.maximum(cand, 0)] >= after[todo] + min_left)
+            out[todo[ok]] = cand[ok]
             todo = todo[~ok]
         if len(todo):
             # open one new stream per (host) that needs one, starting soon after the latest need

@@ -187,9 +187,14 @@ def _assemble(w: World, rings: list[dict], lookalikes: list[dict], params: dict)
         "gift_id": pl.select(pl.lit("g") + pl.Series(np.arange(len(order))).cast(pl.Utf8).str.zfill(width)).to_series(),
     })
 
-    def names(idx: np.ndarray) -> list[str]:
-        return sorted(user_ids.gather(np.asarray(idx, np.int64)).to_list())
+    id_array = user_ids.to_numpy()
 
+    def names(idx: np.ndarray) -> list[str]:
+        return sorted(id_array[np.asarray(idx, np.int64)].tolist())
+
+    # look-alike groups are honest: ring hosts living in a family or behind a NAT are left out of them
+    lookalikes = [{**g, "members": g["members"][~bad[g["members"]]]} for g in lookalikes]
+    lookalikes = [g for g in lookalikes if len(g["members"]) >= 2]
     rw = max(2, len(str(len(rings))))
     lw = max(2, len(str(len(lookalikes))))
     truth = {
