@@ -8,7 +8,9 @@ reasons an investigator can paste into a case.
 from graphkit.config import Config, load_config
 from graphkit.errors import GraphkitError
 from graphkit.io import Tables, read_tables
+from graphkit.model import Report, Ring
+from graphkit.pipeline import analyze
 
 __version__ = "0.1.0"
 
-__all__ = ["Config", "GraphkitError", "Tables", "__version__", "load_config", "read_tables"]
+__all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "read_tables"]

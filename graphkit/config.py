@@ -73,10 +73,15 @@ class Config:
     """``CPM`` (finds small dense groups in big graphs) or ``modularity``."""
     resolution: float = 0.05
     """Leiden resolution (CPM density threshold, or modularity's gamma)."""
+    sync_resolution: float = 0.2
+    """CPM resolution that cuts the repeated co-gifting graph into lockstep groups
+    (co-gifting ties weigh 0..1; 0.2 asks for groups at least that tightly knit)."""
     max_community_size: int = 500
     """Communities larger than this are split again at a higher resolution."""
     min_ring_size: int = 3
     """Smaller groups are not reported as rings."""
+    dense_max_blocks: int = 20
+    """At most this many dense blocks per matrix (sender x stream, sender x receiver)."""
 
     # --- centrality -------------------------------------------------------
     pagerank_damping: float = 0.85
@@ -86,9 +91,33 @@ class Config:
 
     # --- scoring ----------------------------------------------------------
     new_account_days: float = 30.0
-    """An account is new when it is younger than this at its first gift."""
+    """Upper bound of the young-account age: the platform's own 10th percentile
+    of age at first gift is used when it is lower (graphkit.detect.signals.Baseline)."""
+    weight_shared_identifiers: float = 0.3
+    """How much coordination a group shows when all its members crowd on shared devices/IPs."""
+    weight_young_crowd: float = 0.6
+    """... when they crowd on shared devices/IPs and are young or were created together (a farm)."""
+    weight_new_accounts: float = 0.35
+    """... when all its members were young at their first gift."""
+    weight_creation_burst: float = 0.3
+    """... when all its members were created within 24 hours."""
+    weight_synchrony: float = 0.75
+    """... when all its stream gifts fall in lockstep bursts."""
+    weight_one_shot: float = 0.6
+    """... when all its senders sent one or two large gifts only."""
+    weight_cycles: float = 0.5
+    """... when all its internal coins go round in loops."""
+    incentive_floor: float = 0.3
+    """Share of its coordination score a group keeps when no money concentrates
+    on a beneficiary (families, internet cafes); 1 ignores the money."""
+    size_half: float = 4.0
+    """Groups of size 1 + size_half keep 63% of their score: tiny groups are less certain."""
     min_score: float = 0.0
-    """Rings scoring below this are not reported."""
+    """Groups scoring below this are never reported as rings (an absolute floor)."""
+    outlier_z: float = 8.0
+    """Groups are reported as rings when their score stands this many robust
+    deviations (MAD) above the median group of the same data: the bar is set
+    by the platform's own groups, not by a constant."""
     top: int = 50
     """How many rings to report (and draw)."""
 

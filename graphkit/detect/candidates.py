@@ -1,0 +1,189 @@
+"""Candidate ring groups from every detector, as one ``cand, uid, source`` frame.
+
+Each detector proposes groups of accounts; a group may overlap others.
+:func:`graphkit.detect.rings.find_rings` scores them all and gives each account
+to its best-scoring group.
+
+Detectors
+---------
+``community``
+    Leiden (CPM by default) communities of the combined user graph.
+``dense_block``
+    FRAUDAR-style dense blocks of sender x stream and sender x receiver
+    (:mod:`graphkit.detect.dense`), camouflage-resistant.
+``synchrony``
+    Groups of accounts that co-gifted the same streams within the window on
+    at least two distinct streams (CopyCatch / SynchroTrap style), from the
+    co-gifting graph.
+``money_loop``
+    Strongly connected pieces of the gift flow: coins that come back.
+``fan_in``
+    Receivers paid mostly by young accounts sending one or two large gifts
+    (cash-out mules), with those senders.
+"""
+
+from __future__ import annotations
+
+import igraph as ig
+import numpy as np
+import polars as pl
+
+from graphkit.config import Config
+from graphkit.detect.communities import detect_communities
+from graphkit.detect.dense import column_weighted_matrix, dense_blocks
+from graphkit.detect.signals import Baseline
+
+__all__ = [
+    "community_candidates",
+    "dense_block_candidates",
+    "synchrony_candidates",
+    "loop_candidates",
+    "fan_in_candidates",
+    "complete_beneficiaries",
+]
+
+_SCHEMA = {"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8}
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=_SCHEMA)
+
+
+def _from_membership(membership: np.ndarray, source: str, *, min_size: int, max_size: int) -> pl.DataFrame:
+    frame = pl.DataFrame({"uid": np.arange(len(membership), dtype=np.uint32), "cand": np.asarray(membership, dtype=np.int64)})
+    sizes = frame.group_by("cand").len()
+    keep = sizes.filter((pl.col("len") >= min_size) & (pl.col("len") <= max_size)).select("cand")
+    return frame.join(keep, on="cand", how="semi").select("cand", "uid", pl.lit(source).alias("source"))
+
+
+def community_candidates(membership: np.ndarray, config: Config) -> pl.DataFrame:
+    """Communities of the combined user graph (``membership[uid] = community``)."""
+    return _from_membership(membership, "community", min_size=config.min_ring_size, max_size=config.max_community_size)
+
+
+def dense_block_candidates(gifts: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
+    """Dense sender x moment and sender x receiver blocks, camouflage-resistant.
+
+    A *moment* is one stream in one ``cogift_window_s``-long time bucket: a
+    block of senders sharing several moments gifted the same streams at the
+    same times (CopyCatch's lockstep, found by FRAUDAR's peeling).
+
+    A block must be at least twice as dense as its whole matrix (a baseline
+    measured on the data), have at least ``min_ring_size`` senders and at
+    most ``max_community_size``. Receiver blocks bring their receivers along
+    as members (the beneficiaries).
+    """
+    frames = []
+    bucket_us = max(int(config.cogift_window_s), 1) * 1_000_000
+    moments = (
+        gifts.filter(pl.col("sid").is_not_null())
+        .select("src", pl.struct("sid", (pl.col("sent_at").dt.epoch("us") // bucket_us).alias("bucket")).alias("key"))
+        .with_columns(pl.col("key").rank("dense").cast(pl.Int64).sub(1).alias("moment"))
+    )
+    views = [
+        ("moment", moments, int(moments["moment"].max() or 0) + 1 if moments.height else 0, False),
+        ("dst", gifts, n_users, True),
+    ]
+    for column, frame, n_cols, cols_are_users in views:
+        pairs = frame.filter(pl.col(column).is_not_null()).select("src", column).unique()
+        if pairs.height == 0 or n_cols == 0:
+            continue
+        matrix = column_weighted_matrix(pairs["src"].to_numpy(), pairs[column].to_numpy(), (n_users, n_cols))
+        whole = float(matrix.sum()) / max(int((np.diff(matrix.indptr) > 0).sum() + (matrix.getnnz(axis=0) > 0).sum()), 1)
+        blocks = dense_blocks(matrix, max_blocks=config.dense_max_blocks, min_rows=config.min_ring_size, min_density=2.0 * whole)
+        for i, block in enumerate(blocks):
+            if len(block.rows) > config.max_community_size:
+                continue
+            uids = block.rows if not cols_are_users else np.union1d(block.rows, block.cols)
+            frames.append(pl.DataFrame({"uid": uids.astype(np.uint32)}).with_columns(
+                pl.lit(len(frames)).cast(pl.Int64).alias("cand"), pl.lit(f"dense_block_{column}").alias("source")))
+    return pl.concat(frames).select("cand", "uid", "source") if frames else _empty()
+
+
+def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
+    """Dense groups of accounts that co-gifted the same streams, in the window, on two or more streams.
+
+    Pairs that met once are chance (a busy stream); pairs that met on several
+    streams are kept, and Leiden (CPM at ``sync_resolution``) cuts the graph
+    they form into tight groups, so that chains of chance meetings across the
+    platform do not merge unrelated groups.
+    """
+    repeated = cogift.filter(pl.col("streams") >= 2)
+    if repeated.height == 0:
+        return _empty()
+    graph = ig.Graph(n=n_users, edges=np.column_stack([repeated["a"].to_numpy(), repeated["b"].to_numpy()]))
+    graph.es["weight"] = repeated["weight"].to_numpy()
+    communities = detect_communities(
+        graph, method="leiden", objective="CPM", resolution=config.sync_resolution, weights="weight",
+        seed=config.seed, max_size=config.max_community_size,
+    )
+    return _from_membership(
+        np.asarray(communities.membership), "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size
+    )
+
+
+def loop_candidates(gift_flow: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
+    """Strongly connected pieces of the gift flow: accounts whose coins come back to them."""
+    flow = gift_flow.filter(pl.col("src") != pl.col("dst"))
+    if flow.height == 0:
+        return _empty()
+    graph = ig.Graph(n=n_users, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]), directed=True)
+    membership = np.asarray(graph.connected_components(mode="strong").membership)
+    return _from_membership(membership, "money_loop", min_size=config.min_ring_size, max_size=config.max_community_size)
+
+
+def fan_in_candidates(gifts: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, config: Config) -> pl.DataFrame:
+    """Receivers paid mostly by one-shot large senders, with those senders.
+
+    A sender is one-shot large when it sent at most two gifts, one of them at
+    least the platform's large-gift value. A receiver qualifies when at least
+    ``min_ring_size`` such senders paid it and they make at least half of its
+    income. Receivers that share such senders form one group.
+    """
+    one_shot = activity.filter(
+        (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
+    ).select(pl.col("uid").alias("src"))
+    paid = gifts.join(one_shot, on="src", how="semi").group_by("dst").agg(
+        pl.col("coins").sum().alias("coins_from_one_shot"), pl.col("src").n_unique().alias("one_shot_senders")
+    )
+    receivers = paid.join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst").filter(
+        (pl.col("one_shot_senders") >= config.min_ring_size)
+        & (pl.col("coins_from_one_shot") >= 0.5 * pl.col("coins_received"))
+    ).select("dst")
+    links = gifts.join(one_shot, on="src", how="semi").join(receivers, on="dst", how="semi").select("src", "dst").unique()
+    if links.height == 0:
+        return _empty()
+    n = int(activity.height)
+    graph = ig.Graph(n=n, edges=np.column_stack([links["src"].to_numpy(), links["dst"].to_numpy()]))
+    membership = np.asarray(graph.connected_components().membership)
+    involved = np.zeros(n, dtype=bool)
+    involved[links["src"].to_numpy()] = True
+    involved[links["dst"].to_numpy()] = True
+    membership = np.where(involved, membership, -1)
+    frame = _from_membership(membership, "fan_in", min_size=config.min_ring_size, max_size=config.max_community_size)
+    return frame.filter(pl.col("cand") >= 0)
+
+
+def complete_beneficiaries(cands: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.2,
+                           min_income_share: float = 0.25) -> pl.DataFrame:
+    """Add to each candidate the accounts its members pay most, when the candidate is most of their income.
+
+    A receiver joins when it gets at least ``min_share`` of the coins the
+    candidate's members send, and the candidate is at least
+    ``min_income_share`` of everything it receives (so a popular host that
+    ring accounts gift as camouflage does not join).
+    """
+    sent = gift_flow.select("src", "dst", "coins").join(cands.select("cand", pl.col("uid").alias("src")), on="src")
+    out_total = sent.group_by("cand").agg(pl.col("coins").sum().alias("out"))
+    to_receiver = sent.group_by("cand", "dst").agg(pl.col("coins").sum().alias("coins_in"))
+    joined = (
+        to_receiver.join(out_total, on="cand")
+        .join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst")
+        .filter(
+            (pl.col("coins_in") >= min_share * pl.col("out"))
+            & (pl.col("coins_in") >= min_income_share * pl.col("coins_received"))
+        )
+    )
+    sources = cands.group_by("cand").agg(pl.col("source").first())
+    extra = joined.select("cand", pl.col("dst").alias("uid")).join(sources, on="cand")
+    return pl.concat([cands, extra.select(cands.columns)]).unique(["cand", "uid"], keep="first").sort("cand", "uid")

@@ -1,0 +1,139 @@
+"""From candidate groups to rings: score, give each account to one ring, explain.
+
+1. Every detector's candidates (:mod:`graphkit.detect.candidates`) are pooled,
+   completed with their beneficiaries and scored (:mod:`graphkit.score`).
+2. Each account goes to the best-scoring candidate it is in (a vectorised
+   keep-first over candidates sorted by score), so an account belongs to at
+   most one ring.
+3. The resulting groups are scored again on their final membership; those
+   of at least ``min_ring_size`` accounts and ``min_score`` become rings,
+   ranked by score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph as ig
+import numpy as np
+import polars as pl
+
+from graphkit.config import Config
+from graphkit.detect.candidates import complete_beneficiaries
+from graphkit.detect.signals import Baseline, group_signals
+from graphkit.score import score_groups
+
+__all__ = ["RingGroups", "find_ring_groups", "pool_candidates", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
+
+
+@dataclass(frozen=True)
+class RingGroups:
+    """Final groups and their scored signals (encoded uids).
+
+    Attributes
+    ----------
+    members : polars.DataFrame
+        ``group, uid`` (each uid at most once).
+    scored : polars.DataFrame
+        One row per group: signals, score parts, ``score``, ``kind``, ``sources``.
+    """
+
+    members: pl.DataFrame
+    scored: pl.DataFrame
+
+
+def pool_candidates(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Give candidates from several detectors distinct ids: ``cand, uid, source``."""
+    pooled, offset = [], 0
+    for frame in frames:
+        if frame.height == 0:
+            continue
+        ids = frame.select("cand").unique().sort("cand").with_row_index("new").with_columns(
+            (pl.col("new").cast(pl.Int64) + offset).alias("new")
+        )
+        pooled.append(frame.join(ids, on="cand").select(pl.col("new").alias("cand"), "uid", "source"))
+        offset += ids.height
+    if not pooled:
+        return pl.DataFrame(schema={"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8})
+    return pl.concat(pooled)
+
+
+def score_candidates(members: pl.DataFrame, inputs: dict, baseline: Baseline, config: Config) -> pl.DataFrame:
+    """Signals and score for each group of ``members`` (``group, uid``)."""
+    signals = group_signals(members, baseline=baseline, config=config, **inputs)
+    return score_groups(signals, config)
+
+
+def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
+    """Each uid to its best-scoring candidate: ``group, uid`` (group = that candidate's id).
+
+    Ties go to the larger candidate, then the lower id, so the result is deterministic.
+    """
+    ranked = cands.join(scores.select(pl.col("group").alias("cand"), "score", "size"), on="cand").sort(
+        ["score", "size", "cand", "uid"], descending=[True, True, False, False]
+    )
+    return ranked.unique("uid", keep="first", maintain_order=True).select(pl.col("cand").alias("group"), "uid")
+
+
+def find_ring_groups(cands: pl.DataFrame, inputs: dict, baseline: Baseline, config: Config) -> RingGroups:
+    """Steps 1-3 of the module notes on pooled candidates (``cand, uid, source``)."""
+    completed = complete_beneficiaries(cands, inputs["gift_flow"], inputs["activity"])
+    first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), inputs, baseline, config)
+    assigned = assign_members(completed, first)
+    sizes = assigned.group_by("group").len()
+    assigned = assigned.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
+    final = score_candidates(assigned, inputs, baseline, config)
+    sources = completed.group_by("cand").agg(pl.col("source").unique().sort().alias("sources")).rename({"cand": "group"})
+    final = final.join(sources, on="group", how="left")
+    return RingGroups(members=assigned.sort("group", "uid"), scored=final)
+
+
+def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.05) -> pl.DataFrame:
+    """Members receiving at least ``min_share`` of their group's internal coins.
+
+    Returns ``group, uid, coins_in, share_of_ring, share_of_income`` sorted by
+    group, then coins_in (most first).
+    """
+    internal = (
+        gift_flow.select("src", "dst", "coins")
+        .join(members.rename({"uid": "src"}), on="src")
+        .join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst")
+        .filter((pl.col("group") == pl.col("group_dst")) & (pl.col("src") != pl.col("dst")))
+    )
+    by_dst = internal.group_by("group", "dst").agg(pl.col("coins").sum().alias("coins_in"))
+    totals = by_dst.group_by("group").agg(pl.col("coins_in").sum().alias("internal"))
+    return (
+        by_dst.join(totals, on="group")
+        .join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst")
+        .with_columns(
+            (pl.col("coins_in") / pl.col("internal")).alias("share_of_ring"),
+            (pl.col("coins_in") / pl.col("coins_received")).alias("share_of_income"),
+        )
+        .filter(pl.col("share_of_ring") >= min_share)
+        .select("group", pl.col("dst").alias("uid"), "coins_in", "share_of_ring", "share_of_income")
+        .sort(["group", "coins_in", "uid"], descending=[False, True, False])
+    )
+
+
+def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame) -> list[int]:
+    """One loop of coins inside a ring, as uids (first repeated at the end), or ``[]``.
+
+    The loop goes through the heaviest member-to-member gift edge that lies on
+    a cycle, closed by the shortest way back.
+    """
+    internal = gift_flow.filter(
+        pl.col("src").is_in(ring_uids) & pl.col("dst").is_in(ring_uids) & (pl.col("src") != pl.col("dst"))
+    ).sort(["coins", "src", "dst"], descending=[True, False, False])
+    if internal.height == 0:
+        return []
+    back = np.sort(np.asarray(ring_uids))
+    src = np.searchsorted(back, internal["src"].to_numpy())
+    dst = np.searchsorted(back, internal["dst"].to_numpy())
+    graph = ig.Graph(n=len(back), edges=np.column_stack([src, dst]), directed=True)
+    scc = np.asarray(graph.connected_components(mode="strong").membership)
+    on_cycle = np.flatnonzero(scc[src] == scc[dst])
+    if len(on_cycle) == 0:
+        return []
+    u, v = int(src[on_cycle[0]]), int(dst[on_cycle[0]])
+    path = graph.get_shortest_path(v, to=u, mode="out")
+    return [int(back[u])] + [int(back[p]) for p in path]

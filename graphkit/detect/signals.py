@@ -1,0 +1,459 @@
+"""Per-account activity and per-group ring signals, computed with polars.
+
+Every signal is documented in :data:`SIGNALS` with its meaning; a ring's
+signals are computed for all candidate groups at once (group-bys and joins
+over a ``group, uid`` membership frame), never group by group.
+
+Share signals (of members sharing devices, young, created together, sending
+one-shot large gifts) are shrunk towards zero for small groups: ``count /
+(n + 2)``, so that two accounts of two is not read as certain as forty of forty.
+
+Thresholds that decide what is "young", "large" or "popular" come from the
+platform itself (:class:`Baseline`: quantiles of its own accounts and gifts),
+not from constants tuned to one data set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph as ig
+import numpy as np
+import polars as pl
+
+from graphkit.config import Config
+
+__all__ = ["SIGNALS", "Baseline", "platform_baseline", "user_activity", "group_signals"]
+
+SIGNALS: dict[str, str] = {
+    "size": "number of member accounts",
+    "internal_density": "share of member pairs linked by a gift, a shared identifier or co-gifting",
+    "conductance": "share of the members' link weight that leaves the group (low: a closed group)",
+    "shared_identifier_ratio": "share of members sharing a device or IP (hubs excluded) with another member",
+    "accounts_per_identifier": "members per identifier shared inside the group (3 emulators for 40 accounts: 13)",
+    "crowding": "shared_identifier_ratio, scaled down when the group's identifiers hold no more accounts than a household",
+    "new_account_ratio": "share of members that were young (below the platform's young-account age) at their first gift",
+    "creation_burst": "share of members created within the group's tightest 24 hours",
+    "coins_total": "coins sent by members, to anyone",
+    "coins_internal": "coins members sent to other members",
+    "beneficiary_top1_share": "share of the coins members sent that went to their top receiver",
+    "beneficiary_top3_share": "share of the coins members sent that went to their top three receivers",
+    "beneficiary_hhi": "Herfindahl index of the coins members sent, by receiver",
+    "beneficiary_income_share": "share of the top three receivers' whole income that came from the group",
+    "reciprocity": "share of member-to-member gift pairs that also flow back",
+    "cycle_coin_share": "share of internal coins on edges that lie on a cycle inside the group",
+    "synchrony": "share of the group gifting the same stream within one co-gifting window (mean of its three best streams)",
+    "one_shot_large_ratio": "share of sending members with at most two gifts, at least one of them large for the platform",
+    "camouflage": "share of members' coins sent to popular hosts outside the group",
+}
+
+
+_PRIOR = 2.0
+"""Share signals are ``count / (n + _PRIOR)``: 2 of 2 accounts is weaker evidence than 40 of 40."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What is normal on this platform, measured on its own data.
+
+    Attributes
+    ----------
+    young_days : float
+        An account younger than this at its first gift is young: the
+        platform's 10th percentile of age at first gift, at most
+        ``Config.new_account_days`` and at least one day.
+    large_gift : float
+        The platform's 95th percentile of gift value.
+    popular_senders : float
+        Receivers with at least this many distinct senders are popular (99th percentile).
+    household : float
+        Accounts a shared (non-hub) device or IP normally has: the 95th
+        percentile over identifiers with two or more accounts (a family
+        tablet, a home router). Groups crowding more accounts than this onto
+        their identifiers look like farms.
+    """
+
+    young_days: float
+    large_gift: float
+    popular_senders: float
+    household: float = 2.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "young_days": self.young_days,
+            "large_gift": self.large_gift,
+            "popular_senders": self.popular_senders,
+            "household": self.household,
+        }
+
+
+def user_activity(gifts: pl.DataFrame, users: pl.DataFrame, n_users: int) -> pl.DataFrame:
+    """One row per account (``uid`` 0..n-1) with its gifting activity.
+
+    Parameters
+    ----------
+    gifts : polars.DataFrame
+        Encoded gift events ``src, dst, coins, sent_at, sid``.
+    users : polars.DataFrame
+        ``uid, created_at`` (created_at may be null).
+    n_users : int
+
+    Returns
+    -------
+    polars.DataFrame
+        ``uid, created_at, first_sent_at, last_sent_at, n_sent, coins_sent,
+        max_gift, n_received, coins_received, n_senders, age_days`` (age at
+        the first gift sent, null when unknown).
+    """
+    sent = gifts.group_by("src").agg(
+        pl.col("sent_at").min().alias("first_sent_at"),
+        pl.col("sent_at").max().alias("last_sent_at"),
+        pl.len().alias("n_sent"),
+        pl.col("coins").sum().alias("coins_sent"),
+        pl.col("coins").max().alias("max_gift"),
+    ).rename({"src": "uid"})
+    received = gifts.group_by("dst").agg(
+        pl.len().alias("n_received"),
+        pl.col("coins").sum().alias("coins_received"),
+        pl.col("src").n_unique().alias("n_senders"),
+    ).rename({"dst": "uid"})
+    base = pl.DataFrame({"uid": np.arange(n_users, dtype=np.uint32)})
+    frame = (
+        base.join(users.select("uid", "created_at"), on="uid", how="left")
+        .join(sent, on="uid", how="left")
+        .join(received, on="uid", how="left")
+        .with_columns(
+            pl.col("n_sent", "n_received", "n_senders").fill_null(0),
+            pl.col("coins_sent", "coins_received").fill_null(0.0),
+            ((pl.col("first_sent_at") - pl.col("created_at")).dt.total_seconds() / 86_400.0).alias("age_days"),
+        )
+    )
+    return frame.sort("uid")
+
+
+def platform_baseline(
+    activity: pl.DataFrame, gifts: pl.DataFrame, device_links: pl.DataFrame, config: Config
+) -> Baseline:
+    """Measure the platform's own young-account age, large gift, popular host and household size."""
+    ages = activity["age_days"].drop_nulls()
+    q10 = float(ages.quantile(0.10)) if ages.len() else config.new_account_days
+    young = float(min(max(q10, 1.0), config.new_account_days))
+    large = float(gifts["coins"].quantile(0.95)) if gifts.height else 0.0
+    receivers = activity.filter(pl.col("n_senders") > 0)["n_senders"]
+    popular = float(receivers.quantile(0.99)) if receivers.len() else 0.0
+    shared = (
+        device_links.filter(~pl.col("hub")).group_by("identifier").agg(pl.col("uid").n_unique().alias("accounts"))
+        .filter(pl.col("accounts") >= 2)["accounts"]
+    )
+    household = float(shared.quantile(0.95)) if shared.len() else 2.0
+    return Baseline(young_days=young, large_gift=large, popular_senders=max(popular, 2.0), household=max(household, 2.0))
+
+
+def group_signals(
+    members: pl.DataFrame,
+    *,
+    gifts: pl.DataFrame,
+    gift_flow: pl.DataFrame,
+    shared: pl.DataFrame,
+    cogift: pl.DataFrame,
+    device_links: pl.DataFrame,
+    activity: pl.DataFrame,
+    baseline: Baseline,
+    config: Config,
+) -> pl.DataFrame:
+    """Compute every signal of :data:`SIGNALS` for every group in ``members``.
+
+    Parameters
+    ----------
+    members : polars.DataFrame
+        ``group, uid``: one row per (group, member); a uid may sit in several groups.
+    gifts, gift_flow, shared, cogift : polars.DataFrame
+        From :class:`graphkit.build.Graphs` (encoded uids).
+    device_links : polars.DataFrame
+        ``uid, identifier, hub``: which account used which device/IP (one row
+        per distinct pair; ``identifier`` unique across devices and IPs).
+    activity : polars.DataFrame
+        From :func:`user_activity`.
+    baseline : Baseline
+    config : Config
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per group: ``group`` and one column per signal, plus the
+        evidence numbers the reasons quote (``n_shared_identifiers``,
+        ``sync_streams``, ``sync_accounts``, ``top_beneficiary``, ...).
+    """
+    members = members.select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32)).unique()
+    size = members.group_by("group").agg(pl.len().alias("size"))
+    out = size
+    for part in (
+        _link_signals(members, gift_flow, shared, cogift),
+        _identifier_signals(members, device_links, baseline),
+        _age_signals(members, activity, baseline),
+        _money_signals(members, gift_flow, activity, baseline),
+        _cycle_signals(members, gift_flow),
+        _synchrony_signals(members, gifts, config),
+        _one_shot_signals(members, activity, baseline),
+    ):
+        out = out.join(part, on="group", how="left")
+    float_cols = [c for c, t in out.schema.items() if t.is_float()]
+    int_cols = [c for c, t in out.schema.items() if t.is_integer() and c not in ("group", "top_beneficiary")]
+    return out.with_columns(
+        pl.col(float_cols).fill_null(0.0).fill_nan(0.0), pl.col(int_cols).fill_null(0)
+    ).sort("group")
+
+
+# --- the parts --------------------------------------------------------------
+
+
+def _pairs_in_groups(members: pl.DataFrame, edges: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
+    """Edges whose both ends are in the same group, with that group."""
+    return (
+        edges.join(members.rename({"uid": a}), on=a, how="inner")
+        .join(members.rename({"uid": b, "group": "group_b"}), on=b, how="inner")
+        .filter(pl.col("group") == pl.col("group_b"))
+        .drop("group_b")
+    )
+
+
+def _link_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, shared: pl.DataFrame, cogift: pl.DataFrame) -> pl.DataFrame:
+    gift_pairs = gift_flow.select(
+        pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b"),
+        pl.col("coins").alias("w"),
+    ).filter(pl.col("a") != pl.col("b"))
+    links = pl.concat(
+        [
+            gift_pairs.select("a", "b", (pl.col("w") > 0).cast(pl.Float64).alias("w")),
+            shared.select("a", "b", pl.lit(1.0).alias("w")),
+            cogift.select("a", "b", pl.lit(1.0).alias("w")),
+        ]
+    ).group_by("a", "b").agg(pl.col("w").sum())
+    internal = _pairs_in_groups(members, links, "a", "b").group_by("group").agg(
+        pl.len().alias("internal_pairs"), pl.col("w").sum().alias("internal_w")
+    )
+    degree = pl.concat([links.select(pl.col("a").alias("uid"), "w"), links.select(pl.col("b").alias("uid"), "w")]).group_by(
+        "uid"
+    ).agg(pl.col("w").sum().alias("deg"))
+    volume = members.join(degree, on="uid", how="left").group_by("group").agg(pl.col("deg").fill_null(0).sum().alias("vol"))
+    n = members.group_by("group").agg(pl.len().alias("n"))
+    return (
+        n.join(internal, on="group", how="left")
+        .join(volume, on="group", how="left")
+        .with_columns(pl.col("internal_pairs", "internal_w").fill_null(0), pl.col("vol").fill_null(0))
+        .select(
+            "group",
+            (pl.col("internal_pairs") / (pl.col("n") * (pl.col("n") - 1) / 2).clip(lower_bound=1)).alias("internal_density"),
+            pl.when(pl.col("vol") > 0)
+            .then((pl.col("vol") - 2 * pl.col("internal_w")) / pl.col("vol"))
+            .otherwise(1.0)
+            .alias("conductance"),
+        )
+    )
+
+
+def _identifier_signals(members: pl.DataFrame, device_links: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
+    links = device_links.filter(~pl.col("hub")).select("uid", "identifier", "kind").unique()
+    used = members.join(links, on="uid", how="inner")
+    per_id = used.group_by("group", "identifier", "kind").agg(pl.col("uid").n_unique().alias("accounts"))
+    shared_ids = per_id.filter(pl.col("accounts") >= 2)
+    sharing_members = used.join(shared_ids.select("group", "identifier"), on=["group", "identifier"], how="semi")
+    n = members.group_by("group").agg(pl.len().alias("n"))
+    counts = shared_ids.group_by("group").agg(
+        pl.len().alias("n_shared_identifiers"),
+        (pl.col("kind") == "device").sum().alias("n_shared_devices"),
+        (pl.col("kind") == "ip").sum().alias("n_shared_ips"),
+    )
+    sharers = sharing_members.group_by("group").agg(pl.col("uid").n_unique().alias("n_sharing"))
+    return (
+        n.join(counts, on="group", how="left")
+        .join(sharers, on="group", how="left")
+        .with_columns(pl.col("n_shared_identifiers", "n_shared_devices", "n_shared_ips", "n_sharing").fill_null(0))
+        .select(
+            "group",
+            (pl.col("n_sharing") / (pl.col("n") + _PRIOR)).alias("shared_identifier_ratio"),
+            pl.when(pl.col("n_shared_identifiers") > 0)
+            .then(pl.col("n_sharing") / pl.col("n_shared_identifiers"))
+            .otherwise(0.0)
+            .alias("accounts_per_identifier"),
+            "n_sharing",
+            "n_shared_identifiers",
+            "n_shared_devices",
+            "n_shared_ips",
+        )
+        .with_columns(
+            (
+                pl.col("shared_identifier_ratio")
+                * (pl.col("accounts_per_identifier") / baseline.household).clip(0.0, 1.0)
+            ).alias("crowding")
+        )
+    )
+
+
+def _age_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
+    joined = members.join(activity.select("uid", "created_at", "age_days", "n_sent"), on="uid", how="left")
+    ages = joined.group_by("group").agg(
+        pl.len().alias("n"),
+        ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).sum().alias("n_young"),
+        pl.col("age_days").median().alias("median_age_days"),
+        pl.col("created_at").is_not_null().sum().alias("n_created"),
+    )
+    created = joined.filter(pl.col("created_at").is_not_null()).sort("group", "created_at")
+    burst = (
+        created.rolling(index_column="created_at", period="24h", group_by="group")
+        .agg(pl.len().alias("in_window"))
+        .group_by("group")
+        .agg(pl.col("in_window").max().alias("max_created_24h"))
+    )
+    return ages.join(burst, on="group", how="left").select(
+        "group",
+        (pl.col("n_young") / (pl.col("n") + _PRIOR)).alias("new_account_ratio"),
+        pl.when(pl.col("n_created") >= 2)
+        .then(pl.col("max_created_24h").fill_null(0) / (pl.col("n") + _PRIOR))
+        .otherwise(0.0)
+        .alias("creation_burst"),
+        "n_young",
+        pl.col("max_created_24h").fill_null(0).alias("max_created_24h"),
+        "median_age_days",
+    )
+
+
+def _money_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
+    """Where the members' coins go: totals, concentration on the top receivers, camouflage.
+
+    Concentration is measured over every receiver, member or not, so a ring
+    whose beneficiary was left outside the group still shows who got paid.
+    """
+    flow = gift_flow.select("src", "dst", "coins")
+    sent = flow.join(members.rename({"uid": "src"}), on="src", how="inner")
+    inside = sent.join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst", how="left")
+    inside = inside.with_columns((pl.col("group_dst") == pl.col("group")).fill_null(False).alias("internal"))
+    inside = inside.unique(["group", "src", "dst"])  # a dst in several groups must not double count
+    popular = activity.filter(pl.col("n_senders") >= baseline.popular_senders).select(pl.col("uid").alias("dst"))
+    totals = inside.with_columns(pl.col("dst").is_in(popular["dst"].implode()).alias("to_popular")).group_by("group").agg(
+        pl.col("coins").sum().alias("coins_total"),
+        pl.col("coins").filter(pl.col("internal")).sum().alias("coins_internal"),
+        pl.col("coins").filter(~pl.col("internal") & pl.col("to_popular")).sum().alias("coins_camouflage"),
+    )
+    by_receiver = (
+        inside.filter(pl.col("src") != pl.col("dst"))
+        .group_by("group", "dst")
+        .agg(pl.col("coins").sum().alias("coins_in"))
+        .join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst", how="left")
+    )
+    ranked = by_receiver.sort(["group", "coins_in", "dst"], descending=[False, True, False])
+    conc = ranked.group_by("group", maintain_order=True).agg(
+        pl.col("dst").first().alias("top_beneficiary"),
+        pl.col("coins_in").first().alias("top_coins_in"),
+        pl.col("coins_in").head(3).sum().alias("top3_coins_in"),
+        (pl.col("coins_in").head(3).sum() / pl.col("coins_received").head(3).sum()).alias("beneficiary_income_share"),
+        ((pl.col("coins_in") / pl.col("coins_in").sum()) ** 2).sum().alias("beneficiary_hhi"),
+        pl.len().alias("n_receivers"),
+    )
+    return totals.join(conc, on="group", how="left").select(
+        "group",
+        "coins_total",
+        "coins_internal",
+        pl.when(pl.col("coins_total") > 0).then(pl.col("top_coins_in").fill_null(0) / pl.col("coins_total")).otherwise(0.0)
+        .alias("beneficiary_top1_share"),
+        pl.when(pl.col("coins_total") > 0).then(pl.col("top3_coins_in").fill_null(0) / pl.col("coins_total")).otherwise(0.0)
+        .alias("beneficiary_top3_share"),
+        pl.col("beneficiary_hhi").fill_null(0.0),
+        pl.col("beneficiary_income_share").fill_null(0.0),
+        pl.when(pl.col("coins_total") > 0).then(pl.col("coins_camouflage") / pl.col("coins_total")).otherwise(0.0)
+        .alias("camouflage"),
+        "top_beneficiary",
+        pl.col("n_receivers").fill_null(0),
+    )
+
+
+def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFrame:
+    internal = _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
+        pl.col("src") != pl.col("dst")
+    )
+    if internal.height == 0:
+        return pl.DataFrame(schema={"group": pl.Int64, "reciprocity": pl.Float64, "cycle_coin_share": pl.Float64,
+                                    "coins_on_cycles": pl.Float64})
+    # a uid can sit in several candidate groups: give each (group, uid) its own vertex
+    nodes = pl.concat([internal.select("group", pl.col("src").alias("uid")), internal.select("group", pl.col("dst").alias("uid"))]).unique().with_row_index("v")
+    edges = internal.join(nodes.rename({"uid": "src", "v": "vs"}), on=["group", "src"]).join(
+        nodes.rename({"uid": "dst", "v": "vd"}), on=["group", "dst"]
+    )
+    graph = ig.Graph(n=nodes.height, edges=np.column_stack([edges["vs"].to_numpy(), edges["vd"].to_numpy()]), directed=True)
+    scc = np.asarray(graph.connected_components(mode="strong").membership)
+    on_cycle = scc[edges["vs"].to_numpy()] == scc[edges["vd"].to_numpy()]
+    back = internal.select(pl.col("src").alias("dst"), pl.col("dst").alias("src"), "group").with_columns(pl.lit(True).alias("rev"))
+    edges = edges.with_columns(pl.Series("on_cycle", on_cycle)).join(back, on=["group", "src", "dst"], how="left")
+    return edges.group_by("group").agg(
+        (pl.col("rev").fill_null(False).sum() / pl.len()).alias("reciprocity"),
+        (pl.col("coins").filter(pl.col("on_cycle")).sum() / pl.col("coins").sum()).alias("cycle_coin_share"),
+        pl.col("coins").filter(pl.col("on_cycle")).sum().alias("coins_on_cycles"),
+    )
+
+
+def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Lockstep gifting: how much of the group gifted the same stream inside one short window, repeatedly.
+
+    For every (group, stream) the densest window of ``cogift_window_s``
+    seconds is found with a rolling count of distinct members, less what a
+    window of that stream normally holds (its gifters spread evenly over its
+    gifting time: the stream's own baseline). ``synchrony`` is the mean of the
+    three largest such excesses over the group's streams, divided by the
+    group's size: a coordinated burst puts most of its accounts in one window
+    on several streams (near 1); a fan club gifting all through a host's
+    streams, or strangers in a busy stream, stay near the baseline (low).
+    """
+    window_s = max(int(config.cogift_window_s), 1)
+    g = (
+        gifts.filter(pl.col("sid").is_not_null())
+        .select("src", "sid", "sent_at")
+        .join(members.rename({"uid": "src"}), on="src", how="inner")
+        .sort("group", "sid", "sent_at")
+    )
+    schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
+    if g.height == 0:
+        return pl.DataFrame(schema=schema)
+    # what a window of this stream normally holds: its gifters spread evenly over its gifting time
+    expected = (
+        gifts.filter(pl.col("sid").is_not_null())
+        .group_by("sid")
+        .agg(
+            pl.col("src").n_unique().alias("gifters"),
+            ((pl.col("sent_at").max() - pl.col("sent_at").min()).dt.total_seconds()).alias("span_s"),
+        )
+        .select("sid", (pl.col("gifters") * window_s / pl.col("span_s").clip(lower_bound=window_s)).alias("expected"))
+    )
+    windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
+        pl.col("src").n_unique().alias("accounts_in_window")
+    )
+    per_stream = (
+        windows.group_by("group", "sid")
+        .agg(pl.col("accounts_in_window").max().alias("burst_accounts"))
+        .filter(pl.col("burst_accounts") >= 3)
+        .join(expected, on="sid", how="left")
+        .with_columns((pl.col("burst_accounts") - pl.col("expected").fill_null(0.0)).clip(lower_bound=0.0).alias("excess"))
+        .filter(pl.col("excess") > 0)
+    )
+    sizes = members.group_by("group").agg(pl.len().alias("n"))
+    top3 = per_stream.sort(["group", "excess"], descending=[False, True]).group_by("group", maintain_order=True).agg(
+        pl.col("excess").head(3).sum().alias("top3"),
+        (pl.col("excess") >= 3).sum().cast(pl.UInt32).alias("sync_streams"),
+        pl.col("burst_accounts").max().cast(pl.UInt32).alias("sync_accounts"),
+    )
+    return top3.join(sizes, on="group").select(
+        "group",
+        (pl.col("top3") / 3.0 / (pl.col("n") + _PRIOR)).clip(0.0, 1.0).alias("synchrony"),
+        "sync_streams",
+        "sync_accounts",
+    )
+
+
+def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
+    joined = members.join(activity.select("uid", "n_sent", "max_gift"), on="uid", how="left")
+    return joined.group_by("group").agg(
+        (
+            ((pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)).sum()
+            / ((pl.col("n_sent") >= 1).sum() + _PRIOR)
+        ).alias("one_shot_large_ratio"),
+        ((pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)).sum().alias("n_one_shot_large"),
+    )

@@ -1,0 +1,328 @@
+"""Detection quality against ground truth: ring recall/precision, user-level ranking.
+
+A planted ring counts as *found* when one reported ring (within the top K)
+holds at least half of its members and at least half of that reported ring
+are its members. A reported ring that matches a benign look-alike group by the
+same rule is a *false alarm on a look-alike*. User-level metrics rank every
+scored account by ``score`` against its label (a planted ring's members, or
+``users.label == "bad"``).
+
+Examples
+--------
+>>> truth = {"rings": [{"ring_id": "T1", "kind": "account_farm", "members": ["a", "b", "c"],
+...                     "beneficiaries": ["c"]}], "lookalikes": []}
+>>> reported = [["a", "b", "c", "d"]]
+>>> ev = evaluate_rings(reported, truth, k=2)
+>>> ev.ring_recall, ev.ring_precision
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import polars as pl
+
+from graphkit.errors import InputError
+
+__all__ = [
+    "Evaluation",
+    "RingMatch",
+    "average_precision",
+    "evaluate",
+    "evaluate_output",
+    "evaluate_rings",
+    "load_truth",
+    "roc_auc",
+    "threshold_table",
+]
+
+
+@dataclass(frozen=True)
+class RingMatch:
+    """How one planted ring fared."""
+
+    ring_id: str
+    kind: str
+    size: int
+    found_by: str | None
+    """The reported ring_id (or rank) that found it, or None."""
+    overlap: float
+    """Best share of the planted ring's members held by one reported ring in the top K."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Detection quality of one run.
+
+    Attributes
+    ----------
+    k : int
+        How many top rings were judged.
+    ring_recall, ring_precision : float
+        Planted rings found in the top K; top-K reported rings that match a planted ring.
+    lookalikes_reported : list of str
+        Look-alike groups (benign) matched by a reported ring in the top K.
+    matches : list of RingMatch
+        One per planted ring.
+    auc, average_precision : float or None
+        User level, over every scored account; None without labels or scores.
+    precision_at : dict
+        k -> precision of the k highest-scored accounts.
+    thresholds : polars.DataFrame
+        threshold, flagged, precision, recall.
+    """
+
+    k: int
+    ring_recall: float
+    ring_precision: float
+    lookalikes_reported: list[str] = field(default_factory=list)
+    matches: list[RingMatch] = field(default_factory=list)
+    auc: float | None = None
+    average_precision: float | None = None
+    precision_at: dict[int, float] = field(default_factory=dict)
+    thresholds: pl.DataFrame | None = None
+    n_reported: int = 0
+    n_planted: int = 0
+
+    def recall_by_kind(self) -> dict[str, float]:
+        kinds: dict[str, list[bool]] = {}
+        for m in self.matches:
+            kinds.setdefault(m.kind, []).append(m.found_by is not None)
+        return {kind: sum(v) / len(v) for kind, v in sorted(kinds.items())}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "planted_rings": self.n_planted,
+            "reported_rings": self.n_reported,
+            "ring_recall": round(self.ring_recall, 4),
+            "ring_precision": round(self.ring_precision, 4),
+            "recall_by_kind": {k: round(v, 4) for k, v in self.recall_by_kind().items()},
+            "lookalikes_reported": list(self.lookalikes_reported),
+            "user_auc": None if self.auc is None else round(self.auc, 4),
+            "user_average_precision": None if self.average_precision is None else round(self.average_precision, 4),
+            "precision_at": {str(k): round(v, 4) for k, v in self.precision_at.items()},
+            "thresholds": [] if self.thresholds is None else self.thresholds.to_dicts(),
+            "rings": [m.__dict__ for m in self.matches],
+        }
+
+
+def _match(reported: set[str], planted: set[str]) -> bool:
+    common = len(reported & planted)
+    return common * 2 >= len(planted) and common * 2 >= len(reported) and common > 0
+
+
+def evaluate_rings(
+    reported: Sequence[Sequence[str]],
+    truth: dict[str, Any],
+    *,
+    k: int | None = None,
+    reported_ids: Sequence[str] | None = None,
+) -> Evaluation:
+    """Ring-level recall and precision of ``reported`` (rank order) against ``truth``.
+
+    Parameters
+    ----------
+    reported : sequence of member lists, most suspicious first.
+    truth : dict
+        ``truth.json`` content: ``rings`` (ring_id, kind, members) and ``lookalikes``.
+    k : int, optional
+        Judge the top ``k`` rings; default twice the number of planted rings.
+    """
+    planted = truth.get("rings", [])
+    lookalikes = truth.get("lookalikes", [])
+    k = k if k is not None else max(1, 2 * len(planted))
+    top = [set(map(str, members)) for members in list(reported)[:k]]
+    ids = list(reported_ids or [f"#{i + 1}" for i in range(len(reported))])[:k]
+    matches = []
+    hits_per_reported = [False] * len(top)
+    for ring in planted:
+        members = set(map(str, ring["members"]))
+        found, best = None, 0.0
+        for i, rep in enumerate(top):
+            best = max(best, len(rep & members) / len(members))
+            if _match(rep, members):
+                hits_per_reported[i] = True
+                found = found or ids[i]
+        matches.append(RingMatch(str(ring.get("ring_id", "")), str(ring.get("kind", "")), len(members), found, best))
+    false_lookalikes = [
+        str(group.get("group_id", ""))
+        for group in lookalikes
+        if any(_match(rep, set(map(str, group["members"]))) for rep in top)
+    ]
+    recall = sum(m.found_by is not None for m in matches) / len(matches) if matches else 0.0
+    precision = sum(hits_per_reported) / len(top) if top else 0.0
+    return Evaluation(
+        k=k,
+        ring_recall=recall,
+        ring_precision=precision,
+        lookalikes_reported=false_lookalikes,
+        matches=matches,
+        n_reported=len(reported),
+        n_planted=len(planted),
+    )
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Area under the ROC curve (ties count half), or None with one class only.
+
+    Examples
+    --------
+    >>> roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.75
+    """
+    from scipy.stats import rankdata
+
+    labels = np.asarray(labels, dtype=bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(scores)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Average precision (area under the precision-recall step curve), ties grouped.
+
+    Examples
+    --------
+    >>> average_precision(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.8333333333333333
+    """
+    labels = np.asarray(labels, dtype=bool)
+    n_pos = int(labels.sum())
+    if n_pos == 0:
+        return None
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    sorted_scores = np.asarray(scores, dtype=np.float64)[order]
+    tp = np.cumsum(labels[order])
+    # evaluate only at the last position of each group of tied scores
+    last_of_tie = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
+    tp = tp[last_of_tie]
+    positions = np.flatnonzero(last_of_tie) + 1
+    precision = tp / positions
+    recall = tp / n_pos
+    recall_steps = np.diff(np.r_[0.0, recall])
+    return float((recall_steps * precision).sum())
+
+
+def threshold_table(labels: np.ndarray, scores: np.ndarray, thresholds: Sequence[float] | None = None) -> pl.DataFrame:
+    """Accounts flagged, precision and recall at each score threshold (score >= threshold)."""
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    thresholds = list(thresholds) if thresholds is not None else [round(t, 2) for t in np.arange(0.9, 0.0, -0.1)]
+    n_pos = max(int(labels.sum()), 1)
+    flagged = [int((scores >= t).sum()) for t in thresholds]
+    true_pos = [int((labels & (scores >= t)).sum()) for t in thresholds]
+    return pl.DataFrame(
+        {
+            "threshold": thresholds,
+            "flagged": flagged,
+            "precision": [tp / f if f else None for tp, f in zip(true_pos, flagged)],
+            "recall": [tp / n_pos for tp in true_pos],
+        },
+        schema={"threshold": pl.Float64, "flagged": pl.Int64, "precision": pl.Float64, "recall": pl.Float64},
+    )
+
+
+def evaluate(
+    rings: Sequence[Sequence[str]],
+    user_scores: pl.DataFrame,
+    truth: dict[str, Any] | None = None,
+    *,
+    labels: pl.DataFrame | None = None,
+    k: int | None = None,
+    ring_ids: Sequence[str] | None = None,
+    precision_ks: Sequence[int] = (10, 50, 100, 500),
+) -> Evaluation:
+    """Evaluate reported rings and user scores against ground truth.
+
+    Parameters
+    ----------
+    rings : member lists in rank order (``[r.members for r in report.rings]``).
+    user_scores : polars.DataFrame
+        ``user_id, score`` for every scored account (``report.user_scores`` or scores.csv).
+    truth : dict, optional
+        ``truth.json`` content (planted rings and look-alikes).
+    labels : polars.DataFrame, optional
+        ``user_id, label`` (``bad``/``good``); used for user-level metrics when
+        given, else the planted rings' members are the positives.
+    """
+    truth = truth or {"rings": [], "lookalikes": []}
+    ring_eval = evaluate_rings(rings, truth, k=k, reported_ids=ring_ids)
+    scored = user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64))
+    if labels is not None:
+        bad = labels.filter(pl.col("label") == "bad").select(pl.col("user_id").cast(pl.Utf8))
+    else:
+        members = sorted({str(m) for ring in truth.get("rings", []) for m in ring["members"]})
+        bad = pl.DataFrame({"user_id": members}, schema={"user_id": pl.Utf8})
+    scored = scored.with_columns(pl.col("user_id").is_in(bad["user_id"].implode()).alias("bad"))
+    y = scored["bad"].to_numpy()
+    s = scored["score"].fill_null(0.0).to_numpy()
+    order = np.argsort(-s, kind="stable")
+    precision_at = {kk: float(y[order[:kk]].mean()) for kk in precision_ks if kk <= len(y)}
+    return Evaluation(
+        k=ring_eval.k,
+        ring_recall=ring_eval.ring_recall,
+        ring_precision=ring_eval.ring_precision,
+        lookalikes_reported=ring_eval.lookalikes_reported,
+        matches=ring_eval.matches,
+        auc=roc_auc(y, s),
+        average_precision=average_precision(y, s),
+        precision_at=precision_at,
+        thresholds=threshold_table(y, s),
+        n_reported=ring_eval.n_reported,
+        n_planted=ring_eval.n_planted,
+    )
+
+
+def load_truth(path: str | Path) -> tuple[dict[str, Any] | None, pl.DataFrame | None]:
+    """Read ground truth: a ``truth.json`` (rings, look-alikes) or a users table with ``label``.
+
+    Returns ``(truth, labels)``; one of them is None.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: truth file not found; pass truth.json from graphkit synth or a users table with a label column")
+    if path.suffix == ".json":
+        try:
+            truth = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(truth, dict) or "rings" not in truth:
+            raise InputError(f"{path}: a truth file needs a 'rings' list (as graphkit synth writes)")
+        return truth, None
+    from graphkit.io.tables import read_table
+
+    part = read_table(path, "users", max_bad_share=1.0)
+    if part.accepted["label"].null_count() == part.accepted.height:
+        raise InputError(f"{path}: column 'label' is missing or empty; it must hold bad/good (or 1/0) per user_id")
+    return None, part.accepted.select("user_id", "label")
+
+
+def evaluate_output(out_dir: str | Path, truth_path: str | Path, *, k: int | None = None) -> Evaluation:
+    """Evaluate a ``graphkit report`` output folder (rings.json, scores.csv) against ground truth."""
+    out_dir = Path(out_dir)
+    rings_path, scores_path = out_dir / "rings.json", out_dir / "scores.csv"
+    for p in (rings_path, scores_path):
+        if not p.is_file():
+            raise InputError(f"{p}: not found; run graphkit report DATA_DIR --out {out_dir} first")
+    try:
+        doc = json.loads(rings_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{rings_path}: not valid JSON ({exc})") from None
+    scores = pl.read_csv(scores_path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
+    truth, labels = load_truth(truth_path)
+    return evaluate(
+        [r["members"] for r in doc.get("rings", [])],
+        scores,
+        truth,
+        labels=labels,
+        k=k,
+        ring_ids=[r["ring_id"] for r in doc.get("rings", [])],
+    )

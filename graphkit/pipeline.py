@@ -1,0 +1,271 @@
+"""``analyze(tables, config) -> Report``: the one orchestration, used by the CLI and the notebooks.
+
+Stages (each a plain function of the previous stage's data):
+
+``build``
+    ids mapped to dense integers, the gift flow, shared-identifier and
+    co-gifting projections (:func:`graphkit.build.build_graphs`).
+``communities``
+    Leiden on the combined user graph (:func:`graphkit.detect.communities.detect_communities`).
+``detect``
+    per-account activity and the platform's baseline, candidate groups from
+    every detector (:mod:`graphkit.detect.candidates`), centrality.
+``score``
+    groups scored and explained, accounts given to at most one ring, per-user
+    scores (:mod:`graphkit.detect.rings`, :mod:`graphkit.score`).
+
+Examples
+--------
+>>> from graphkit import Config, analyze, read_tables
+>>> report = analyze(read_tables("fixtures/demo"), Config(seed=0))   # doctest: +SKIP
+>>> report.rings[0].reasons                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from graphkit.build import Graphs, build_graphs
+from graphkit.build.projections import identifier_links
+from graphkit.config import Config
+from graphkit.detect.candidates import (
+    community_candidates,
+    dense_block_candidates,
+    fan_in_candidates,
+    loop_candidates,
+    synchrony_candidates,
+)
+from graphkit.detect.centrality import centrality
+from graphkit.detect.communities import detect_communities
+from graphkit.detect.rings import RingGroups, beneficiaries_of, find_ring_groups, money_loop, pool_candidates
+from graphkit.detect.signals import Baseline, platform_baseline, user_activity
+from graphkit.io import Tables
+from graphkit.model import Beneficiary, Report, Ring
+from graphkit.score import COMPONENTS, ring_reasons, user_evidence
+
+__all__ = ["analyze", "ring_threshold", "STAGES"]
+
+STAGES = ("build", "communities", "detect", "score")
+
+
+def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[str], None] | None = None) -> Report:
+    """Run the whole pipeline on validated tables.
+
+    Parameters
+    ----------
+    tables : Tables
+        From :func:`graphkit.read_tables` or :meth:`Tables.from_frames`.
+    config : Config
+        Every setting; its values go into ``Report.params``.
+    progress : callable, optional
+        Called with each stage name of :data:`STAGES` as the stage starts.
+
+    Returns
+    -------
+    Report
+        Rings ranked by score, per-user scores, params and summary, with the
+        tables, graphs and per-user features for views and notebooks.
+    """
+    say = progress or (lambda stage: None)
+    say("build")
+    graphs = build_graphs(tables, config)
+    say("communities")
+    communities = detect_communities(
+        graphs.user_graph(config),
+        method=config.community_method,
+        objective=config.leiden_objective,
+        resolution=config.resolution,
+        weights="weight",
+        seed=config.seed,
+        max_size=config.max_community_size,
+    )
+    say("detect")
+    users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
+    activity = user_activity(graphs.gifts, users, graphs.n_users)
+    links = _device_links(tables, graphs)
+    baseline = platform_baseline(activity, graphs.gifts, links, config)
+    cands = pool_candidates(
+        [
+            community_candidates(np.asarray(communities.membership), config),
+            dense_block_candidates(graphs.gifts, graphs.n_users, config),
+            synchrony_candidates(graphs.cogift, graphs.n_users, config),
+            loop_candidates(graphs.gift_flow, graphs.n_users, config),
+            fan_in_candidates(graphs.gifts, activity, baseline, config),
+        ]
+    )
+    inputs = dict(
+        gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
+        device_links=links, activity=activity,
+    )
+    groups = find_ring_groups(cands, inputs, baseline, config)
+    features = centrality(graphs, config)
+    say("score")
+    threshold = ring_threshold(groups.scored["score"], config)
+    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold)
+    evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
+    user_scores = _user_scores(graphs, ring_of, evidence, rings)
+    user_features = graphs.index.decode(
+        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left"), "uid", as_="user_id"
+    )
+    summary = {
+        "users": graphs.n_users,
+        "gifts": graphs.gifts.height,
+        "devices": int(graphs.index.devices.height),
+        "ips": int(graphs.index.ips.height),
+        "streams": int(graphs.index.streams.height),
+        "coins": round(float(graphs.gifts["coins"].sum()), 2) if graphs.gifts.height else 0.0,
+        "communities": int(len(set(communities.membership))),
+        "candidates": int(cands["cand"].n_unique()) if cands.height else 0,
+        "groups_scored": int(groups.scored.height),
+        "ring_threshold": round(threshold, 4),
+        "rings": len(rings),
+        "accounts_in_rings": int(sum(r.size for r in rings)),
+        "rejected_rows": tables.rejected_rows,
+        "unknown_accounts": tables.unknown_accounts,
+        "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
+    }
+    return Report(
+        rings=tuple(rings),
+        user_scores=user_scores,
+        params=config.to_params(),
+        summary=summary,
+        tables=tables,
+        graphs=graphs,
+        user_features=user_features,
+    )
+
+
+def _device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
+    """``uid, identifier, kind, hub``: who used which device/IP (identifier unique across kinds)."""
+    links = identifier_links(tables.devices, graphs.index)
+    hubs = graphs.identifiers.select("kind", "ident", "hub")
+    return links.join(hubs, on=["kind", "ident"], how="left").select(
+        "uid",
+        (pl.col("kind").cast(pl.Utf8) + ":" + pl.col("ident").cast(pl.Utf8)).alias("identifier"),
+        pl.col("kind").cast(pl.Utf8),
+        pl.col("hub").fill_null(False),
+    )
+
+
+def _rings(
+    groups: RingGroups, graphs: Graphs, activity: pl.DataFrame, baseline: Baseline, config: Config, threshold: float
+) -> tuple[list[Ring], pl.DataFrame]:
+    """Ring objects for the groups scoring at least ``threshold``, ranked; and ``uid, ring_id, role`` for their members."""
+    passing = groups.scored.filter(pl.col("score") >= threshold).sort(
+        ["score", "size", "group"], descending=[True, True, False]
+    )
+    members = groups.members.join(passing.select("group"), on="group", how="semi")
+    bens = beneficiaries_of(members, graphs.gift_flow, activity)
+    decode = graphs.index.users.select("uid", "user_id")
+    members = members.join(decode, on="uid")
+    bens = bens.join(decode, on="uid")
+    by_group_members = members.sort("user_id").group_by("group", maintain_order=True).agg("user_id", "uid")
+    members_of = {row["group"]: row for row in by_group_members.iter_rows(named=True)}
+    bens_of: dict[int, list[dict]] = {}
+    for row in bens.iter_rows(named=True):
+        bens_of.setdefault(row["group"], []).append(row)
+    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", "top_beneficiary")]
+    rings, roles = [], []
+    for rank, row in enumerate(passing.iter_rows(named=True), start=1):
+        ring_id = f"R{rank:04d}"
+        group_members = members_of[row["group"]]
+        beneficiaries = tuple(
+            Beneficiary(b["user_id"], float(b["coins_in"]), float(b["share_of_ring"]), float(b["share_of_income"]))
+            for b in bens_of.get(row["group"], [])
+        )
+        loop = []
+        if row.get("coins_on_cycles", 0) > 0:
+            loop_uids = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow)
+            loop = graphs.index.decode_series(loop_uids).to_list() if loop_uids else []
+        reasons = ring_reasons(
+            row,
+            beneficiaries=[(b.user_id, b.coins_in, b.share_of_income) for b in beneficiaries],
+            money_path=loop,
+            config=config,
+            young_days=baseline.young_days,
+            large_gift=baseline.large_gift,
+        )
+        parts = {name: float(row[f"part_{name}"]) for name in COMPONENTS}
+        parts["incentive"] = float(row["incentive"])
+        rings.append(
+            Ring(
+                ring_id=ring_id,
+                rank=rank,
+                score=float(row["score"]),
+                members=tuple(group_members["user_id"]),
+                coins_total=float(row["coins_total"]),
+                beneficiaries=beneficiaries,
+                signals={c: float(row[c]) for c in signal_cols if isinstance(row[c], (int, float)) and not c.startswith("part_")},
+                reasons=tuple(reasons),
+                kind=row["kind"],
+                sources=tuple(row["sources"] or ()),
+                money_path=tuple(loop),
+                contributions=_contributions(parts),
+            )
+        )
+        roles.append(pl.DataFrame({"uid": group_members["uid"], "ring_id": ring_id, "group": row["group"]},
+                                  schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64}))
+    ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
+    ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
+    return rings, ring_of
+
+
+def ring_threshold(scores: pl.Series, config: Config) -> float:
+    """The score a group needs to be reported: ``max(min_score, median + outlier_z * MAD)``.
+
+    Examples
+    --------
+    >>> round(ring_threshold(pl.Series([0.05, 0.06, 0.04, 0.05, 0.9]), Config(outlier_z=8.0)), 2)
+    0.13
+    """
+    if scores.len() == 0:
+        return config.min_score
+    median = float(scores.median())
+    mad = float((scores - median).abs().median())
+    return max(config.min_score, median + config.outlier_z * mad)
+
+
+def _contributions(parts: dict[str, float]) -> dict[str, float]:
+    total = sum(parts.values()) or 1.0
+    return {name: round(value / total, 4) for name, value in sorted(parts.items())}
+
+
+def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:
+    """``user_id, score, ring_id, role`` for every account in the graph.
+
+    Ring members take their ring's score (beneficiaries and funders in full,
+    other members at 95%), raised by their own evidence where that is higher;
+    everyone else gets half of their own evidence, so no account outside a
+    ring outranks a clear ring.
+    """
+    ring_scores = pl.DataFrame(
+        {"ring_id": [r.ring_id for r in rings], "ring_score": [r.score for r in rings]},
+        schema={"ring_id": pl.Utf8, "ring_score": pl.Float64},
+    )
+    frame = (
+        graphs.index.users.select("uid", "user_id")
+        .join(evidence.select("uid", "evidence", "funder"), on="uid", how="left")
+        .join(ring_of.select("uid", "ring_id", "role"), on="uid", how="left")
+        .join(ring_scores, on="ring_id", how="left")
+        .with_columns(pl.col("evidence").fill_null(0.0))
+        .with_columns(
+            pl.when(pl.col("ring_id").is_null()).then(None)
+            .when(pl.col("role").is_not_null()).then(pl.col("role"))
+            .when(pl.col("funder")).then(pl.lit("funder"))
+            .otherwise(pl.lit("member"))
+            .alias("role")
+        )
+    )
+    member_score = pl.max_horizontal(
+        pl.col("ring_score") * pl.when(pl.col("role") == "member").then(0.95).otherwise(1.0),
+        0.5 * pl.col("evidence"),
+    )
+    return frame.select(
+        "user_id",
+        pl.when(pl.col("ring_id").is_not_null()).then(member_score).otherwise(0.5 * pl.col("evidence")).round(4).alias("score"),
+        "ring_id",
+        "role",
+    ).sort(["score", "user_id"], descending=[True, False])

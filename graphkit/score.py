@@ -1,0 +1,268 @@
+"""Ring score in [0, 1] and the reasons an investigator can paste into a case.
+
+The score multiplies three readable parts, each monotone in its signals:
+
+``coordination``
+    A noisy-or of the coordination signals: ``1 - prod(1 - w_i * c_i)`` over
+    shared identifiers (crowded beyond a household), young accounts crowded on
+    them together (a farm: an internet cafe's accounts are old), young accounts, creation burst, lockstep gifting,
+    one-shot large senders and coins on loops (weights in :class:`Config`).
+    Any one strong signal raises it; several together raise it further.
+``incentive``
+    How much of the group's money concentrates on its top beneficiaries,
+    times how much of their income the group is:
+    ``top3_share * (0.5 + 0.5 * income_share)``. Families and internet cafes
+    share devices but pay nobody in particular; rings pay someone.
+    The score keeps ``incentive_floor`` of the coordination without it.
+``size``
+    ``1 - exp(-(size - 1) / size_half)``: three accounts are weaker evidence than thirty.
+
+``score = coordination * (floor + (1 - floor) * incentive) * size_factor``
+
+Examples
+--------
+>>> import polars as pl
+>>> from graphkit.config import Config
+>>> signals = pl.DataFrame({"group": [1, 2], "size": [30, 30], "crowding": [1.0, 0.0],
+...     "new_account_ratio": [1.0, 0.0], "creation_burst": [0.9, 0.1], "synchrony": [0.0, 0.0],
+...     "one_shot_large_ratio": [0.0, 0.0], "cycle_coin_share": [0.0, 0.0],
+...     "beneficiary_top3_share": [0.9, 0.9], "beneficiary_income_share": [0.95, 0.1]})
+>>> scored = score_groups(signals, Config())
+>>> scored["score"].round(2).to_list()
+[0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import igraph as ig
+import numpy as np
+import polars as pl
+
+from graphkit.config import Config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from graphkit.detect.signals import Baseline
+
+__all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "score_groups", "ring_reasons", "user_evidence"]
+
+COMPONENTS: dict[str, tuple[str, str]] = {
+    # component -> (signal column, Config weight field)
+    "shared_identifiers": ("crowding", "weight_shared_identifiers"),
+    "young_crowd": ("young_crowding", "weight_young_crowd"),
+    "new_accounts": ("new_account_ratio", "weight_new_accounts"),
+    "creation_burst": ("creation_burst", "weight_creation_burst"),
+    "synchrony": ("synchrony", "weight_synchrony"),
+    "one_shot": ("one_shot_large_ratio", "weight_one_shot"),
+    "cycles": ("cycle_coin_share", "weight_cycles"),
+}
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
+    "gift_laundering": ("cycles",),
+    "gifting_burst": ("synchrony",),
+    "cashout_mules": ("one_shot",),
+}
+
+
+def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Add ``coordination``, ``incentive``, ``size_factor``, ``score``, ``kind`` and
+    one ``part_<component>`` column (its weighted signal) to a signals frame."""
+    frame = signals.with_columns(
+        (pl.col("crowding") * pl.max_horizontal("new_account_ratio", "creation_burst")).alias("young_crowding")
+    )
+    parts = [
+        (pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}")
+        for name, (column, weight) in COMPONENTS.items()
+    ]
+    frame = frame.with_columns(parts)
+    part_cols = [f"part_{name}" for name in COMPONENTS]
+    coordination = 1.0 - pl.reduce(lambda acc, x: acc * x, [1.0 - pl.col(c) for c in part_cols])
+    incentive = pl.col("beneficiary_top3_share").clip(0.0, 1.0) * (
+        0.5 + 0.5 * pl.col("beneficiary_income_share").clip(0.0, 1.0)
+    )
+    floor = float(config.incentive_floor)
+    size_factor = 1.0 - (-(pl.col("size").cast(pl.Float64) - 1.0).clip(lower_bound=0.0) / config.size_half).exp()
+    frame = frame.with_columns(
+        coordination.alias("coordination"), incentive.alias("incentive"), size_factor.alias("size_factor")
+    ).with_columns(
+        (pl.col("coordination") * (floor + (1.0 - floor) * pl.col("incentive")) * pl.col("size_factor"))
+        .clip(0.0, 1.0)
+        .alias("score")
+    )
+    kind_strength = [
+        pl.max_horizontal([pl.col(f"part_{c}") for c in comps]).alias(f"kind_{kind}") for kind, comps in KINDS.items()
+    ]
+    frame = frame.with_columns(kind_strength)
+    kind_cols = [f"kind_{k}" for k in KINDS]
+    best = pl.concat_list(kind_cols).list.arg_max()
+    return frame.with_columns(
+        pl.when(pl.max_horizontal(kind_cols) >= 0.2)
+        .then(best.replace_strict(list(range(len(KINDS))), list(KINDS), return_dtype=pl.Utf8))
+        .otherwise(pl.lit("mixed"))
+        .alias("kind")
+    ).drop(kind_cols)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def ring_reasons(
+    row: dict,
+    *,
+    beneficiaries: list[tuple[str, float, float]],
+    money_path: list[str],
+    config: Config,
+    young_days: float,
+    large_gift: float,
+) -> list[str]:
+    """Sentences with numbers for one scored group, strongest evidence first.
+
+    Parameters
+    ----------
+    row : dict
+        The group's row of :func:`score_groups` output.
+    beneficiaries : list of (user_id, coins_in, share_of_income)
+        Most first.
+    money_path : list of user_id
+        One loop of coins (first id repeated at the end), or empty.
+    """
+    size = int(row["size"])
+    candidates: list[tuple[float, str]] = []
+    if row.get("n_shared_identifiers", 0) > 0:
+        devices, ips = int(row.get("n_shared_devices", 0)), int(row.get("n_shared_ips", 0))
+        what = " and ".join(
+            p for p in (
+                f"{devices} device{'s' if devices != 1 else ''}" if devices else "",
+                f"{ips} IP{'s' if ips != 1 else ''}" if ips else "",
+            ) if p
+        )
+        candidates.append((row["part_shared_identifiers"], f"{int(row['n_sharing'])} of {size} accounts share {what}"))
+    if row.get("n_young", 0) > 0:
+        candidates.append((
+            row["part_new_accounts"],
+            f"{int(row['n_young'])} of {size} accounts were less than {young_days:.0f} days old at their first gift",
+        ))
+    if row.get("max_created_24h", 0) >= 3:
+        candidates.append((row["part_creation_burst"], f"{int(row['max_created_24h'])} accounts were created within 24 hours"))
+    if row.get("sync_streams", 0) > 0:
+        streams = int(row["sync_streams"])
+        candidates.append((
+            row["part_synchrony"],
+            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s "
+            f"on {streams} stream{'s' if streams != 1 else ''} ({_pct(row['synchrony'])} of their stream gifts)",
+        ))
+    if row.get("n_one_shot_large", 0) > 0:
+        candidates.append((
+            row["part_one_shot"],
+            f"{int(row['n_one_shot_large'])} accounts sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
+        ))
+    if row.get("coins_on_cycles", 0) > 0:
+        loop = " -> ".join(money_path) if money_path else ""
+        candidates.append((
+            row["part_cycles"],
+            f"{_n(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"
+            + (f": {loop}" if loop else ""),
+        ))
+    reasons = [text for _, text in sorted(candidates, key=lambda c: -c[0])]
+    if beneficiaries and row.get("coins_total", 0) > 0:
+        coins_to = sum(b[1] for b in beneficiaries)
+        names = ", ".join(b[0] for b in beneficiaries[:3]) + (" and others" if len(beneficiaries) > 3 else "")
+        reasons.insert(
+            min(1, len(reasons)),
+            f"{_pct(coins_to / row['coins_total'])} of the ring's {_n(row['coins_total'])} coins went to "
+            f"{len(beneficiaries)} account{'s' if len(beneficiaries) != 1 else ''}: {names}",
+        )
+        top = beneficiaries[0]
+        if top[2] >= 0.5:
+            reasons.append(f"{_pct(top[2])} of all the coins {top[0]} received came from this ring")
+    if row.get("camouflage", 0) >= 0.05:
+        reasons.append(f"{_pct(row['camouflage'])} of the ring's coins went to popular hosts outside it (camouflage)")
+    return reasons
+
+
+USER_COMPONENTS: dict[str, float] = {
+    "young": 0.3,
+    "one_shot_large": 0.45,
+    "crowded_identifier": 0.35,
+    "on_loop": 0.4,
+    "lockstep": 0.4,
+    "fan_in": 0.5,
+}
+"""Individual evidence and the most each adds (noisy-or), for accounts scored on their own."""
+
+
+def user_evidence(
+    activity: pl.DataFrame,
+    device_links: pl.DataFrame,
+    cogift: pl.DataFrame,
+    gift_flow: pl.DataFrame,
+    baseline: "Baseline",
+    config: Config,
+) -> pl.DataFrame:
+    """Each account's own evidence in [0, 1], whatever group it is in.
+
+    Returns ``uid, evidence, funder`` and one boolean/float column per
+    :data:`USER_COMPONENTS` entry: young at first gift; one or two gifts, one
+    large; uses a (non-hub) device/IP shared by many accounts; on a loop of
+    coins (a strongly connected piece of the gift flow no larger than
+    ``max_community_size``); co-gifted in lockstep with several accounts on
+    two or more streams; paid mostly by one-shot large senders.
+    """
+    n = activity.height
+    crowd = (
+        device_links.filter(~pl.col("hub"))
+        .join(device_links.filter(~pl.col("hub")).group_by("identifier").len().rename({"len": "accounts"}), on="identifier")
+        .group_by("uid")
+        .agg(pl.col("accounts").max().alias("max_accounts"))
+    )
+    partners = pl.concat(
+        [cogift.filter(pl.col("streams") >= 2).select(pl.col("a").alias("uid")),
+         cogift.filter(pl.col("streams") >= 2).select(pl.col("b").alias("uid"))]
+    ).group_by("uid").len().rename({"len": "lockstep_partners"})
+    flow = gift_flow.filter(pl.col("src") != pl.col("dst"))
+    loop = np.zeros(n, dtype=bool)
+    if flow.height:
+        graph = ig.Graph(n=n, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]), directed=True)
+        membership = np.asarray(graph.connected_components(mode="strong").membership)
+        sizes = np.bincount(membership)
+        loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
+    one_shot = (
+        (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
+    )
+    one_shot_senders = activity.filter(one_shot).select(pl.col("uid").alias("src"))
+    fan_in = (
+        gift_flow.join(one_shot_senders, on="src", how="semi")
+        .group_by("dst")
+        .agg(pl.col("coins").sum().alias("from_one_shot"), pl.len().alias("one_shot_senders"))
+        .rename({"dst": "uid"})
+    )
+    frame = (
+        activity.select("uid", "age_days", "n_sent", "n_received", "max_gift", "coins_received")
+        .join(crowd, on="uid", how="left")
+        .join(partners, on="uid", how="left")
+        .join(fan_in, on="uid", how="left")
+        .with_columns(pl.Series("on_loop", loop))
+        .with_columns(
+            ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
+            one_shot.fill_null(False).alias("one_shot_large"),
+            ((pl.col("max_accounts").fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
+            (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
+            (
+                (pl.col("one_shot_senders").fill_null(0) >= config.min_ring_size)
+                & (pl.col("from_one_shot").fill_null(0) >= 0.5 * pl.col("coins_received"))
+            ).alias("fan_in"),
+            ((pl.col("n_received") == 0) & (pl.col("n_sent") > 0)).alias("funder"),
+        )
+    )
+    keep = 1.0 - pl.reduce(
+        lambda acc, x: acc * x,
+        [1.0 - pl.col(name).cast(pl.Float64) * weight for name, weight in USER_COMPONENTS.items()],
+    )
+    return frame.select("uid", keep.alias("evidence"), "funder", *USER_COMPONENTS)

@@ -1,0 +1,97 @@
+"""Evaluation metrics against scikit-learn, and the ring-matching rule by hand."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from graphkit.errors import InputError
+from graphkit.evaluate import average_precision, evaluate, evaluate_output, evaluate_rings, roc_auc, threshold_table
+
+labels_and_scores = st.integers(min_value=2, max_value=60).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.booleans(), min_size=n, max_size=n).filter(lambda xs: 0 < sum(xs) < len(xs)),
+        st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(labels_and_scores)
+def test_auc_and_average_precision_match_scikit_learn(data):
+    labels, scores = (np.array(x) for x in data)
+    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    assert average_precision(labels, scores) == pytest.approx(average_precision_score(labels, scores))
+
+
+def test_one_class_has_no_auc():
+    assert roc_auc(np.array([1, 1]), np.array([0.2, 0.4])) is None
+    assert average_precision(np.array([0, 0]), np.array([0.2, 0.4])) is None
+
+
+TRUTH = {
+    "rings": [
+        {"ring_id": "T1", "kind": "account_farm", "members": ["a1", "a2", "a3", "a4"], "beneficiaries": ["a4"]},
+        {"ring_id": "T2", "kind": "gifting_burst", "members": ["b1", "b2", "b3", "b4"], "beneficiaries": []},
+    ],
+    "lookalikes": [{"group_id": "L1", "kind": "family_device", "members": ["f1", "f2", "f3"]}],
+}
+
+
+def test_a_ring_is_found_when_half_of_it_is_in_a_reported_ring_that_is_half_it():
+    # T1: 2 of 4 members in a ring of 4 -> found; T2: 3 of 4 in a ring of 7 -> not (3/7 < half)
+    reported = [["a1", "a2", "x1", "x2"], ["b1", "b2", "b3", "x3", "x4", "x5", "x6"]]
+    ev = evaluate_rings(reported, TRUTH, k=4)
+    assert [m.found_by for m in ev.matches] == ["#1", None]
+    assert ev.ring_recall == 0.5
+    assert ev.ring_precision == 0.5
+    assert ev.recall_by_kind() == {"account_farm": 1.0, "gifting_burst": 0.0}
+
+
+def test_reported_lookalikes_and_top_k_cut():
+    reported = [["f1", "f2", "f3"], ["a1", "a2", "a3"]]
+    assert evaluate_rings(reported, TRUTH, k=1).lookalikes_reported == ["L1"]
+    assert evaluate_rings(reported, TRUTH, k=1).ring_recall == 0.0  # T1's ring is second, outside the top 1
+    assert evaluate_rings(reported, TRUTH).k == 4  # default: twice the planted rings
+
+
+def test_threshold_table_counts_flagged_precision_and_recall():
+    table = threshold_table(np.array([1, 1, 0, 0]), np.array([0.9, 0.5, 0.6, 0.1]), thresholds=[0.8, 0.5, 0.0])
+    assert table.rows() == [(0.8, 1, 1.0, 0.5), (0.5, 3, 2 / 3, 1.0), (0.0, 4, 0.5, 1.0)]
+
+
+def test_evaluate_output_reads_a_report_folder(tmp_path):
+    (tmp_path / "rings.json").write_text(json.dumps({"rings": [
+        {"ring_id": "R0001", "members": ["a1", "a2", "a3"]},
+    ]}))
+    pl.DataFrame({"user_id": ["a1", "a2", "a3", "z"], "score": [0.9, 0.9, 0.8, 0.1], "ring_id": ["R0001"] * 3 + [None]}).write_csv(
+        tmp_path / "scores.csv"
+    )
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    ev = evaluate_output(tmp_path, truth)
+    assert ev.matches[0].found_by == "R0001"
+    assert ev.auc == 1.0  # a1..a3 are bad and scored above z
+    assert ev.to_dict()["ring_recall"] == 0.5
+
+
+def test_evaluate_with_a_labels_table(tmp_path):
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,label\na,1\nb,0\nc,0\n")
+    scores = pl.DataFrame({"user_id": ["a", "b", "c"], "score": [0.2, 0.9, 0.1]})
+    from graphkit.evaluate import load_truth
+
+    truth, labels = load_truth(users)
+    assert truth is None
+    assert evaluate([], scores, labels=labels).auc == 0.5
+
+
+def test_missing_report_files_are_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="rings.json: not found; run graphkit report"):
+        evaluate_output(tmp_path, tmp_path / "truth.json")
