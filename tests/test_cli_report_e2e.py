@@ -9,18 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("graphkit.pipeline", reason="graphkit.pipeline.analyze is not there yet")
+import graphkit
+from graphkit_cli.main import cli
 
-import graphkit  # noqa: E402
-import graphkit.viz  # noqa: E402
-from graphkit_cli.main import cli  # noqa: E402
-
-from _report_data import BIG_ID, ZERO_ID, write_data_dir  # noqa: E402
+from _report_data import BIG_ID, ZERO_ID, write_data_dir
 
 DEMO = Path(graphkit.__file__).resolve().parent.parent / "fixtures" / "demo"
-needs_views = pytest.mark.skipif(
-    not hasattr(graphkit.viz, "write_views"), reason="graphkit.viz.write_views is not there yet"
-)
 
 
 def _run(*args):
@@ -61,7 +55,6 @@ def test_json_summary_matches_the_files(tmp_path):
     assert [r["ring_id"] for r in doc["rings"]] == [r["ring_id"] for r in rings][: len(doc["rings"])]
 
 
-@needs_views
 def test_report_writes_the_views(tmp_path):
     data = write_data_dir(tmp_path / "data")
     _run("report", data, "--out", tmp_path / "out", "-q")
@@ -73,8 +66,6 @@ def test_report_writes_the_views(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEMO.is_dir(), reason="fixtures/demo is not there yet")
-@needs_views
 def test_demo_runs_on_the_bundled_data(tmp_path):
     result = _run("demo", "--out", tmp_path / "demo", "-q")
     assert (tmp_path / "demo" / "index.html").is_file()
