@@ -47,7 +47,8 @@ def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejecte
         stdout.print(f"{tables.unknown_accounts:,} accounts appear in gifts/devices/streams but not in users (allowed).")
     if tables.rejected_rows:
         where = f" written to {rejected_dir / 'rejected'}" if rejected_dir else "; add --rejected DIR to keep them"
-        stdout.print(f"{tables.rejected_rows:,} rejected rows{where}.", markup=False)
+        plural = "" if tables.rejected_rows == 1 else "s"
+        stdout.print(f"{tables.rejected_rows:,} rejected row{plural}{where}.", markup=False)
     stdout.print(f"[green]ok[/green]: {escape(str(data_dir))} can be analysed.")
 
 

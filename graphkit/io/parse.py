@@ -31,7 +31,7 @@ _EPOCH_MAX = 253_402_300_799
 """9999-12-31T23:59:59Z in epoch seconds: larger numbers are not seconds (milliseconds?)."""
 
 
-def parse_time(expr: pl.Expr) -> pl.Expr:
+def parse_time(expr: "pl.Expr | pl.Series") -> "pl.Expr | pl.Series":
     """Parse a column of timestamps (strings or integers) to UTC datetimes.
 
     Values that cannot be parsed become null; validation turns them into
@@ -41,25 +41,52 @@ def parse_time(expr: pl.Expr) -> pl.Expr:
     ISO-8601 with ``T`` or a space, optional fractional seconds and an optional
     offset (``Z``, ``+hh:mm``, ``+hhmm``, ``+hh``; none means UTC).
     """
-    text = expr.cast(pl.Utf8).str.strip_chars()
-    seconds = text.str.extract(r"^(-?\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
-    epoch = (
-        pl.when(seconds.abs() <= _EPOCH_MAX)
-        .then(seconds * 1_000_000)
-        .cast(pl.Datetime("us"))
-        .dt.replace_time_zone("UTC")
+    if isinstance(expr, pl.Series):
+        return _parse_times(expr)
+    return expr.map_batches(_parse_times, return_dtype=TIME_DTYPE, is_elementwise=True)
+
+
+def _parse_times(values: pl.Series) -> pl.Series:
+    """:func:`parse_time` on one column, in stages.
+
+    The usual export forms are tried first, each on the values the previous
+    stages left (string functions skip nulls), so a column of one common form
+    costs one pass; the general rule at the end decides everything else.
+    Each stage is materialised once (``with_columns``), so no stage is
+    recomputed for the stages after it.
+    """
+    def left(previous: str, source: str = "rest") -> pl.Expr:
+        return pl.when(pl.col(previous).is_null()).then(pl.col(source))
+
+    utc = {"time_zone": "UTC", "time_unit": "us", "strict": False}
+    frame = (
+        pl.DataFrame({"text": values.cast(pl.Utf8).str.strip_chars()})
+        .with_columns(zulu=pl.col("text").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", **utc))
+        .with_columns(rest=left("zulu", "text"))
+        .with_columns(offset=pl.col("rest").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", **utc))
+        .with_columns(rest=left("offset"))
+        .with_columns(
+            seconds=pl.col("rest").str.extract(r"^(-?\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+        )
+        .with_columns(
+            epoch=pl.when(pl.col("seconds").abs() <= _EPOCH_MAX)
+            .then(pl.col("seconds") * 1_000_000)
+            .cast(pl.Datetime("us"))
+            .dt.replace_time_zone("UTC"),
+            norm=left("seconds")
+            .str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "$1 ")
+            .str.replace(r"[Zz]$", "+00:00")
+            .str.replace(r"(:\d{2}(?:\.\d+)?[+-]\d{2})$", "${1}:00")
+            .str.replace(r"^(\d{4}-\d{2}-\d{2})$", "$1 00:00:00"),
+        )
+        .with_columns(
+            norm=pl.when(pl.col("norm").str.contains(_OFFSET))
+            .then(pl.col("norm"))
+            .otherwise(pl.col("norm") + "+00:00")
+        )
     )
-    norm = (
-        text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "$1 ")
-        .str.replace(r"[Zz]$", "+00:00")
-        .str.replace(r"(:\d{2}(?:\.\d+)?[+-]\d{2})$", "${1}:00")
-        .str.replace(r"^(\d{4}-\d{2}-\d{2})$", "$1 00:00:00")
-    )
-    with_offset = pl.when(norm.str.contains(_OFFSET)).then(norm).otherwise(norm + "+00:00")
-    iso = pl.coalesce(
-        [with_offset.str.to_datetime(fmt, time_zone="UTC", time_unit="us", strict=False) for fmt in _FORMATS]
-    )
-    return pl.coalesce([epoch, iso])
+    general = [pl.col("norm").str.to_datetime(fmt, **utc) for fmt in _FORMATS]
+    return frame.select(pl.coalesce(["zulu", "offset", "epoch", *general]).alias(values.name)).to_series()
 
 
 def parse_time_value(value: "str | int | None") -> "datetime | None":
