@@ -236,10 +236,13 @@ def _contributions(parts: dict[str, float]) -> dict[str, float]:
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:
     """``user_id, score, ring_id, role`` for every account in the graph.
 
-    Ring members take their ring's score (beneficiaries and funders in full,
-    other members at 95%), raised by their own evidence where that is higher;
-    everyone else gets half of their own evidence, so no account outside a
-    ring outranks a clear ring.
+    Membership of a reported ring is the strongest evidence there is, so the
+    two groups of accounts get two halves of the scale: ring members score
+    ``0.5 + 0.5 * ring score`` (other members than beneficiaries and funders
+    at 95% of the ring score), and every other account half of its own
+    evidence (:func:`graphkit.score.user_evidence`), below 0.5. Ranking
+    accounts by score therefore lists every reported ring's members first,
+    strongest ring first, then the accounts with the most evidence of their own.
     """
     ring_scores = pl.DataFrame(
         {"ring_id": [r.ring_id for r in rings], "ring_score": [r.score for r in rings]},
@@ -259,10 +262,7 @@ def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, 
             .alias("role")
         )
     )
-    member_score = pl.max_horizontal(
-        pl.col("ring_score") * pl.when(pl.col("role") == "member").then(0.95).otherwise(1.0),
-        0.5 * pl.col("evidence"),
-    )
+    member_score = 0.5 + 0.5 * pl.col("ring_score") * pl.when(pl.col("role") == "member").then(0.95).otherwise(1.0)
     return frame.select(
         "user_id",
         pl.when(pl.col("ring_id").is_not_null()).then(member_score).otherwise(0.5 * pl.col("evidence")).round(4).alias("score"),
