@@ -112,8 +112,9 @@ class Config:
     on a beneficiary (families, internet cafes); 1 ignores the money."""
     size_half: float = 4.0
     """Groups of size 1 + size_half keep 63% of their score: tiny groups are less certain."""
-    min_score: float = 0.0
-    """Groups scoring below this are never reported as rings (an absolute floor)."""
+    min_score: float = 0.1
+    """Groups scoring below this are never reported as rings (an absolute floor,
+    for data where most groups score zero and the outlier bar below is zero too)."""
     outlier_z: float = 8.0
     """Groups are reported as rings when their score stands this many robust
     deviations (MAD) above the median group of the same data: the bar is set

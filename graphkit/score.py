@@ -194,6 +194,7 @@ USER_COMPONENTS: dict[str, float] = {
     "on_loop": 0.4,
     "lockstep": 0.4,
     "fan_in": 0.5,
+    "closed_triads": 0.5,
 }
 """Individual evidence and the most each adds (noisy-or), for accounts scored on their own."""
 
@@ -213,7 +214,10 @@ def user_evidence(
     large; uses a (non-hub) device/IP shared by many accounts; on a loop of
     coins (a strongly connected piece of the gift flow no larger than
     ``max_community_size``); co-gifted in lockstep with several accounts on
-    two or more streams; paid mostly by one-shot large senders.
+    two or more streams; paid mostly by one-shot large senders; trades
+    with accounts that trade with each other (local clustering coefficient of
+    the undirected gift graph: honest gifting is viewers -> hosts, a star with
+    no triangles, while colluding accounts close triangles).
     """
     n = activity.height
     crowd = (
@@ -233,6 +237,11 @@ def user_evidence(
         membership = np.asarray(graph.connected_components(mode="strong").membership)
         sizes = np.bincount(membership)
         loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
+    clustering = np.zeros(n, dtype=np.float64)
+    if flow.height:
+        undirected = ig.Graph(n=n, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]))
+        undirected.simplify()
+        clustering = np.nan_to_num(np.asarray(undirected.transitivity_local_undirected(mode="zero"), dtype=np.float64))
     one_shot = (
         (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
     )
@@ -248,7 +257,7 @@ def user_evidence(
         .join(crowd, on="uid", how="left")
         .join(partners, on="uid", how="left")
         .join(fan_in, on="uid", how="left")
-        .with_columns(pl.Series("on_loop", loop))
+        .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
             one_shot.fill_null(False).alias("one_shot_large"),
