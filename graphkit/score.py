@@ -113,6 +113,10 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _accounts(n: float) -> str:
+    return f"{int(n):,} account{'s' if int(n) != 1 else ''}"
+
+
 def ring_reasons(
     row: dict,
     *,
@@ -143,7 +147,10 @@ def ring_reasons(
                 f"{ips} IP{'s' if ips != 1 else ''}" if ips else "",
             ) if p
         )
-        candidates.append((row["part_shared_identifiers"], f"{int(row['n_sharing'])} of {size} accounts share {what}"))
+        candidates.append((
+            max(row["part_shared_identifiers"], row.get("part_young_crowd", 0.0)),
+            f"{int(row['n_sharing'])} of {size} accounts share {what}",
+        ))
     if row.get("n_young", 0) > 0:
         candidates.append((
             row["part_new_accounts"],
@@ -155,13 +162,13 @@ def ring_reasons(
         streams = int(row["sync_streams"])
         candidates.append((
             row["part_synchrony"],
-            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s "
-            f"on {streams} stream{'s' if streams != 1 else ''} ({_pct(row['synchrony'])} of their stream gifts)",
+            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s; "
+            f"{streams} stream{'s' if streams != 1 else ''} saw such a burst, far above the stream's normal rate",
         ))
     if row.get("n_one_shot_large", 0) > 0:
         candidates.append((
             row["part_one_shot"],
-            f"{int(row['n_one_shot_large'])} accounts sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
+            f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
         ))
     if row.get("coins_on_cycles", 0) > 0:
         loop = " -> ".join(money_path) if money_path else ""
