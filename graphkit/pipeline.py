@@ -104,7 +104,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     features = centrality(graphs, config)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
-    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold)
+    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, links)
     evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
@@ -151,7 +151,13 @@ def _device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
 
 
 def _rings(
-    groups: RingGroups, graphs: Graphs, activity: pl.DataFrame, baseline: Baseline, config: Config, threshold: float
+    groups: RingGroups,
+    graphs: Graphs,
+    activity: pl.DataFrame,
+    baseline: Baseline,
+    config: Config,
+    threshold: float,
+    links: pl.DataFrame,
 ) -> tuple[list[Ring], pl.DataFrame]:
     """Ring objects for the groups scoring at least ``threshold``, ranked; and ``uid, ring_id, role`` for their members."""
     passing = groups.scored.filter(pl.col("score") >= threshold).sort(
@@ -178,8 +184,10 @@ def _rings(
         )
         loop = []
         if row.get("coins_on_cycles", 0) > 0:
-            loop_uids = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow)
-            loop = graphs.index.decode_series(loop_uids).to_list() if loop_uids else []
+            steps = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow, links)
+            if steps:
+                ids = graphs.index.decode_series([uid for uid, _ in steps]).to_list()
+                loop = list(zip(ids, [how for _, how in steps]))
         reasons = ring_reasons(
             row,
             beneficiaries=[(b.user_id, b.coins_in, b.share_of_income) for b in beneficiaries],
@@ -202,7 +210,7 @@ def _rings(
                 reasons=tuple(reasons),
                 kind=row["kind"],
                 sources=tuple(row["sources"] or ()),
-                money_path=tuple(loop),
+                money_path=tuple(user_id for user_id, _ in loop),
                 contributions=_contributions(parts),
             )
         )

@@ -121,7 +121,7 @@ def ring_reasons(
     row: dict,
     *,
     beneficiaries: list[tuple[str, float, float]],
-    money_path: list[str],
+    money_path: list[tuple[str, str]],
     config: Config,
     young_days: float,
     large_gift: float,
@@ -134,8 +134,9 @@ def ring_reasons(
         The group's row of :func:`score_groups` output.
     beneficiaries : list of (user_id, coins_in, share_of_income)
         Most first.
-    money_path : list of user_id
-        One loop of coins (first id repeated at the end), or empty.
+    money_path : list of (user_id, how)
+        One loop of coins (first id repeated at the end), or empty; ``how`` is
+        ``"gift"`` or ``"device"`` (another account on the same device).
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -171,7 +172,10 @@ def ring_reasons(
             f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
         ))
     if row.get("coins_on_cycles", 0) > 0:
-        loop = " -> ".join(money_path) if money_path else ""
+        loop = "".join(
+            user_id if how == "start" else f" -> {user_id}" if how == "gift" else f" (same device as {user_id})"
+            for user_id, how in money_path
+        )
         candidates.append((
             row["part_cycles"],
             f"{_n(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"

@@ -20,7 +20,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries
-from graphkit.detect.signals import Baseline, group_signals
+from graphkit.detect.signals import Baseline, group_signals, persons
 from graphkit.score import score_groups
 
 __all__ = ["RingGroups", "find_ring_groups", "pool_candidates", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
@@ -115,25 +115,53 @@ def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: p
     )
 
 
-def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame) -> list[int]:
-    """One loop of coins inside a ring, as uids (first repeated at the end), or ``[]``.
+def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.DataFrame) -> list[tuple[int, str]]:
+    """One loop of coins inside a ring, or ``[]``.
 
-    The loop goes through the heaviest member-to-member gift edge that lies on
-    a cycle, closed by the shortest way back.
+    Accounts on one (non-hub) device count as one person
+    (:func:`graphkit.detect.signals.persons`). The loop goes through the
+    heaviest person-to-person gift link that lies on a cycle, closed by the
+    shortest way back; each person-to-person hop is shown as its heaviest
+    account-to-account gift.
+
+    Returns
+    -------
+    list of (uid, how)
+        ``how`` says how the loop reached ``uid`` from the previous entry:
+        ``"start"``, ``"gift"`` or ``"device"`` (same person, another account).
+        The first account is repeated at the end.
     """
-    internal = gift_flow.filter(
-        pl.col("src").is_in(ring_uids) & pl.col("dst").is_in(ring_uids) & (pl.col("src") != pl.col("dst"))
-    ).sort(["coins", "src", "dst"], descending=[True, False, False])
-    if internal.height == 0:
+    uids = np.sort(np.asarray(ring_uids))
+    who = persons(pl.DataFrame({"group": np.zeros(len(uids), dtype=np.int64), "uid": uids}), device_links)
+    person_of = who["person"].to_numpy()
+    inner = gift_flow.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
+    flow = inner.with_columns(
+        pl.Series("ps", person_of[np.searchsorted(uids, inner["src"].to_numpy())]),
+        pl.Series("pd", person_of[np.searchsorted(uids, inner["dst"].to_numpy())]),
+    ).filter(pl.col("ps") != pl.col("pd"))
+    if flow.height == 0:
         return []
-    back = np.sort(np.asarray(ring_uids))
-    src = np.searchsorted(back, internal["src"].to_numpy())
-    dst = np.searchsorted(back, internal["dst"].to_numpy())
-    graph = ig.Graph(n=len(back), edges=np.column_stack([src, dst]), directed=True)
+    # heaviest account edge per person pair, heaviest pair first
+    hops = flow.sort(["coins", "src", "dst"], descending=[True, False, False]).unique(["ps", "pd"], keep="first", maintain_order=True)
+    n = int(person_of.max()) + 1
+    graph = ig.Graph(n=n, edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
-    on_cycle = np.flatnonzero(scc[src] == scc[dst])
+    ps, pd = hops["ps"].to_numpy(), hops["pd"].to_numpy()
+    on_cycle = np.flatnonzero(scc[ps] == scc[pd])
     if len(on_cycle) == 0:
         return []
-    u, v = int(src[on_cycle[0]]), int(dst[on_cycle[0]])
-    path = graph.get_shortest_path(v, to=u, mode="out")
-    return [int(back[u])] + [int(back[p]) for p in path]
+    first = int(on_cycle[0])
+    back = graph.get_shortest_path(int(pd[first]), to=int(ps[first]), mode="out")
+    people = [int(ps[first])] + back
+    edge_of = {(int(a), int(b)): (int(u), int(v)) for a, b, u, v in zip(ps, pd, hops["src"].to_numpy(), hops["dst"].to_numpy())}
+    loop: list[tuple[int, str]] = []
+    for a, b in zip(people, people[1:]):
+        u, v = edge_of[(a, b)]
+        if not loop:
+            loop.append((u, "start"))
+        elif loop[-1][0] != u:
+            loop.append((u, "device"))
+        loop.append((v, "gift"))
+    if loop[-1][0] != loop[0][0]:
+        loop.append((loop[0][0], "device"))
+    return loop
