@@ -40,7 +40,14 @@ from graphkit.detect.candidates import (
 )
 from graphkit.detect.centrality import centrality
 from graphkit.detect.communities import detect_communities
-from graphkit.detect.rings import RingGroups, beneficiaries_of, find_ring_groups, money_loop, pool_candidates
+from graphkit.detect.rings import (
+    RingGroups,
+    beneficiaries_of,
+    find_ring_groups,
+    money_loop,
+    pool_candidates,
+    ring_threshold,
+)
 from graphkit.detect.signals import Baseline, platform_baseline, user_activity
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
@@ -219,21 +226,6 @@ def _rings(
     ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
     ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
     return rings, ring_of
-
-
-def ring_threshold(scores: pl.Series, config: Config) -> float:
-    """The score a group needs to be reported: ``max(min_score, median + outlier_z * MAD)``.
-
-    Examples
-    --------
-    >>> round(ring_threshold(pl.Series([0.05, 0.06, 0.04, 0.05, 0.9]), Config(outlier_z=8.0)), 2)
-    0.13
-    """
-    if scores.len() == 0:
-        return config.min_score
-    median = float(scores.median())
-    mad = float((scores - median).abs().median())
-    return max(config.min_score, median + config.outlier_z * mad)
 
 
 def _contributions(parts: dict[str, float]) -> dict[str, float]:
