@@ -7,7 +7,7 @@ promises, plus the frames and graphs that the views and notebooks build on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import polars as pl
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.build import Graphs
     from graphkit.io import Tables
 
-__all__ = ["Beneficiary", "Ring", "Report", "SCHEMA_VERSION"]
+__all__ = ["Beneficiary", "Ring", "Report", "SCHEMA_VERSION", "describe_path"]
 
 SCHEMA_VERSION = 1
 
@@ -71,6 +71,10 @@ class Ring:
         ``synchrony``, ``money_loop``, ``fan_in``).
     money_path : tuple of str
         For loops: one cycle of user_ids through which coins returned, else empty.
+    money_path_hops : tuple of str
+        How each entry of ``money_path`` is reached from the one before:
+        ``"start"``, ``"gift"``, or ``"device"`` (another account on the same
+        device: a host and its alt account). See :meth:`describe_money_path`.
     """
 
     ring_id: str
@@ -84,12 +88,24 @@ class Ring:
     kind: str = "mixed"
     sources: tuple[str, ...] = ()
     money_path: tuple[str, ...] = ()
+    money_path_hops: tuple[str, ...] = ()
     contributions: dict[str, float] = field(default_factory=dict)
     """Signal name -> its share of the score (the top ones go to rings.csv)."""
 
     @property
     def size(self) -> int:
         return len(self.members)
+
+    def describe_money_path(self, name: Callable[[str], str] = str) -> str:
+        """The loop as text, e.g. ``a -> h1 (same device as b) -> h2``; ``name`` renders each id.
+
+        Examples
+        --------
+        >>> Ring("R0001", 1, 0.9, ("a", "b", "h1"), 10.0, money_path=("a", "h1", "b", "a"),
+        ...      money_path_hops=("start", "gift", "device", "gift")).describe_money_path()
+        'a -> h1 (same device as b) -> a'
+        """
+        return describe_path(zip(map(name, self.money_path), self.money_path_hops or ("gift",) * len(self.money_path)))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``rings.json`` entry (contract fields first, additions after)."""
@@ -106,7 +122,21 @@ class Ring:
             "kind": self.kind,
             "sources": list(self.sources),
             "money_path": list(self.money_path),
+            "money_path_hops": list(self.money_path_hops),
         }
+
+
+def describe_path(steps: Iterable[tuple[str, str]]) -> str:
+    """Render ``(id, how)`` steps: gifts as ``->``, same-device hops as ``(same device as id)``."""
+    text = ""
+    for i, (user_id, how) in enumerate(steps):
+        if i == 0 or how == "start":
+            text += user_id
+        elif how == "device":
+            text += f" (same device as {user_id})"
+        else:
+            text += f" -> {user_id}"
+    return text
 
 
 def _round(value: Any) -> Any:

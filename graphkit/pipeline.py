@@ -218,6 +218,7 @@ def _rings(
                 kind=row["kind"],
                 sources=tuple(row["sources"] or ()),
                 money_path=tuple(user_id for user_id, _ in loop),
+                money_path_hops=tuple(how for _, how in loop),
                 contributions=_contributions(parts),
             )
         )

@@ -41,6 +41,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
+from graphkit.model import describe_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from graphkit.detect.signals import Baseline
@@ -172,10 +173,7 @@ def ring_reasons(
             f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
         ))
     if row.get("coins_on_cycles", 0) > 0:
-        loop = "".join(
-            user_id if how == "start" else f" -> {user_id}" if how == "gift" else f" (same device as {user_id})"
-            for user_id, how in money_path
-        )
+        loop = describe_path(money_path)
         candidates.append((
             row["part_cycles"],
             f"{_n(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"

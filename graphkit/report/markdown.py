@@ -242,7 +242,7 @@ def _ring_section(ring: Ring, members: pl.DataFrame | None, link: str | None, ma
         money += "; " + "; ".join(to)
     lines.append(money + ".")
     if ring.money_path:
-        path = " → ".join(escape_markdown(u) for u in ring.money_path)
+        path = escape_markdown(ring.describe_money_path())
         lines.append(f"- **Coins went round:** {path}.")
     if ring.sources:
         lines.append(f"- **Found by:** {', '.join(escape_markdown(s.replace('_', ' ')) for s in ring.sources)}.")

@@ -324,7 +324,7 @@ def ring_view(
             for b in ring.beneficiaries
         ]))
     if ring.money_path:
-        panel.append(("Money path", [" -> ".join(name(m) for m in ring.money_path)]))
+        panel.append(("Money path", [ring.describe_money_path(name)]))
     if ring.signals:
         panel.append(("Signals", [f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
                                   for k, v in sorted(ring.signals.items())]))
