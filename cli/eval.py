@@ -19,10 +19,12 @@ __all__ = ["eval_command", "evaluation_tables"]
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False), metavar="OUT_DIR")
 @click.option("--truth", "truth_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="truth.json from graphkit synth, or a users table with a label column (bad/good, 1/0).")
+@click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Mapping file renaming the labels table's columns ([tables.users.columns]).")
 @click.option("--k", "k", type=click.IntRange(min=1), default=None,
               help="Judge the top K rings (default: twice the number of planted rings).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON on stdout.")
-def eval_command(out_dir: Path, truth_path: Path, k: int | None, as_json: bool) -> None:
+def eval_command(out_dir: Path, truth_path: Path, columns: Path | None, k: int | None, as_json: bool) -> None:
     """Measure a report's detection quality against ground truth.
 
     Reads OUT_DIR/rings.json and OUT_DIR/scores.csv from graphkit report.
@@ -35,7 +37,7 @@ def eval_command(out_dir: Path, truth_path: Path, k: int | None, as_json: bool) 
 
     Example: graphkit eval out/ --truth fixtures/demo/truth.json
     """
-    evaluation = evaluate_output(out_dir, truth_path, k=k)
+    evaluation = evaluate_output(out_dir, truth_path, k=k, columns=columns)
     if as_json:
         click.echo(json.dumps(evaluation.to_dict(), indent=2))
         return

@@ -26,7 +26,7 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @click.option("--since", default=None, help="Keep events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Keep events before this time (ISO-8601 or epoch seconds).")
 @click.option("--hub-cap", type=int, default=None,
-              help="shared: leave out devices/IPs seen with more accounts than this (default 50).")
+              help="shared: leave out devices/IPs seen with more accounts than this (default 100).")
 @columns_option
 @config_option
 def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | None, until: str | None,

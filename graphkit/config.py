@@ -51,7 +51,12 @@ class Config:
     # --- build ------------------------------------------------------------
     hub_cap: int = 50
     """Devices/IPs seen with more accounts than this are left out of the
-    shared-identifier projection (carrier NAT, campus, cafe hubs)."""
+    shared-identifier projection (carrier NAT, campus hubs). Measured on `graphkit synth`
+    (100k users, benchmarks/bench_graphs.py hubcap): 50 loses 2% of in-ring shared pairs,
+    100 none, while campus (~300) and carrier NAT (400-3,700) IPs stay out either way
+    and 500 puts 26% of the platform into one component. End to end (ring precision
+    over seeds 1-3, 20k users) 50 did better than 100: internet cafes and busy shared
+    IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings."""
     cogift_window_s: int = 120
     """Two accounts co-gift when they gift the same stream within this many seconds."""
     cogift_stream_cap: int = 200
@@ -59,6 +64,13 @@ class Config:
     in co-gifting pairs (the ones with the most gifts in that bucket); a 10k-viewer
     stream does not explode into all pairs, and a burst in a quiet minute of a big
     stream is still seen."""
+    cogift_min_streams: int = 1
+    """Pairs that co-gift in fewer distinct streams than this are left out of the co-gifting
+    projection. On `graphkit synth` data 82% of co-gifting pairs have only one stream (fans
+    of the same host); they carry little weight (``min(1, streams / 3)``) but help the
+    community detection keep a ring's pieces together, and end to end (ring recall and
+    precision over seeds 1-3) leaving them out did worse. The lockstep detector itself
+    only uses pairs with two or more streams."""
     weight_gift: float = 1.0
     """Weight of the gift-flow relation in the combined user graph."""
     weight_shared: float = 1.0
@@ -112,8 +124,9 @@ class Config:
     on a beneficiary (families, internet cafes); 1 ignores the money."""
     size_half: float = 4.0
     """Groups of size 1 + size_half keep 63% of their score: tiny groups are less certain."""
-    min_score: float = 0.0
-    """Groups scoring below this are never reported as rings (an absolute floor)."""
+    min_score: float = 0.1
+    """Groups scoring below this are never reported as rings (an absolute floor,
+    for data where most groups score zero and the outlier bar below is zero too)."""
     outlier_z: float = 8.0
     """Groups are reported as rings when their score stands this many robust
     deviations (MAD) above the median group of the same data: the bar is set

@@ -316,8 +316,16 @@ def evaluate(
     )
 
 
-def load_truth(path: str | Path) -> tuple[dict[str, Any] | None, pl.DataFrame | None]:
+def load_truth(path: str | Path, *, columns: str | Path | None = None) -> tuple[dict[str, Any] | None, pl.DataFrame | None]:
     """Read ground truth: a ``truth.json`` (rings, look-alikes) or a users table with ``label``.
+
+    Parameters
+    ----------
+    path : path
+        ``truth.json``, or a users table (CSV, Parquet, NDJSON) with ``user_id`` and ``label``.
+    columns : path, optional
+        A mapping file whose ``[tables.users.columns]`` renames the users
+        table's columns (e.g. ``user_id = "nodeid"``, ``label = "isFraud"``).
 
     Returns ``(truth, labels)``; one of them is None.
     """
@@ -332,15 +340,19 @@ def load_truth(path: str | Path) -> tuple[dict[str, Any] | None, pl.DataFrame | 
         if not isinstance(truth, dict) or "rings" not in truth:
             raise InputError(f"{path}: a truth file needs a 'rings' list (as graphkit synth writes)")
         return truth, None
+    from graphkit.io.mapping import load_mapping
     from graphkit.io.tables import read_table
 
-    part = read_table(path, "users", max_bad_share=1.0)
+    mapping = load_mapping(columns).get("users") if columns is not None else None
+    part = read_table(path, "users", mapping, max_bad_share=1.0)
     if part.accepted["label"].null_count() == part.accepted.height:
         raise InputError(f"{path}: column 'label' is missing or empty; it must hold bad/good (or 1/0) per user_id")
     return None, part.accepted.select("user_id", "label")
 
 
-def evaluate_output(out_dir: str | Path, truth_path: str | Path, *, k: int | None = None) -> Evaluation:
+def evaluate_output(
+    out_dir: str | Path, truth_path: str | Path, *, k: int | None = None, columns: str | Path | None = None
+) -> Evaluation:
     """Evaluate a ``graphkit report`` output folder (rings.json, scores.csv) against ground truth."""
     out_dir = Path(out_dir)
     rings_path, scores_path = out_dir / "rings.json", out_dir / "scores.csv"
@@ -352,7 +364,7 @@ def evaluate_output(out_dir: str | Path, truth_path: str | Path, *, k: int | Non
     except json.JSONDecodeError as exc:
         raise InputError(f"{rings_path}: not valid JSON ({exc})") from None
     scores = pl.read_csv(scores_path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
-    truth, labels = load_truth(truth_path)
+    truth, labels = load_truth(truth_path, columns=columns)
     return evaluate(
         [r["members"] for r in doc.get("rings", [])],
         scores,

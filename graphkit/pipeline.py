@@ -40,7 +40,14 @@ from graphkit.detect.candidates import (
 )
 from graphkit.detect.centrality import centrality
 from graphkit.detect.communities import detect_communities
-from graphkit.detect.rings import RingGroups, beneficiaries_of, find_ring_groups, money_loop, pool_candidates
+from graphkit.detect.rings import (
+    RingGroups,
+    beneficiaries_of,
+    find_ring_groups,
+    money_loop,
+    pool_candidates,
+    ring_threshold,
+)
 from graphkit.detect.signals import Baseline, platform_baseline, user_activity
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
@@ -104,7 +111,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     features = centrality(graphs, config)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
-    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold)
+    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, links)
     evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
@@ -176,7 +183,13 @@ def device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
 
 
 def _rings(
-    groups: RingGroups, graphs: Graphs, activity: pl.DataFrame, baseline: Baseline, config: Config, threshold: float
+    groups: RingGroups,
+    graphs: Graphs,
+    activity: pl.DataFrame,
+    baseline: Baseline,
+    config: Config,
+    threshold: float,
+    links: pl.DataFrame,
 ) -> tuple[list[Ring], pl.DataFrame]:
     """Ring objects for the groups scoring at least ``threshold``, ranked; and ``uid, ring_id, role`` for their members."""
     passing = groups.scored.filter(pl.col("score") >= threshold).sort(
@@ -203,8 +216,10 @@ def _rings(
         )
         loop = []
         if row.get("coins_on_cycles", 0) > 0:
-            loop_uids = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow)
-            loop = graphs.index.decode_series(loop_uids).to_list() if loop_uids else []
+            steps = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow, links)
+            if steps:
+                ids = graphs.index.decode_series([uid for uid, _ in steps]).to_list()
+                loop = list(zip(ids, [how for _, how in steps]))
         reasons = ring_reasons(
             row,
             beneficiaries=[(b.user_id, b.coins_in, b.share_of_income) for b in beneficiaries],
@@ -227,7 +242,7 @@ def _rings(
                 reasons=tuple(reasons),
                 kind=row["kind"],
                 sources=tuple(row["sources"] or ()),
-                money_path=tuple(loop),
+                money_path=tuple(user_id for user_id, _ in loop),
                 contributions=_contributions(parts),
             )
         )
@@ -236,21 +251,6 @@ def _rings(
     ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
     ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
     return rings, ring_of
-
-
-def ring_threshold(scores: pl.Series, config: Config) -> float:
-    """The score a group needs to be reported: ``max(min_score, median + outlier_z * MAD)``.
-
-    Examples
-    --------
-    >>> round(ring_threshold(pl.Series([0.05, 0.06, 0.04, 0.05, 0.9]), Config(outlier_z=8.0)), 2)
-    0.13
-    """
-    if scores.len() == 0:
-        return config.min_score
-    median = float(scores.median())
-    mad = float((scores - median).abs().median())
-    return max(config.min_score, median + config.outlier_z * mad)
 
 
 def _contributions(parts: dict[str, float]) -> dict[str, float]:

@@ -113,11 +113,15 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _accounts(n: float) -> str:
+    return f"{int(n):,} account{'s' if int(n) != 1 else ''}"
+
+
 def ring_reasons(
     row: dict,
     *,
     beneficiaries: list[tuple[str, float, float]],
-    money_path: list[str],
+    money_path: list[tuple[str, str]],
     config: Config,
     young_days: float,
     large_gift: float,
@@ -130,8 +134,9 @@ def ring_reasons(
         The group's row of :func:`score_groups` output.
     beneficiaries : list of (user_id, coins_in, share_of_income)
         Most first.
-    money_path : list of user_id
-        One loop of coins (first id repeated at the end), or empty.
+    money_path : list of (user_id, how)
+        One loop of coins (first id repeated at the end), or empty; ``how`` is
+        ``"gift"`` or ``"device"`` (another account on the same device).
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -143,7 +148,10 @@ def ring_reasons(
                 f"{ips} IP{'s' if ips != 1 else ''}" if ips else "",
             ) if p
         )
-        candidates.append((row["part_shared_identifiers"], f"{int(row['n_sharing'])} of {size} accounts share {what}"))
+        candidates.append((
+            max(row["part_shared_identifiers"], row.get("part_young_crowd", 0.0)),
+            f"{int(row['n_sharing'])} of {size} accounts share {what}",
+        ))
     if row.get("n_young", 0) > 0:
         candidates.append((
             row["part_new_accounts"],
@@ -155,16 +163,19 @@ def ring_reasons(
         streams = int(row["sync_streams"])
         candidates.append((
             row["part_synchrony"],
-            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s "
-            f"on {streams} stream{'s' if streams != 1 else ''} ({_pct(row['synchrony'])} of their stream gifts)",
+            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s; "
+            f"{streams} stream{'s' if streams != 1 else ''} saw such a burst, far above the stream's normal rate",
         ))
     if row.get("n_one_shot_large", 0) > 0:
         candidates.append((
             row["part_one_shot"],
-            f"{int(row['n_one_shot_large'])} accounts sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
+            f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
         ))
     if row.get("coins_on_cycles", 0) > 0:
-        loop = " -> ".join(money_path) if money_path else ""
+        loop = "".join(
+            user_id if how == "start" else f" -> {user_id}" if how == "gift" else f" (same device as {user_id})"
+            for user_id, how in money_path
+        )
         candidates.append((
             row["part_cycles"],
             f"{_n(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"
@@ -194,6 +205,7 @@ USER_COMPONENTS: dict[str, float] = {
     "on_loop": 0.4,
     "lockstep": 0.4,
     "fan_in": 0.5,
+    "closed_triads": 0.5,
 }
 """Individual evidence and the most each adds (noisy-or), for accounts scored on their own."""
 
@@ -213,7 +225,10 @@ def user_evidence(
     large; uses a (non-hub) device/IP shared by many accounts; on a loop of
     coins (a strongly connected piece of the gift flow no larger than
     ``max_community_size``); co-gifted in lockstep with several accounts on
-    two or more streams; paid mostly by one-shot large senders.
+    two or more streams; paid mostly by one-shot large senders; trades
+    with accounts that trade with each other (local clustering coefficient of
+    the undirected gift graph: honest gifting is viewers -> hosts, a star with
+    no triangles, while colluding accounts close triangles).
     """
     n = activity.height
     crowd = (
@@ -233,6 +248,11 @@ def user_evidence(
         membership = np.asarray(graph.connected_components(mode="strong").membership)
         sizes = np.bincount(membership)
         loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
+    clustering = np.zeros(n, dtype=np.float64)
+    if flow.height:
+        undirected = ig.Graph(n=n, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]))
+        undirected.simplify()
+        clustering = np.nan_to_num(np.asarray(undirected.transitivity_local_undirected(mode="zero"), dtype=np.float64))
     one_shot = (
         (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
     )
@@ -248,7 +268,7 @@ def user_evidence(
         .join(crowd, on="uid", how="left")
         .join(partners, on="uid", how="left")
         .join(fan_in, on="uid", how="left")
-        .with_columns(pl.Series("on_loop", loop))
+        .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
             one_shot.fill_null(False).alias("one_shot_large"),

@@ -47,7 +47,13 @@ STREAMS = pl.DataFrame({"stream_id": ["s1", "s9"], "host_id": ["h", "q"]})
 @pytest.fixture(scope="module")
 def graphs() -> Graphs:
     tables = Tables.from_frames(gifts=GIFTS, users=USERS, devices=DEVICES, streams=STREAMS)
-    return build_graphs(tables, Config())
+    return build_graphs(tables, Config(cogift_min_streams=1))
+
+
+def test_cogift_min_streams_leaves_out_single_moments():
+    tables = Tables.from_frames(gifts=GIFTS)
+    assert build_graphs(tables, Config(cogift_min_streams=1)).cogift.height == 1
+    assert build_graphs(tables, Config(cogift_min_streams=2)).cogift.height == 0
 
 
 def test_index_holds_every_account_once_dense_and_sorted(graphs):
@@ -136,7 +142,7 @@ def test_user_graph_puts_each_relation_on_a_0_to_1_scale(graphs):
     assert rows[("a", "b")]["weight"] == pytest.approx(4 / 3)
     # b and d share one IP: 1.0
     assert rows[("b", "d")]["shared"] == pytest.approx(1.0)
-    g = graphs.user_graph(Config(weight_shared=0.0))
+    g = graphs.user_graph(Config(weight_shared=0.0, cogift_min_streams=1))
     assert not g.is_directed() and g.vcount() == graphs.n_users
     assert all(w > 0 for w in g.es["weight"])
     assert g.ecount() == edges.filter((pl.col("gift") > 0) | (pl.col("cogift") > 0)).height

@@ -9,7 +9,7 @@ Examples
 ...     "sender_id": ["a", "b", "a"], "receiver_id": ["h", "h", "h"], "coins": [1.0, 2.0, 4.0],
 ...     "sent_at": ["2024-01-01T00:00:00Z", "2024-01-01T00:00:30Z", "2024-01-02T00:00:00Z"],
 ...     "stream_id": ["s1", "s1", "s2"]})
->>> graphs = build_graphs(Tables.from_frames(gifts=gifts), Config())
+>>> graphs = build_graphs(Tables.from_frames(gifts=gifts), Config(cogift_min_streams=1))
 >>> graphs.gift_flow.select("src", "dst", "coins", "count").rows()
 [(0, 2, 5.0, 2), (1, 2, 2.0, 1)]
 >>> graphs.cogift.select("a", "b", "streams").rows()
@@ -73,7 +73,8 @@ class Graphs:
         (:func:`graphkit.build.projections.shared_projection`).
     cogift : polars.DataFrame
         ``a < b``, ``weight`` (0..1), ``streams``: accounts gifting the same
-        streams within ``Config.cogift_window_s``.
+        streams within ``Config.cogift_window_s``, in at least
+        ``Config.cogift_min_streams`` distinct streams.
     identifiers : polars.DataFrame
         ``kind`` ("device"/"ip"), ``ident``, ``key`` (id string), ``accounts``,
         ``hub`` (left out of ``shared``), most accounts first: the evidence
@@ -284,7 +285,7 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
         Validated input tables.
     config : Config
         Uses ``since``, ``until`` (applied first), ``hub_cap``,
-        ``cogift_window_s``, ``cogift_stream_cap``.
+        ``cogift_window_s``, ``cogift_stream_cap``, ``cogift_min_streams``.
 
     Returns
     -------
@@ -320,7 +321,7 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
         gifts=gifts,
         gift_flow=gift_flow(gifts),
         shared=shared_projection(links, config.hub_cap),
-        cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap),
+        cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap, config.cogift_min_streams),
         identifiers=identifiers_frame(links, index, config.hub_cap),
         entity_nodes=nodes,
         entity_edges=edges,

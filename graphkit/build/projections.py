@@ -162,7 +162,7 @@ def shared_projection(links: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
     return pairs.collect()
 
 
-def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int) -> pl.DataFrame:
+def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_streams: int = 1) -> pl.DataFrame:
     """User <-> user edges between accounts that gift the same stream within ``window_s`` seconds.
 
     Parameters
@@ -175,6 +175,8 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int) -> pl
         Within one stream and one window-long time bucket, at most this many
         gifters take part: those with the most gifts in that bucket (ties: the
         smaller uid). A 10k-viewer stream does not explode into all pairs.
+    min_streams : int
+        Pairs that co-gift in fewer distinct streams are left out.
 
     Returns
     -------
@@ -240,6 +242,7 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int) -> pl
         .unique()
         .group_by("a", "b")
         .agg(pl.len().cast(pl.UInt32).alias("streams"))
+        .filter(pl.col("streams") >= min_streams)
         .with_columns(saturate(pl.col("streams").cast(pl.Float64), 3.0).alias("weight"))
         .select("a", "b", "weight", "streams")
         .sort("a", "b")

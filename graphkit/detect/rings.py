@@ -4,7 +4,8 @@
    completed with their beneficiaries and scored (:mod:`graphkit.score`).
 2. Each account goes to the best-scoring candidate it is in (a vectorised
    keep-first over candidates sorted by score), so an account belongs to at
-   most one ring.
+   most one ring; pieces of one operation that pay the same beneficiary are
+   merged (:func:`merge_by_beneficiary`).
 3. The resulting groups are scored again on their final membership; those
    of at least ``min_ring_size`` accounts and ``min_score`` become rings,
    ranked by score.
@@ -20,10 +21,10 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries
-from graphkit.detect.signals import Baseline, group_signals
+from graphkit.detect.signals import Baseline, group_signals, persons
 from graphkit.score import score_groups
 
-__all__ = ["RingGroups", "find_ring_groups", "pool_candidates", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
+__all__ = ["RingGroups", "find_ring_groups", "merge_by_beneficiary", "pool_candidates", "ring_threshold", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,83 @@ def find_ring_groups(cands: pl.DataFrame, inputs: dict, baseline: Baseline, conf
     completed = complete_beneficiaries(cands, inputs["gift_flow"], inputs["activity"])
     first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), inputs, baseline, config)
     assigned = assign_members(completed, first)
-    sizes = assigned.group_by("group").len()
-    assigned = assigned.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
-    final = score_candidates(assigned, inputs, baseline, config)
-    sources = completed.group_by("cand").agg(pl.col("source").unique().sort().alias("sources")).rename({"cand": "group"})
+    pieces = score_candidates(assigned, inputs, baseline, config)
+    suspicious = pieces.filter(pl.col("score") >= ring_threshold(pieces["score"], config)).select("group")
+    merged, renamed = merge_by_beneficiary(assigned, inputs["gift_flow"], among=suspicious)
+    sizes = merged.group_by("group").len()
+    merged = merged.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
+    final = score_candidates(merged, inputs, baseline, config)
+    sources = (
+        completed.join(renamed, left_on="cand", right_on="old", how="inner")
+        .group_by("new")
+        .agg(pl.col("source").unique().sort().alias("sources"))
+        .rename({"new": "group"})
+    )
     final = final.join(sources, on="group", how="left")
-    return RingGroups(members=assigned.sort("group", "uid"), scored=final)
+    return RingGroups(members=merged.sort("group", "uid"), scored=final)
+
+
+def merge_by_beneficiary(
+    members: pl.DataFrame, gift_flow: pl.DataFrame, *, among: pl.DataFrame | None = None, min_share: float = 0.3
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Merge suspicious groups whose money goes to a member of another one: one operation, one ring.
+
+    A detector may cut a ring in pieces (the accounts that gifted in lockstep,
+    and the rest of the farm that did not); the pieces still pay the same
+    beneficiary. A group whose top receiver takes at least ``min_share`` of
+    the coins it sends, and sits in another group, is merged with that group
+    (transitively, as connected components over groups). Only groups listed
+    in ``among`` (``group``; default all) take part: a beneficiary host's
+    honest fans pay it too, and must not be merged into its ring.
+
+    Returns
+    -------
+    (members, renamed)
+        ``group, uid`` with merged group ids (the smallest id of each merged
+        set), and ``old, new`` group ids.
+    """
+    sent = gift_flow.select("src", "dst", "coins").join(members.rename({"uid": "src"}), on="src")
+    totals = sent.group_by("group").agg(pl.col("coins").sum().alias("out"))
+    if among is not None:
+        sent = sent.join(among, on="group", how="semi")
+    top = (
+        sent.group_by("group", "dst").agg(pl.col("coins").sum())
+        .sort(["group", "coins", "dst"], descending=[False, True, False])
+        .unique("group", keep="first", maintain_order=True)
+        .join(totals, on="group")
+        .filter(pl.col("coins") >= min_share * pl.col("out"))
+        .join(members.rename({"uid": "dst", "group": "target"}), on="dst")
+        .filter(pl.col("target") != pl.col("group"))
+    )
+    if among is not None:
+        top = top.join(among.rename({"group": "target"}), on="target", how="semi")
+    groups = members.select("group").unique().sort("group").with_row_index("v")
+    links = top.join(groups, on="group").join(groups.rename({"group": "target", "v": "vt"}), on="target")
+    graph = ig.Graph(n=groups.height, edges=np.column_stack([links["v"].to_numpy(), links["vt"].to_numpy()]))
+    component = np.asarray(graph.connected_components().membership)
+    renamed = groups.with_columns(pl.Series("component", component)).with_columns(
+        pl.col("group").min().over("component").alias("new")
+    ).select(pl.col("group").alias("old"), "new")
+    merged = members.join(renamed, left_on="group", right_on="old").select(pl.col("new").alias("group"), "uid")
+    return merged, renamed
+
+
+def ring_threshold(scores: pl.Series, config: Config) -> float:
+    """The score a group needs to be reported: ``max(min_score, median + outlier_z * MAD)``.
+
+    The bar is set by the data's own groups: a ring stands far above the
+    median group of the same platform.
+
+    Examples
+    --------
+    >>> round(ring_threshold(pl.Series([0.05, 0.06, 0.04, 0.05, 0.9]), Config(outlier_z=8.0, min_score=0.0)), 2)
+    0.13
+    """
+    if scores.len() == 0:
+        return config.min_score
+    median = float(scores.median())
+    mad = float((scores - median).abs().median())
+    return max(config.min_score, median + config.outlier_z * mad)
 
 
 def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.05) -> pl.DataFrame:
@@ -115,25 +187,53 @@ def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: p
     )
 
 
-def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame) -> list[int]:
-    """One loop of coins inside a ring, as uids (first repeated at the end), or ``[]``.
+def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.DataFrame) -> list[tuple[int, str]]:
+    """One loop of coins inside a ring, or ``[]``.
 
-    The loop goes through the heaviest member-to-member gift edge that lies on
-    a cycle, closed by the shortest way back.
+    Accounts on one (non-hub) device count as one person
+    (:func:`graphkit.detect.signals.persons`). The loop goes through the
+    heaviest person-to-person gift link that lies on a cycle, closed by the
+    shortest way back; each person-to-person hop is shown as its heaviest
+    account-to-account gift.
+
+    Returns
+    -------
+    list of (uid, how)
+        ``how`` says how the loop reached ``uid`` from the previous entry:
+        ``"start"``, ``"gift"`` or ``"device"`` (same person, another account).
+        The first account is repeated at the end.
     """
-    internal = gift_flow.filter(
-        pl.col("src").is_in(ring_uids) & pl.col("dst").is_in(ring_uids) & (pl.col("src") != pl.col("dst"))
-    ).sort(["coins", "src", "dst"], descending=[True, False, False])
-    if internal.height == 0:
+    uids = np.sort(np.asarray(ring_uids))
+    who = persons(pl.DataFrame({"group": np.zeros(len(uids), dtype=np.int64), "uid": uids}), device_links)
+    person_of = who["person"].to_numpy()
+    inner = gift_flow.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
+    flow = inner.with_columns(
+        pl.Series("ps", person_of[np.searchsorted(uids, inner["src"].to_numpy())]),
+        pl.Series("pd", person_of[np.searchsorted(uids, inner["dst"].to_numpy())]),
+    ).filter(pl.col("ps") != pl.col("pd"))
+    if flow.height == 0:
         return []
-    back = np.sort(np.asarray(ring_uids))
-    src = np.searchsorted(back, internal["src"].to_numpy())
-    dst = np.searchsorted(back, internal["dst"].to_numpy())
-    graph = ig.Graph(n=len(back), edges=np.column_stack([src, dst]), directed=True)
+    # heaviest account edge per person pair, heaviest pair first
+    hops = flow.sort(["coins", "src", "dst"], descending=[True, False, False]).unique(["ps", "pd"], keep="first", maintain_order=True)
+    n = int(person_of.max()) + 1
+    graph = ig.Graph(n=n, edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
-    on_cycle = np.flatnonzero(scc[src] == scc[dst])
+    ps, pd = hops["ps"].to_numpy(), hops["pd"].to_numpy()
+    on_cycle = np.flatnonzero(scc[ps] == scc[pd])
     if len(on_cycle) == 0:
         return []
-    u, v = int(src[on_cycle[0]]), int(dst[on_cycle[0]])
-    path = graph.get_shortest_path(v, to=u, mode="out")
-    return [int(back[u])] + [int(back[p]) for p in path]
+    first = int(on_cycle[0])
+    back = graph.get_shortest_path(int(pd[first]), to=int(ps[first]), mode="out")
+    people = [int(ps[first])] + back
+    edge_of = {(int(a), int(b)): (int(u), int(v)) for a, b, u, v in zip(ps, pd, hops["src"].to_numpy(), hops["dst"].to_numpy())}
+    loop: list[tuple[int, str]] = []
+    for a, b in zip(people, people[1:]):
+        u, v = edge_of[(a, b)]
+        if not loop:
+            loop.append((u, "start"))
+        elif loop[-1][0] != u:
+            loop.append((u, "device"))
+        loop.append((v, "gift"))
+    if loop[-1][0] != loop[0][0]:
+        loop.append((loop[0][0], "device"))
+    return loop

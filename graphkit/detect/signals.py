@@ -23,7 +23,7 @@ import polars as pl
 
 from graphkit.config import Config
 
-__all__ = ["SIGNALS", "Baseline", "platform_baseline", "user_activity", "group_signals"]
+__all__ = ["SIGNALS", "Baseline", "group_signals", "persons", "platform_baseline", "user_activity"]
 
 SIGNALS: dict[str, str] = {
     "size": "number of member accounts",
@@ -41,7 +41,7 @@ SIGNALS: dict[str, str] = {
     "beneficiary_hhi": "Herfindahl index of the coins members sent, by receiver",
     "beneficiary_income_share": "share of the top three receivers' whole income that came from the group",
     "reciprocity": "share of member-to-member gift pairs that also flow back",
-    "cycle_coin_share": "share of internal coins on edges that lie on a cycle inside the group",
+    "cycle_coin_share": "share of internal coins on edges that lie on a cycle inside the group, accounts on one device counted as one person",
     "synchrony": "share of the group gifting the same stream within one co-gifting window (mean of its three best streams)",
     "one_shot_large_ratio": "share of sending members with at most two gifts, at least one of them large for the platform",
     "camouflage": "share of members' coins sent to popular hosts outside the group",
@@ -192,7 +192,7 @@ def group_signals(
         _identifier_signals(members, device_links, baseline),
         _age_signals(members, activity, baseline),
         _money_signals(members, gift_flow, activity, baseline),
-        _cycle_signals(members, gift_flow),
+        _cycle_signals(members, gift_flow, device_links),
         _synchrony_signals(members, gifts, config),
         _one_shot_signals(members, activity, baseline),
     ):
@@ -367,21 +367,50 @@ def _money_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.
     )
 
 
-def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFrame:
+def persons(members: pl.DataFrame, device_links: pl.DataFrame) -> pl.DataFrame:
+    """Who is probably one person: members linked, inside their group, by a shared (non-hub) device.
+
+    A host and the alt accounts it logs into from the same phone are one
+    person; coins that go from the host's alt to another host and come back
+    through that host's alt went round in a loop, even though no single
+    account both sent and received them.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``group, uid, person``: ``person`` is unique across groups.
+    """
+    members = members.select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32)).unique().sort("group", "uid")
+    nodes = members.with_row_index("v")
+    devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
+    used = nodes.join(devices, on="uid")
+    ids = used.select("group", "identifier").unique().with_row_index("d").with_columns(
+        (pl.col("d") + nodes.height).alias("d")
+    )
+    edges = used.join(ids, on=["group", "identifier"])
+    graph = ig.Graph(n=nodes.height + ids.height, edges=np.column_stack([edges["v"].to_numpy(), edges["d"].to_numpy()]))
+    membership = np.asarray(graph.connected_components().membership)[: nodes.height]
+    return nodes.select("group", "uid").with_columns(pl.Series("person", membership, dtype=pl.Int64))
+
+
+def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, device_links: pl.DataFrame) -> pl.DataFrame:
+    """Coins that come back: edges on a cycle of the group's gift flow between persons (:func:`persons`)."""
     internal = _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
         pl.col("src") != pl.col("dst")
     )
     if internal.height == 0:
         return pl.DataFrame(schema={"group": pl.Int64, "reciprocity": pl.Float64, "cycle_coin_share": pl.Float64,
                                     "coins_on_cycles": pl.Float64})
-    # a uid can sit in several candidate groups: give each (group, uid) its own vertex
-    nodes = pl.concat([internal.select("group", pl.col("src").alias("uid")), internal.select("group", pl.col("dst").alias("uid"))]).unique().with_row_index("v")
-    edges = internal.join(nodes.rename({"uid": "src", "v": "vs"}), on=["group", "src"]).join(
-        nodes.rename({"uid": "dst", "v": "vd"}), on=["group", "dst"]
+    who = persons(members, device_links)
+    edges = internal.join(who.rename({"uid": "src", "person": "ps"}), on=["group", "src"]).join(
+        who.rename({"uid": "dst", "person": "pd"}), on=["group", "dst"]
     )
-    graph = ig.Graph(n=nodes.height, edges=np.column_stack([edges["vs"].to_numpy(), edges["vd"].to_numpy()]), directed=True)
+    between = edges.filter(pl.col("ps") != pl.col("pd"))
+    n = int(who["person"].max()) + 1
+    graph = ig.Graph(n=n, edges=np.column_stack([between["ps"].to_numpy(), between["pd"].to_numpy()]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
-    on_cycle = scc[edges["vs"].to_numpy()] == scc[edges["vd"].to_numpy()]
+    ps, pd = edges["ps"].to_numpy(), edges["pd"].to_numpy()
+    on_cycle = (scc[ps] == scc[pd]) & (ps != pd)
     back = internal.select(pl.col("src").alias("dst"), pl.col("dst").alias("src"), "group").with_columns(pl.lit(True).alias("rev"))
     edges = edges.with_columns(pl.Series("on_cycle", on_cycle)).join(back, on=["group", "src", "dst"], how="left")
     return edges.group_by("group").agg(
