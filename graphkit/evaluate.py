@@ -39,6 +39,7 @@ __all__ = [
     "load_truth",
     "roc_auc",
     "threshold_table",
+    "user_labels",
 ]
 
 
@@ -230,6 +231,46 @@ def threshold_table(labels: np.ndarray, scores: np.ndarray, thresholds: Sequence
     )
 
 
+def user_labels(
+    user_ids: pl.Series | Sequence[str],
+    truth: dict[str, Any] | None = None,
+    *,
+    labels: pl.DataFrame | None = None,
+) -> np.ndarray:
+    """Which of ``user_ids`` are positives (bad), as :func:`evaluate` counts them.
+
+    Parameters
+    ----------
+    user_ids : polars.Series or sequence of str
+        The accounts to label, in the order wanted (e.g. ``report.user_scores["user_id"]``).
+    truth : dict, optional
+        ``truth.json`` content: the members of its planted rings are the positives.
+    labels : polars.DataFrame, optional
+        ``user_id, label``: accounts labelled ``bad`` are the positives
+        (takes precedence over ``truth``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans aligned with ``user_ids``.
+
+    Examples
+    --------
+    >>> truth = {"rings": [{"ring_id": "T1", "kind": "account_farm", "members": ["a", "b"]}]}
+    >>> user_labels(["a", "x", "b"], truth).tolist()
+    [True, False, True]
+    >>> user_labels(["a", "x"], labels=pl.DataFrame({"user_id": ["x"], "label": ["bad"]})).tolist()
+    [False, True]
+    """
+    ids = pl.Series("user_id", user_ids, dtype=pl.Utf8) if not isinstance(user_ids, pl.Series) else user_ids.cast(pl.Utf8)
+    if labels is not None:
+        bad = labels.filter(pl.col("label") == "bad")["user_id"].cast(pl.Utf8)
+    else:
+        bad = pl.Series("user_id", sorted({str(m) for ring in (truth or {}).get("rings", []) for m in ring["members"]}),
+                        dtype=pl.Utf8)
+    return ids.is_in(bad.implode()).to_numpy()
+
+
 def evaluate(
     rings: Sequence[Sequence[str]],
     user_scores: pl.DataFrame,
@@ -256,13 +297,7 @@ def evaluate(
     truth = truth or {"rings": [], "lookalikes": []}
     ring_eval = evaluate_rings(rings, truth, k=k, reported_ids=ring_ids)
     scored = user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64))
-    if labels is not None:
-        bad = labels.filter(pl.col("label") == "bad").select(pl.col("user_id").cast(pl.Utf8))
-    else:
-        members = sorted({str(m) for ring in truth.get("rings", []) for m in ring["members"]})
-        bad = pl.DataFrame({"user_id": members}, schema={"user_id": pl.Utf8})
-    scored = scored.with_columns(pl.col("user_id").is_in(bad["user_id"].implode()).alias("bad"))
-    y = scored["bad"].to_numpy()
+    y = user_labels(scored["user_id"], truth, labels=labels)
     s = scored["score"].fill_null(0.0).to_numpy()
     order = np.argsort(-s, kind="stable")
     precision_at = {kk: float(y[order[:kk]].mean()) for kk in precision_ks if kk <= len(y)}

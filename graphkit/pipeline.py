@@ -53,7 +53,7 @@ from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import COMPONENTS, ring_reasons, user_evidence
 
-__all__ = ["analyze", "ring_threshold", "STAGES"]
+__all__ = ["analyze", "device_links", "ring_threshold", "STAGES"]
 
 STAGES = ("build", "communities", "detect", "score")
 
@@ -92,7 +92,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     say("detect")
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
-    links = _device_links(tables, graphs)
+    links = device_links(tables, graphs)
     baseline = platform_baseline(activity, graphs.gifts, links, config)
     cands = pool_candidates(
         [
@@ -145,8 +145,33 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     )
 
 
-def _device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
-    """``uid, identifier, kind, hub``: who used which device/IP (identifier unique across kinds)."""
+def device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
+    """Who used which device or IP: the input of the identifier signals.
+
+    Parameters
+    ----------
+    tables : Tables
+        The validated input (its ``devices`` table).
+    graphs : Graphs
+        From :func:`graphkit.build.build_graphs` on the same tables (the id
+        index and which identifiers are hubs).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``uid``, ``identifier`` (``device:<did>`` or ``ip:<iid>``, unique across
+        kinds), ``kind`` (``device``/``ip``), ``hub`` (the identifier has more
+        than ``Config.hub_cap`` accounts): one row per distinct account and
+        identifier.
+
+    Examples
+    --------
+    >>> from graphkit import Tables
+    >>> t = Tables.from_frames(devices=pl.DataFrame(
+    ...     {"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"], "ip": ["10.0.0.1"] * 3}))
+    >>> device_links(t, build_graphs(t, Config(hub_cap=2))).rows()[-3:]
+    [(0, 'ip:0', 'ip', True), (1, 'ip:0', 'ip', True), (2, 'ip:0', 'ip', True)]
+    """
     links = identifier_links(tables.devices, graphs.index)
     hubs = graphs.identifiers.select("kind", "ident", "hub")
     return links.join(hubs, on=["kind", "ident"], how="left").select(

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from graphkit.errors import InputError
-from graphkit.evaluate import average_precision, evaluate, evaluate_output, evaluate_rings, roc_auc, threshold_table
+from graphkit.evaluate import (
+    average_precision,
+    evaluate,
+    evaluate_output,
+    evaluate_rings,
+    roc_auc,
+    threshold_table,
+    user_labels,
+)
 
 labels_and_scores = st.integers(min_value=2, max_value=60).flatmap(
     lambda n: st.tuples(
@@ -95,3 +103,14 @@ def test_evaluate_with_a_labels_table(tmp_path):
 def test_missing_report_files_are_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="rings.json: not found; run graphkit report"):
         evaluate_output(tmp_path, tmp_path / "truth.json")
+
+
+def test_user_labels_are_the_positives_evaluate_counts():
+    scores = pl.DataFrame({"user_id": ["a1", "x1", "b4", "f1", "a4"], "score": [0.9, 0.8, 0.7, 0.2, 0.1]})
+    y = user_labels(scores["user_id"], TRUTH)
+    assert y.tolist() == [True, False, True, False, True]
+    ev = evaluate([["a1", "a4"]], scores, TRUTH)
+    assert ev.average_precision == pytest.approx(average_precision(y, scores["score"].to_numpy()))
+    # a labels table replaces the planted rings as the source of positives
+    labels = pl.DataFrame({"user_id": ["f1", "a1"], "label": ["bad", "good"]})
+    assert user_labels(scores["user_id"], TRUTH, labels=labels).tolist() == [False, False, False, True, False]
