@@ -99,7 +99,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
             community_candidates(np.asarray(communities.membership), config),
             dense_block_candidates(graphs.gifts, graphs.n_users, config),
             synchrony_candidates(graphs.cogift, graphs.n_users, config),
-            loop_candidates(graphs.gift_flow, graphs.n_users, config),
+            loop_candidates(graphs.gift_flow, links, graphs.n_users, config),
             fan_in_candidates(graphs.gifts, activity, baseline, config),
         ]
     )

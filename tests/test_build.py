@@ -53,7 +53,7 @@ def graphs() -> Graphs:
 def test_cogift_min_streams_leaves_out_single_moments():
     tables = Tables.from_frames(gifts=GIFTS)
     assert build_graphs(tables, Config(cogift_min_streams=1)).cogift.height == 1
-    assert build_graphs(tables, Config(cogift_min_streams=2)).cogift.height == 0
+    assert build_graphs(tables, Config()).cogift.height == 0
 
 
 def test_index_holds_every_account_once_dense_and_sorted(graphs):

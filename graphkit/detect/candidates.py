@@ -16,7 +16,8 @@ Detectors
     at least two distinct streams (CopyCatch / SynchroTrap style), from the
     co-gifting graph.
 ``money_loop``
-    Strongly connected pieces of the gift flow: coins that come back.
+    Strongly connected pieces of the gift flow between persons (accounts on
+    one device counted as one): coins that come back.
 ``fan_in``
     Receivers paid mostly by young accounts sending one or two large gifts
     (cash-out mules), with those senders.
@@ -40,6 +41,8 @@ __all__ = [
     "loop_candidates",
     "fan_in_candidates",
     "complete_beneficiaries",
+    "complete_funders",
+    "person_of",
 ]
 
 _SCHEMA = {"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8}
@@ -122,14 +125,60 @@ def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> 
     )
 
 
-def loop_candidates(gift_flow: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
-    """Strongly connected pieces of the gift flow: accounts whose coins come back to them."""
-    flow = gift_flow.filter(pl.col("src") != pl.col("dst"))
+def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
+    """``person[uid]``: accounts linked by shared (non-hub) devices are one person (a host and its alts).
+
+    Components of the account-device graph, hub devices left out; an account
+    without a shared device is a person of its own.
+    """
+    devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
+    ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
+    edges = devices.join(ids, on="identifier")
+    graph = ig.Graph(
+        n=n_users + ids.height,
+        edges=np.column_stack([edges["uid"].to_numpy().astype(np.int64), edges["d"].to_numpy().astype(np.int64) + n_users]),
+    )
+    return np.asarray(graph.connected_components().membership)[:n_users]
+
+
+def loop_candidates(
+    gift_flow: pl.DataFrame,
+    device_links: pl.DataFrame,
+    n_users: int,
+    config: Config,
+    *,
+    min_out_share: float = 0.1,
+    min_in_share: float = 0.02,
+) -> pl.DataFrame:
+    """Money loops: strongly connected pieces of the gift flow between persons.
+
+    Accounts on one device count as one person (:func:`person_of`), so coins
+    that leave a host, go through its alt account to another host and come
+    back through that host's alt form a loop even though no single account
+    both sent and received them. Only ties that matter to both sides count
+    (at least ``min_out_share`` of the sender's coins and ``min_in_share`` of
+    the receiver's). A piece of two or more persons, with at least
+    ``min_ring_size`` accounts, is a candidate.
+    """
+    person = person_of(device_links, n_users)
+    flow = gift_flow.select(
+        pl.Series("ps", person[gift_flow["src"].to_numpy()]), pl.Series("pd", person[gift_flow["dst"].to_numpy()]), "coins"
+    ).filter(pl.col("ps") != pl.col("pd")).group_by("ps", "pd").agg(pl.col("coins").sum())
+    # a tie counts when it matters to both sides: a real share of what the sender spends and of what
+    # the receiver earns; the odd gift of one host to a popular other does not chain the platform together
+    flow = flow.filter(
+        (pl.col("coins") >= min_out_share * pl.col("coins").sum().over("ps"))
+        & (pl.col("coins") >= min_in_share * pl.col("coins").sum().over("pd"))
+    )
     if flow.height == 0:
         return _empty()
-    graph = ig.Graph(n=n_users, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]), directed=True)
-    membership = np.asarray(graph.connected_components(mode="strong").membership)
-    return _from_membership(membership, "money_loop", min_size=config.min_ring_size, max_size=config.max_community_size)
+    src, dst = flow["ps"].to_numpy(), flow["pd"].to_numpy()
+    graph = ig.Graph(n=int(person.max()) + 1, edges=np.column_stack([src, dst]), directed=True)
+    scc = np.asarray(graph.connected_components(mode="strong").membership)
+    persons_per_scc = np.bincount(scc)
+    membership = np.where(persons_per_scc[scc[person]] >= 2, scc[person], -1)
+    frame = _from_membership(membership, "money_loop", min_size=config.min_ring_size, max_size=config.max_community_size)
+    return frame.filter(pl.col("cand") >= 0)
 
 
 def fan_in_candidates(gifts: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, config: Config) -> pl.DataFrame:
@@ -162,6 +211,31 @@ def fan_in_candidates(gifts: pl.DataFrame, activity: pl.DataFrame, baseline: Bas
     membership = np.where(involved, membership, -1)
     frame = _from_membership(membership, "fan_in", min_size=config.min_ring_size, max_size=config.max_community_size)
     return frame.filter(pl.col("cand") >= 0)
+
+
+def complete_funders(cands: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, *,
+                     min_share: float = 0.8) -> pl.DataFrame:
+    """Add to each candidate the young accounts that spend (nearly) all their coins on it.
+
+    A fresh account that sends at least ``min_share`` of everything it ever
+    sent to a candidate's members is that candidate's funder (stolen-card
+    coins paid into a laundering loop, a farm's top-up account). Old fans of
+    a host are not added, nor young accounts spreading their coins around.
+    """
+    young = activity.filter((pl.col("age_days") < baseline.young_days) & (pl.col("coins_sent") > 0)).select(
+        pl.col("uid").alias("src"), "coins_sent"
+    )
+    paid = (
+        gift_flow.select("src", "dst", "coins")
+        .join(young, on="src")
+        .join(cands.select("cand", pl.col("uid").alias("dst")).unique(), on="dst")
+        .group_by("cand", "src")
+        .agg(pl.col("coins").sum(), pl.col("coins_sent").first())
+        .filter(pl.col("coins") >= min_share * pl.col("coins_sent"))
+    )
+    sources = cands.group_by("cand").agg(pl.col("source").first())
+    extra = paid.select("cand", pl.col("src").alias("uid")).join(sources, on="cand")
+    return pl.concat([cands, extra.select(cands.columns)]).unique(["cand", "uid"], keep="first").sort("cand", "uid")
 
 
 def complete_beneficiaries(cands: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.2,

@@ -1,7 +1,7 @@
 """From candidate groups to rings: score, give each account to one ring, explain.
 
 1. Every detector's candidates (:mod:`graphkit.detect.candidates`) are pooled,
-   completed with their beneficiaries and scored (:mod:`graphkit.score`).
+   completed with their funders and beneficiaries and scored (:mod:`graphkit.score`).
 2. Each account goes to the best-scoring candidate it is in (a vectorised
    keep-first over candidates sorted by score), so an account belongs to at
    most one ring; pieces of one operation that pay the same beneficiary are
@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect.candidates import complete_beneficiaries
+from graphkit.detect.candidates import complete_beneficiaries, complete_funders
 from graphkit.detect.signals import Baseline, group_signals, persons
 from graphkit.score import score_groups
 
@@ -78,7 +78,9 @@ def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
 
 def find_ring_groups(cands: pl.DataFrame, inputs: dict, baseline: Baseline, config: Config) -> RingGroups:
     """Steps 1-3 of the module notes on pooled candidates (``cand, uid, source``)."""
-    completed = complete_beneficiaries(cands, inputs["gift_flow"], inputs["activity"])
+    completed = complete_beneficiaries(
+        complete_funders(cands, inputs["gift_flow"], inputs["activity"], baseline), inputs["gift_flow"], inputs["activity"]
+    )
     first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), inputs, baseline, config)
     assigned = assign_members(completed, first)
     pieces = score_candidates(assigned, inputs, baseline, config)
