@@ -196,7 +196,8 @@ def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.
     (:func:`graphkit.detect.signals.persons`). The loop goes through the
     heaviest person-to-person gift link that lies on a cycle, closed by the
     shortest way back; each person-to-person hop is shown as its heaviest
-    account-to-account gift.
+    account-to-account gift. When members outside the loop paid into it, the
+    biggest of them comes first (funder -> host -> alt -> host ...).
 
     Returns
     -------
@@ -238,4 +239,21 @@ def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.
         loop.append((v, "gift"))
     if loop[-1][0] != loop[0][0]:
         loop.append((loop[0][0], "device"))
-    return loop
+    return _with_funder(loop, inner)
+
+
+def _with_funder(loop: list[tuple[int, str]], inner: pl.DataFrame) -> list[tuple[int, str]]:
+    """Start the loop where the ring's biggest outside funder paid in, with that funder first."""
+    on_loop = {uid for uid, _ in loop}
+    paid = (
+        inner.filter(~pl.col("src").is_in(list(on_loop)) & pl.col("dst").is_in(list(on_loop)))
+        .sort(["coins", "src", "dst"], descending=[True, False, False])
+    )
+    if paid.height == 0:
+        return loop
+    funder, entry = int(paid["src"][0]), int(paid["dst"][0])
+    # as a cycle: each entry with how it is reached from the one before (the last entry repeats the first)
+    cycle = [(loop[0][0], loop[-1][1]), *loop[1:-1]]
+    at = next(i for i, (uid, _) in enumerate(cycle) if uid == entry)
+    rotated = cycle[at:] + cycle[:at]
+    return [(funder, "start"), (entry, "gift"), *rotated[1:], (entry, cycle[at][1])]
