@@ -424,9 +424,9 @@ def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Confi
     """Lockstep gifting: how much of the group gifted the same stream inside one short window, repeatedly.
 
     For every (group, stream) the densest window of ``cogift_window_s``
-    seconds is found with a rolling count of distinct members, less what a
-    window of that stream normally holds (its gifters spread evenly over its
-    gifting time: the stream's own baseline). ``synchrony`` is the mean of the
+    seconds is found with a rolling count of distinct members, less what the
+    busiest window of that stream would hold by chance (its gifters spread at
+    random over its gifting time: the stream's own baseline). ``synchrony`` is the mean of the
     three largest such excesses over the group's streams, divided by the
     group's size: a coordinated burst puts most of its accounts in one window
     on several streams (near 1); a fan club gifting all through a host's
@@ -442,7 +442,8 @@ def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Confi
     schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
     if g.height == 0:
         return pl.DataFrame(schema=schema)
-    # what a window of this stream normally holds: its gifters spread evenly over its gifting time
+    # what the busiest window of this stream holds by chance: its gifters spread at random over its
+    # gifting time (Poisson, mean lam per window), the maximum over its n windows ~ lam + sqrt(2 lam ln n)
     expected = (
         gifts.filter(pl.col("sid").is_not_null())
         .group_by("sid")
@@ -450,7 +451,14 @@ def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Confi
             pl.col("src").n_unique().alias("gifters"),
             ((pl.col("sent_at").max() - pl.col("sent_at").min()).dt.total_seconds()).alias("span_s"),
         )
-        .select("sid", (pl.col("gifters") * window_s / pl.col("span_s").clip(lower_bound=window_s)).alias("expected"))
+        .with_columns(
+            (pl.col("span_s").clip(lower_bound=window_s) / window_s).alias("windows"),
+        )
+        .with_columns((pl.col("gifters") / pl.col("windows")).alias("lam"))
+        .select(
+            "sid",
+            (pl.col("lam") + (2.0 * pl.col("lam") * pl.col("windows").clip(lower_bound=2.0).log()).sqrt()).alias("expected"),
+        )
     )
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window")
