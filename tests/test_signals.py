@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import polars as pl
@@ -90,8 +91,10 @@ def test_synchrony_counts_a_burst_above_the_streams_normal_rate():
     gifts = _gifts(burst + background)
     row = _signals([(0, u) for u in range(5)], gifts, _links([]), n_users=30).row(0, named=True)
     assert row["sync_accounts"] == 5
-    expected_per_window = 25 * 120 / (1800 * 19)  # 25 gifters over the stream's 9.5 h gifting span
-    assert row["synchrony"] == pytest.approx((5 - expected_per_window) / 3 / (5 + 2))
+    windows = 1800 * 19 / 120  # the stream's 9.5 h gifting span in 2-minute windows
+    lam = 25 / windows  # 25 gifters spread at random: per window, and the busiest window by chance
+    busiest_by_chance = lam + math.sqrt(2 * lam * math.log(windows))
+    assert row["synchrony"] == pytest.approx((5 - busiest_by_chance) / 3 / (5 + 2))
     # the same five accounts spread over the stream are not in sync
     spread = _gifts([(u, 7, 10, 3600 * u, 1) for u in range(5)] + background)
     assert _signals([(0, u) for u in range(5)], spread, _links([]), n_users=30)["synchrony"].item() == 0.0
