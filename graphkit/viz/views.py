@@ -378,6 +378,22 @@ def _ring_links(rings: Sequence["Ring"], tables: "Tables", hub_cap: int) -> pl.D
                      ).sort("a", "b", "relation")
 
 
+def _summary_lines(summary: dict, prefix: str = "") -> list[str]:
+    """``name: value`` lines with thousands separators; nested tables flattened (``baseline young days: 6.9``)."""
+    lines = []
+    for key, value in summary.items():
+        label = f"{prefix}{key.replace('_', ' ')}"
+        if isinstance(value, dict):
+            lines.extend(_summary_lines(value, prefix=f"{label} "))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            lines.append(f"{label}: {value}")
+        elif isinstance(value, int) or float(value).is_integer():
+            lines.append(f"{label}: {int(value):,}")
+        else:
+            lines.append(f"{label}: {value:,.2f}")
+    return lines
+
+
 def overview(report: "Report", *, top: int | None = None, redactor: Redactor | None = None,
              config: Config | None = None) -> str:
     """The overview page: summary, a sortable ring table and a graph of rings.
@@ -432,8 +448,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
                                   f"rings {a} and {b} share {count:,} device(s)/IP(s)"))
     edges = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                             "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
-    summary = [f"{k.replace('_', ' ')}: {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')}: {v}"
-               for k, v in report.summary.items()]
+    summary = _summary_lines(report.summary)
     table = TableBlock(
         columns=("ring", "rank", "score", "size", "coins", "beneficiaries", "first reason"),
         rows=tuple(
