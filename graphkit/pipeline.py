@@ -48,7 +48,7 @@ from graphkit.detect.rings import (
     pool_candidates,
     ring_threshold,
 )
-from graphkit.detect.signals import Baseline, platform_baseline, user_activity
+from graphkit.detect.signals import Baseline, person_of, platform_baseline, user_activity
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import COMPONENTS, ring_reasons, user_evidence
@@ -94,24 +94,25 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     activity = user_activity(graphs.gifts, users, graphs.n_users)
     links = device_links(tables, graphs)
     baseline = platform_baseline(activity, graphs.gifts, links, config)
+    person = person_of(links, graphs.n_users)
     cands = pool_candidates(
         [
             community_candidates(np.asarray(communities.membership), config),
             dense_block_candidates(graphs.gifts, graphs.n_users, config),
             synchrony_candidates(graphs.cogift, graphs.n_users, config),
-            loop_candidates(graphs.gift_flow, links, graphs.n_users, config),
+            loop_candidates(graphs.gift_flow, person, config),
             fan_in_candidates(graphs.gifts, activity, baseline, config),
         ]
     )
     inputs = dict(
         gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
-        device_links=links, activity=activity,
+        device_links=links, person=person, activity=activity,
     )
     groups = find_ring_groups(cands, inputs, baseline, config)
     features = centrality(graphs, config)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
-    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, links)
+    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
     evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
@@ -189,7 +190,7 @@ def _rings(
     baseline: Baseline,
     config: Config,
     threshold: float,
-    links: pl.DataFrame,
+    person: np.ndarray,
 ) -> tuple[list[Ring], pl.DataFrame]:
     """Ring objects for the groups scoring at least ``threshold``, ranked; and ``uid, ring_id, role`` for their members."""
     passing = groups.scored.filter(pl.col("score") >= threshold).sort(
@@ -216,7 +217,7 @@ def _rings(
         )
         loop = []
         if row.get("coins_on_cycles", 0) > 0:
-            steps = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow, links)
+            steps = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow, person)
             if steps:
                 ids = graphs.index.decode_series([uid for uid, _ in steps]).to_list()
                 loop = list(zip(ids, [how for _, how in steps]))

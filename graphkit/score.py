@@ -266,6 +266,7 @@ def user_evidence(
         .join(crowd, on="uid", how="left")
         .join(partners, on="uid", how="left")
         .join(fan_in, on="uid", how="left")
+        .sort("uid")  # uid is 0..n-1: row i is account i again, aligned with the arrays below
         .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),

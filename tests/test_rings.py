@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.detect.rings import assign_members, merge_by_beneficiary, money_loop
-from graphkit.detect.signals import persons
+from graphkit.detect.signals import person_of
 
 U32 = pl.UInt32
 
@@ -26,14 +26,14 @@ def test_a_loop_through_alt_accounts_with_its_funder_first():
     # hosts 0 and 1; alt 2 is on host 0's phone, alt 3 on host 1's; funder 4 pays host 0
     links = _links([(0, "device:a"), (2, "device:a"), (1, "device:b"), (3, "device:b")])
     flow = _flow([(4, 0, 900), (2, 1, 500), (3, 0, 400)])
-    who = persons(pl.DataFrame({"group": [0] * 5, "uid": list(range(5))}), links)
-    assert who.filter(pl.col("uid") == 2)["person"].item() == who.filter(pl.col("uid") == 0)["person"].item()
-    loop = money_loop(np.arange(5), flow, links)
+    person = person_of(links, 5)
+    assert person[2] == person[0] and person[3] == person[1] and person[0] != person[1]
+    loop = money_loop(np.arange(5), flow, person)
     assert loop == [(4, "start"), (0, "gift"), (2, "device"), (1, "gift"), (3, "device"), (0, "gift")]
 
 
 def test_no_loop_without_coins_coming_back():
-    assert money_loop(np.arange(3), _flow([(0, 1, 5), (1, 2, 5)]), _links([])) == []
+    assert money_loop(np.arange(3), _flow([(0, 1, 5), (1, 2, 5)]), np.arange(3)) == []
 
 
 def test_each_account_goes_to_its_best_candidate():

@@ -42,7 +42,6 @@ __all__ = [
     "fan_in_candidates",
     "complete_beneficiaries",
     "complete_funders",
-    "person_of",
 ]
 
 _SCHEMA = {"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8}
@@ -125,26 +124,9 @@ def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> 
     )
 
 
-def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
-    """``person[uid]``: accounts linked by shared (non-hub) devices are one person (a host and its alts).
-
-    Components of the account-device graph, hub devices left out; an account
-    without a shared device is a person of its own.
-    """
-    devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
-    ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
-    edges = devices.join(ids, on="identifier")
-    graph = ig.Graph(
-        n=n_users + ids.height,
-        edges=np.column_stack([edges["uid"].to_numpy().astype(np.int64), edges["d"].to_numpy().astype(np.int64) + n_users]),
-    )
-    return np.asarray(graph.connected_components().membership)[:n_users]
-
-
 def loop_candidates(
     gift_flow: pl.DataFrame,
-    device_links: pl.DataFrame,
-    n_users: int,
+    person: np.ndarray,
     config: Config,
     *,
     min_out_share: float = 0.1,
@@ -152,7 +134,8 @@ def loop_candidates(
 ) -> pl.DataFrame:
     """Money loops: strongly connected pieces of the gift flow between persons.
 
-    Accounts on one device count as one person (:func:`person_of`), so coins
+    Accounts on one device count as one person (``person[uid]`` from
+    :func:`graphkit.detect.signals.person_of`), so coins
     that leave a host, go through its alt account to another host and come
     back through that host's alt form a loop even though no single account
     both sent and received them. Only ties that matter to both sides count
@@ -160,7 +143,6 @@ def loop_candidates(
     the receiver's). A piece of two or more persons, with at least
     ``min_ring_size`` accounts, is a candidate.
     """
-    person = person_of(device_links, n_users)
     flow = gift_flow.select(
         pl.Series("ps", person[gift_flow["src"].to_numpy()]), pl.Series("pd", person[gift_flow["dst"].to_numpy()]), "coins"
     ).filter(pl.col("ps") != pl.col("pd")).group_by("ps", "pd").agg(pl.col("coins").sum())

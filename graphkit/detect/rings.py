@@ -21,7 +21,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries, complete_funders
-from graphkit.detect.signals import Baseline, group_signals, persons
+from graphkit.detect.signals import Baseline, group_signals
 from graphkit.score import score_groups
 
 __all__ = ["RingGroups", "find_ring_groups", "merge_by_beneficiary", "pool_candidates", "ring_threshold", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
@@ -189,11 +189,11 @@ def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: p
     )
 
 
-def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.DataFrame) -> list[tuple[int, str]]:
+def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, person: np.ndarray) -> list[tuple[int, str]]:
     """One loop of coins inside a ring, or ``[]``.
 
     Accounts on one (non-hub) device count as one person
-    (:func:`graphkit.detect.signals.persons`). The loop goes through the
+    (``person[uid]`` from :func:`graphkit.detect.signals.person_of`). The loop goes through the
     heaviest person-to-person gift link that lies on a cycle, closed by the
     shortest way back; each person-to-person hop is shown as its heaviest
     account-to-account gift. When members outside the loop paid into it, the
@@ -207,18 +207,15 @@ def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, device_links: pl.
         The first account is repeated at the end.
     """
     uids = np.sort(np.asarray(ring_uids))
-    who = persons(pl.DataFrame({"group": np.zeros(len(uids), dtype=np.int64), "uid": uids}), device_links)
-    person_of = who["person"].to_numpy()
     inner = gift_flow.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
     flow = inner.with_columns(
-        pl.Series("ps", person_of[np.searchsorted(uids, inner["src"].to_numpy())]),
-        pl.Series("pd", person_of[np.searchsorted(uids, inner["dst"].to_numpy())]),
+        pl.Series("ps", person[inner["src"].to_numpy()]), pl.Series("pd", person[inner["dst"].to_numpy()])
     ).filter(pl.col("ps") != pl.col("pd"))
     if flow.height == 0:
         return []
     # heaviest account edge per person pair, heaviest pair first
     hops = flow.sort(["coins", "src", "dst"], descending=[True, False, False]).unique(["ps", "pd"], keep="first", maintain_order=True)
-    n = int(person_of.max()) + 1
+    n = int(person.max()) + 1
     graph = ig.Graph(n=n, edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     ps, pd = hops["ps"].to_numpy(), hops["pd"].to_numpy()

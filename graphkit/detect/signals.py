@@ -23,7 +23,7 @@ import polars as pl
 
 from graphkit.config import Config
 
-__all__ = ["SIGNALS", "Baseline", "group_signals", "persons", "platform_baseline", "user_activity"]
+__all__ = ["SIGNALS", "Baseline", "group_signals", "person_of", "platform_baseline", "user_activity"]
 
 SIGNALS: dict[str, str] = {
     "size": "number of member accounts",
@@ -157,6 +157,7 @@ def group_signals(
     shared: pl.DataFrame,
     cogift: pl.DataFrame,
     device_links: pl.DataFrame,
+    person: np.ndarray,
     activity: pl.DataFrame,
     baseline: Baseline,
     config: Config,
@@ -170,8 +171,10 @@ def group_signals(
     gifts, gift_flow, shared, cogift : polars.DataFrame
         From :class:`graphkit.build.Graphs` (encoded uids).
     device_links : polars.DataFrame
-        ``uid, identifier, hub``: which account used which device/IP (one row
+        ``uid, identifier, kind, hub``: which account used which device/IP (one row
         per distinct pair; ``identifier`` unique across devices and IPs).
+    person : numpy.ndarray
+        ``person[uid]`` from :func:`person_of`.
     activity : polars.DataFrame
         From :func:`user_activity`.
     baseline : Baseline
@@ -192,7 +195,7 @@ def group_signals(
         _identifier_signals(members, device_links, baseline),
         _age_signals(members, activity, baseline),
         _money_signals(members, gift_flow, activity, baseline),
-        _cycle_signals(members, gift_flow, device_links),
+        _cycle_signals(members, gift_flow, person),
         _synchrony_signals(members, gifts, config),
         _one_shot_signals(members, activity, baseline),
     ):
@@ -367,50 +370,55 @@ def _money_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.
     )
 
 
-def persons(members: pl.DataFrame, device_links: pl.DataFrame) -> pl.DataFrame:
-    """Who is probably one person: members linked, inside their group, by a shared (non-hub) device.
+def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
+    """``person[uid]``: accounts linked by shared (non-hub) devices are one person.
 
     A host and the alt accounts it logs into from the same phone are one
     person; coins that go from the host's alt to another host and come back
     through that host's alt went round in a loop, even though no single
-    account both sent and received them.
+    account both sent and received them. Components of the account-device
+    graph, hub devices left out; an account without a shared device is a
+    person of its own.
 
-    Returns
-    -------
-    polars.DataFrame
-        ``group, uid, person``: ``person`` is unique across groups.
+    Examples
+    --------
+    >>> links = pl.DataFrame({"uid": [0, 2], "identifier": ["device:a", "device:a"], "kind": ["device"] * 2,
+    ...                       "hub": [False, False]}, schema_overrides={"uid": pl.UInt32})
+    >>> p = person_of(links, 3)
+    >>> bool(p[0] == p[2]), bool(p[0] == p[1])
+    (True, False)
     """
-    members = members.select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32)).unique().sort("group", "uid")
-    nodes = members.with_row_index("v")
     devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
-    used = nodes.join(devices, on="uid")
-    ids = used.select("group", "identifier").unique().with_row_index("d").with_columns(
-        (pl.col("d") + nodes.height).alias("d")
+    ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
+    edges = devices.join(ids, on="identifier")
+    graph = ig.Graph(
+        n=n_users + ids.height,
+        edges=np.column_stack([edges["uid"].to_numpy().astype(np.int64), edges["d"].to_numpy().astype(np.int64) + n_users]),
     )
-    edges = used.join(ids, on=["group", "identifier"])
-    graph = ig.Graph(n=nodes.height + ids.height, edges=np.column_stack([edges["v"].to_numpy(), edges["d"].to_numpy()]))
-    membership = np.asarray(graph.connected_components().membership)[: nodes.height]
-    return nodes.select("group", "uid").with_columns(pl.Series("person", membership, dtype=pl.Int64))
+    return np.asarray(graph.connected_components().membership)[:n_users]
 
 
-def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, device_links: pl.DataFrame) -> pl.DataFrame:
-    """Coins that come back: edges on a cycle of the group's gift flow between persons (:func:`persons`)."""
+def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.ndarray) -> pl.DataFrame:
+    """Coins that come back: edges on a cycle of the group's gift flow between persons (:func:`person_of`)."""
     internal = _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
         pl.col("src") != pl.col("dst")
     )
     if internal.height == 0:
         return pl.DataFrame(schema={"group": pl.Int64, "reciprocity": pl.Float64, "cycle_coin_share": pl.Float64,
                                     "coins_on_cycles": pl.Float64})
-    who = persons(members, device_links)
-    edges = internal.join(who.rename({"uid": "src", "person": "ps"}), on=["group", "src"]).join(
-        who.rename({"uid": "dst", "person": "pd"}), on=["group", "dst"]
+    # one vertex per (group, person): a person may sit in several candidate groups
+    ps, pd = person[internal["src"].to_numpy()], person[internal["dst"].to_numpy()]
+    keys = pl.DataFrame({"group": internal["group"], "ps": ps, "pd": pd})
+    vertex = pl.concat([keys.select("group", pl.col("ps").alias("p")), keys.select("group", pl.col("pd").alias("p"))]).unique().with_row_index("v")
+    ends = keys.join(vertex.rename({"p": "ps", "v": "vs"}), on=["group", "ps"], how="left", maintain_order="left").join(
+        vertex.rename({"p": "pd", "v": "vd"}), on=["group", "pd"], how="left", maintain_order="left"
     )
-    between = edges.filter(pl.col("ps") != pl.col("pd"))
-    n = int(who["person"].max()) + 1
-    graph = ig.Graph(n=n, edges=np.column_stack([between["ps"].to_numpy(), between["pd"].to_numpy()]), directed=True)
+    vs, vd = ends["vs"].to_numpy(), ends["vd"].to_numpy()
+    between = ps != pd
+    graph = ig.Graph(n=vertex.height, edges=np.column_stack([vs[between], vd[between]]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
-    ps, pd = edges["ps"].to_numpy(), edges["pd"].to_numpy()
-    on_cycle = (scc[ps] == scc[pd]) & (ps != pd)
+    on_cycle = (scc[vs] == scc[vd]) & between
+    edges = internal
     back = internal.select(pl.col("src").alias("dst"), pl.col("dst").alias("src"), "group").with_columns(pl.lit(True).alias("rev"))
     edges = edges.with_columns(pl.Series("on_cycle", on_cycle)).join(back, on=["group", "src", "dst"], how="left")
     return edges.group_by("group").agg(
