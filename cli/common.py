@@ -8,19 +8,32 @@ become one line on stderr and exit code 2; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from graphkit.errors import GraphkitError
 
-__all__ = ["UserError", "GraphkitGroup", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail"]
+__all__ = ["UserError", "GraphkitGroup", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def safe_text(value: Any) -> Text:
+    """A data string for the terminal: no rich markup, control characters shown as U+FFFD.
+
+    Ids, reasons and notes come from the data (attackers choose their ids):
+    ``Text`` keeps rich from reading ``[red]`` or ``[link=...]`` as markup, and
+    the substitution keeps escape sequences and line breaks out of the terminal.
+    """
+    return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", "\ufffd", "" if value is None else str(value)))
+
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

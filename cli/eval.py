@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 from rich.table import Table
-from rich.text import Text
 
 from graphkit.evaluate import Evaluation, evaluate_output
-from graphkit_cli.common import CONTEXT_SETTINGS, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
 
 __all__ = ["eval_command", "evaluation_tables"]
 
@@ -58,8 +57,8 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
         head.add_row(f"ring recall in the top {evaluation.k}", _fmt(evaluation.ring_recall))
         head.add_row(f"ring precision in the top {evaluation.k}", _fmt(evaluation.ring_precision))
         for kind, recall in evaluation.recall_by_kind().items():
-            head.add_row(f"  recall, {kind}", _fmt(recall))
-        head.add_row("look-alike groups reported", Text(", ".join(evaluation.lookalikes_reported) or "none"))
+            head.add_row(safe_text(f"  recall, {kind}"), _fmt(recall))  # kinds come from the truth file
+        head.add_row("look-alike groups reported", safe_text(", ".join(evaluation.lookalikes_reported) or "none"))
     head.add_row("rings reported", f"{evaluation.n_reported:,}")
     head.add_row("user ROC AUC", _fmt(evaluation.auc))
     head.add_row("user average precision", _fmt(evaluation.average_precision))
@@ -71,7 +70,8 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
         for column in ("ring", "kind", "size", "found by", "best overlap"):
             rings.add_column(column, justify="right" if column in ("size", "best overlap") else "left")
         for m in evaluation.matches:
-            rings.add_row(Text(m.ring_id), Text(m.kind), f"{m.size:,}", Text(m.found_by or "-"), f"{m.overlap:.0%}")
+            rings.add_row(safe_text(m.ring_id), safe_text(m.kind), f"{m.size:,}", safe_text(m.found_by or "-"),
+                          f"{m.overlap:.0%}")
         tables.append(rings)
     if evaluation.thresholds is not None:
         trade = Table(title="score threshold trade-off", title_justify="left")

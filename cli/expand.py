@@ -15,7 +15,7 @@ from graphkit.errors import InputError
 from graphkit.io import read_tables
 from graphkit.report.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, stdout
 
 _SHOWN = 50
 
@@ -66,8 +66,8 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     if shown > _SHOWN:
         stdout.print(f"... and {shown - _SHOWN:,} more accounts (all in the view).")
     for note in ev.notes:
-        stdout.print(Text("note: ", style="yellow") + Text(note))
-    stdout.print(f"Wrote {out_path} ({ev.nodes.height:,} nodes, {ev.edges.height:,} edges).")
+        stdout.print(Text("note: ", style="yellow") + safe_text(note))
+    stdout.print(f"Wrote {out_path} ({ev.nodes.height:,} nodes, {ev.edges.height:,} edges).", markup=False)
 
 
 def _read_scores(path: Path) -> pl.DataFrame:
@@ -88,8 +88,8 @@ def _accounts_table(accounts: pl.DataFrame, scores: pl.DataFrame | None) -> Tabl
         table.add_column(header, justify=justify)
     for row in accounts.head(_SHOWN).iter_rows(named=True):
         score = row.get("score")
-        # ids come from the data: Text() keeps rich from reading them as markup
-        table.add_row(Text(row["user_id"]), str(row["hops"]), Text(row["how"]),
-                      "" if score is None else f"{score:.2f}", Text(row.get("ring_id") or ""),
+        # ids come from the data: no markup, no escape sequences or line breaks
+        table.add_row(safe_text(row["user_id"]), str(row["hops"]), safe_text(row["how"]),
+                      "" if score is None else f"{score:.2f}", safe_text(row.get("ring_id")),
                       f"{row['coins_sent']:,.0f}", f"{row['coins_received']:,.0f}")
     return table

@@ -26,7 +26,7 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @click.option("--since", default=None, help="Keep events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Keep events before this time (ISO-8601 or epoch seconds).")
 @click.option("--hub-cap", type=int, default=None,
-              help="shared: leave out devices/IPs seen with more accounts than this (default 100).")
+              help="shared: leave out devices/IPs seen with more accounts than this (default: hub_cap, 50).")
 @columns_option
 @config_option
 def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | None, until: str | None,
@@ -47,4 +47,4 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     written = write_graph(nodes, edges, out, fmt, directed=which == "gifts",
                           weight="coins" if which == "gifts" else "weight")
     stdout.print(f"wrote {which} graph: {nodes.height:,} nodes, {edges.height:,} edges -> "
-                 + ", ".join(str(p) for p in written))
+                 + ", ".join(str(p) for p in written), markup=False)

@@ -9,7 +9,7 @@ import click
 from graphkit.config import load_config
 from graphkit.detect.evidence import evidence_path
 from graphkit.io import read_tables
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, stdout
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -34,9 +34,9 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path
     steps = evidence_path(tables, a, b, config=config)
     if not steps:
         same = "are the same account" if a == b else "are not linked by any chain of evidence"
-        stdout.print(f"{a} and {b} {same} (hubs with more than {config.hub_cap} accounts are not followed).",
-                     markup=False)
+        stdout.print(safe_text(f"{a} and {b} {same} (hubs with more than {config.hub_cap} accounts are not followed)."))
         return
-    stdout.print(f"{a} -> {b}: {len(steps)} step{'s' if len(steps) != 1 else ''}", markup=False)
+    # ids come from the data: no markup, no escape sequences or line breaks
+    stdout.print(safe_text(f"{a} -> {b}: {len(steps)} step{'s' if len(steps) != 1 else ''}"))
     for i, step in enumerate(steps, 1):
-        stdout.print(f"{i:>3}. {step.text}", markup=False)
+        stdout.print(safe_text(f"{i:>3}. {step.text}"))

@@ -8,7 +8,6 @@ stderr; the top rings and the file paths go to stdout.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,6 +30,7 @@ from graphkit_cli.common import (
     columns_option,
     config_option,
     data_dir_argument,
+    safe_text,
     stderr,
     stdout,
 )
@@ -235,11 +235,6 @@ class _progress:
 
 
 # --- rendering -------------------------------------------------------------------
-
-
-def safe_text(value: Any) -> Text:
-    """A data string for the terminal: no rich markup, control characters shown as U+FFFD."""
-    return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", "\ufffd", "" if value is None else str(value)))
 
 
 def rings_table(result: Report, limit: int) -> Table:
