@@ -27,6 +27,7 @@ __all__ = ["escape_markdown", "render_markdown"]
 _INLINE = re.compile(r"([\\`*_{}\[\]()<>#!|~&:@])")
 _WWW = re.compile(r"(?i)\b(www)\.")
 _LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def escape_markdown(text: Any) -> str:
@@ -36,7 +37,9 @@ def escape_markdown(text: Any) -> str:
     dialect) could turn into emphasis, code, a link, an image, a table cell
     break or HTML; breaks ``www.`` and ``scheme:`` autolinks; folds line breaks
     into spaces and drops surrounding whitespace, so a value cannot start a new
-    block (an indented code block, a list).
+    block (an indented code block, a list); shows other control characters
+    (terminal escape sequences, NUL) as U+FFFD, so that ``cat report.md`` in
+    a terminal prints text, never commands.
 
     Parameters
     ----------
@@ -53,10 +56,13 @@ def escape_markdown(text: Any) -> str:
     '\\\\[click\\\\]\\\\(http\\\\://x.y\\\\)'
     >>> escape_markdown("a|b_c")
     'a\\\\|b\\\\_c'
+    >>> escape_markdown("x\\x1b[2J")
+    'x\ufffd\\\\[2J'
     """
     if text is None:
         return ""
     value = re.sub(r"[\r\n\t\f\v]+", " ", str(text)).strip()
+    value = _CONTROL.sub("\ufffd", value)
     value = _INLINE.sub(r"\\\1", value)
     value = _WWW.sub(r"\1\\.", value)
     match = _LINE_START.match(value)
