@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,23 @@ def test_demo_runs_on_the_bundled_data(tmp_path):
     assert (tmp_path / "demo" / "index.html").is_file()
     assert "index.html in a browser" in result.stdout
     assert json.loads((tmp_path / "demo" / "rings.json").read_text())["rings"], "the demo data has planted rings"
+
+
+@pytest.mark.slow
+def test_demo_outputs_are_byte_identical_across_processes(tmp_path):
+    """The demo's real rings, written by this process and by a fresh one with another hash seed and one thread.
+
+    Set iteration order (PYTHONHASHSEED) and polars' thread count are what
+    would change between two runs of the same command; neither may change a
+    byte of the contract files.
+    """
+    _run("report", DEMO, "--out", tmp_path / "a", "--no-html", "-q")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "POLARS_MAX_THREADS": "1"}
+    code = "from graphkit_cli.main import cli; cli()"
+    done = subprocess.run([sys.executable, "-c", code, "report", str(DEMO), "--out", str(tmp_path / "b"), "--no-html",
+                           "-q"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rings = json.loads((tmp_path / "a" / "rings.json").read_text())["rings"]
+    assert len(rings) >= 5 and all(r["members"] for r in rings), "the demo has real rings to compare"
+    for name in ("rings.json", "rings.csv", "scores.csv", "report.md"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
