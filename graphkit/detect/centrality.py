@@ -83,15 +83,19 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
     coins = g.es["coins"] if g.ecount() else None
     if n == 0:
         return _frame(*(np.zeros(0),) * 7)
-    pagerank = np.asarray(g.pagerank(weights=coins, damping=config.pagerank_damping, directed=True))
+    # PageRank and HITS do not change when every weight is multiplied by the same number: on a 0..1
+    # scale, huge coin values (1e200 overflows A'A to inf) cannot break the solvers (LAPACK aborts the process)
+    top = float(np.max(coins)) if coins is not None else 0.0
+    scaled = (np.asarray(coins, dtype=np.float64) / top).tolist() if top > 0 else coins
+    pagerank = np.asarray(g.pagerank(weights=scaled, damping=config.pagerank_damping, directed=True))
     in_strength = np.asarray(g.strength(mode="in", weights=coins, loops=False), dtype=np.float64)
     out_strength = np.asarray(g.strength(mode="out", weights=coins, loops=False), dtype=np.float64)
-    if g.ecount() and float(np.sum(coins)) > 0:
+    if top > 0:
         with warnings.catch_warnings():
             # most accounts only send or only receive: zeros are expected, not a sign of a bad solution
             warnings.filterwarnings("ignore", message="More than 30% of hub or authority", category=RuntimeWarning)
-            hub = np.asarray(g.hub_score(weights=coins, scale=True))
-            authority = np.asarray(g.authority_score(weights=coins, scale=True))
+            hub = np.asarray(g.hub_score(weights=scaled, scale=True))
+            authority = np.asarray(g.authority_score(weights=scaled, scale=True))
     else:
         hub = authority = np.zeros(n)
     undirected = g.as_undirected(mode="collapse")
