@@ -67,6 +67,16 @@ def test_rings_json_writes_non_finite_floats_as_null(tmp_path):
     assert doc["rings"][0]["signals"] == {"x": None}
 
 
+def test_rings_csv_writes_coin_totals_beyond_38_digits():
+    """A corrupt coins column (1e60 coins) once failed the writer after the whole analysis (Decimal(38) overflow)."""
+    base = make_report()
+    huge = type(base.rings[0])(**{**base.rings[0].__dict__, "coins_total": 3e60})
+    report = type(base)(**{**base.__dict__, "rings": (huge, base.rings[1])})
+    rows = list(csv.DictReader(io.StringIO(writers.rings_csv_text(report))))
+    assert float(rows[0]["coins_total"]) == 3e60
+    assert rows[1]["coins_total"] == "1500.00"
+
+
 def test_scores_csv_has_every_account_and_ids_unchanged(report, tmp_path):
     write_report(report, tmp_path / "out", html=False)
     path = tmp_path / "out" / "scores.csv"

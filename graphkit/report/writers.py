@@ -256,17 +256,14 @@ def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) ->
 def _fixed(column: str, decimals: int) -> pl.Expr:
     """A float column as text with exactly ``decimals`` decimals (no exponent, stable bytes).
 
-    Non-finite values (NaN, infinity) are written as empty cells.
+    Non-finite values (NaN, infinity) are written as empty cells. Values too
+    big for a 38-digit decimal (1e30 and above: corrupt coin columns) are
+    written as polars prints the float (``3e+60``), still stable.
     """
     value = pl.col(column).cast(pl.Float64)
-    return (
-        pl.when(value.is_finite())
-        .then(value)
-        .round(decimals)
-        .cast(pl.Decimal(38, decimals))
-        .cast(pl.Utf8)
-        .alias(column)
-    )
+    fits = value.abs() < 1e30
+    fixed = pl.when(value.is_finite() & fits).then(value).round(decimals).cast(pl.Decimal(38, decimals)).cast(pl.Utf8)
+    return pl.when(value.is_finite() & ~fits).then(value.cast(pl.Utf8)).otherwise(fixed).alias(column)
 
 
 def _finite(value: Any) -> Any:
