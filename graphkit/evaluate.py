@@ -339,6 +339,8 @@ def load_truth(path: str | Path, *, columns: str | Path | None = None) -> tuple[
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(truth, dict) or "rings" not in truth:
             raise InputError(f"{path}: a truth file needs a 'rings' list (as graphkit synth writes)")
+        _check_groups(truth.get("rings"), path, "rings")
+        _check_groups(truth.get("lookalikes", []), path, "lookalikes")
         return truth, None
     from graphkit.io.mapping import load_mapping
     from graphkit.io.tables import read_table
@@ -363,7 +365,16 @@ def evaluate_output(
         doc = json.loads(rings_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{rings_path}: not valid JSON ({exc})") from None
-    scores = pl.read_csv(scores_path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
+    if not isinstance(doc, dict):
+        raise InputError(f"{rings_path}: not a graphkit rings.json (expected an object with a 'rings' list)")
+    _check_groups(doc.get("rings", []), rings_path, "rings")
+    try:
+        scores = pl.read_csv(scores_path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{scores_path}: cannot be read ({str(exc).splitlines()[0]})") from None
+    for column in ("user_id", "score"):
+        if column not in scores.columns:
+            raise InputError(f"{scores_path}: column {column!r} is missing; expected user_id,score,ring_id")
     truth, labels = load_truth(truth_path, columns=columns)
     return evaluate(
         [r["members"] for r in doc.get("rings", [])],
@@ -371,5 +382,15 @@ def evaluate_output(
         truth,
         labels=labels,
         k=k,
-        ring_ids=[r["ring_id"] for r in doc.get("rings", [])],
+        ring_ids=[str(r.get("ring_id", f"#{i + 1}")) for i, r in enumerate(doc.get("rings", []))],
     )
+
+
+def _check_groups(groups: Any, path: Path, what: str) -> None:
+    """Each entry of ``groups`` must be an object whose ``members`` is a list: else one clear line."""
+    if not isinstance(groups, list):
+        raise InputError(f"{path}: '{what}' must be a list")
+    for i, group in enumerate(groups):
+        name = group.get("ring_id") or group.get("group_id") or f"#{i + 1}" if isinstance(group, dict) else f"#{i + 1}"
+        if not isinstance(group, dict) or not isinstance(group.get("members"), list):
+            raise InputError(f"{path}: {what} entry {name} needs a 'members' list of account ids")

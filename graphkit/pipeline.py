@@ -200,7 +200,7 @@ def _rings(
     bens = beneficiaries_of(members, graphs.gift_flow, activity)
     decode = graphs.index.users.select("uid", "user_id")
     members = members.join(decode, on="uid")
-    bens = bens.join(decode, on="uid")
+    bens = bens.join(decode, on="uid", maintain_order="left")  # keeps most coins first
     by_group_members = members.sort("user_id").group_by("group", maintain_order=True).agg("user_id", "uid")
     members_of = {row["group"]: row for row in by_group_members.iter_rows(named=True)}
     bens_of: dict[int, list[dict]] = {}

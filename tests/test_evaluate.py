@@ -114,3 +114,21 @@ def test_user_labels_are_the_positives_evaluate_counts():
     # a labels table replaces the planted rings as the source of positives
     labels = pl.DataFrame({"user_id": ["f1", "a1"], "label": ["bad", "good"]})
     assert user_labels(scores["user_id"], TRUTH, labels=labels).tolist() == [False, False, False, True, False]
+
+
+@pytest.mark.parametrize("rings, message", [
+    ([{"ring_id": "R0001"}], "rings entry R0001 needs a 'members' list"),
+    ([{"ring_id": "R0001", "members": "ab"}], "rings entry R0001 needs a 'members' list"),
+    ({"R0001": []}, "'rings' must be a list"),
+])
+def test_malformed_rings_or_truth_is_one_clear_error(tmp_path, rings, message):
+    (tmp_path / "rings.json").write_text(json.dumps({"rings": rings}))
+    (tmp_path / "scores.csv").write_text("user_id,score,ring_id\na,0.5,\n")
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    with pytest.raises(InputError, match=message):
+        evaluate_output(tmp_path, truth)
+    (tmp_path / "rings.json").write_text(json.dumps({"rings": []}))
+    truth.write_text(json.dumps({"rings": rings}))
+    with pytest.raises(InputError, match=message):
+        evaluate_output(tmp_path, truth)

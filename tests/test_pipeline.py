@@ -130,9 +130,6 @@ def test_demo_beneficiaries_are_the_planted_ones(demo_report):
     assert len(planted & reported) >= 0.8 * len(planted)
 
 
-@pytest.mark.xfail(strict=True, reason="graphkit/pipeline.py:203 `bens.join(decode, on=\"uid\")` drops the coins order "
-                   "beneficiaries_of() sorted by (polars joins keep no order); fix: maintain_order=\"left\", "
-                   "then remove this marker")
 def test_beneficiaries_are_listed_most_coins_first(demo_report):
     """Ring.beneficiaries (rings.json, rings.csv, report.md, the CLI table) lists the biggest receiver first."""
     several = [ring for ring in demo_report.rings if len(ring.beneficiaries) > 1]

@@ -425,7 +425,9 @@ def _count_kinds(nodes: pl.DataFrame) -> str:
 
 
 def _hub_notes(nodes: pl.DataFrame, hub_cap: int, hops: int) -> tuple[str, ...]:
-    hubs = nodes.filter(pl.col("hub") & ~pl.col("seed") & (pl.col("hops") < hops)).sort("accounts", descending=True)
+    hubs = nodes.filter(pl.col("hub") & ~pl.col("seed") & (pl.col("hops") < hops)).sort(
+        ["accounts", "node_id"], descending=[True, False]
+    )
     if hubs.is_empty():
         return ()
     names = ", ".join(f"{_KIND_LABEL[k]} {key} ({n:,} accounts)" for k, key, n in
