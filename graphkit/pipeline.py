@@ -116,7 +116,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
-        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left"), "uid", as_="user_id"
+        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left").sort("uid"), "uid", as_="user_id"
     )
     summary = {
         "users": graphs.n_users,
@@ -125,7 +125,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
         "ips": int(graphs.index.ips.height),
         "streams": int(graphs.index.streams.height),
         "coins": round(float(graphs.gifts["coins"].sum()), 2) if graphs.gifts.height else 0.0,
-        "communities": int(len(set(communities.membership))),
+        "communities": communities.n_communities,
         "candidates": int(cands["cand"].n_unique()) if cands.height else 0,
         "groups_scored": int(groups.scored.height),
         "ring_threshold": round(threshold, 4),
