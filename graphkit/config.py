@@ -59,11 +59,13 @@ class Config:
     IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings."""
     cogift_window_s: int = 120
     """Two accounts co-gift when they gift the same stream within this many seconds."""
-    cogift_stream_cap: int = 200
+    cogift_stream_cap: int = 50
     """Per stream and per window-long time bucket, at most this many gifters take part
     in co-gifting pairs (the ones with the most gifts in that bucket); a 10k-viewer
     stream does not explode into all pairs, and a burst in a quiet minute of a big
-    stream is still seen."""
+    stream is still seen. 50 bounds the pairs of one bucket at 1,225: at 10^6 gifts the
+    default of 200 built 3x the memory and 5x the build time for no change in ring
+    recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts."""
     cogift_min_streams: int = 2
     """Pairs that co-gift in fewer distinct streams than this are left out of the co-gifting
     projection: one shared moment is weak evidence, and on `graphkit synth` data 82% of
