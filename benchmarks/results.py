@@ -133,7 +133,7 @@ def _quality(runs: list[dict[str, Any]]) -> list[str]:
             f"{_f(q['ring_precision'])} | {len(q['lookalikes_reported'])} | {_f(q['user_average_precision'])} | "
             f"{_f(q['user_auc'])} | {kinds} | {missed} |"
         )
-    lines += ["", "Mean over seeds:", "", "| gifts | tool | runs | ring recall | ring precision | look-alikes | user AP | meets the bar |",
+    lines += ["", "Mean over seeds:", "", "| gifts | tool | runs | ring recall | ring precision | look-alikes (sum) | user AP | meets the bar |",
               "|---|---|---|---|---|---|---|---|"]
     groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for r in judged:

@@ -10,6 +10,7 @@ score), write the contract's files, then the HTML views.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,13 @@ def run_graphkit(data_dir: Path, out_dir: Path, *, columns: Path | None = None, 
     stages["read"] = time.perf_counter() - start
 
     marks: list[tuple[str, float]] = []
-    report = analyze(tables, config, progress=lambda stage: marks.append((stage, time.perf_counter())))
+
+    def mark(stage: str) -> None:
+        marks.append((stage, time.perf_counter()))
+        # on stderr, so that a run killed for time or memory still tells which stage it reached
+        print(f"stage {stage} at {marks[-1][1] - start:.1f} s", file=sys.stderr, flush=True)
+
+    report = analyze(tables, config, progress=mark)
     done = time.perf_counter()
     for (stage, at), (_, until) in zip(marks, marks[1:] + [("", done)]):
         stages[{"detect": "detectors", "score": "scoring"}.get(stage, stage)] = until - at

@@ -86,10 +86,15 @@ def quality_of(out_dir: Path, truth: Path | None = None, labels: Any = None) -> 
 
 def _record(child: ChildResult, timeout_s: float | None) -> dict[str, Any]:
     rec: dict[str, Any] = {"ok": child.ok, "wall_s": round(child.wall_s, 2), "peak_rss_mb": round(child.peak_rss_mb)}
+    reached = [line for line in child.stderr_tail.splitlines() if line.startswith("stage ")]
+    if not child.ok and reached:
+        rec["reached"] = reached[-1]
     if child.timed_out:
         rec["status"] = f"timed out after {timeout_s:.0f} s"
     elif child.over_memory:
         rec["status"] = f"killed: resident memory above the {MAX_RSS_MB / 1024:.0f} GB guard"
+    if "reached" in rec:
+        rec["status"] += f" (in {rec['reached']})"
     elif not child.ok:
         rec["status"] = f"failed (exit {child.returncode}): {child.stderr_tail.splitlines()[-1:] or ''}"
     else:
@@ -151,7 +156,8 @@ def run_suite(args: argparse.Namespace) -> None:
                         f"user AP {q['user_average_precision']}" if q else ""))
             if not args.no_baseline and not variant and gifts > args.baseline_max:
                 _replace_run(results, {"tool": "baseline", "gifts": gifts, "seed": seed, "ok": False,
-                                       "status": f"not run (above {args.baseline_max:.0e} gifts: networkx would take hours)"})
+                                       "users_generated": users_for(gifts),
+                                       "status": f"not run (the baseline runs up to --baseline-max {args.baseline_max:.0e} gifts)"})
                 save_results(results, args.results)
     if not args.no_amlsim:
         results["amlsim"] = run_amlsim(args.amlsim)
