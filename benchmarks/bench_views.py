@@ -7,7 +7,7 @@ first ``afterDrawing`` (``window.gkFirstDrawn``) and until the view is ready
 (stabilised when physics is on). Views above ``max_nodes`` are capped, so the
 10,000-node run is also measured uncapped.
 
-Run: ``.venv/bin/python benchmarks/bench_views.py``
+Run: ``.venv/bin/python -m benchmarks.bench_views`` (or ``python -m benchmarks views``)
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ def network(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     return nodes, edges
 
 
-def main() -> None:
+def measure(cases: list[tuple[int, int]] | None = None) -> list[dict]:
+    """Render and draw each ``(nodes, max_nodes)`` case; one dict of timings per case."""
     from playwright.sync_api import sync_playwright
 
+    cases = cases or [(300, 2000), (2000, 2000), (10_000, 2000), (10_000, 10_000)]
     out = Path(tempfile.mkdtemp(prefix="gk-bench-views-"))
-    cases = [(300, 2000), (2000, 2000), (10_000, 2000), (10_000, 10_000)]
-    print(f"{'nodes':>7} {'drawn':>7} {'render s':>9} {'html MB':>8} {'first draw s':>13} {'ready s':>8}")
+    found = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for n, cap in cases:
@@ -58,12 +59,22 @@ def main() -> None:
             tab.route("**/*", lambda r: r.abort() if r.request.url.startswith("http") else r.continue_())
             tab.goto(path.as_uri())
             tab.wait_for_function("window.gkReady === true", timeout=300_000)
-            first = tab.evaluate("window.gkFirstDrawn") / 1000
-            ready = tab.evaluate("performance.now()") / 1000
-            drawn = tab.evaluate("window.gkNetwork.body.data.nodes.length")
-            print(f"{n:>7,} {drawn:>7,} {render_s:>9.2f} {len(page) / 1e6:>8.2f} {first:>13.2f} {ready:>8.2f}")
+            found.append({
+                "nodes": n, "max_nodes": cap, "drawn": tab.evaluate("window.gkNetwork.body.data.nodes.length"),
+                "render_s": round(render_s, 3), "html_mb": round(len(page) / 1e6, 2),
+                "first_draw_s": round(tab.evaluate("window.gkFirstDrawn") / 1000, 3),
+                "ready_s": round(tab.evaluate("performance.now()") / 1000, 3),
+            })
             tab.close()
         browser.close()
+    return found
+
+
+def main() -> None:
+    print(f"{'nodes':>7} {'drawn':>7} {'render s':>9} {'html MB':>8} {'first draw s':>13} {'ready s':>8}")
+    for r in measure():
+        print(f"{r['nodes']:>7,} {r['drawn']:>7,} {r['render_s']:>9.2f} {r['html_mb']:>8.2f} "
+              f"{r['first_draw_s']:>13.2f} {r['ready_s']:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,122 @@
+"""``python -m benchmarks``: graphkit against a hand-written pandas + networkx pipeline.
+
+Commands (``python -m benchmarks COMMAND -h`` for options):
+
+``run`` (the default, what ``make bench`` does)
+    For each size and seed: generate (or reuse) a synth platform, run
+    graphkit and the baseline in child processes (wall time, per-stage time,
+    peak RSS from the OS), judge both outputs with
+    :func:`graphkit.evaluate.evaluate_output`; then AMLSim and the HTML view
+    timing. Results are merged into ``benchmarks/results.json`` (keyed by
+    tool, size and seed) and ``benchmarks/RESULTS.md`` is rewritten.
+``graphkit DATA OUT`` / ``baseline DATA OUT``
+    One run of one tool, printing a JSON line (what ``run`` calls in a child).
+``views``
+    Draw time of HTML views in headless Chromium.
+``results``
+    Rewrite ``RESULTS.md`` from ``results.json``.
+
+Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from benchmarks.data import ROOT
+
+__all__ = ["main", "parse_params"]
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(float(s)) for s in text.split(",") if s.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def parse_params(items: list[str]) -> dict[str, object]:
+    """``["cogift_stream_cap=50"]`` -> ``{"cogift_stream_cap": 50}`` (values parsed as TOML scalars)."""
+    import tomllib
+
+    return {k.strip(): tomllib.loads(f"v = {v.strip()}")["v"] for k, v in (item.split("=", 1) for item in items)}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="the benchmark matrix (default)")
+    run.add_argument("--sizes", type=_sizes, default=_sizes("1e5,1e6,1e7"), help="gift counts [1e5,1e6,1e7]")
+    run.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="synth seeds [0,1,2]")
+    run.add_argument("--all-seeds-max", type=float, default=1e6,
+                     help="sizes above this run the first seed only [1e6]")
+    run.add_argument("--baseline-max", type=float, default=1e6, help="largest size the baseline runs at [1e6]")
+    run.add_argument("--baseline-timeout", type=float, default=900.0, help="seconds before the baseline is killed [900]")
+    run.add_argument("--timeout", type=float, default=3600.0, help="seconds before a graphkit run is killed [3600]")
+    run.add_argument("--no-html", action="store_true", help="skip the HTML views in the graphkit runs")
+    run.add_argument("--no-baseline", action="store_true", help="graphkit only")
+    run.add_argument("--no-amlsim", action="store_true", help="skip the AMLSim sample")
+    run.add_argument("--no-views", action="store_true", help="skip the Chromium view timing")
+    run.add_argument("--amlsim", type=Path, default=None,
+                     help="AMLSim sample folder [<repo>/../shared/datasets/amlsim-20k]")
+    run.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                     help="graphkit runs: override a Config field; recorded as a separate variant")
+    run.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+
+    for name in ("graphkit", "baseline"):
+        one = sub.add_parser(name, help=f"one {name} run (prints a JSON line)")
+        one.add_argument("data", type=Path)
+        one.add_argument("out", type=Path)
+        one.add_argument("--columns", type=Path, default=None)
+        one.add_argument("--seed", type=int, default=0)
+        if name == "graphkit":
+            one.add_argument("--no-html", action="store_true")
+            one.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                             help="override a Config field (an experiment), e.g. --set cogift_stream_cap=50")
+
+    views = sub.add_parser("views", help="HTML view draw time in headless Chromium")
+    views.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+    sub.add_parser("views-child", help=argparse.SUPPRESS)
+    res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
+    res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = _parser().parse_args(argv)
+    if args.command == "graphkit":
+        from benchmarks.runner import run_graphkit
+
+        print(json.dumps(run_graphkit(args.data, args.out, columns=args.columns, html=not args.no_html,
+                                      seed=args.seed, params=parse_params(args.params))), flush=True)
+    elif args.command == "baseline":
+        from benchmarks.baseline import run_baseline
+
+        print(json.dumps(run_baseline(args.data, args.out, columns=args.columns, seed=args.seed)), flush=True)
+    elif args.command == "views":
+        from benchmarks.suite import run_views
+
+        run_views(args.results)
+    elif args.command == "views-child":
+        from benchmarks.bench_views import measure
+
+        print(json.dumps({"views": measure()}), flush=True)
+    elif args.command == "results":
+        from benchmarks.results import write_results_md
+
+        print(write_results_md(args.results))
+    else:
+        from benchmarks.suite import run_suite
+
+        run_suite(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The benchmark scripts run end to end on a tiny platform (so they cannot silently rot).
+
+Nothing here is timed: speed is measured by ``python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.baseline import run_baseline
+from benchmarks.child import run_child
+from benchmarks.data import ROOT
+from benchmarks.results import render
+from benchmarks.runner import run_graphkit
+from benchmarks.suite import quality_of
+from graphkit.synth import generate
+
+
+@pytest.fixture(scope="module")
+def platform_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "platform"
+    generate(users=2_000, gifts=12_000, seed=3).write(path, format="parquet")
+    return path
+
+
+def test_graphkit_runner_times_every_stage_and_writes_the_contract(platform_dir: Path, tmp_path: Path) -> None:
+    result = run_graphkit(platform_dir, tmp_path / "gk", html=True)
+    assert list(result["stages"]) == ["read", "build", "communities", "detectors", "scoring", "writing", "html"]
+    assert all(v >= 0 for v in result["stages"].values())
+    assert result["gifts"] == 12_000
+    assert (tmp_path / "gk" / "index.html").is_file()
+    quality = quality_of(tmp_path / "gk", platform_dir / "truth.json")
+    assert quality["planted_rings"] > 0
+    assert 0.0 <= quality["ring_recall"] <= 1.0
+    assert quality["user_average_precision"] is not None
+
+
+def test_baseline_writes_what_the_evaluator_reads(platform_dir: Path, tmp_path: Path) -> None:
+    result = run_baseline(platform_dir, tmp_path / "bl")
+    doc = json.loads((tmp_path / "bl" / "rings.json").read_text())
+    assert doc["rings"] and [r["rank"] for r in doc["rings"]] == list(range(1, len(doc["rings"]) + 1))
+    scores = [r["score"] for r in doc["rings"]]
+    assert scores == sorted(scores, reverse=True)
+    assert result["rings"] == len(doc["rings"])
+    quality = quality_of(tmp_path / "bl", platform_dir / "truth.json")
+    assert quality["k"] == 2 * quality["planted_rings"]
+
+
+def test_child_process_reports_json_wall_time_and_peak_memory(platform_dir: Path, tmp_path: Path) -> None:
+    child = run_child(["baseline", str(platform_dir), str(tmp_path / "bl")], timeout_s=300, cwd=ROOT)
+    assert child.ok, child.stderr_tail
+    assert child.data["tool"] == "baseline"
+    assert child.peak_rss_mb > 10 and child.wall_s > 0
+
+
+def test_results_markdown_has_the_tables(platform_dir: Path, tmp_path: Path) -> None:
+    gk = run_graphkit(platform_dir, tmp_path / "gk", html=False)
+    run = {"tool": "graphkit", "gifts": 12_000, "seed": 0, "ok": True, "wall_s": 5.0, "peak_rss_mb": 300,
+           **gk, "quality": quality_of(tmp_path / "gk", platform_dir / "truth.json")}
+    text = render({"machine": {"cores": 2}, "versions": {"graphkit": "0"}, "runs": [run,
+                  {"tool": "baseline", "gifts": 12_000, "seed": 0, "ok": False, "status": "timed out after 900 s"}]})
+    assert "## Speed and memory" in text and "## Detection quality" in text
+    assert "timed out after 900 s" in text
