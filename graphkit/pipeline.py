@@ -29,7 +29,6 @@ import numpy as np
 import polars as pl
 
 from graphkit.build import Graphs, build_graphs
-from graphkit.build.projections import identifier_links
 from graphkit.config import Config
 from graphkit.detect.candidates import (
     community_candidates,
@@ -92,7 +91,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     say("detect")
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
-    links = device_links(tables, graphs)
+    links = device_links(graphs)
     baseline = platform_baseline(activity, graphs.gifts, links, config)
     person = person_of(links, graphs.n_users)
     cands = pool_candidates(
@@ -146,16 +145,14 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     )
 
 
-def device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
-    """Who used which device or IP: the input of the identifier signals.
+def device_links(graphs: Graphs) -> pl.DataFrame:
+    """Who used which device or IP (within the time window): the input of the identifier signals.
 
     Parameters
     ----------
-    tables : Tables
-        The validated input (its ``devices`` table).
     graphs : Graphs
-        From :func:`graphkit.build.build_graphs` on the same tables (the id
-        index and which identifiers are hubs).
+        From :func:`graphkit.build.build_graphs` (its links, and which
+        identifiers are hubs).
 
     Returns
     -------
@@ -170,12 +167,11 @@ def device_links(tables: Tables, graphs: Graphs) -> pl.DataFrame:
     >>> from graphkit import Tables
     >>> t = Tables.from_frames(devices=pl.DataFrame(
     ...     {"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"], "ip": ["10.0.0.1"] * 3}))
-    >>> device_links(t, build_graphs(t, Config(hub_cap=2))).rows()[-3:]
+    >>> device_links(build_graphs(t, Config(hub_cap=2))).rows()[-3:]
     [(0, 'ip:0', 'ip', True), (1, 'ip:0', 'ip', True), (2, 'ip:0', 'ip', True)]
     """
-    links = identifier_links(tables.devices, graphs.index)
     hubs = graphs.identifiers.select("kind", "ident", "hub")
-    return links.join(hubs, on=["kind", "ident"], how="left").select(
+    return graphs.links.join(hubs, on=["kind", "ident"], how="left").select(
         "uid",
         (pl.col("kind").cast(pl.Utf8) + ":" + pl.col("ident").cast(pl.Utf8)).alias("identifier"),
         pl.col("kind").cast(pl.Utf8),
@@ -198,6 +194,16 @@ def _rings(
     )
     members = groups.members.join(passing.select("group"), on="group", how="semi")
     bens = beneficiaries_of(members, graphs.gift_flow, activity)
+    internal = (
+        graphs.gift_flow.select("src", "dst", "coins")
+        .join(members.rename({"uid": "src"}), on="src")
+        .join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst")
+        .filter((pl.col("group") == pl.col("group_dst")) & (pl.col("src") != pl.col("dst")))
+        .drop("group_dst")
+        .sort("group", "src", "dst")
+    )
+    internal_flow = {key[0]: frame.drop("group") for key, frame in internal.partition_by("group", as_dict=True).items()}
+    empty_flow = internal.clear().drop("group")
     decode = graphs.index.users.select("uid", "user_id")
     members = members.join(decode, on="uid")
     bens = bens.join(decode, on="uid", maintain_order="left")  # keeps most coins first
@@ -217,7 +223,7 @@ def _rings(
         )
         loop = []
         if row.get("coins_on_cycles", 0) > 0:
-            steps = money_loop(np.asarray(group_members["uid"]), graphs.gift_flow, person)
+            steps = money_loop(internal_flow.get(row["group"], empty_flow), person)
             if steps:
                 ids = graphs.index.decode_series([uid for uid, _ in steps]).to_list()
                 loop = list(zip(ids, [how for _, how in steps]))

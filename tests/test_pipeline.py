@@ -160,7 +160,7 @@ def test_device_links_one_row_per_account_and_identifier_with_hubs_flagged():
     )
     tables = Tables.from_frames(devices=devices)
     graphs = build_graphs(tables, Config(hub_cap=2))
-    links = graphs.index.decode(device_links(tables, graphs), "uid", as_="user_id")
+    links = graphs.index.decode(device_links(graphs), "uid", as_="user_id")
     # identifiers back to their id strings through the index
     names = dict(
         [(f"device:{did}", key) for key, did in graphs.index.devices.select("device_id", "did").rows()]

@@ -89,6 +89,10 @@ class Graphs:
         ``first_at``, ``last_at``.
     config : Config
         The settings the graphs were built with.
+    links : polars.DataFrame
+        ``kind`` ("device"/"ip"), ``ident``, ``uid``: the distinct
+        (identifier, account) links after the time window, from which
+        ``shared`` and ``identifiers`` were built.
     """
 
     index: IdIndex
@@ -99,6 +103,7 @@ class Graphs:
     identifiers: pl.DataFrame
     entity_nodes: pl.DataFrame
     entity_edges: pl.DataFrame
+    links: pl.DataFrame
     config: Config = Config()
 
     @property
@@ -326,6 +331,7 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
         entity_nodes=nodes,
         entity_edges=edges,
         config=config,
+        links=links,
     )
 
 

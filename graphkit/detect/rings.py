@@ -189,8 +189,10 @@ def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: p
     )
 
 
-def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, person: np.ndarray) -> list[tuple[int, str]]:
+def money_loop(inner: pl.DataFrame, person: np.ndarray) -> list[tuple[int, str]]:
     """One loop of coins inside a ring, or ``[]``.
+
+    ``inner`` holds the ring's member-to-member gift flow (``src, dst, coins``).
 
     Accounts on one (non-hub) device count as one person
     (``person[uid]`` from :func:`graphkit.detect.signals.person_of`). The loop goes through the
@@ -206,17 +208,16 @@ def money_loop(ring_uids: np.ndarray, gift_flow: pl.DataFrame, person: np.ndarra
         ``"start"``, ``"gift"`` or ``"device"`` (same person, another account).
         The first account is repeated at the end.
     """
-    uids = np.sort(np.asarray(ring_uids))
-    inner = gift_flow.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
+    # persons numbered locally: the ring's graph has as many vertices as the ring has persons
+    local, ends = np.unique(person[np.r_[inner["src"].to_numpy(), inner["dst"].to_numpy()]], return_inverse=True)
     flow = inner.with_columns(
-        pl.Series("ps", person[inner["src"].to_numpy()]), pl.Series("pd", person[inner["dst"].to_numpy()])
+        pl.Series("ps", ends[: inner.height]), pl.Series("pd", ends[inner.height:])
     ).filter(pl.col("ps") != pl.col("pd"))
     if flow.height == 0:
         return []
     # heaviest account edge per person pair, heaviest pair first
     hops = flow.sort(["coins", "src", "dst"], descending=[True, False, False]).unique(["ps", "pd"], keep="first", maintain_order=True)
-    n = int(person.max()) + 1
-    graph = ig.Graph(n=n, edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
+    graph = ig.Graph(n=len(local), edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     ps, pd = hops["ps"].to_numpy(), hops["pd"].to_numpy()
     on_cycle = np.flatnonzero(scc[ps] == scc[pd])
