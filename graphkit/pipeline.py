@@ -47,7 +47,7 @@ from graphkit.detect.rings import (
     pool_candidates,
     ring_threshold,
 )
-from graphkit.detect.signals import Baseline, person_of, platform_baseline, user_activity
+from graphkit.detect.signals import Baseline, person_of, platform_baseline, signal_context, user_activity
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import COMPONENTS, ring_reasons, user_evidence
@@ -103,11 +103,11 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
             fan_in_candidates(graphs.gifts, activity, baseline, config),
         ]
     )
-    inputs = dict(
+    context = signal_context(
         gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
-        device_links=links, person=person, activity=activity,
+        device_links=links, person=person, activity=activity, baseline=baseline, config=config,
     )
-    groups = find_ring_groups(cands, inputs, baseline, config)
+    groups = find_ring_groups(cands, context)
     features = centrality(graphs, config)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)

@@ -9,7 +9,14 @@ import polars as pl
 import pytest
 
 from graphkit.config import Config
-from graphkit.detect.signals import Baseline, group_signals, person_of, platform_baseline, user_activity
+from graphkit.detect.signals import (
+    Baseline,
+    group_signals,
+    person_of,
+    platform_baseline,
+    signal_context,
+    user_activity,
+)
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 U32 = pl.UInt32
@@ -46,9 +53,10 @@ def _signals(members, gifts, links, created=None, n_users=8, baseline=None, conf
     empty = pl.DataFrame(schema={"a": U32, "b": U32, "weight": pl.Float64, "streams": U32})
     frame = pl.DataFrame({"group": [g for g, _ in members], "uid": [u for _, u in members]},
                          schema={"group": pl.Int64, "uid": U32})
-    return group_signals(frame, gifts=gifts, gift_flow=_flow(gifts), shared=empty, cogift=empty,
-                         device_links=links, person=person_of(links, n_users), activity=activity,
-                         baseline=baseline, config=config)
+    context = signal_context(gifts=gifts, gift_flow=_flow(gifts), shared=empty, cogift=empty,
+                             device_links=links, person=person_of(links, n_users), activity=activity,
+                             baseline=baseline, config=config)
+    return group_signals(frame, context)
 
 
 def test_money_signals_follow_the_coins():

@@ -21,7 +21,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries, complete_funders
-from graphkit.detect.signals import Baseline, group_signals
+from graphkit.detect.signals import SignalContext, group_signals
 from graphkit.score import score_groups
 
 __all__ = ["RingGroups", "find_ring_groups", "merge_by_beneficiary", "pool_candidates", "ring_threshold", "assign_members", "score_candidates", "beneficiaries_of", "money_loop"]
@@ -59,10 +59,9 @@ def pool_candidates(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(pooled)
 
 
-def score_candidates(members: pl.DataFrame, inputs: dict, baseline: Baseline, config: Config) -> pl.DataFrame:
+def score_candidates(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame:
     """Signals and score for each group of ``members`` (``group, uid``)."""
-    signals = group_signals(members, baseline=baseline, config=config, **inputs)
-    return score_groups(signals, config)
+    return score_groups(group_signals(members, context), context.config)
 
 
 def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
@@ -76,19 +75,28 @@ def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
     return ranked.unique("uid", keep="first", maintain_order=True).select(pl.col("cand").alias("group"), "uid")
 
 
-def find_ring_groups(cands: pl.DataFrame, inputs: dict, baseline: Baseline, config: Config) -> RingGroups:
+def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:
     """Steps 1-3 of the module notes on pooled candidates (``cand, uid, source``)."""
+    config = context.config
     completed = complete_beneficiaries(
-        complete_funders(cands, inputs["gift_flow"], inputs["activity"], baseline), inputs["gift_flow"], inputs["activity"]
+        complete_funders(cands, context.gift_flow, context.activity, context.baseline), context.gift_flow, context.activity
     )
-    first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), inputs, baseline, config)
+    first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), context)
     assigned = assign_members(completed, first)
-    pieces = score_candidates(assigned, inputs, baseline, config)
+    pieces = score_candidates(assigned, context)
     suspicious = pieces.filter(pl.col("score") >= ring_threshold(pieces["score"], config)).select("group")
-    merged, renamed = merge_by_beneficiary(assigned, inputs["gift_flow"], among=suspicious)
+    merged, renamed = merge_by_beneficiary(assigned, context.gift_flow, among=suspicious)
     sizes = merged.group_by("group").len()
     merged = merged.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
-    final = score_candidates(merged, inputs, baseline, config)
+    # only groups that took in another piece are scored again; the others keep their pieces' rows
+    grown = renamed.group_by("new").len().filter(pl.col("len") > 1).select(pl.col("new").alias("group"))
+    final = pl.concat(
+        [
+            pieces.join(merged.select("group").unique(), on="group", how="semi").join(grown, on="group", how="anti"),
+            score_candidates(merged.join(grown, on="group", how="semi"), context),
+        ],
+        how="vertical_relaxed",
+    ).sort("group")
     sources = (
         completed.join(renamed, left_on="cand", right_on="old", how="inner")
         .group_by("new")

@@ -23,7 +23,16 @@ import polars as pl
 
 from graphkit.config import Config
 
-__all__ = ["SIGNALS", "Baseline", "group_signals", "person_of", "platform_baseline", "user_activity"]
+__all__ = [
+    "SIGNALS",
+    "Baseline",
+    "SignalContext",
+    "group_signals",
+    "person_of",
+    "platform_baseline",
+    "signal_context",
+    "user_activity",
+]
 
 SIGNALS: dict[str, str] = {
     "size": "number of member accounts",
@@ -149,8 +158,45 @@ def platform_baseline(
     return Baseline(young_days=young, large_gift=large, popular_senders=max(popular, 2.0), household=max(household, 2.0))
 
 
-def group_signals(
-    members: pl.DataFrame,
+@dataclass(frozen=True)
+class SignalContext:
+    """Everything the group signals read, prepared once per run (:func:`signal_context`).
+
+    Attributes
+    ----------
+    gifts, gift_flow : polars.DataFrame
+        From :class:`graphkit.build.Graphs` (encoded uids).
+    device_links : polars.DataFrame
+        ``uid, identifier, kind, hub`` (:func:`graphkit.pipeline.device_links`).
+    person : numpy.ndarray
+        ``person[uid]`` from :func:`person_of`.
+    activity : polars.DataFrame
+        From :func:`user_activity`.
+    baseline : Baseline
+    config : Config
+    links : polars.DataFrame
+        ``a < b, w``: how many relations (gift either way, shared identifier,
+        co-gifting) link each pair of accounts.
+    degree : polars.DataFrame
+        ``uid, deg``: the sum of ``w`` over each account's links.
+    stream_baseline : polars.DataFrame
+        ``sid, expected``: accounts the busiest co-gifting window of the stream
+        holds by chance (see :func:`_synchrony_signals`).
+    """
+
+    gifts: pl.DataFrame
+    gift_flow: pl.DataFrame
+    device_links: pl.DataFrame
+    person: np.ndarray
+    activity: pl.DataFrame
+    baseline: Baseline
+    config: Config
+    links: pl.DataFrame
+    degree: pl.DataFrame
+    stream_baseline: pl.DataFrame
+
+
+def signal_context(
     *,
     gifts: pl.DataFrame,
     gift_flow: pl.DataFrame,
@@ -161,24 +207,37 @@ def group_signals(
     activity: pl.DataFrame,
     baseline: Baseline,
     config: Config,
-) -> pl.DataFrame:
+) -> SignalContext:
+    """Prepare what :func:`group_signals` reads; the parameters are named as in :class:`SignalContext`."""
+    gift_pairs = gift_flow.select(
+        pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b")
+    ).filter(pl.col("a") != pl.col("b")).unique()
+    links = pl.concat(
+        [
+            gift_pairs.select("a", "b", pl.lit(1.0).alias("w")),
+            shared.select("a", "b", pl.lit(1.0).alias("w")),
+            cogift.select("a", "b", pl.lit(1.0).alias("w")),
+        ]
+    ).group_by("a", "b").agg(pl.col("w").sum())
+    degree = pl.concat([links.select(pl.col("a").alias("uid"), "w"), links.select(pl.col("b").alias("uid"), "w")]).group_by(
+        "uid"
+    ).agg(pl.col("w").sum().alias("deg"))
+    return SignalContext(
+        gifts=gifts, gift_flow=gift_flow, device_links=device_links, person=person, activity=activity,
+        baseline=baseline, config=config, links=links, degree=degree,
+        stream_baseline=_stream_baseline(gifts, config),
+    )
+
+
+def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame:
     """Compute every signal of :data:`SIGNALS` for every group in ``members``.
 
     Parameters
     ----------
     members : polars.DataFrame
         ``group, uid``: one row per (group, member); a uid may sit in several groups.
-    gifts, gift_flow, shared, cogift : polars.DataFrame
-        From :class:`graphkit.build.Graphs` (encoded uids).
-    device_links : polars.DataFrame
-        ``uid, identifier, kind, hub``: which account used which device/IP (one row
-        per distinct pair; ``identifier`` unique across devices and IPs).
-    person : numpy.ndarray
-        ``person[uid]`` from :func:`person_of`.
-    activity : polars.DataFrame
-        From :func:`user_activity`.
-    baseline : Baseline
-    config : Config
+    context : SignalContext
+        From :func:`signal_context`, once per run.
 
     Returns
     -------
@@ -187,21 +246,22 @@ def group_signals(
         evidence numbers the reasons quote (``n_shared_identifiers``,
         ``sync_streams``, ``sync_accounts``, ``top_beneficiary``, ...).
     """
+    c = context
     members = members.select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32)).unique()
     size = members.group_by("group").agg(pl.len().alias("size"))
     out = size
     for part in (
-        _link_signals(members, gift_flow, shared, cogift),
-        _identifier_signals(members, device_links, baseline),
-        _age_signals(members, activity, baseline),
-        _money_signals(members, gift_flow, activity, baseline),
-        _cycle_signals(members, gift_flow, person),
-        _synchrony_signals(members, gifts, config),
-        _one_shot_signals(members, activity, baseline),
+        _link_signals(members, c.links, c.degree),
+        _identifier_signals(members, c.device_links, c.baseline),
+        _age_signals(members, c.activity, c.baseline),
+        _money_signals(members, c.gift_flow, c.activity, c.baseline),
+        _cycle_signals(members, c.gift_flow, c.person),
+        _synchrony_signals(members, c.gifts, c.stream_baseline, c.config),
+        _one_shot_signals(members, c.activity, c.baseline),
     ):
         out = out.join(part, on="group", how="left")
-    float_cols = [c for c, t in out.schema.items() if t.is_float()]
-    int_cols = [c for c, t in out.schema.items() if t.is_integer() and c not in ("group", "top_beneficiary")]
+    float_cols = [col for col, t in out.schema.items() if t.is_float()]
+    int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", "top_beneficiary")]
     return out.with_columns(
         pl.col(float_cols).fill_null(0.0).fill_nan(0.0), pl.col(int_cols).fill_null(0)
     ).sort("group")
@@ -220,24 +280,10 @@ def _pairs_in_groups(members: pl.DataFrame, edges: pl.DataFrame, a: str, b: str)
     )
 
 
-def _link_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, shared: pl.DataFrame, cogift: pl.DataFrame) -> pl.DataFrame:
-    gift_pairs = gift_flow.select(
-        pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b"),
-        pl.col("coins").alias("w"),
-    ).filter(pl.col("a") != pl.col("b"))
-    links = pl.concat(
-        [
-            gift_pairs.select("a", "b", (pl.col("w") > 0).cast(pl.Float64).alias("w")),
-            shared.select("a", "b", pl.lit(1.0).alias("w")),
-            cogift.select("a", "b", pl.lit(1.0).alias("w")),
-        ]
-    ).group_by("a", "b").agg(pl.col("w").sum())
+def _link_signals(members: pl.DataFrame, links: pl.DataFrame, degree: pl.DataFrame) -> pl.DataFrame:
     internal = _pairs_in_groups(members, links, "a", "b").group_by("group").agg(
         pl.len().alias("internal_pairs"), pl.col("w").sum().alias("internal_w")
     )
-    degree = pl.concat([links.select(pl.col("a").alias("uid"), "w"), links.select(pl.col("b").alias("uid"), "w")]).group_by(
-        "uid"
-    ).agg(pl.col("w").sum().alias("deg"))
     volume = members.join(degree, on="uid", how="left").group_by("group").agg(pl.col("deg").fill_null(0).sum().alias("vol"))
     n = members.group_by("group").agg(pl.len().alias("n"))
     return (
@@ -428,7 +474,33 @@ def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.nd
     )
 
 
-def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Config) -> pl.DataFrame:
+def _stream_baseline(gifts: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """``sid, expected``: accounts the busiest window of each stream holds by chance.
+
+    Its gifters spread at random over its gifting time (Poisson, mean ``lam``
+    per window): the maximum over its ``n`` windows is about
+    ``lam + sqrt(2 lam ln n)``.
+    """
+    window_s = max(int(config.cogift_window_s), 1)
+    return (
+        gifts.filter(pl.col("sid").is_not_null())
+        .group_by("sid")
+        .agg(
+            pl.col("src").n_unique().alias("gifters"),
+            ((pl.col("sent_at").max() - pl.col("sent_at").min()).dt.total_seconds()).alias("span_s"),
+        )
+        .with_columns((pl.col("span_s").clip(lower_bound=window_s) / window_s).alias("windows"))
+        .with_columns((pl.col("gifters") / pl.col("windows")).alias("lam"))
+        .select(
+            "sid",
+            (pl.col("lam") + (2.0 * pl.col("lam") * pl.col("windows").clip(lower_bound=2.0).log()).sqrt()).alias("expected"),
+        )
+    )
+
+
+def _synchrony_signals(
+    members: pl.DataFrame, gifts: pl.DataFrame, stream_baseline: pl.DataFrame, config: Config
+) -> pl.DataFrame:
     """Lockstep gifting: how much of the group gifted the same stream inside one short window, repeatedly.
 
     For every (group, stream) the densest window of ``cogift_window_s``
@@ -450,24 +522,6 @@ def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Confi
     schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
     if g.height == 0:
         return pl.DataFrame(schema=schema)
-    # what the busiest window of this stream holds by chance: its gifters spread at random over its
-    # gifting time (Poisson, mean lam per window), the maximum over its n windows ~ lam + sqrt(2 lam ln n)
-    expected = (
-        gifts.filter(pl.col("sid").is_not_null())
-        .group_by("sid")
-        .agg(
-            pl.col("src").n_unique().alias("gifters"),
-            ((pl.col("sent_at").max() - pl.col("sent_at").min()).dt.total_seconds()).alias("span_s"),
-        )
-        .with_columns(
-            (pl.col("span_s").clip(lower_bound=window_s) / window_s).alias("windows"),
-        )
-        .with_columns((pl.col("gifters") / pl.col("windows")).alias("lam"))
-        .select(
-            "sid",
-            (pl.col("lam") + (2.0 * pl.col("lam") * pl.col("windows").clip(lower_bound=2.0).log()).sqrt()).alias("expected"),
-        )
-    )
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window")
     )
@@ -475,7 +529,7 @@ def _synchrony_signals(members: pl.DataFrame, gifts: pl.DataFrame, config: Confi
         windows.group_by("group", "sid")
         .agg(pl.col("accounts_in_window").max().alias("burst_accounts"))
         .filter(pl.col("burst_accounts") >= 3)
-        .join(expected, on="sid", how="left")
+        .join(stream_baseline, on="sid", how="left")
         .with_columns((pl.col("burst_accounts") - pl.col("expected").fill_null(0.0)).clip(lower_bound=0.0).alias("excess"))
         .filter(pl.col("excess") > 0)
     )
