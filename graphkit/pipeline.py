@@ -16,9 +16,17 @@ Stages (each a plain function of the previous stage's data):
 
 Examples
 --------
+From the repository's root, on the bundled demo data:
+
 >>> from graphkit import Config, analyze, read_tables
->>> report = analyze(read_tables("fixtures/demo"), Config(seed=0))   # doctest: +SKIP
->>> report.rings[0].reasons                                          # doctest: +SKIP
+>>> report = analyze(read_tables("fixtures/demo"), Config(seed=0))
+>>> top = report.rings[0]
+>>> top.ring_id, top.kind
+('R0001', 'cashout_mules')
+>>> top.reasons[0]
+'18 accounts sent only one or two gifts, at least one of 499+ coins'
+>>> report.user_scores.columns
+['user_id', 'score', 'ring_id', 'role']
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ Examples
 ...     "beneficiary_top3_share": [0.9, 0.9], "beneficiary_income_share": [0.95, 0.1]})
 >>> scored = score_groups(signals, Config())
 >>> scored["score"].round(2).to_list()
-[0.0, 0.0]
+[0.79, 0.02]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
+from graphkit.build.graphs import graph_from_edges
 from graphkit.config import Config
 from graphkit.model import describe_path
 
@@ -242,13 +243,13 @@ def user_evidence(
     flow = gift_flow.filter(pl.col("src") != pl.col("dst"))
     loop = np.zeros(n, dtype=bool)
     if flow.height:
-        graph = ig.Graph(n=n, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]), directed=True)
+        graph = graph_from_edges(n, flow["src"], flow["dst"], directed=True)
         membership = np.asarray(graph.connected_components(mode="strong").membership)
         sizes = np.bincount(membership)
         loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
     clustering = np.zeros(n, dtype=np.float64)
     if flow.height:
-        undirected = ig.Graph(n=n, edges=np.column_stack([flow["src"].to_numpy(), flow["dst"].to_numpy()]))
+        undirected = graph_from_edges(n, flow["src"], flow["dst"], directed=False)
         undirected.simplify()
         clustering = np.nan_to_num(np.asarray(undirected.transitivity_local_undirected(mode="zero"), dtype=np.float64))
     one_shot = (

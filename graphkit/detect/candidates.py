@@ -29,6 +29,8 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
+from graphkit.build.graphs import graph_from_edges
+
 from graphkit.config import Config
 from graphkit.detect.communities import detect_communities
 from graphkit.detect.dense import column_weighted_matrix, dense_blocks
@@ -113,7 +115,7 @@ def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> 
     repeated = cogift.filter(pl.col("streams") >= 2)
     if repeated.height == 0:
         return _empty()
-    graph = ig.Graph(n=n_users, edges=np.column_stack([repeated["a"].to_numpy(), repeated["b"].to_numpy()]))
+    graph = graph_from_edges(n_users, repeated["a"], repeated["b"], directed=False)
     graph.es["weight"] = repeated["weight"].to_numpy()
     communities = detect_communities(
         graph, method="leiden", objective="CPM", resolution=config.sync_resolution, weights="weight",
@@ -155,7 +157,7 @@ def loop_candidates(
     if flow.height == 0:
         return _empty()
     src, dst = flow["ps"].to_numpy(), flow["pd"].to_numpy()
-    graph = ig.Graph(n=int(person.max()) + 1, edges=np.column_stack([src, dst]), directed=True)
+    graph = graph_from_edges(int(person.max()) + 1, src, dst, directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     persons_per_scc = np.bincount(scc)
     membership = np.where(persons_per_scc[scc[person]] >= 2, scc[person], -1)
@@ -185,7 +187,7 @@ def fan_in_candidates(gifts: pl.DataFrame, activity: pl.DataFrame, baseline: Bas
     if links.height == 0:
         return _empty()
     n = int(activity.height)
-    graph = ig.Graph(n=n, edges=np.column_stack([links["src"].to_numpy(), links["dst"].to_numpy()]))
+    graph = graph_from_edges(n, links["src"], links["dst"], directed=False)
     membership = np.asarray(graph.connected_components().membership)
     involved = np.zeros(n, dtype=bool)
     involved[links["src"].to_numpy()] = True

@@ -19,6 +19,8 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
+from graphkit.build.graphs import graph_from_edges
+
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries, complete_funders
 from graphkit.detect.signals import SignalContext, group_signals
@@ -143,7 +145,7 @@ def merge_by_beneficiary(
         top = top.join(among.rename({"group": "target"}), on="target", how="semi")
     groups = members.select("group").unique().sort("group").with_row_index("v")
     links = top.join(groups, on="group").join(groups.rename({"group": "target", "v": "vt"}), on="target")
-    graph = ig.Graph(n=groups.height, edges=np.column_stack([links["v"].to_numpy(), links["vt"].to_numpy()]))
+    graph = graph_from_edges(groups.height, links["v"], links["vt"], directed=False)
     component = np.asarray(graph.connected_components().membership)
     renamed = groups.with_columns(pl.Series("component", component)).with_columns(
         pl.col("group").min().over("component").alias("new")
@@ -225,7 +227,7 @@ def money_loop(inner: pl.DataFrame, person: np.ndarray) -> list[tuple[int, str]]
         return []
     # heaviest account edge per person pair, heaviest pair first
     hops = flow.sort(["coins", "src", "dst"], descending=[True, False, False]).unique(["ps", "pd"], keep="first", maintain_order=True)
-    graph = ig.Graph(n=len(local), edges=np.column_stack([hops["ps"].to_numpy(), hops["pd"].to_numpy()]), directed=True)
+    graph = graph_from_edges(len(local), hops["ps"], hops["pd"], directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     ps, pd = hops["ps"].to_numpy(), hops["pd"].to_numpy()
     on_cycle = np.flatnonzero(scc[ps] == scc[pd])

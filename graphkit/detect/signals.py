@@ -21,6 +21,8 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
+from graphkit.build.graphs import graph_from_edges
+
 from graphkit.config import Config
 
 __all__ = [
@@ -437,9 +439,8 @@ def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
     devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
     ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
     edges = devices.join(ids, on="identifier")
-    graph = ig.Graph(
-        n=n_users + ids.height,
-        edges=np.column_stack([edges["uid"].to_numpy().astype(np.int64), edges["d"].to_numpy().astype(np.int64) + n_users]),
+    graph = graph_from_edges(
+        n_users + ids.height, edges["uid"].cast(pl.Int64), edges["d"].cast(pl.Int64) + n_users, directed=False
     )
     return np.asarray(graph.connected_components().membership)[:n_users]
 
@@ -461,7 +462,7 @@ def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.nd
     )
     vs, vd = ends["vs"].to_numpy(), ends["vd"].to_numpy()
     between = ps != pd
-    graph = ig.Graph(n=vertex.height, edges=np.column_stack([vs[between], vd[between]]), directed=True)
+    graph = graph_from_edges(vertex.height, vs[between], vd[between], directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     on_cycle = (scc[vs] == scc[vd]) & between
     edges = internal
