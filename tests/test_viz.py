@@ -176,3 +176,14 @@ def test_views_use_the_view_settings_of_the_report():
     page = ring_view(r.ring("R0001"), r.tables, r.user_scores, config=Config(view_max_nodes=6))
     assert len(_data(page)["nodes"]["id"]) == 6 and "more nodes were reached and left out" in page
     assert tables().users.height == 9
+
+
+def test_write_views_draws_each_ring_as_ring_view_does_on_the_whole_platform(tmp_path):
+    """write_views walks only the edges around the rings; the pages must not change for it."""
+    from graphkit import Config, analyze, read_tables
+
+    demo = analyze(read_tables(__import__("pathlib").Path(__file__).resolve().parent.parent / "fixtures" / "demo"), Config())
+    write_views(demo, tmp_path, top=3)
+    for ring in demo.rings[:3]:
+        whole = ring_view(ring, demo.tables, demo.user_scores, user_features=demo.user_features, config=Config())
+        assert (tmp_path / "rings" / f"{ring.ring_id}.html").read_text(encoding="utf-8") == whole

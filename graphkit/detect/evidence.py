@@ -55,6 +55,7 @@ __all__ = [
     "entity_edges",
     "evidence_graph",
     "evidence_path",
+    "node_facts",
     "resolve_ids",
 ]
 
@@ -245,6 +246,23 @@ def _hubs(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
     )
 
 
+def node_facts(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
+    """What every node is, measured over all of ``edges``: ``node_id, accounts, hub, coins_sent, coins_received``.
+
+    Computed once when many views are drawn from the same edges
+    (:func:`graphkit.viz.write_views`), and passed to :func:`evidence_graph`,
+    which may then walk a smaller edge frame with the same result.
+    """
+    gifts = edges.filter(pl.col("relation") == "gifted")
+    sent = gifts.group_by(pl.col("source").alias("node_id")).agg(pl.col("coins").sum().alias("coins_sent"))
+    received = gifts.group_by(pl.col("target").alias("node_id")).agg(pl.col("coins").sum().alias("coins_received"))
+    return (
+        _hubs(edges, hub_cap)
+        .join(sent, on="node_id", how="full", coalesce=True)
+        .join(received, on="node_id", how="full", coalesce=True)
+    )
+
+
 def resolve_ids(ids: Iterable[str], edges: pl.DataFrame, tables: Tables | None = None) -> tuple[str, ...]:
     """Map user-given ids to entity node ids (``kind:key``).
 
@@ -322,6 +340,7 @@ def evidence_graph(
     hub_cap: int = Config.hub_cap,
     max_nodes: int | None = None,
     edges: pl.DataFrame | None = None,
+    facts: pl.DataFrame | None = None,
 ) -> Evidence:
     """The network around ``seeds``: every node within ``hops`` links, and the edges between them.
 
@@ -345,6 +364,10 @@ def evidence_graph(
         most important (by coins and degree); a note says how many were left out.
     edges : polars.DataFrame, optional
         A precomputed :func:`entity_edges` frame (when calling repeatedly).
+    facts : polars.DataFrame, optional
+        :func:`node_facts` of the whole edge frame; with it, ``edges`` may be
+        cut down to the edges around the seeds (what ``hops`` can reach) and
+        every node keeps its platform-wide accounts and coins.
 
     Returns
     -------
@@ -369,8 +392,8 @@ def evidence_graph(
     if edges is None:
         edges = entity_edges(tables, since=since, until=until, min_coins=min_coins)
     seed_ids = resolve_ids(seeds, edges, tables)
-    hubs = _hubs(edges, hub_cap)
-    hub_ids = hubs.filter(pl.col("hub")).select("node_id")
+    facts = node_facts(edges, hub_cap) if facts is None else facts
+    hub_ids = facts.filter(pl.col("hub").fill_null(False)).select("node_id")
 
     visited = pl.DataFrame(
         {"node_id": list(seed_ids), "hops": [0] * len(seed_ids), "how": ["seed"] * len(seed_ids),
@@ -405,7 +428,7 @@ def evidence_graph(
         edges.join(ids.rename({"node_id": "source"}), on="source", how="semi")
         .join(ids.rename({"node_id": "target"}), on="target", how="semi")
     )
-    nodes = _node_table(visited, sub, edges, hubs, seed_ids)
+    nodes = _node_table(visited, sub, facts, seed_ids)
     notes = _hub_notes(nodes, hub_cap, hops)
     if max_nodes is not None and nodes.height > max_nodes:
         left = nodes.slice(max_nodes)
@@ -437,18 +460,12 @@ def _hub_notes(nodes: pl.DataFrame, hub_cap: int, hops: int) -> tuple[str, ...]:
             f" (carrier/campus IPs, shared devices, popular streams): {names}{more}.",)
 
 
-def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, edges: pl.DataFrame, hubs: pl.DataFrame,
-                seed_ids: tuple[str, ...]) -> pl.DataFrame:
-    gifts = edges.filter(pl.col("relation") == "gifted")
-    sent = gifts.group_by(pl.col("source").alias("node_id")).agg(pl.col("coins").sum().alias("coins_sent"))
-    received = gifts.group_by(pl.col("target").alias("node_id")).agg(pl.col("coins").sum().alias("coins_received"))
+def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, seed_ids: tuple[str, ...]) -> pl.DataFrame:
     ends = pl.concat([sub.select(pl.col("source").alias("node_id"), "coins"),
                       sub.select(pl.col("target").alias("node_id"), "coins")])
     local = ends.group_by("node_id").agg(pl.len().cast(pl.Int64).alias("degree"), pl.col("coins").sum().alias("local_coins"))
     nodes = (
-        visited.join(hubs, on="node_id", how="left")
-        .join(sent, on="node_id", how="left")
-        .join(received, on="node_id", how="left")
+        visited.join(facts, on="node_id", how="left")
         .join(local, on="node_id", how="left")
         .with_columns(
             _kind(pl.col("node_id")).alias("kind"),

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph
+from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph, node_facts
 from graphkit.errors import InputError
 from graphkit.report.atomic import atomic_write_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
@@ -274,6 +274,7 @@ def ring_view(
     config: Config = Config(),
     redactor: Redactor | None = None,
     edges: pl.DataFrame | None = None,
+    facts: pl.DataFrame | None = None,
 ) -> str:
     """The HTML view of one ring: its members and their direct evidence.
 
@@ -296,6 +297,9 @@ def ring_view(
         Keyed pseudonyms for every id.
     edges : polars.DataFrame, optional
         A precomputed :func:`graphkit.detect.evidence.entity_edges` frame (when drawing many rings).
+    facts : polars.DataFrame, optional
+        :func:`graphkit.detect.evidence.node_facts` of the whole edge frame,
+        when ``edges`` is cut down to the edges around the ring.
 
     Returns
     -------
@@ -305,7 +309,8 @@ def ring_view(
     if edges is None:
         edges = entity_edges(tables, since=config.since, until=config.until)
     seeds = [f"account:{m}" for m in ring.members]
-    ev = evidence_graph(tables, seeds, hops=1, hub_cap=config.hub_cap, max_nodes=config.view_max_nodes, edges=edges)
+    ev = evidence_graph(tables, seeds, hops=1, hub_cap=config.hub_cap, max_nodes=config.view_max_nodes, edges=edges,
+                        facts=facts)
     ids = list(zip(ev.nodes.get_column("kind").to_list(), ev.nodes.get_column("key").to_list()))
     red = (lambda s: redactor.text(s, ids)) if redactor is not None else (lambda s: s)
     name = (lambda s: redactor.pseudonym(s)) if redactor is not None else (lambda s: s)
@@ -522,10 +527,17 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     top = config.top if top is None else top
     out = Path(out_dir)
     edges = entity_edges(report.tables, since=config.since, until=config.until)
+    facts = node_facts(edges, config.hub_cap)
+    # a ring view reaches one link from its members: walk only the edges among those nodes (facts keep
+    # the platform-wide numbers), not the whole platform once per ring
+    members = pl.Series("node_id", [f"account:{m}" for ring in report.rings[:top] for m in ring.members], dtype=pl.Utf8)
+    near = edges.filter(pl.col("source").is_in(members.implode()) | pl.col("target").is_in(members.implode()))
+    reach = pl.concat([members, near["source"], near["target"]]).unique().implode()
+    around = edges.filter(pl.col("source").is_in(reach) & pl.col("target").is_in(reach))
     written = [atomic_write_text(overview(report, top=top, redactor=redactor, config=config), out / "index.html")]
     for ring in report.rings[:top]:
         page = ring_view(ring, report.tables, report.user_scores, user_features=report.user_features,
-                         config=config, redactor=redactor, edges=edges)
+                         config=config, redactor=redactor, edges=around, facts=facts)
         written.append(atomic_write_text(page, out / "rings" / f"{_check_ring_id(ring.ring_id)}.html"))
     return written
 
