@@ -127,10 +127,12 @@ class Config:
     min_score: float = 0.1
     """Groups scoring below this are never reported as rings (an absolute floor,
     for data where most groups score zero and the outlier bar below is zero too)."""
-    outlier_z: float = 8.0
+    outlier_z: float = 10.0
     """Groups are reported as rings when their score stands this many robust
     deviations (MAD) above the median group of the same data: the bar is set
-    by the platform's own groups, not by a constant."""
+    by the platform's own groups, not by a constant. Measured over synthetic
+    platforms of 10^4-10^6 gifts and several seeds: 8 let a few internet cafes
+    in at the bottom of the list, 12 began to lose rings."""
     top: int = 50
     """How many rings to report (and draw)."""
 
