@@ -282,10 +282,14 @@ def resolve_ids(ids: Iterable[str], edges: pl.DataFrame, tables: Tables | None =
     >>> resolve_ids(["u1", "device:d1"], entity_edges(t))
     ('account:u1', 'device:d1')
     """
+    ids = list(ids)
+    # only the names these ids could stand for are looked up, in one vectorised pass over the edges
+    wanted = pl.Series("node_id", sorted({raw for raw in ids} | {f"{k}:{raw}" for raw in ids for k in KINDS}),
+                       dtype=pl.Utf8)
     known = pl.concat([edges.get_column("source"), edges.get_column("target")])
     if tables is not None:
         known = pl.concat([known, ("account:" + tables.users.get_column("user_id"))])
-    known_set = set(known.unique().to_list())
+    known_set = set(wanted.filter(wanted.is_in(known.implode())).to_list())
     out: list[str] = []
     for raw in ids:
         kind, sep, rest = raw.partition(":")
