@@ -108,7 +108,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
             dense_block_candidates(graphs.gifts, graphs.n_users, config),
             synchrony_candidates(graphs.cogift, graphs.n_users, config),
             loop_candidates(graphs.gift_flow, person, config),
-            fan_in_candidates(graphs.gifts, activity, baseline, config),
+            fan_in_candidates(graphs.gift_flow, activity, baseline, config),
         ]
     )
     context = signal_context(

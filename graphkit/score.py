@@ -34,18 +34,15 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import igraph as ig
 import numpy as np
 import polars as pl
 
 from graphkit.build.graphs import graph_from_edges
 from graphkit.config import Config
+from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path
 
-if TYPE_CHECKING:  # pragma: no cover
-    from graphkit.detect.signals import Baseline
 
 __all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "score_groups", "ring_reasons", "user_evidence"]
 
@@ -214,7 +211,7 @@ def user_evidence(
     device_links: pl.DataFrame,
     cogift: pl.DataFrame,
     gift_flow: pl.DataFrame,
-    baseline: "Baseline",
+    baseline: Baseline,
     config: Config,
 ) -> pl.DataFrame:
     """Each account's own evidence in [0, 1], whatever group it is in.
@@ -242,25 +239,17 @@ def user_evidence(
     ).group_by("uid").len().rename({"len": "lockstep_partners"})
     flow = gift_flow.filter(pl.col("src") != pl.col("dst"))
     loop = np.zeros(n, dtype=bool)
+    clustering = np.zeros(n, dtype=np.float64)
     if flow.height:
         graph = graph_from_edges(n, flow["src"], flow["dst"], directed=True)
         membership = np.asarray(graph.connected_components(mode="strong").membership)
         sizes = np.bincount(membership)
         loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
-    clustering = np.zeros(n, dtype=np.float64)
-    if flow.height:
         undirected = graph_from_edges(n, flow["src"], flow["dst"], directed=False)
         undirected.simplify()
         clustering = np.nan_to_num(np.asarray(undirected.transitivity_local_undirected(mode="zero"), dtype=np.float64))
-    one_shot = (
-        (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
-    )
-    one_shot_senders = activity.filter(one_shot).select(pl.col("uid").alias("src"))
-    fan_in = (
-        gift_flow.join(one_shot_senders, on="src", how="semi")
-        .group_by("dst")
-        .agg(pl.col("coins").sum().alias("from_one_shot"), pl.len().alias("one_shot_senders"))
-        .rename({"dst": "uid"})
+    fan_in = fan_in_receivers(gift_flow, activity, baseline, min_senders=config.min_ring_size).select(
+        "uid", pl.lit(True).alias("fan_in")
     )
     frame = (
         activity.select("uid", "age_days", "n_sent", "n_received", "max_gift", "coins_received")
@@ -271,13 +260,10 @@ def user_evidence(
         .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
-            one_shot.fill_null(False).alias("one_shot_large"),
+            baseline.one_shot_large().fill_null(False).alias("one_shot_large"),
             ((pl.col("max_accounts").fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
-            (
-                (pl.col("one_shot_senders").fill_null(0) >= config.min_ring_size)
-                & (pl.col("from_one_shot").fill_null(0) >= 0.5 * pl.col("coins_received"))
-            ).alias("fan_in"),
+            pl.col("fan_in").fill_null(False),
             ((pl.col("n_received") == 0) & (pl.col("n_sent") > 0)).alias("funder"),
         )
     )

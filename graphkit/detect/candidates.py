@@ -34,7 +34,7 @@ from graphkit.build.graphs import graph_from_edges
 from graphkit.config import Config
 from graphkit.detect.communities import detect_communities
 from graphkit.detect.dense import column_weighted_matrix, dense_blocks
-from graphkit.detect.signals import Baseline
+from graphkit.detect.signals import Baseline, fan_in_receivers
 
 __all__ = [
     "community_candidates",
@@ -165,25 +165,20 @@ def loop_candidates(
     return frame.filter(pl.col("cand") >= 0)
 
 
-def fan_in_candidates(gifts: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, config: Config) -> pl.DataFrame:
+def fan_in_candidates(gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, config: Config) -> pl.DataFrame:
     """Receivers paid mostly by one-shot large senders, with those senders.
 
     A sender is one-shot large when it sent at most two gifts, one of them at
     least the platform's large-gift value. A receiver qualifies when at least
     ``min_ring_size`` such senders paid it and they make at least half of its
-    income. Receivers that share such senders form one group.
+    income (:func:`graphkit.detect.signals.fan_in_receivers`). Receivers that
+    share such senders form one group.
     """
-    one_shot = activity.filter(
-        (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)
-    ).select(pl.col("uid").alias("src"))
-    paid = gifts.join(one_shot, on="src", how="semi").group_by("dst").agg(
-        pl.col("coins").sum().alias("coins_from_one_shot"), pl.col("src").n_unique().alias("one_shot_senders")
+    senders = activity.filter(baseline.one_shot_large()).select(pl.col("uid").alias("src"))
+    receivers = fan_in_receivers(gift_flow, activity, baseline, min_senders=config.min_ring_size).select(
+        pl.col("uid").alias("dst")
     )
-    receivers = paid.join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst").filter(
-        (pl.col("one_shot_senders") >= config.min_ring_size)
-        & (pl.col("coins_from_one_shot") >= 0.5 * pl.col("coins_received"))
-    ).select("dst")
-    links = gifts.join(one_shot, on="src", how="semi").join(receivers, on="dst", how="semi").select("src", "dst").unique()
+    links = gift_flow.join(senders, on="src", how="semi").join(receivers, on="dst", how="semi").select("src", "dst")
     if links.height == 0:
         return _empty()
     n = int(activity.height)

@@ -29,6 +29,7 @@ __all__ = [
     "SIGNALS",
     "Baseline",
     "SignalContext",
+    "fan_in_receivers",
     "group_signals",
     "person_of",
     "platform_baseline",
@@ -88,6 +89,10 @@ class Baseline:
     large_gift: float
     popular_senders: float
     household: float = 2.0
+
+    def one_shot_large(self) -> pl.Expr:
+        """On :func:`user_activity` rows: sent one or two gifts, at least one of them large."""
+        return (pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= self.large_gift)
 
     def to_dict(self) -> dict[str, float]:
         return {
@@ -228,6 +233,26 @@ def signal_context(
         gifts=gifts, gift_flow=gift_flow, device_links=device_links, person=person, activity=activity,
         baseline=baseline, config=config, links=links, degree=degree,
         stream_baseline=_stream_baseline(gifts, config),
+    )
+
+
+def fan_in_receivers(
+    gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, *, min_senders: int
+) -> pl.DataFrame:
+    """Receivers paid mostly by one-shot large senders (:meth:`Baseline.one_shot_large`): cash-out mules.
+
+    Returns ``uid, from_one_shot, one_shot_senders`` for the receivers with at
+    least ``min_senders`` such senders, who make at least half of their income.
+    """
+    senders = activity.filter(baseline.one_shot_large()).select(pl.col("uid").alias("src"))
+    return (
+        gift_flow.join(senders, on="src", how="semi")
+        .group_by("dst")
+        .agg(pl.col("coins").sum().alias("from_one_shot"), pl.len().alias("one_shot_senders"))
+        .join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst")
+        .filter((pl.col("one_shot_senders") >= min_senders) & (pl.col("from_one_shot") >= 0.5 * pl.col("coins_received")))
+        .select(pl.col("dst").alias("uid"), "from_one_shot", "one_shot_senders")
+        .sort("uid")
     )
 
 
@@ -465,9 +490,8 @@ def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.nd
     graph = graph_from_edges(vertex.height, vs[between], vd[between], directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     on_cycle = (scc[vs] == scc[vd]) & between
-    edges = internal
     back = internal.select(pl.col("src").alias("dst"), pl.col("dst").alias("src"), "group").with_columns(pl.lit(True).alias("rev"))
-    edges = edges.with_columns(pl.Series("on_cycle", on_cycle)).join(back, on=["group", "src", "dst"], how="left")
+    edges = internal.with_columns(pl.Series("on_cycle", on_cycle)).join(back, on=["group", "src", "dst"], how="left")
     return edges.group_by("group").agg(
         (pl.col("rev").fill_null(False).sum() / pl.len()).alias("reciprocity"),
         (pl.col("coins").filter(pl.col("on_cycle")).sum() / pl.col("coins").sum()).alias("cycle_coin_share"),
@@ -552,8 +576,7 @@ def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: B
     joined = members.join(activity.select("uid", "n_sent", "max_gift"), on="uid", how="left")
     return joined.group_by("group").agg(
         (
-            ((pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)).sum()
-            / ((pl.col("n_sent") >= 1).sum() + _PRIOR)
+            baseline.one_shot_large().sum() / ((pl.col("n_sent") >= 1).sum() + _PRIOR)
         ).alias("one_shot_large_ratio"),
-        ((pl.col("n_sent") >= 1) & (pl.col("n_sent") <= 2) & (pl.col("max_gift") >= baseline.large_gift)).sum().alias("n_one_shot_large"),
+        baseline.one_shot_large().sum().alias("n_one_shot_large"),
     )
