@@ -88,6 +88,10 @@ class Config:
     sync_resolution: float = 0.2
     """CPM resolution that cuts the repeated co-gifting graph into lockstep groups
     (co-gifting ties weigh 0..1; 0.2 asks for groups at least that tightly knit)."""
+    leiden_iterations: int = 1
+    """Leiden iterations, for the communities and the lockstep groups. One pass (half the
+    time of igraph's default 2) finds the same rings on ``graphkit synth`` data over 3 seeds
+    at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
     max_community_size: int = 500
     """Communities larger than this are split again at a higher resolution."""
     min_ring_size: int = 3

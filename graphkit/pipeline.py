@@ -95,6 +95,7 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
         weights="weight",
         seed=config.seed,
         max_size=config.max_community_size,
+        n_iterations=config.leiden_iterations,
     )
     say("detect")
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")

@@ -119,7 +119,7 @@ def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> 
     graph.es["weight"] = repeated["weight"].to_numpy()
     communities = detect_communities(
         graph, method="leiden", objective="CPM", resolution=config.sync_resolution, weights="weight",
-        seed=config.seed, max_size=config.max_community_size,
+        seed=config.seed, max_size=config.max_community_size, n_iterations=config.leiden_iterations,
     )
     return _from_membership(
         np.asarray(communities.membership), "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size
