@@ -45,7 +45,7 @@ from graphkit.detect.candidates import (
     loop_candidates,
     synchrony_candidates,
 )
-from graphkit.detect.centrality import centrality
+from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import detect_communities
 from graphkit.detect.rings import (
     RingGroups,
@@ -117,11 +117,12 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
         device_links=links, person=person, activity=activity, baseline=baseline, config=config,
     )
     groups = find_ring_groups(cands, context)
-    features = centrality(graphs, config)
+    gift_graph = gift_centrality_graph(graphs)
+    features = centrality(graphs, config, graph=gift_graph)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
-    evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config)
+    evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
         activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left").sort("uid"), "uid", as_="user_id"

@@ -213,6 +213,8 @@ def user_evidence(
     gift_flow: pl.DataFrame,
     baseline: Baseline,
     config: Config,
+    *,
+    gift_graph: ig.Graph | None = None,
 ) -> pl.DataFrame:
     """Each account's own evidence in [0, 1], whatever group it is in.
 
@@ -225,6 +227,10 @@ def user_evidence(
     with accounts that trade with each other (local clustering coefficient of
     the undirected gift graph: honest gifting is viewers -> hosts, a star with
     no triangles, while colluding accounts close triangles).
+
+    ``gift_graph`` is the directed gift flow without self-gifts, one vertex
+    per account (:func:`graphkit.detect.centrality.gift_centrality_graph`),
+    when the caller has it already; it is built from ``gift_flow`` otherwise.
     """
     n = activity.height
     crowd = (
@@ -241,12 +247,11 @@ def user_evidence(
     loop = np.zeros(n, dtype=bool)
     clustering = np.zeros(n, dtype=np.float64)
     if flow.height:
-        graph = graph_from_edges(n, flow["src"], flow["dst"], directed=True)
+        graph = gift_graph if gift_graph is not None else graph_from_edges(n, flow["src"], flow["dst"], directed=True)
         membership = np.asarray(graph.connected_components(mode="strong").membership)
         sizes = np.bincount(membership)
         loop = (sizes[membership] >= 2) & (sizes[membership] <= config.max_community_size)
-        undirected = graph_from_edges(n, flow["src"], flow["dst"], directed=False)
-        undirected.simplify()
+        undirected = graph.as_undirected(mode="collapse")
         clustering = np.nan_to_num(np.asarray(undirected.transitivity_local_undirected(mode="zero"), dtype=np.float64))
     fan_in = fan_in_receivers(gift_flow, activity, baseline, min_senders=config.min_ring_size).select(
         "uid", pl.lit(True).alias("fan_in")

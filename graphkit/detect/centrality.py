@@ -28,7 +28,8 @@ from graphkit.errors import ConfigError
 __all__ = ["centrality", "gift_centrality_graph", "betweenness"]
 
 
-def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = True) -> pl.DataFrame:  # noqa: ANN001
+def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = True,  # noqa: ANN001
+               graph: ig.Graph | None = None) -> pl.DataFrame:
     """Centrality measures of every account on the gift flow.
 
     Parameters
@@ -41,6 +42,8 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
         Betweenness is the slowest measure (sampled BFS from
         ``betweenness_samples`` sources on big graphs); ``False`` fills the
         column with nulls.
+    graph : igraph.Graph, optional
+        :func:`gift_centrality_graph` of ``graphs``, when the caller has built it already.
 
     Returns
     -------
@@ -78,7 +81,7 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
     """
     if not 0 < config.pagerank_damping < 1:
         raise ConfigError(f"pagerank_damping = {config.pagerank_damping} must be between 0 and 1")
-    g = gift_centrality_graph(graphs)
+    g = graph if graph is not None else gift_centrality_graph(graphs)
     n = g.vcount()
     coins = g.es["coins"] if g.ecount() else None
     if n == 0:
@@ -95,7 +98,7 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
             # most accounts only send or only receive: zeros are expected, not a sign of a bad solution
             warnings.filterwarnings("ignore", message="More than 30% of hub or authority", category=RuntimeWarning)
             hub = np.asarray(g.hub_score(weights=scaled, scale=True))
-            authority = np.asarray(g.authority_score(weights=scaled, scale=True))
+        authority = _authorities(graphs.gift_flow.filter(pl.col("src") != pl.col("dst")), hub, scaled)
     else:
         hub = authority = np.zeros(n)
     undirected = g.as_undirected(mode="collapse")
@@ -147,6 +150,19 @@ def betweenness(g: ig.Graph, *, exact_max_nodes: int = 5000, samples: int = 256,
         raw *= n / samples
     scale = (n - 1) * (n - 2)
     return raw / (scale if g.is_directed() else scale / 2)
+
+
+def _authorities(flow: pl.DataFrame, hub: np.ndarray, weights: list[float]) -> np.ndarray:
+    """HITS authorities from the hub scores: ``a = A' h``, scaled so the maximum is 1.
+
+    Hubs and authorities are one singular pair of the weighted adjacency
+    ``A`` (edges ``flow``, in the order of the graph's edges): one sparse
+    product replaces a second eigen-solver run (3 s at 10^7 gifts).
+    """
+    src, dst = flow["src"].to_numpy(), flow["dst"].to_numpy()
+    authority = np.bincount(dst, weights=np.asarray(weights) * hub[src], minlength=hub.size)
+    top = authority.max(initial=0.0)
+    return authority / top if top > 0 else authority
 
 
 def _frame(pagerank, in_strength, out_strength, hub, authority, coreness, between) -> pl.DataFrame:  # noqa: ANN001

@@ -83,9 +83,16 @@ def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:
     completed = complete_beneficiaries(
         complete_funders(cands, context.gift_flow, context.activity, context.baseline), context.gift_flow, context.activity
     )
-    first = score_candidates(completed.select(pl.col("cand").alias("group"), "uid"), context)
+    candidates = completed.select(pl.col("cand").alias("group"), "uid")
+    first = score_candidates(candidates, context)
     assigned = assign_members(completed, first)
-    pieces = score_candidates(assigned, context)
+    # a candidate that kept all its members scores as before: only those that lost some are scored again
+    changed = candidates.join(assigned, on=["group", "uid"], how="anti").select("group").unique()
+    kept = assigned.select("group").unique().join(changed, on="group", how="anti")
+    pieces = pl.concat(
+        [first.join(kept, on="group", how="semi"), score_candidates(assigned.join(changed, on="group", how="semi"), context)],
+        how="vertical_relaxed",
+    ).sort("group")
     suspicious = pieces.filter(pl.col("score") >= ring_threshold(pieces["score"], config)).select("group")
     merged, renamed = merge_by_beneficiary(assigned, context.gift_flow, among=suspicious)
     sizes = merged.group_by("group").len()

@@ -547,6 +547,16 @@ def _synchrony_signals(
     schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
     if g.height == 0:
         return pl.DataFrame(schema=schema)
+    # a window holds at most the members that gifted the stream at all: (group, stream) pairs with too few
+    # to beat 3 accounts and the stream's baseline are dropped before the (costly) rolling count
+    busy = (
+        g.group_by("group", "sid")
+        .agg(pl.col("src").n_unique().alias("__members"))
+        .join(stream_baseline, on="sid", how="left")
+        .filter((pl.col("__members") >= 3) & (pl.col("__members") > pl.col("expected").fill_null(0.0)))
+        .select("group", "sid")
+    )
+    g = g.join(busy, on=["group", "sid"], how="semi", maintain_order="left")
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window")
     )
