@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.config import Config
 from graphkit.detect.signals import (
@@ -135,3 +137,22 @@ def test_baseline_comes_from_the_platform():
     assert base.large_gift == pytest.approx(pl.Series(range(1, 101), dtype=pl.Float64).quantile(0.95))
     assert 1.0 <= base.young_days <= 30.0
     assert base.household == pytest.approx(pl.Series([2.0, 3.0]).quantile(0.95))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gift_rows=st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 7), st.integers(1, 500), st.integers(0, 600), st.integers(0, 2)),
+        min_size=1, max_size=40,
+    ),
+    groups=st.lists(st.sets(st.integers(0, 7), min_size=1, max_size=8), min_size=1, max_size=4),
+)
+def test_a_groups_signals_do_not_depend_on_the_other_groups(gift_rows, groups):
+    # candidates overlap (an account in a community, a lockstep group and a dense block): each group's
+    # signals must be the ones it has on its own, so that a group that keeps its members keeps its score
+    gifts = _gifts(gift_rows)
+    members = [(g, u) for g, uids in enumerate(groups) for u in sorted(uids)]
+    together = _signals(members, gifts, _links([]))
+    for g, uids in enumerate(groups):
+        alone = _signals([(g, u) for u in sorted(uids)], gifts, _links([]))
+        assert together.filter(pl.col("group") == g).to_dicts() == alone.to_dicts()

@@ -402,9 +402,9 @@ def _money_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.
     """
     flow = gift_flow.select("src", "dst", "coins")
     sent = flow.join(members.rename({"uid": "src"}), on="src", how="inner")
-    inside = sent.join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst", how="left")
-    inside = inside.with_columns((pl.col("group_dst") == pl.col("group")).fill_null(False).alias("internal"))
-    inside = inside.unique(["group", "src", "dst"])  # a dst in several groups must not double count
+    # internal: the receiver is a member of the same group (it may sit in other groups as well)
+    member_dst = members.select("group", pl.col("uid").alias("dst"), pl.lit(True).alias("internal"))
+    inside = sent.join(member_dst, on=["group", "dst"], how="left").with_columns(pl.col("internal").fill_null(False))
     popular = activity.filter(pl.col("n_senders") >= baseline.popular_senders).select(pl.col("uid").alias("dst"))
     totals = inside.with_columns(pl.col("dst").is_in(popular["dst"].implode()).alias("to_popular")).group_by("group").agg(
         pl.col("coins").sum().alias("coins_total"),
