@@ -542,7 +542,6 @@ def _synchrony_signals(
         gifts.filter(pl.col("sid").is_not_null())
         .select("src", "sid", "sent_at")
         .join(members.rename({"uid": "src"}), on="src", how="inner")
-        .sort("group", "sid", "sent_at")
     )
     schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
     if g.height == 0:
@@ -556,7 +555,7 @@ def _synchrony_signals(
         .filter((pl.col("__members") >= 3) & (pl.col("__members") > pl.col("expected").fill_null(0.0)))
         .select("group", "sid")
     )
-    g = g.join(busy, on=["group", "sid"], how="semi", maintain_order="left")
+    g = g.join(busy, on=["group", "sid"], how="semi").sort("group", "sid", "sent_at")
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window")
     )
