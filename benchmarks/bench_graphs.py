@@ -164,12 +164,12 @@ def leiden_bench(edges: int, with_networkx: bool) -> dict:
 def hubcap(data_dir: Path, caps: list[int]) -> list[dict]:
     from graphkit import Config, read_tables
     from graphkit.build import build_index
-    from graphkit.build.projections import identifier_links, shared_projection
+    from graphkit.build.projections import encode_devices, identifier_links, shared_projection
 
     tables = read_tables(data_dir)
     truth = json.loads((data_dir / "truth.json").read_text())
     index = build_index(tables)
-    links = identifier_links(tables.devices, index)
+    links = identifier_links(encode_devices(tables.devices, index))
     ring_of = pl.DataFrame(
         [(m, r["ring_id"], r["kind"]) for r in truth["rings"] for m in r["members"]
          if m not in set(r.get("beneficiaries", []))],

@@ -31,7 +31,7 @@ def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejecte
     Example: graphkit validate fixtures/demo --rejected out/
     """
     try:
-        tables = read_tables(data_dir, columns=columns, max_bad_share=max_bad_share)
+        tables = read_tables(data_dir, columns=columns, max_bad_share=max_bad_share, count_distinct=True)
     except TooManyRejectedError as exc:
         if rejected_dir is not None:
             write_rejected_frames(exc.rejected, rejected_dir)

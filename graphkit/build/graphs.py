@@ -33,6 +33,7 @@ from graphkit.build.projections import (
     cogift_projection,
     encode_gifts,
     gift_flow,
+    encode_devices,
     identifier_links,
     identifiers_frame,
     saturate,
@@ -330,8 +331,9 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     tables = apply_window(tables, config.since, config.until)
     index = build_index(tables)
     gifts = encode_gifts(tables.gifts, index)
-    links = identifier_links(tables.devices, index)
-    nodes, edges = _entity(index, gifts, tables)
+    devices = encode_devices(tables.devices, index)
+    links = identifier_links(devices)
+    nodes, edges = _entity(index, gifts, devices, tables)
     return Graphs(
         index=index,
         gifts=gifts,
@@ -363,7 +365,7 @@ def _gift_ties(flow: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _entity(index: IdIndex, gifts: pl.DataFrame, tables: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _entity(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFrame, tables: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
     nu, nd, ni, ns = (index.n_users, index.devices.height, index.ips.height, index.streams.height)
     off = {"user": 0, "device": nu, "ip": nu + nd, "stream": nu + nd + ni}
 
@@ -390,9 +392,8 @@ def _entity(index: IdIndex, gifts: pl.DataFrame, tables: Tables) -> tuple[pl.Dat
             )
         )
 
-    dev = index.encode(tables.devices.select("user_id", "device_id", "ip", "seen_at"), "user_id", as_="src")
-    used_device = index.encode(dev.filter(pl.col("device_id").is_not_null()), "device_id", "device", as_="dst")
-    used_ip = index.encode(dev.filter(pl.col("ip").is_not_null()), "ip", "ip", as_="dst")
+    used_device = devices.filter(pl.col("did").is_not_null()).select(pl.col("uid").alias("src"), pl.col("did").alias("dst"), "seen_at")
+    used_ip = devices.filter(pl.col("iid").is_not_null()).select(pl.col("uid").alias("src"), pl.col("iid").alias("dst"), "seen_at")
     hosted_base = (
         index.streams.filter(pl.col("host").is_not_null())
         .join(tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left")

@@ -18,6 +18,7 @@ import polars as pl
 
 __all__ = [
     "encode_gifts",
+    "encode_devices",
     "gift_flow",
     "identifier_links",
     "identifiers_frame",
@@ -77,16 +78,26 @@ def gift_flow(gifts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def identifier_links(devices: pl.DataFrame, index) -> pl.DataFrame:  # noqa: ANN001
-    """Distinct (identifier, account) links: ``kind`` ("device"/"ip"), ``ident`` (did or iid), ``uid``."""
-    base = index.encode(devices.select("user_id", "device_id", "ip"), "user_id", as_="uid")
-    dev = index.encode(base.filter(pl.col("device_id").is_not_null()), "device_id", kind="device", as_="ident")
-    ips = index.encode(base.filter(pl.col("ip").is_not_null()), "ip", kind="ip", as_="ident")
+def encode_devices(devices: pl.DataFrame, index) -> pl.DataFrame:  # noqa: ANN001 (IdIndex: import cycle)
+    """The devices table with integer ids: ``uid``, ``did`` and ``iid`` (nullable), ``seen_at``."""
+    frame = devices.select(pl.col("user_id").alias("uid"), pl.col("device_id").alias("did"), pl.col("ip").alias("iid"), "seen_at")
+    frame = index.encode(frame, "uid")
+    frame = index.encode(frame, "did", kind="device")
+    return index.encode(frame, "iid", kind="ip")
+
+
+def identifier_links(devices: pl.DataFrame) -> pl.DataFrame:
+    """Distinct (identifier, account) links: ``kind`` ("device"/"ip"), ``ident`` (did or iid), ``uid``.
+
+    ``devices`` is the encoded devices table (:func:`encode_devices`).
+    """
     kind = pl.Enum(["device", "ip"])
     return pl.concat(
         [
-            dev.select(pl.lit("device", dtype=kind).alias("kind"), "ident", "uid").unique(),
-            ips.select(pl.lit("ip", dtype=kind).alias("kind"), "ident", "uid").unique(),
+            devices.filter(pl.col("did").is_not_null())
+            .select(pl.lit("device", dtype=kind).alias("kind"), pl.col("did").alias("ident"), "uid").unique(),
+            devices.filter(pl.col("iid").is_not_null())
+            .select(pl.lit("ip", dtype=kind).alias("kind"), pl.col("iid").alias("ident"), "uid").unique(),
         ]
     ).sort("kind", "ident", "uid")
 
