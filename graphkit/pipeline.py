@@ -31,6 +31,7 @@ From the repository's root, on the bundled demo data:
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import numpy as np
@@ -42,8 +43,8 @@ from graphkit.detect.candidates import (
     community_candidates,
     dense_block_candidates,
     fan_in_candidates,
+    lockstep_groups,
     loop_candidates,
-    synchrony_candidates,
 )
 from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import detect_communities
@@ -65,7 +66,13 @@ __all__ = ["analyze", "device_links", "ring_threshold", "STAGES"]
 STAGES = ("build", "communities", "detect", "score")
 
 
-def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[str], None] | None = None) -> Report:
+def analyze(
+    tables: Tables,
+    config: Config = Config(),
+    *,
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> Report:
     """Run the whole pipeline on validated tables.
 
     Parameters
@@ -76,6 +83,12 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
         Every setting; its values go into ``Report.params``.
     progress : callable, optional
         Called with each stage name of :data:`STAGES` as the stage starts.
+    workers : int, optional
+        Processes the run may use (default: 2, or 1 on a one-core machine).
+        With 2, the lockstep detector's Leiden on a big co-gifting graph runs
+        in a second process while the main communities are found
+        (:func:`graphkit.detect.candidates.lockstep_groups`); the results
+        are the same with 1.
 
     Returns
     -------
@@ -86,32 +99,34 @@ def analyze(tables: Tables, config: Config = Config(), *, progress: Callable[[st
     say = progress or (lambda stage: None)
     say("build")
     graphs = build_graphs(tables, config)
-    say("communities")
-    communities = detect_communities(
-        graphs.user_graph(config),
-        method=config.community_method,
-        objective=config.leiden_objective,
-        resolution=config.resolution,
-        weights="weight",
-        seed=config.seed,
-        max_size=config.max_community_size,
-        n_iterations=config.leiden_iterations,
-    )
-    say("detect")
-    users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
-    activity = user_activity(graphs.gifts, users, graphs.n_users)
-    links = device_links(graphs)
-    baseline = platform_baseline(activity, graphs.gifts, links, config)
-    person = person_of(links, graphs.n_users)
-    cands = pool_candidates(
-        [
-            community_candidates(np.asarray(communities.membership), config),
-            dense_block_candidates(graphs.gifts, graphs.n_users, config),
-            synchrony_candidates(graphs.cogift, graphs.n_users, config),
-            loop_candidates(graphs.gift_flow, person, config),
-            fan_in_candidates(graphs.gift_flow, activity, baseline, config),
-        ]
-    )
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
+    with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep:
+        say("communities")
+        communities = detect_communities(
+            graphs.user_graph(config),
+            method=config.community_method,
+            objective=config.leiden_objective,
+            resolution=config.resolution,
+            weights="weight",
+            seed=config.seed,
+            max_size=config.max_community_size,
+            n_iterations=config.leiden_iterations,
+        )
+        say("detect")
+        users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
+        activity = user_activity(graphs.gifts, users, graphs.n_users)
+        links = device_links(graphs)
+        baseline = platform_baseline(activity, graphs.gifts, links, config)
+        person = person_of(links, graphs.n_users)
+        cands = pool_candidates(
+            [
+                community_candidates(np.asarray(communities.membership), config),
+                dense_block_candidates(graphs.gifts, graphs.n_users, config),
+                lockstep(),
+                loop_candidates(graphs.gift_flow, person, config),
+                fan_in_candidates(graphs.gift_flow, activity, baseline, config),
+            ]
+        )
     context = signal_context(
         gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
         device_links=links, person=person, activity=activity, baseline=baseline, config=config,

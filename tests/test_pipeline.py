@@ -178,3 +178,18 @@ def test_device_links_one_row_per_account_and_identifier_with_hubs_flagged():
         ("c", "d2", "device", False),
         ("d", "d3", "device", False),
     ]
+
+
+def test_lockstep_detector_in_a_second_process_gives_the_same_report(monkeypatch):
+    # the worker process is used for big co-gifting graphs only: lower the bar so the demo takes that path
+    import graphkit.detect.candidates as candidates
+
+    tables = read_tables(DEMO)
+    one = analyze(tables, Config(seed=0), workers=1)
+    monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
+    two = analyze(tables, Config(seed=0), workers=2)
+    assert [(r.ring_id, r.members, r.score, r.sources) for r in one.rings] == [
+        (r.ring_id, r.members, r.score, r.sources) for r in two.rings
+    ]
+    assert any("synchrony" in r.sources for r in two.rings)
+    assert one.user_scores.equals(two.user_scores)

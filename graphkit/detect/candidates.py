@@ -25,6 +25,11 @@ Detectors
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 import igraph as ig
 import numpy as np
 import polars as pl
@@ -40,6 +45,8 @@ __all__ = [
     "community_candidates",
     "dense_block_candidates",
     "synchrony_candidates",
+    "lockstep_membership",
+    "lockstep_groups",
     "loop_candidates",
     "fan_in_candidates",
     "complete_beneficiaries",
@@ -104,34 +111,110 @@ def dense_block_candidates(gifts: pl.DataFrame, n_users: int, config: Config) ->
     return pl.concat(frames).select("cand", "uid", "source") if frames else _empty()
 
 
-def synchrony_candidates(cogift: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
+def synchrony_candidates(
+    cogift: pl.DataFrame, n_users: int, config: Config, *, membership: np.ndarray | None = None
+) -> pl.DataFrame:
     """Dense groups of accounts that co-gifted the same streams, in the window, on two or more streams.
 
     Pairs that met once are chance (a busy stream); pairs that met on several
     streams are kept, and Leiden (CPM at ``sync_resolution``) cuts the graph
     they form into tight groups, so that chains of chance meetings across the
-    platform do not merge unrelated groups. Leiden runs on the accounts that
-    have such a pair only (a quarter of them at 10^7 gifts, and 2.4x faster
-    than with every account as an isolated vertex).
+    platform do not merge unrelated groups (:func:`lockstep_membership`).
+
+    ``membership`` is that function's result when it was computed already
+    (in a second process: :func:`lockstep_groups`).
     """
-    repeated = cogift.filter(pl.col("streams") >= 2)
-    if repeated.height == 0:
-        return _empty()
-    a, b = repeated["a"].to_numpy(), repeated["b"].to_numpy()
+    if membership is None:
+        membership = lockstep_membership(*_repeated_pairs(cogift), n_users, **_lockstep_settings(config))
+    frame = _from_membership(membership, "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size)
+    return frame.filter(pl.col("cand") >= 0)
+
+
+def lockstep_membership(
+    a: np.ndarray,
+    b: np.ndarray,
+    weight: np.ndarray,
+    n_users: int,
+    *,
+    resolution: float,
+    seed: int,
+    max_size: int,
+    n_iterations: int,
+) -> np.ndarray:
+    """``membership[uid]``: the lockstep group of each account, -1 for accounts without a repeated pair.
+
+    Leiden (CPM) on the graph of pairs ``a[i] - b[i]`` weighing ``weight[i]``,
+    run on the accounts that have such a pair only (a quarter of them at 10^7
+    gifts, and 2.4x faster than with every account as an isolated vertex).
+    numpy and igraph only, so that it can run in a worker process.
+    """
+    membership = np.full(n_users, -1, dtype=np.int64)
+    if len(a) == 0:
+        return membership
     involved = np.zeros(n_users, dtype=bool)
     involved[a] = involved[b] = True
     uids = np.flatnonzero(involved)
     vertex = np.cumsum(involved) - 1  # uid -> vertex of the compact graph
     graph = graph_from_edges(len(uids), vertex[a], vertex[b], directed=False)
-    graph.es["weight"] = repeated["weight"].to_numpy()
+    graph.es["weight"] = np.asarray(weight, dtype=np.float64)
     communities = detect_communities(
-        graph, method="leiden", objective="CPM", resolution=config.sync_resolution, weights="weight",
-        seed=config.seed, max_size=config.max_community_size, n_iterations=config.leiden_iterations,
+        graph, method="leiden", objective="CPM", resolution=resolution, weights="weight",
+        seed=seed, max_size=max_size, n_iterations=n_iterations,
     )
-    membership = np.full(n_users, -1, dtype=np.int64)
     membership[uids] = communities.membership
-    frame = _from_membership(membership, "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size)
-    return frame.filter(pl.col("cand") >= 0)
+    return membership
+
+
+_PARALLEL_MIN_PAIRS = 2_000_000
+"""Below this many repeated co-gifting pairs the lockstep Leiden takes a few seconds at most:
+starting a worker process (about a second) is not worth it."""
+
+
+@contextmanager
+def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, workers: int = 2) -> Iterator[Callable[[], pl.DataFrame]]:
+    """Start the lockstep detector; the context yields a function that returns its candidates.
+
+    With ``workers >= 2`` and a big repeated co-gifting graph (at least
+    2,000,000 pairs), the Leiden run of :func:`lockstep_membership` goes to
+    a second process (``spawn``) while the caller goes on (the main
+    communities, the other detectors): igraph runs on one core, and this
+    graph's Leiden is the second largest. The result is the same as in one
+    process: the same seeded computation, on the same arrays.
+
+    Examples
+    --------
+    >>> empty = pl.DataFrame(schema={"a": pl.UInt32, "b": pl.UInt32, "weight": pl.Float64, "streams": pl.UInt32})
+    >>> with lockstep_groups(empty, 3, Config()) as lockstep:
+    ...     lockstep().height
+    0
+    """
+    a, b, weight = _repeated_pairs(cogift)
+    settings = _lockstep_settings(config)
+    if workers < 2 or len(a) < _PARALLEL_MIN_PAIRS:
+        yield lambda: synchrony_candidates(
+            cogift, n_users, config, membership=lockstep_membership(a, b, weight, n_users, **settings)
+        )
+        return
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(lockstep_membership, a, b, weight, n_users, **settings)
+    try:
+        yield lambda: synchrony_candidates(cogift, n_users, config, membership=future.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _repeated_pairs(cogift: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    repeated = cogift.filter(pl.col("streams") >= 2)
+    return repeated["a"].to_numpy(), repeated["b"].to_numpy(), repeated["weight"].to_numpy()
+
+
+def _lockstep_settings(config: Config) -> dict:
+    return {
+        "resolution": config.sync_resolution, "seed": config.seed, "max_size": config.max_community_size,
+        "n_iterations": config.leiden_iterations,
+    }
 
 
 def loop_candidates(
