@@ -28,6 +28,10 @@ __all__ = [
 ]
 
 _UID = pl.UInt32
+_PAIR = 1 << 32
+"""Two uids packed in one UInt64 key: ``a * _PAIR + b``."""
+_ROWS_PER_SLICE = 10_000_000
+"""Co-gifting meetings counted per slice of pairs (:func:`cogift_projection`)."""
 
 
 def encode_gifts(gifts: pl.DataFrame, index) -> pl.DataFrame:  # noqa: ANN001 (IdIndex: import cycle)
@@ -204,7 +208,8 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
     is reduced to its first and last gift time and joined with its own bucket
     (always within the window) and with the next one (within the window when
     ``next.first - this.last <= window_s``). The work per stream is bounded by
-    ``buckets * stream_cap**2`` rows, whatever the stream's audience.
+    ``buckets * stream_cap**2`` rows, whatever the stream's audience. The
+    meetings are then counted per pair in slices of about 10M rows.
 
     Examples
     --------
@@ -233,29 +238,42 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
         "sid", pl.col("__bucket").alias("__ob"), pl.col("src").alias("__o"),
         pl.col("__first").alias("__ofirst"),
     )
+    pair = pl.min_horizontal("src", "__o").cast(pl.UInt64) * _PAIR + pl.max_horizontal("src", "__o").cast(pl.UInt64)
     same = (
         ev.join(other, left_on=["sid", "__bucket"], right_on=["sid", "__ob"])
         .filter(pl.col("src") < pl.col("__o"))
-        .select("sid", pl.col("src").alias("a"), pl.col("__o").alias("b"))
+        .select(pair.alias("__pair"), "sid")
     )
     nxt = (
         ev.with_columns((pl.col("__bucket") + 1).alias("__nb"))
         .join(other, left_on=["sid", "__nb"], right_on=["sid", "__ob"])
         .filter((pl.col("src") != pl.col("__o")) & (pl.col("__ofirst") - pl.col("__last") <= w_us))
-        .select(
-            "sid",
-            pl.min_horizontal("src", "__o").alias("a"),
-            pl.max_horizontal("src", "__o").alias("b"),
-        )
+        .select(pair.alias("__pair"), "sid")
     )
-    return (
-        pl.concat([same, nxt])
+    met = pl.concat([same, nxt]).collect()
+    # distinct streams per pair, in slices of the pairs (by the first uid): every row of a pair is in one
+    # slice, so each slice's counts are final, and the hash tables stay a slice's size (2.7 GB instead of
+    # 7 GB peak at 10^7 gifts, and faster)
+    slices = max(1, met.height // _ROWS_PER_SLICE)
+    counted = [
+        met.lazy()
+        .filter((pl.col("__pair") // _PAIR) % slices == k)
         .unique()
-        .group_by("a", "b")
+        .group_by("__pair")
         .agg(pl.len().cast(pl.UInt32).alias("streams"))
         .filter(pl.col("streams") >= min_streams)
-        .with_columns(saturate(pl.col("streams").cast(pl.Float64), 3.0).alias("weight"))
-        .select("a", "b", "weight", "streams")
+        .collect()
+        for k in range(slices)
+    ]
+    return (
+        pl.concat(counted)
+        .lazy()
+        .select(
+            (pl.col("__pair") // _PAIR).cast(_UID).alias("a"),
+            (pl.col("__pair") % _PAIR).cast(_UID).alias("b"),
+            saturate(pl.col("streams").cast(pl.Float64), 3.0).alias("weight"),
+            "streams",
+        )
         .sort("a", "b")
         .collect()
     )
