@@ -102,8 +102,9 @@ def analyze(
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
     with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep:
         say("communities")
+        # the user graph (igraph, 1-2 GB at 10^7 gifts) lives only as long as this call: the run keeps the membership
         communities = detect_communities(
-            graphs.user_graph(config),
+            graphs.user_graph(config, relations=False),
             method=config.community_method,
             objective=config.leiden_objective,
             resolution=config.resolution,
@@ -112,6 +113,8 @@ def analyze(
             max_size=config.max_community_size,
             n_iterations=config.leiden_iterations,
         )
+        membership, n_communities = np.asarray(communities.membership), communities.n_communities
+        del communities
         say("detect")
         users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
         activity = user_activity(graphs.gifts, users, graphs.n_users)
@@ -120,7 +123,7 @@ def analyze(
         person = person_of(links, graphs.n_users)
         cands = pool_candidates(
             [
-                community_candidates(np.asarray(communities.membership), config),
+                community_candidates(membership, config),
                 dense_block_candidates(graphs.gifts, graphs.n_users, config),
                 lockstep(),
                 loop_candidates(graphs.gift_flow, person, config),
@@ -149,7 +152,7 @@ def analyze(
         "ips": int(graphs.index.ips.height),
         "streams": int(graphs.index.streams.height),
         "coins": round(float(graphs.gifts["coins"].sum()), 2) if graphs.gifts.height else 0.0,
-        "communities": communities.n_communities,
+        "communities": n_communities,
         "candidates": int(cands["cand"].n_unique()) if cands.height else 0,
         "groups_scored": int(groups.scored.height),
         "ring_threshold": round(threshold, 4),

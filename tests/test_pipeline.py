@@ -193,3 +193,16 @@ def test_lockstep_detector_in_a_second_process_gives_the_same_report(monkeypatch
     ]
     assert any("synchrony" in r.sources for r in two.rings)
     assert one.user_scores.equals(two.user_scores)
+
+
+def test_a_failed_lockstep_worker_is_a_clear_error(monkeypatch):
+    import sys
+
+    import graphkit.detect.candidates as candidates
+
+    graphs = build_graphs(read_tables(DEMO), Config())
+    monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    with pytest.raises(RuntimeError, match="lockstep worker process failed"):
+        with candidates.lockstep_groups(graphs.cogift, graphs.n_users, Config(), workers=2) as lockstep:
+            lockstep()

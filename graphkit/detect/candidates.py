@@ -25,9 +25,12 @@ Detectors
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import json
+import subprocess
+import sys
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 import igraph as ig
@@ -125,7 +128,7 @@ def synchrony_candidates(
     (in a second process: :func:`lockstep_groups`).
     """
     if membership is None:
-        membership = lockstep_membership(*_repeated_pairs(cogift), n_users, **_lockstep_settings(config))
+        membership = lockstep_membership(*_repeated_pairs(cogift), n_users=n_users, **_lockstep_settings(config))
     frame = _from_membership(membership, "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size)
     return frame.filter(pl.col("cand") >= 0)
 
@@ -134,8 +137,8 @@ def lockstep_membership(
     a: np.ndarray,
     b: np.ndarray,
     weight: np.ndarray,
-    n_users: int,
     *,
+    n_users: int,
     resolution: float,
     seed: int,
     max_size: int,
@@ -176,10 +179,12 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
 
     With ``workers >= 2`` and a big repeated co-gifting graph (at least
     2,000,000 pairs), the Leiden run of :func:`lockstep_membership` goes to
-    a second process (``spawn``) while the caller goes on (the main
-    communities, the other detectors): igraph runs on one core, and this
-    graph's Leiden is the second largest. The result is the same as in one
-    process: the same seeded computation, on the same arrays.
+    a second process (:mod:`graphkit.detect.worker`, fed through ``.npy``
+    files in a temporary folder) while the caller goes on with the main
+    communities: igraph runs on one core, and this graph's Leiden is the
+    second largest. The result is the same as in one process: the same
+    seeded computation on the same arrays. Leaving the context early stops
+    the worker.
 
     Examples
     --------
@@ -189,20 +194,33 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
     0
     """
     a, b, weight = _repeated_pairs(cogift)
-    settings = _lockstep_settings(config)
+    settings = {"n_users": n_users, **_lockstep_settings(config)}
     if workers < 2 or len(a) < _PARALLEL_MIN_PAIRS:
-        yield lambda: synchrony_candidates(
-            cogift, n_users, config, membership=lockstep_membership(a, b, weight, n_users, **settings)
-        )
+        yield lambda: synchrony_candidates(cogift, n_users, config, membership=lockstep_membership(a, b, weight, **settings))
         return
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(lockstep_membership, a, b, weight, n_users, **settings)
-    try:
-        yield lambda: synchrony_candidates(cogift, n_users, config, membership=future.result())
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    with tempfile.TemporaryDirectory(prefix="graphkit-lockstep-") as tmp:
+        folder = Path(tmp)
+        for name, values in (("a", a), ("b", b), ("weight", weight)):
+            np.save(folder / f"{name}.npy", values)
+        (folder / "settings.json").write_text(json.dumps(settings))
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "graphkit.detect.worker", str(folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+
+        def result() -> pl.DataFrame:
+            _, stderr = worker.communicate()
+            if worker.returncode != 0:
+                last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise RuntimeError(f"the lockstep worker process failed (exit {worker.returncode}): {last[0]}")
+            return synchrony_candidates(cogift, n_users, config, membership=np.load(folder / "membership.npy"))
+
+        try:
+            yield result
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
 
 
 def _repeated_pairs(cogift: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
