@@ -56,7 +56,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Data: `graphkit synth` platforms (Parquet), accounts = 15% of the gift count; each tool runs in its own "
         "child process; wall time is the child's, from start to exit (interpreter start and imports included); "
-        "peak RSS is the child's `ru_maxrss` from `wait4`. The baseline is `benchmarks/baseline.py`: pandas + "
+        "peak RSS is the larger of the child's `ru_maxrss` from `wait4` and the sampled (every 50 ms) sum over its "
+        "process group (graphkit's lockstep worker included). The baseline is `benchmarks/baseline.py`: pandas + "
         "networkx, a graph of gifts plus shared devices/IPs (hubs over 50 accounts skipped), networkx Louvain, "
         "communities of 5-500 accounts ranked by density and account age. Both tools' `rings.json` + "
         "`scores.csv` are judged by `graphkit.evaluate.evaluate_output` (ring recall/precision in the top "
