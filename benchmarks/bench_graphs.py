@@ -104,11 +104,11 @@ def run(data_dir: Path, resolution: float) -> dict:
     graphs = build_graphs(tables, cfg)
     times["build_graphs"] = time.perf_counter() - t
     t = time.perf_counter()
-    g = graphs.user_graph(cfg)
+    g = graphs.user_graph(cfg, relations=False)  # as graphkit.analyze builds it
     times["user_graph"] = time.perf_counter() - t
     t = time.perf_counter()
     comm = detect_communities(g, method="leiden", objective="CPM", resolution=cfg.resolution, seed=0,
-                              max_size=cfg.max_community_size)
+                              max_size=cfg.max_community_size, n_iterations=cfg.leiden_iterations)
     times["leiden_cpm"] = time.perf_counter() - t
     t = time.perf_counter()
     cent = centrality(graphs, cfg, with_betweenness=False)
