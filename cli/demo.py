@@ -34,7 +34,8 @@ def demo_data_dir() -> Path:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("graphkit-demo"), show_default=True,
               help="Folder for the report; replaced as a whole when it holds a previous report.")
 @report_options
-def demo(out_dir: Path, top: int | None, no_html: bool, redact_key: Path | None, quiet: bool, as_json: bool) -> None:
+def demo(out_dir: Path, top: int | None, no_html: bool, redact_key: Path | None, workers: int | None, quiet: bool,
+         as_json: bool) -> None:
     """Run graphkit report on the bundled demo data (fixtures/demo, a synthetic
     platform with planted rings and look-alikes) and say how to open the views.
 
@@ -43,7 +44,7 @@ def demo(out_dir: Path, top: int | None, no_html: bool, redact_key: Path | None,
     data_dir = demo_data_dir()
     _, files = run_report(
         data_dir, out_dir, config=load_config(None, top=top), html=not no_html, redact_key=redact_key,
-        quiet=quiet, as_json=as_json,
+        workers=workers, quiet=quiet, as_json=as_json,
     )
     if not as_json and files.index_html is not None:
         index = files.index_html.resolve()

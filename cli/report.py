@@ -69,6 +69,10 @@ def report_options(func: Callable) -> Callable:
             click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
                          help="Key file (created when missing; keep it outside OUT_DIR): the HTML views show "
                               "keyed pseudonyms instead of ids, for sharing outside the team."),
+            click.option("--workers", type=click.IntRange(min=1), default=None,
+                         help="Processes to use: with 2, the lockstep detector's Leiden runs beside the main "
+                              "one on big data; 1 keeps the run in one process. The results are the same. "
+                              "[default: 2, or 1 on a one-core machine]"),
             click.option("--quiet", "-q", is_flag=True, help="No progress bars on stderr."),
             click.option("--json", "as_json", is_flag=True,
                          help="Print the summary as JSON on stdout (for scripts) instead of the table."),
@@ -97,6 +101,7 @@ def report(
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
+    workers: int | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -112,7 +117,7 @@ def report(
     config = load_config(config_path, since=since, until=until, top=top)
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
-        quiet=quiet, as_json=as_json,
+        workers=workers, quiet=quiet, as_json=as_json,
     )
 
 
@@ -124,6 +129,7 @@ def run_report(
     columns: Path | None = None,
     html: bool = True,
     redact_key: Path | None = None,
+    workers: int | None = None,
     quiet: bool = False,
     as_json: bool = False,
 ) -> tuple[Report, ReportFiles]:
@@ -134,7 +140,7 @@ def run_report(
         stages.start("reading")
         tables = _read(data_dir, out_dir, columns, config)
         stages.start("building")
-        result = _analyze(tables, config, stages.pipeline)
+        result = _analyze(tables, config, stages.pipeline, workers)
         stages.start("writing")
         files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
                              generator=f"graphkit {__version__}")
@@ -163,12 +169,12 @@ def _redactor(key: Path, out_dir: Path) -> Any:
     return load_or_create_key(key, outside=out_dir)
 
 
-def _analyze(tables: Tables, config: Config, progress: Callable[[str], None]) -> Report:
+def _analyze(tables: Tables, config: Config, progress: Callable[[str], None], workers: int | None) -> Report:
     # imported here: the pipeline pulls in igraph and the detectors, which
     # `graphkit -h` and the other commands do not need
     from graphkit.pipeline import analyze
 
-    return analyze(tables, config, progress=progress)
+    return analyze(tables, config, progress=progress, workers=workers)
 
 
 class _Stages:

@@ -35,8 +35,8 @@ def pipeline_calls(monkeypatch):
     """Stand in for graphkit.pipeline.analyze: records its calls, reports progress like it."""
     calls = []
 
-    def analyze(tables, config, progress):
-        calls.append({"tables": tables, "config": config})
+    def analyze(tables, config, progress, workers):
+        calls.append({"tables": tables, "config": config, "workers": workers})
         for stage in ("build", "communities", "detect", "score"):
             progress(stage)
         return make_report(tables, params=config.to_params())
@@ -255,3 +255,12 @@ def test_demo_without_the_fixture_is_one_line_exit_2(tmp_path, monkeypatch, pipe
     assert result.exit_code == 2, result.output
     assert "demo data not found" in _error_line(result)
     assert not (tmp_path / "demo").exists()
+
+
+def test_workers_reach_the_pipeline_and_must_be_at_least_one(data_dir, tmp_path, pipeline_calls, views):
+    assert invoke("report", data_dir, "--out", tmp_path / "a", "--workers", "1").exit_code == 0
+    assert invoke("report", data_dir, "--out", tmp_path / "b").exit_code == 0
+    assert [call["workers"] for call in pipeline_calls] == [1, None]
+    result = invoke("report", data_dir, "--out", tmp_path / "c", "--workers", "0")
+    assert result.exit_code == 2
+    assert "--workers" in result.output
