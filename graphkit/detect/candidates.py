@@ -33,7 +33,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-import igraph as ig
 import numpy as np
 import polars as pl
 
@@ -203,16 +202,16 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
         for name, values in (("a", a), ("b", b), ("weight", weight)):
             np.save(folder / f"{name}.npy", values)
         (folder / "settings.json").write_text(json.dumps(settings))
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "graphkit.detect.worker", str(folder)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        with open(folder / "stderr.txt", "wb") as stderr:  # a file, not a pipe: a chatty worker cannot block on it
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "graphkit.detect.worker", str(folder)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            )
 
         def result() -> pl.DataFrame:
-            _, stderr = worker.communicate()
-            if worker.returncode != 0:
-                last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise RuntimeError(f"the lockstep worker process failed (exit {worker.returncode}): {last[0]}")
+            if worker.wait() != 0:
+                text = (folder / "stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise RuntimeError(f"the lockstep worker process failed (exit {worker.returncode}): {text[0]}")
             return synchrony_candidates(cogift, n_users, config, membership=np.load(folder / "membership.npy"))
 
         try:

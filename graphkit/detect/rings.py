@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import igraph as ig
 import numpy as np
 import polars as pl
 
