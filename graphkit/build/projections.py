@@ -263,9 +263,8 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
     counted = [
         met.lazy()
         .filter((pl.col("__pair") // _PAIR) % slices == k)
-        .unique()
         .group_by("__pair")
-        .agg(pl.len().cast(pl.UInt32).alias("streams"))
+        .agg(pl.col("sid").n_unique().cast(pl.UInt32).alias("streams"))
         .filter(pl.col("streams") >= min_streams)
         .collect()
         for k in range(slices)
