@@ -257,7 +257,7 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
     )
     met = pl.concat([same, nxt]).collect()
     # distinct streams per pair, in slices of the pairs (by the first uid): every row of a pair is in one
-    # slice, so each slice's counts are final, and the hash tables stay a slice's size (2.7 GB instead of
+    # slice, so each slice's counts are final, and the hash tables stay a slice's size (2.9 GB instead of
     # 7 GB peak at 10^7 gifts, and faster)
     slices = max(1, met.height // _ROWS_PER_SLICE)
     counted = [
