@@ -286,10 +286,18 @@ def resolve_ids(ids: Iterable[str], edges: pl.DataFrame, tables: Tables | None =
     # only the names these ids could stand for are looked up, in one vectorised pass over the edges
     wanted = pl.Series("node_id", sorted({raw for raw in ids} | {f"{k}:{raw}" for raw in ids for k in KINDS}),
                        dtype=pl.Utf8)
-    known = pl.concat([edges.get_column("source"), edges.get_column("target")])
+    # probe the (big) columns against the (small) set of wanted names: no copy of the columns, no hash of them
+    probe = wanted.implode()
+    found = [
+        edges.get_column("source").filter(edges.get_column("source").is_in(probe)),
+        edges.get_column("target").filter(edges.get_column("target").is_in(probe)),
+    ]
     if tables is not None:
-        known = pl.concat([known, ("account:" + tables.users.get_column("user_id"))])
-    known_set = set(wanted.filter(wanted.is_in(known.implode())).to_list())
+        users = tables.users.get_column("user_id")
+        keys = pl.Series([name.removeprefix("account:") for name in wanted.to_list() if name.startswith("account:")],
+                         dtype=pl.Utf8)
+        found.append("account:" + users.filter(users.is_in(keys.implode())))
+    known_set = set(pl.concat(found).to_list())
     out: list[str] = []
     for raw in ids:
         kind, sep, rest = raw.partition(":")
