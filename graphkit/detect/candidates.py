@@ -158,7 +158,7 @@ def lockstep_membership(
     uids = np.flatnonzero(involved)
     vertex = np.cumsum(involved) - 1  # uid -> vertex of the compact graph
     graph = graph_from_edges(len(uids), vertex[a], vertex[b], directed=False)
-    graph.es["weight"] = np.asarray(weight, dtype=np.float64)
+    graph.es["weight"] = np.asarray(weight, dtype=np.float64).tolist()  # Python floats, like every other graph
     communities = detect_communities(
         graph, method="leiden", objective="CPM", resolution=resolution, weights="weight",
         seed=seed, max_size=max_size, n_iterations=n_iterations,
