@@ -56,7 +56,14 @@ from graphkit.detect.rings import (
     pool_candidates,
     ring_threshold,
 )
-from graphkit.detect.signals import Baseline, person_of, platform_baseline, signal_context, user_activity
+from graphkit.detect.signals import (
+    Baseline,
+    internal_flow,
+    person_of,
+    platform_baseline,
+    signal_context,
+    user_activity,
+)
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import COMPONENTS, ring_reasons, user_evidence
@@ -221,16 +228,9 @@ def _rings(
         ["score", "size", "group"], descending=[True, True, False]
     )
     members = groups.members.join(passing.select("group"), on="group", how="semi")
-    bens = beneficiaries_of(members, graphs.gift_flow, activity)
-    internal = (
-        graphs.gift_flow.select("src", "dst", "coins")
-        .join(members.rename({"uid": "src"}), on="src")
-        .join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst")
-        .filter((pl.col("group") == pl.col("group_dst")) & (pl.col("src") != pl.col("dst")))
-        .drop("group_dst")
-        .sort("group", "src", "dst")
-    )
-    internal_flow = {key[0]: frame.drop("group") for key, frame in internal.partition_by("group", as_dict=True).items()}
+    internal = internal_flow(members, graphs.gift_flow).sort("group", "src", "dst")
+    bens = beneficiaries_of(internal, activity)
+    flow_of = {key[0]: frame.drop("group") for key, frame in internal.partition_by("group", as_dict=True).items()}
     empty_flow = internal.clear().drop("group")
     decode = graphs.index.users.select("uid", "user_id")
     members = members.join(decode, on="uid")
@@ -251,7 +251,7 @@ def _rings(
         )
         loop = []
         if row.get("coins_on_cycles", 0) > 0:
-            steps = money_loop(internal_flow.get(row["group"], empty_flow), person)
+            steps = money_loop(flow_of.get(row["group"], empty_flow), person)
             if steps:
                 ids = graphs.index.decode_series([uid for uid, _ in steps]).to_list()
                 loop = list(zip(ids, [how for _, how in steps]))

@@ -30,6 +30,7 @@ import polars as pl
 
 from graphkit.build.ids import IdIndex, build_index
 from graphkit.build.projections import (
+    _PAIR,
     cogift_projection,
     encode_gifts,
     gift_flow,
@@ -52,8 +53,6 @@ ENTITY_NODE_KINDS = ("user", "device", "ip", "stream")
 ENTITY_EDGE_KINDS = ("used_device", "used_ip", "hosted", "gifted_in")
 _NODE_KIND = pl.Enum(ENTITY_NODE_KINDS)
 _EDGE_KIND = pl.Enum(ENTITY_EDGE_KINDS)
-_PAIR = 1 << 32
-"""Two uids packed in one UInt64 key: ``a * _PAIR + b``."""
 
 
 @dataclass(frozen=True)

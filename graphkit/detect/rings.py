@@ -87,24 +87,14 @@ def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:
     assigned = assign_members(completed, first)
     # a candidate that kept all its members scores as before: only those that lost some are scored again
     changed = candidates.join(assigned, on=["group", "uid"], how="anti").select("group").unique()
-    kept = assigned.select("group").unique().join(changed, on="group", how="anti")
-    pieces = pl.concat(
-        [first.join(kept, on="group", how="semi"), score_candidates(assigned.join(changed, on="group", how="semi"), context)],
-        how="vertical_relaxed",
-    ).sort("group")
+    pieces = _rescored(first, assigned, changed, context)
     suspicious = pieces.filter(pl.col("score") >= ring_threshold(pieces["score"], config)).select("group")
     merged, renamed = merge_by_beneficiary(assigned, context.gift_flow, among=suspicious)
     sizes = merged.group_by("group").len()
     merged = merged.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
     # only groups that took in another piece are scored again; the others keep their pieces' rows
     grown = renamed.group_by("new").len().filter(pl.col("len") > 1).select(pl.col("new").alias("group"))
-    final = pl.concat(
-        [
-            pieces.join(merged.select("group").unique(), on="group", how="semi").join(grown, on="group", how="anti"),
-            score_candidates(merged.join(grown, on="group", how="semi"), context),
-        ],
-        how="vertical_relaxed",
-    ).sort("group")
+    final = _rescored(pieces, merged, grown, context)
     sources = (
         completed.join(renamed, left_on="cand", right_on="old", how="inner")
         .group_by("new")
@@ -113,6 +103,18 @@ def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:
     )
     final = final.join(sources, on="group", how="left")
     return RingGroups(members=merged.sort("group", "uid"), scored=final)
+
+
+def _rescored(scored: pl.DataFrame, members: pl.DataFrame, changed: pl.DataFrame, context: SignalContext) -> pl.DataFrame:
+    """Scores of the groups in ``members``: ``scored``'s rows for the groups whose membership did not
+    change, fresh ones for the groups listed in ``changed`` (``group``); sorted by group."""
+    return pl.concat(
+        [
+            scored.join(members.select("group").unique(), on="group", how="semi").join(changed, on="group", how="anti"),
+            score_candidates(members.join(changed, on="group", how="semi"), context),
+        ],
+        how="vertical_relaxed",
+    ).sort("group")
 
 
 def merge_by_beneficiary(
@@ -178,18 +180,14 @@ def ring_threshold(scores: pl.Series, config: Config) -> float:
     return max(config.min_score, median + config.outlier_z * mad)
 
 
-def beneficiaries_of(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.05) -> pl.DataFrame:
+def beneficiaries_of(internal: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.05) -> pl.DataFrame:
     """Members receiving at least ``min_share`` of their group's internal coins.
 
-    Returns ``group, uid, coins_in, share_of_ring, share_of_income`` sorted by
-    group, then coins_in (most first).
+    ``internal`` is the groups' member-to-member gift flow
+    (:func:`graphkit.detect.signals.internal_flow`). Returns ``group, uid,
+    coins_in, share_of_ring, share_of_income`` sorted by group, then coins_in
+    (most first).
     """
-    internal = (
-        gift_flow.select("src", "dst", "coins")
-        .join(members.rename({"uid": "src"}), on="src")
-        .join(members.rename({"uid": "dst", "group": "group_dst"}), on="dst")
-        .filter((pl.col("group") == pl.col("group_dst")) & (pl.col("src") != pl.col("dst")))
-    )
     by_dst = internal.group_by("group", "dst").agg(pl.col("coins").sum().alias("coins_in"))
     totals = by_dst.group_by("group").agg(pl.col("coins_in").sum().alias("internal"))
     return (

@@ -30,6 +30,7 @@ __all__ = [
     "SignalContext",
     "fan_in_receivers",
     "group_signals",
+    "internal_flow",
     "person_of",
     "platform_baseline",
     "signal_context",
@@ -297,12 +298,19 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
 
 
 def _pairs_in_groups(members: pl.DataFrame, edges: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
-    """Edges whose both ends are in the same group, with that group."""
-    return (
-        edges.join(members.rename({"uid": a}), on=a, how="inner")
-        .join(members.rename({"uid": b, "group": "group_b"}), on=b, how="inner")
-        .filter(pl.col("group") == pl.col("group_b"))
-        .drop("group_b")
+    """Edges whose both ends are in the same group, with that group (once per group holding both)."""
+    return edges.join(members.rename({"uid": a}), on=a, how="inner").join(
+        members.rename({"uid": b}), on=["group", b], how="semi"
+    )
+
+
+def internal_flow(members: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFrame:
+    """Gifts between two members of the same group, self-gifts left out: ``src, dst, coins, group``.
+
+    ``members`` is ``group, uid``; a uid may sit in several groups.
+    """
+    return _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
+        pl.col("src") != pl.col("dst")
     )
 
 
@@ -471,9 +479,7 @@ def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
 
 def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.ndarray) -> pl.DataFrame:
     """Coins that come back: edges on a cycle of the group's gift flow between persons (:func:`person_of`)."""
-    internal = _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
-        pl.col("src") != pl.col("dst")
-    )
+    internal = internal_flow(members, gift_flow)
     if internal.height == 0:
         return pl.DataFrame(schema={"group": pl.Int64, "reciprocity": pl.Float64, "cycle_coin_share": pl.Float64,
                                     "coins_on_cycles": pl.Float64})
