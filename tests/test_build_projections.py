@@ -109,17 +109,21 @@ def test_cogift_stream_cap_bounds_a_crowded_stream():
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 900), st.integers(0, 2)), max_size=40),
-       st.integers(1, 300), st.sampled_from([10_000_000, 7, 1]))
+       st.integers(1, 300), st.sampled_from([None, 10_000_000, 7, 1]))
 def test_cogift_equals_the_brute_force_definition(rows, window, rows_per_slice):
-    # big inputs are counted in slices of the pairs: any slicing gives the same edges
+    # meetings are counted on packed integer keys (rows_per_slice None) or, when ids are too many to
+    # pack, with a group-by in slices of the pairs: both, and any slicing, give the same edges
     from graphkit.build import projections
 
-    original = projections._ROWS_PER_SLICE
-    projections._ROWS_PER_SLICE = rows_per_slice
+    original = projections._ROWS_PER_SLICE, projections._PACKED_LIMIT
+    if rows_per_slice is not None:
+        projections._ROWS_PER_SLICE, projections._PACKED_LIMIT = rows_per_slice, 0
     try:
-        got = _pairs(cogift_projection(_gift_frame(rows), window_s=window, stream_cap=1000))
+        frame = cogift_projection(_gift_frame(rows), window_s=window, stream_cap=1000)
     finally:
-        projections._ROWS_PER_SLICE = original
+        projections._ROWS_PER_SLICE, projections._PACKED_LIMIT = original
+    got = _pairs(frame)
+    assert frame.select("a", "b").rows() == sorted(frame.select("a", "b").rows())
     want: dict = {}
     seen = set()
     for (u, t, s), (v, t2, s2) in itertools.product(rows, rows):

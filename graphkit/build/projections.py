@@ -31,7 +31,9 @@ _UID = pl.UInt32
 _PAIR = 1 << 32
 """Two uids packed in one UInt64 key: ``a * _PAIR + b``."""
 _ROWS_PER_SLICE = 10_000_000
-"""Co-gifting meetings counted per slice of pairs (:func:`cogift_projection`)."""
+"""Co-gifting meetings counted per slice of pairs when they do not pack (:func:`cogift_projection`)."""
+_PACKED_LIMIT = 1 << 64
+"""(pair, stream) meetings pack into one UInt64 key when ``n_ids**2 * n_streams`` is below this."""
 
 
 def encode_gifts(gifts: pl.DataFrame, index) -> pl.DataFrame:  # noqa: ANN001 (IdIndex: import cycle)
@@ -209,7 +211,9 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
     (always within the window) and with the next one (within the window when
     ``next.first - this.last <= window_s``). The work per stream is bounded by
     ``buckets * stream_cap**2`` rows, whatever the stream's audience. The
-    meetings are then counted per pair in slices of about 10M rows.
+    meetings are then packed into one integer per (pair, stream), sorted,
+    and counted per pair; when ids and streams are too many to pack into 64
+    bits, they are counted with a group-by in slices of about 10M rows.
 
     Examples
     --------
@@ -238,27 +242,78 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
             .filter(pl.int_range(pl.len()).over("sid", "__bucket") < stream_cap)
         )
         ev = pl.concat([ev.filter(pl.col("__gifters") <= stream_cap), crowded])
-    ev = ev.select("sid", "__bucket", "src", "__first", "__last")
-    other = ev.select(
-        "sid", pl.col("__bucket").alias("__ob"), pl.col("src").alias("__o"),
-        pl.col("__first").alias("__ofirst"),
+    # collected once: both joins below read it (a lazy plan would compute it twice)
+    ev = ev.select("sid", "__bucket", "src", "__first", "__last").collect().lazy()
+    n_ids = int(gifts["src"].max() or 0) + 1
+    n_streams = int(gifts["sid"].max() or 0) + 1
+    if n_ids * n_ids * n_streams < _PACKED_LIMIT:
+        counted = _count_packed(ev, w_us, n_ids, n_streams, min_streams)
+    else:
+        counted = _count_sliced(ev, w_us, min_streams)
+    return counted.select(
+        "a", "b", saturate(pl.col("streams").cast(pl.Float64), 3.0).alias("weight"), "streams",
     )
-    pair = pl.min_horizontal("src", "__o").cast(pl.UInt64) * _PAIR + pl.max_horizontal("src", "__o").cast(pl.UInt64)
+
+
+def _meetings(ev: pl.LazyFrame, w_us: int, *keys: pl.Expr) -> pl.LazyFrame:
+    """One row per (pair, stream, bucket) meeting within the window, as the columns ``keys``.
+
+    ``keys`` are expressions of ``src`` and ``__o`` (the two gifters, in
+    either order) and ``sid``.
+    """
+    other = ev.select(
+        "sid", pl.col("__bucket").alias("__ob"), pl.col("src").alias("__o"), pl.col("__first").alias("__ofirst"),
+    )
     same = (
         ev.join(other, left_on=["sid", "__bucket"], right_on=["sid", "__ob"])
         .filter(pl.col("src") < pl.col("__o"))
-        .select(pair.alias("__pair"), "sid")
+        .select(*keys)
     )
     nxt = (
         ev.with_columns((pl.col("__bucket") + 1).alias("__nb"))
         .join(other, left_on=["sid", "__nb"], right_on=["sid", "__ob"])
         .filter((pl.col("src") != pl.col("__o")) & (pl.col("__ofirst") - pl.col("__last") <= w_us))
-        .select(pair.alias("__pair"), "sid")
+        .select(*keys)
     )
-    met = pl.concat([same, nxt]).collect()
-    # distinct streams per pair, in slices of the pairs (by the first uid): every row of a pair is in one
-    # slice, so each slice's counts are final, and the hash tables stay a slice's size (2.9 GB instead of
-    # 7 GB peak at 10^7 gifts, and faster)
+    return pl.concat([same, nxt])
+
+
+def _count_packed(ev: pl.LazyFrame, w_us: int, n_ids: int, n_streams: int, min_streams: int) -> pl.DataFrame:
+    """Distinct streams per pair when ``(a, b, sid)`` packs into one UInt64 (``n_ids**2 * n_streams < 2**64``).
+
+    One sort of the packed meetings (radix-fast on one integer column), then
+    each distinct (pair, stream) once and the run length per pair: about
+    2.5x faster than a group-by with ``n_unique`` at 10^7 gifts, and the
+    result comes out sorted by ``a``, ``b``.
+    """
+    lo = pl.min_horizontal("src", "__o").cast(pl.UInt64)
+    hi = pl.max_horizontal("src", "__o").cast(pl.UInt64)
+    key = ((lo * n_ids + hi) * n_streams + pl.col("sid").cast(pl.UInt64)).alias("__key")
+    keys = _meetings(ev, w_us, key).sort("__key").collect()
+    return (
+        keys.lazy()
+        .filter((pl.col("__key") != pl.col("__key").shift(1)).fill_null(True))
+        .select((pl.col("__key") // n_streams).set_sorted().alias("__pair"))
+        .group_by("__pair")
+        .agg(pl.len().cast(pl.UInt32).alias("streams"))
+        .filter(pl.col("streams") >= min_streams)
+        .sort("__pair")
+        .select(
+            (pl.col("__pair") // n_ids).cast(_UID).alias("a"), (pl.col("__pair") % n_ids).cast(_UID).alias("b"),
+            "streams",
+        )
+        .collect()
+    )
+
+
+def _count_sliced(ev: pl.LazyFrame, w_us: int, min_streams: int) -> pl.DataFrame:
+    """Distinct streams per pair for id spaces too big to pack: ``n_unique`` per slice of the pairs.
+
+    Every row of a pair is in one slice (by the first uid), so each slice's
+    counts are final, and the hash tables stay a slice's size.
+    """
+    pair = pl.min_horizontal("src", "__o").cast(pl.UInt64) * _PAIR + pl.max_horizontal("src", "__o").cast(pl.UInt64)
+    met = _meetings(ev, w_us, pair.alias("__pair"), "sid").collect()
     slices = max(1, met.height // _ROWS_PER_SLICE)
     counted = [
         met.lazy()
@@ -273,9 +328,7 @@ def cogift_projection(gifts: pl.DataFrame, window_s: int, stream_cap: int, min_s
         pl.concat(counted)
         .lazy()
         .select(
-            (pl.col("__pair") // _PAIR).cast(_UID).alias("a"),
-            (pl.col("__pair") % _PAIR).cast(_UID).alias("b"),
-            saturate(pl.col("streams").cast(pl.Float64), 3.0).alias("weight"),
+            (pl.col("__pair") // _PAIR).cast(_UID).alias("a"), (pl.col("__pair") % _PAIR).cast(_UID).alias("b"),
             "streams",
         )
         .sort("a", "b")
