@@ -6,7 +6,8 @@ Stages (each a plain function of the previous stage's data):
     ids mapped to dense integers, the gift flow, shared-identifier and
     co-gifting projections (:func:`graphkit.build.build_graphs`).
 ``communities``
-    Leiden on the combined user graph (:func:`graphkit.detect.communities.detect_communities`).
+    Leiden on the combined user graph (:func:`graphkit.detect.communities.user_communities`;
+    with two workers it runs in a child process during ``detect``).
 ``detect``
     per-account activity and the platform's baseline, candidate groups from
     every detector (:mod:`graphkit.detect.candidates`), centrality.
@@ -47,7 +48,7 @@ from graphkit.detect.candidates import (
     loop_candidates,
 )
 from graphkit.detect.centrality import centrality, gift_centrality_graph
-from graphkit.detect.communities import detect_communities
+from graphkit.detect.communities import user_communities
 from graphkit.detect.rings import (
     RingGroups,
     beneficiaries_of,
@@ -92,9 +93,11 @@ def analyze(
         Called with each stage name of :data:`STAGES` as the stage starts.
     workers : int, optional
         Processes the run may use (default: 2, or 1 on a one-core machine).
-        With 2, the lockstep detector's Leiden on a big co-gifting graph runs
-        in a second process while the main communities are found
-        (:func:`graphkit.detect.candidates.lockstep_groups`); the results
+        With 2, the Leiden runs on big graphs (the communities of the user
+        graph, the lockstep groups of the co-gifting graph) go to child
+        processes while this one runs the other detectors
+        (:func:`graphkit.detect.communities.user_communities`,
+        :func:`graphkit.detect.candidates.lockstep_groups`); the results
         are the same with 1.
 
     Returns
@@ -107,47 +110,40 @@ def analyze(
     say("build")
     graphs = build_graphs(tables, config)
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
-    with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep:
-        say("communities")
-        # the user graph (igraph, 1-2 GB at 10^7 gifts) lives only as long as this call: the run keeps the membership
-        communities = detect_communities(
-            graphs.user_graph(config, relations=False),
-            method=config.community_method,
-            objective=config.leiden_objective,
-            resolution=config.resolution,
-            weights="weight",
-            seed=config.seed,
-            max_size=config.max_community_size,
-            n_iterations=config.leiden_iterations,
-        )
-        membership, n_communities = np.asarray(communities.membership), communities.n_communities
-        del communities
+    say("communities")
+    # with two workers, the two Leiden runs (communities, lockstep) go to child processes while this one
+    # runs every detector that does not need the communities; the igraph user graph lives only in its run
+    with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep, \
+            user_communities(graphs, config, workers=workers) as communities:
         say("detect")
         users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
         activity = user_activity(graphs.gifts, users, graphs.n_users)
         links = device_links(graphs)
         baseline = platform_baseline(activity, graphs.gifts, links, config)
         person = person_of(links, graphs.n_users)
-        cands = pool_candidates(
-            [
-                community_candidates(membership, config),
-                dense_block_candidates(graphs.gifts, graphs.n_users, config),
-                lockstep(),
-                loop_candidates(graphs.gift_flow, person, config),
-                fan_in_candidates(graphs.gift_flow, activity, baseline, config),
-            ]
+        other_candidates = [
+            dense_block_candidates(graphs.gifts, graphs.n_users, config),
+            loop_candidates(graphs.gift_flow, person, config),
+            fan_in_candidates(graphs.gift_flow, activity, baseline, config),
+        ]
+        gift_graph = gift_centrality_graph(graphs)
+        features = centrality(graphs, config, graph=gift_graph)
+        evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
+        del gift_graph
+        context = signal_context(
+            gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
+            device_links=links, person=person, activity=activity, baseline=baseline, config=config,
         )
-    context = signal_context(
-        gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
-        device_links=links, person=person, activity=activity, baseline=baseline, config=config,
-    )
+        synchrony = lockstep()
+        membership = communities()
+    n_communities = int(membership.max()) + 1 if membership.size else 0
+    dense, loops, fan_in = other_candidates
+    cands = pool_candidates([community_candidates(membership, config), dense, synchrony, loops, fan_in])
+    del membership
     groups = find_ring_groups(cands, context)
-    gift_graph = gift_centrality_graph(graphs)
-    features = centrality(graphs, config, graph=gift_graph)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
-    evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
         activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left").sort("uid"), "uid", as_="user_id"

@@ -180,29 +180,54 @@ def test_device_links_one_row_per_account_and_identifier_with_hubs_flagged():
     ]
 
 
-def test_lockstep_detector_in_a_second_process_gives_the_same_report(monkeypatch):
-    # the worker process is used for big co-gifting graphs only: lower the bar so the demo takes that path
+def test_leiden_runs_in_child_processes_give_the_same_report(monkeypatch):
+    # child processes are used for big graphs only: lower the bars so the demo takes that path
     import graphkit.detect.candidates as candidates
+    import graphkit.detect.communities as communities
+    import graphkit.detect.worker as worker
 
     tables = read_tables(DEMO)
     one = analyze(tables, Config(seed=0), workers=1)
+    started = []
+    popen = worker.subprocess.Popen
+    monkeypatch.setattr(worker.subprocess, "Popen", lambda *a, **k: started.append(a[0][-1]) or popen(*a, **k))
     monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(communities, "_PARALLEL_MIN_EDGES", 1)
     two = analyze(tables, Config(seed=0), workers=2)
+    assert [Path(folder).name.split("-")[1] for folder in started] == ["lockstep", "communities"]
     assert [(r.ring_id, r.members, r.score, r.sources) for r in one.rings] == [
         (r.ring_id, r.members, r.score, r.sources) for r in two.rings
     ]
     assert any("synchrony" in r.sources for r in two.rings)
     assert one.user_scores.equals(two.user_scores)
+    assert one.summary == two.summary
 
 
-def test_a_failed_lockstep_worker_is_a_clear_error(monkeypatch):
+@pytest.mark.parametrize("task", ["lockstep", "communities"])
+def test_a_failed_worker_is_a_clear_error(monkeypatch, task):
     import sys
 
     import graphkit.detect.candidates as candidates
+    import graphkit.detect.communities as communities
 
     graphs = build_graphs(read_tables(DEMO), Config())
     monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(communities, "_PARALLEL_MIN_EDGES", 1)
     monkeypatch.setattr(sys, "executable", "/bin/false")
-    with pytest.raises(RuntimeError, match="lockstep worker process failed"):
-        with candidates.lockstep_groups(graphs.cogift, graphs.n_users, Config(), workers=2) as lockstep:
-            lockstep()
+    start = {
+        "lockstep": lambda: candidates.lockstep_groups(graphs.cogift, graphs.n_users, Config(), workers=2),
+        "communities": lambda: communities.user_communities(graphs, Config(), workers=2),
+    }[task]
+    with pytest.raises(RuntimeError, match=f"the {task} worker process failed \\(exit 1\\)"):
+        with start() as result:
+            result()
+
+
+def test_bad_community_settings_fail_before_any_work():
+    from graphkit.detect.communities import user_communities
+    from graphkit.errors import ConfigError
+
+    graphs = build_graphs(read_tables(DEMO), Config())
+    with pytest.raises(ConfigError, match="unknown community method 'nope'"):
+        with user_communities(graphs, Config(community_method="nope"), workers=2):
+            pass

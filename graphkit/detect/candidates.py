@@ -25,12 +25,7 @@ Detectors
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -42,6 +37,7 @@ from graphkit.config import Config
 from graphkit.detect.communities import detect_communities
 from graphkit.detect.dense import column_weighted_matrix, dense_blocks
 from graphkit.detect.signals import Baseline, fan_in_receivers
+from graphkit.detect.worker import in_background
 
 __all__ = [
     "community_candidates",
@@ -178,12 +174,11 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
 
     With ``workers >= 2`` and a big repeated co-gifting graph (at least
     2,000,000 pairs), the Leiden run of :func:`lockstep_membership` goes to
-    a second process (:mod:`graphkit.detect.worker`, fed through ``.npy``
-    files in a temporary folder) while the caller goes on with the main
+    a second process while the caller goes on with the main
     communities: igraph runs on one core, and this graph's Leiden is the
-    second largest. The result is the same as in one process: the same
-    seeded computation on the same arrays. Leaving the context early stops
-    the worker.
+    second largest (:func:`graphkit.detect.worker.in_background`). The
+    result is the same as in one process: the same seeded computation on
+    the same arrays. Leaving the context early stops the worker.
 
     Examples
     --------
@@ -197,29 +192,9 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
     if workers < 2 or len(a) < _PARALLEL_MIN_PAIRS:
         yield lambda: synchrony_candidates(cogift, n_users, config, membership=lockstep_membership(a, b, weight, **settings))
         return
-    with tempfile.TemporaryDirectory(prefix="graphkit-lockstep-") as tmp:
-        folder = Path(tmp)
-        for name, values in (("a", a), ("b", b), ("weight", weight)):
-            np.save(folder / f"{name}.npy", values)
-        (folder / "settings.json").write_text(json.dumps(settings))
-        with open(folder / "stderr.txt", "wb") as stderr:  # a file, not a pipe: a chatty worker cannot block on it
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "graphkit.detect.worker", str(folder)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-            )
-
-        def result() -> pl.DataFrame:
-            if worker.wait() != 0:
-                text = (folder / "stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise RuntimeError(f"the lockstep worker process failed (exit {worker.returncode}): {text[0]}")
-            return synchrony_candidates(cogift, n_users, config, membership=np.load(folder / "membership.npy"))
-
-        try:
-            yield result
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    with in_background("lockstep", {"a": a, "b": b, "weight": weight}, settings) as membership:
+        del a, b, weight
+        yield lambda: synchrony_candidates(cogift, n_users, config, membership=membership())
 
 
 def _repeated_pairs(cogift: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,16 +29,22 @@ from __future__ import annotations
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import igraph as ig
 import networkx as nx
 import numpy as np
 import polars as pl
 
+from graphkit.build.graphs import graph_from_edges
 from graphkit.errors import ConfigError
+from graphkit.detect.worker import in_background
 
-__all__ = ["Communities", "detect_communities", "METHODS", "OBJECTIVES"]
+if TYPE_CHECKING:
+    from graphkit.build import Graphs
+    from graphkit.config import Config
+
+__all__ = ["Communities", "detect_communities", "edge_membership", "user_communities", "METHODS", "OBJECTIVES"]
 
 METHODS = ("leiden", "louvain", "label_propagation", "components")
 OBJECTIVES = ("CPM", "modularity")
@@ -206,14 +212,7 @@ def detect_communities(
     >>> round(c.modularity, 4)
     0.3571
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown community method {method!r}; use one of {', '.join(METHODS)}")
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"unknown Leiden objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
-    if not resolution > 0:
-        raise ConfigError(f"resolution = {resolution} must be > 0")
-    if max_size is not None and max_size < 1:
-        raise ConfigError(f"max_community_size = {max_size} must be at least 1")
+    _check_settings(method, objective, resolution, max_size)
     if graph.is_directed():
         graph = graph.as_undirected(mode="collapse", combine_edges="sum")
     if weights is not None and graph.ecount() and weights not in graph.es.attributes():
@@ -240,6 +239,107 @@ def detect_communities(
         membership=membership, graph=graph, method=method, objective=objective, resolution=float(resolution),
         quality=float(quality), modularity=float(modularity), seed=seed, split=split, weights=weights,
     )
+
+
+def edge_membership(
+    a: np.ndarray,
+    b: np.ndarray,
+    weight: np.ndarray,
+    *,
+    n_users: int,
+    method: str,
+    objective: str,
+    resolution: float,
+    seed: int,
+    max_size: int | None,
+    n_iterations: int,
+) -> np.ndarray:
+    """The membership of :func:`detect_communities` on the undirected graph of edges ``a[i] - b[i]``.
+
+    numpy in, numpy out, so that it can run in a worker process
+    (:func:`user_communities`); the graph is built as
+    :meth:`graphkit.build.Graphs.user_graph` builds it (weights as Python
+    floats), so the result is the same.
+
+    Examples
+    --------
+    >>> a, b = np.array([0, 1, 0, 3, 4, 3]), np.array([1, 2, 2, 4, 5, 5])
+    >>> edge_membership(a, b, np.ones(6), n_users=7, method="leiden", objective="CPM", resolution=0.5,
+    ...                 seed=0, max_size=None, n_iterations=2).tolist()
+    [0, 0, 0, 1, 1, 1, 2]
+    """
+    graph = graph_from_edges(n_users, a, b, False)
+    graph.es["weight"] = np.asarray(weight, dtype=np.float64).tolist()
+    return detect_communities(
+        graph, method=method, objective=objective, resolution=resolution, weights="weight", seed=seed,
+        max_size=max_size, n_iterations=n_iterations,
+    ).membership
+
+
+_PARALLEL_MIN_EDGES = 2_000_000
+"""Below this many user-graph edges Leiden takes a couple of seconds at most: a worker process
+(about a second to start) is not worth it."""
+
+
+@contextmanager
+def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) -> Iterator[Callable[[], np.ndarray]]:
+    """Find the communities of the combined user graph; the context yields a function that returns the membership.
+
+    The settings are ``Config.community_method``, ``leiden_objective``,
+    ``resolution``, ``seed``, ``max_community_size`` and
+    ``leiden_iterations``, on :meth:`graphkit.build.Graphs.user_edges`
+    weighted by ``weight``. With ``workers >= 2`` and a big graph (at least
+    2,000,000 edges) the igraph graph is built and partitioned in a second
+    process (:func:`graphkit.detect.worker.in_background`) while the caller
+    goes on with work that does not need the communities: igraph holds one
+    core for the whole run (15-20 s at 10^7 gifts). Otherwise it is done
+    when the context is entered. Both give the same membership: the same
+    seeded computation on the same arrays.
+
+    Yields
+    ------
+    callable
+        Returns ``membership[uid]`` (numbered by size, largest first).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit import Config, Tables
+    >>> from graphkit.build import build_graphs
+    >>> devices = pl.DataFrame({"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"]})
+    >>> graphs = build_graphs(Tables.from_frames(devices=devices), Config())
+    >>> with user_communities(graphs, Config(seed=0)) as membership:
+    ...     membership().tolist()
+    [0, 0, 1]
+    """
+    settings = {
+        "n_users": graphs.n_users, "method": config.community_method, "objective": config.leiden_objective,
+        "resolution": config.resolution, "seed": config.seed, "max_size": config.max_community_size,
+        "n_iterations": config.leiden_iterations,
+    }
+    _check_settings(settings["method"], settings["objective"], settings["resolution"], settings["max_size"])
+    edges = graphs.user_edges(config)
+    arrays = {"a": edges["a"].to_numpy(), "b": edges["b"].to_numpy(), "weight": edges["weight"].to_numpy()}
+    del edges
+    if workers < 2 or len(arrays["a"]) < _PARALLEL_MIN_EDGES:
+        membership = edge_membership(**arrays, **settings)
+        del arrays
+        yield lambda: membership
+        return
+    with in_background("communities", arrays, settings) as membership_of:
+        del arrays
+        yield membership_of
+
+
+def _check_settings(method: str, objective: str, resolution: float, max_size: int | None) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"unknown community method {method!r}; use one of {', '.join(METHODS)}")
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"unknown Leiden objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+    if not resolution > 0:
+        raise ConfigError(f"resolution = {resolution} must be > 0")
+    if max_size is not None and max_size < 1:
+        raise ConfigError(f"max_community_size = {max_size} must be at least 1")
 
 
 @contextmanager
