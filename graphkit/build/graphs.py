@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import igraph as ig
 import networkx as nx
@@ -81,20 +82,28 @@ class Graphs:
         ``kind`` ("device"/"ip"), ``ident``, ``key`` (id string), ``accounts``,
         ``hub`` (left out of ``shared``), most accounts first: the evidence
         for "carrier NAT IP with 4,000 accounts left out".
-    entity_nodes : polars.DataFrame
-        ``node`` (0..N-1), ``kind`` (user/device/ip/stream), ``ident`` (the
-        uid/did/iid/sid). Users come first, so ``node == uid`` for users.
-    entity_edges : polars.DataFrame
-        ``src``, ``dst`` (nodes), ``kind`` (used_device, used_ip: user -> device/ip;
-        hosted: host -> stream; gifted_in: sender -> stream), ``count``
-        (observations or gifts; 1 for hosted), ``coins`` (gifted_in only),
-        ``first_at``, ``last_at``.
-    config : Config
-        The settings the graphs were built with.
     links : polars.DataFrame
         ``kind`` ("device"/"ip"), ``ident``, ``uid``: the distinct
         (identifier, account) links after the time window, from which
         ``shared`` and ``identifiers`` were built.
+    devices : polars.DataFrame
+        Device and IP sightings after the time window: ``uid``, ``did``,
+        ``iid`` (nullable), ``seen_at``.
+    streams : polars.DataFrame
+        One row per stream: ``sid``, ``host`` (uid, nullable; see
+        :class:`~graphkit.build.ids.IdIndex`), ``started_at``, ``ended_at``
+        (nullable: from the streams table).
+    config : Config
+        The settings the graphs were built with.
+    entity_nodes, entity_edges : polars.DataFrame
+        The typed entity graph, built on first use (a pipeline run does not
+        need it; 3 s at 10^7 gifts). ``entity_nodes``: ``node`` (0..N-1),
+        ``kind`` (user/device/ip/stream), ``ident`` (the uid/did/iid/sid);
+        users come first, so ``node == uid`` for users. ``entity_edges``:
+        ``src``, ``dst`` (nodes), ``kind`` (used_device, used_ip: user ->
+        device/ip; hosted: host -> stream; gifted_in: sender -> stream),
+        ``count`` (observations or gifts; 1 for hosted), ``coins``
+        (gifted_in only), ``first_at``, ``last_at``.
     """
 
     index: IdIndex
@@ -103,14 +112,28 @@ class Graphs:
     shared: pl.DataFrame
     cogift: pl.DataFrame
     identifiers: pl.DataFrame
-    entity_nodes: pl.DataFrame
-    entity_edges: pl.DataFrame
     links: pl.DataFrame
+    devices: pl.DataFrame
+    streams: pl.DataFrame
     config: Config = Config()
 
     @property
     def n_users(self) -> int:
         return self.index.n_users
+
+    @cached_property
+    def _entity_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return _entity(self.index, self.gifts, self.devices, self.streams)
+
+    @property
+    def entity_nodes(self) -> pl.DataFrame:
+        """The entity graph's nodes (see the class attributes)."""
+        return self._entity_frames[0]
+
+    @property
+    def entity_edges(self) -> pl.DataFrame:
+        """The entity graph's edges (see the class attributes)."""
+        return self._entity_frames[1]
 
     # ----------------------------------------------------------- igraph
     def gift_graph(self) -> ig.Graph:
@@ -293,8 +316,7 @@ class Graphs:
         return g
 
     def _linked_uids(self) -> pl.Series:
-        kinds = self.entity_edges.filter(pl.col("kind").is_in(["used_device", "used_ip"]))
-        return kinds["src"].rename("uid")
+        return self.links["uid"]
 
 
 def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
@@ -337,7 +359,9 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     gifts = encode_gifts(tables.gifts, index)
     devices = encode_devices(tables.devices, index)
     links = identifier_links(devices)
-    nodes, edges = _entity(index, gifts, devices, tables)
+    streams = index.streams.join(
+        tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left", maintain_order="left"
+    ).select("sid", "host", "started_at", "ended_at")
     return Graphs(
         index=index,
         gifts=gifts,
@@ -345,10 +369,10 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
         shared=shared_projection(links, config.hub_cap),
         cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap, config.cogift_min_streams),
         identifiers=identifiers_frame(links, index, config.hub_cap),
-        entity_nodes=nodes,
-        entity_edges=edges,
-        config=config,
         links=links,
+        devices=devices,
+        streams=streams,
+        config=config,
     )
 
 
@@ -369,7 +393,7 @@ def _gift_ties(flow: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _entity(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFrame, tables: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _entity(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFrame, streams: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     nu, nd, ni, ns = (index.n_users, index.devices.height, index.ips.height, index.streams.height)
     off = {"user": 0, "device": nu, "ip": nu + nd, "stream": nu + nd + ni}
 
@@ -399,8 +423,7 @@ def _entity(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFrame, tables: 
     used_device = devices.filter(pl.col("did").is_not_null()).select(pl.col("uid").alias("src"), pl.col("did").alias("dst"), "seen_at")
     used_ip = devices.filter(pl.col("iid").is_not_null()).select(pl.col("uid").alias("src"), pl.col("iid").alias("dst"), "seen_at")
     hosted_base = (
-        index.streams.filter(pl.col("host").is_not_null())
-        .join(tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left")
+        streams.filter(pl.col("host").is_not_null())
         .join(
             gifts.group_by("sid").agg(pl.col("sent_at").min().alias("__g0"), pl.col("sent_at").max().alias("__g1")),
             on="sid", how="left",

@@ -98,14 +98,23 @@ def identifier_links(devices: pl.DataFrame) -> pl.DataFrame:
     ``devices`` is the encoded devices table (:func:`encode_devices`).
     """
     kind = pl.Enum(["device", "ip"])
-    return pl.concat(
-        [
-            devices.filter(pl.col("did").is_not_null())
-            .select(pl.lit("device", dtype=kind).alias("kind"), pl.col("did").alias("ident"), "uid").unique(),
-            devices.filter(pl.col("iid").is_not_null())
-            .select(pl.lit("ip", dtype=kind).alias("kind"), pl.col("iid").alias("ident"), "uid").unique(),
-        ]
-    ).sort("kind", "ident", "uid")
+
+    def distinct(column: str, name: str) -> pl.LazyFrame:
+        # (identifier, account) packed in one UInt64 (both are UInt32): one radix sort instead of a
+        # two-column unique and sort (6x faster at 10^7 gifts)
+        return (
+            devices.lazy()
+            .filter(pl.col(column).is_not_null())
+            .select((pl.col(column).cast(pl.UInt64) * _PAIR + pl.col("uid").cast(pl.UInt64)).alias("__key"))
+            .unique()
+            .sort("__key")
+            .select(
+                pl.lit(name, dtype=kind).alias("kind"), (pl.col("__key") // _PAIR).cast(_UID).alias("ident"),
+                (pl.col("__key") % _PAIR).cast(_UID).alias("uid"),
+            )
+        )
+
+    return pl.concat([distinct("did", "device"), distinct("iid", "ip")]).collect()
 
 
 def identifiers_frame(links: pl.DataFrame, index, hub_cap: int) -> pl.DataFrame:  # noqa: ANN001
@@ -122,11 +131,12 @@ def identifiers_frame(links: pl.DataFrame, index, hub_cap: int) -> pl.DataFrame:
     counts = links.group_by("kind", "ident").agg(pl.len().cast(pl.UInt32).alias("accounts"))
     dev = index.decode(counts.filter(pl.col("kind") == "device"), "ident", kind="device", as_="key")
     ips = index.decode(counts.filter(pl.col("kind") == "ip"), "ident", kind="ip", as_="key")
+    # ident numbers follow the sorted id strings (graphkit.build.ids): sorting by ident sorts by key
     return (
         pl.concat([dev, ips])
         .with_columns((pl.col("accounts") > hub_cap).alias("hub"))
+        .sort(["accounts", "kind", "ident"], descending=[True, False, False])
         .select("kind", "ident", "key", "accounts", "hub")
-        .sort(["accounts", "kind", "key"], descending=[True, False, False])
     )
 
 
