@@ -7,9 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.config import Config
-from graphkit.detect.evidence import entity_edges, evidence_graph, evidence_path
+from graphkit.detect.evidence import entity_edges, evidence_graph, evidence_path, neighbourhood_edges, node_facts
 from graphkit.errors import NotFoundError
 from graphkit.io import Tables
 from graphkit_cli.main import cli
@@ -50,6 +52,25 @@ def test_neighbourhood_matches_networkx_ego_graph(seed, hops):
     want = {(s, t_) for s, t_ in zip(all_edges.get_column("source"), all_edges.get_column("target"))
             if s in ids and t_ in ids}
     assert induced == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 5), st.lists(st.integers(0, 39), min_size=1, max_size=8),
+       st.sampled_from([{}, {"since": "2024-01-01T08:00:00Z", "until": "2024-01-01T20:00:00Z"}, {"min_coins": 200.0}]),
+       st.sampled_from([2, 4, 50]))
+def test_neighbourhood_edges_equal_the_platform_edges_cut_down(seed, picks, window, hub_cap):
+    # what the ring pages are drawn from: the same edges and facts as the whole platform's, cut to one link
+    t = _random_tables(seed)
+    accounts = [f"u{i}" for i in picks]
+    edges = entity_edges(t, **window)
+    ends = pl.Series([f"account:{a}" for a in accounts]).implode()
+    near = edges.filter(pl.col("source").is_in(ends) | pl.col("target").is_in(ends))
+    reach = pl.concat([pl.Series([f"account:{a}" for a in accounts]), near["source"], near["target"]]).unique()
+    want_edges = edges.filter(pl.col("source").is_in(reach.implode()) & pl.col("target").is_in(reach.implode()))
+    want_facts = node_facts(edges, hub_cap).filter(pl.col("node_id").is_in(reach.implode())).sort("node_id")
+    got_edges, got_facts = neighbourhood_edges(t, accounts, hub_cap=hub_cap, **window)
+    assert got_edges.equals(want_edges.sort("source", "target", "relation"))
+    assert got_facts.equals(want_facts)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])

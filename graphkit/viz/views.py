@@ -20,7 +20,7 @@ from urllib.parse import quote
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph, node_facts
+from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph, neighbourhood_edges
 from graphkit.errors import InputError
 from graphkit.report.atomic import atomic_write_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
@@ -94,6 +94,7 @@ def evidence_view(
     physics_max_nodes: int = Config.physics_max_nodes,
     seed: int = 0,
     redactor: Redactor | None = None,
+    account_facts: pl.DataFrame | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -123,6 +124,11 @@ def evidence_view(
         See :func:`graphkit.viz.network.render_network`.
     redactor : Redactor, optional
         Replace every id by its keyed pseudonym.
+    account_facts : polars.DataFrame, optional
+        The per-account facts (scores, ages, PageRank) of a superset of the
+        accounts drawn, computed once when many views are drawn
+        (:func:`write_views`); by default computed here from ``tables``,
+        ``user_scores`` and ``user_features``.
 
     Returns
     -------
@@ -131,7 +137,10 @@ def evidence_view(
     """
     nodes = evidence.nodes
     accounts = nodes.filter(pl.col("kind") == "account").get_column("key")
-    facts = _account_facts(tables, accounts, user_scores, user_features)
+    if account_facts is None:
+        facts = _account_facts(tables, accounts, user_scores, user_features)
+    else:
+        facts = account_facts.join(accounts.unique().to_frame("user_id"), on="user_id", how="semi")
     nodes = nodes.join(facts.rename({"user_id": "key"}), on="key", how="left", maintain_order="left").with_columns(
         pl.when(pl.col("kind") == "account").then(pl.col(c)).alias(c)
         for c in ("score", "ring_id", "role", "age_days", "pagerank", "host", "created_at")
@@ -275,6 +284,7 @@ def ring_view(
     redactor: Redactor | None = None,
     edges: pl.DataFrame | None = None,
     facts: pl.DataFrame | None = None,
+    account_facts: pl.DataFrame | None = None,
 ) -> str:
     """The HTML view of one ring: its members and their direct evidence.
 
@@ -298,8 +308,12 @@ def ring_view(
     edges : polars.DataFrame, optional
         A precomputed :func:`graphkit.detect.evidence.entity_edges` frame (when drawing many rings).
     facts : polars.DataFrame, optional
-        :func:`graphkit.detect.evidence.node_facts` of the whole edge frame,
-        when ``edges`` is cut down to the edges around the ring.
+        :func:`graphkit.detect.evidence.node_facts` of the whole edge frame
+        (or at least of the nodes around the ring), when ``edges`` is cut
+        down to the edges around the ring
+        (:func:`graphkit.detect.evidence.neighbourhood_edges` gives both).
+    account_facts : polars.DataFrame, optional
+        See :func:`evidence_view`.
 
     Returns
     -------
@@ -338,7 +352,7 @@ def ring_view(
     return evidence_view(ev, tables, title=f"graphkit ring {ring.ring_id}: score {ring.score:.2f}, {ring.kind}",
                          panel=panel, user_scores=user_scores, user_features=user_features, ring=ring,
                          max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
-                         seed=config.seed, redactor=redactor)
+                         seed=config.seed, redactor=redactor, account_facts=account_facts)
 
 
 def _score_group(score: float) -> str:
@@ -364,13 +378,20 @@ def _ring_links(rings: Sequence["Ring"], tables: "Tables", hub_cap: int) -> pl.D
         .group_by("a", "b").agg(pl.col("coins").sum().alias("coins"), pl.len().alias("count"))
         .with_columns(pl.lit("money").alias("relation"))
     )
-    idents = pl.concat([
-        tables.devices.select("user_id", pl.lit("device ").add(pl.col("device_id")).alias("ident")),
-        tables.devices.select("user_id", pl.lit("IP ").add(pl.col("ip")).alias("ident")),
-    ]).drop_nulls().unique()
-    small = idents.group_by("ident").agg(pl.col("user_id").n_unique().alias("n")).filter(pl.col("n") <= hub_cap)
-    ring_idents = idents.join(small.select("ident"), on="ident").join(membership, on="user_id").select(
-        "ident", "ring").unique()
+    # the identifiers ring members used, each counted over every account that used it (hubs left out)
+    used = tables.devices.join(membership, on="user_id")
+    ring_idents = []
+    for column, label in (("device_id", "device "), ("ip", "IP ")):
+        mine = used.select(column, "ring").drop_nulls().unique()
+        wanted = mine.get_column(column).unique().implode()
+        small = (
+            tables.devices.filter(pl.col(column).is_in(wanted))
+            .group_by(column).agg(pl.col("user_id").n_unique().alias("n"))
+            .filter(pl.col("n") <= hub_cap)
+        )
+        ring_idents.append(mine.join(small.select(column), on=column).select(
+            (pl.lit(label) + pl.col(column)).alias("ident"), "ring"))
+    ring_idents = pl.concat(ring_idents).unique()
     shared = (
         ring_idents.join(ring_idents, on="ident", suffix="_b")
         .filter(pl.col("ring") < pl.col("ring_b"))
@@ -526,18 +547,19 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     config = config or _config_from(report)
     top = config.top if top is None else top
     out = Path(out_dir)
-    edges = entity_edges(report.tables, since=config.since, until=config.until)
-    facts = node_facts(edges, config.hub_cap)
-    # a ring view reaches one link from its members: walk only the edges among those nodes (facts keep
-    # the platform-wide numbers), not the whole platform once per ring
-    members = pl.Series("node_id", [f"account:{m}" for ring in report.rings[:top] for m in ring.members], dtype=pl.Utf8)
-    near = edges.filter(pl.col("source").is_in(members.implode()) | pl.col("target").is_in(members.implode()))
-    reach = pl.concat([members, near["source"], near["target"]]).unique().implode()
-    around = edges.filter(pl.col("source").is_in(reach) & pl.col("target").is_in(reach))
+    # a ring view reaches one link from its members: only the edges among those nodes are built, with
+    # the platform-wide facts of their nodes, and the account facts of every account among them, once
+    members = [m for ring in report.rings[:top] for m in ring.members]
+    around, facts = neighbourhood_edges(report.tables, members, since=config.since, until=config.until,
+                                        hub_cap=config.hub_cap)
+    ends = pl.concat([around.get_column("source"), around.get_column("target"),
+                      pl.Series("source", [f"account:{m}" for m in members], dtype=pl.Utf8)])
+    accounts = ends.filter(ends.str.starts_with("account:")).str.strip_prefix("account:").unique()
+    account_facts = _account_facts(report.tables, accounts, report.user_scores, report.user_features)
     written = [atomic_write_text(overview(report, top=top, redactor=redactor, config=config), out / "index.html")]
     for ring in report.rings[:top]:
         page = ring_view(ring, report.tables, report.user_scores, user_features=report.user_features,
-                         config=config, redactor=redactor, edges=around, facts=facts)
+                         config=config, redactor=redactor, edges=around, facts=facts, account_facts=account_facts)
         written.append(atomic_write_text(page, out / "rings" / f"{_check_ring_id(ring.ring_id)}.html"))
     return written
 
