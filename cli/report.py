@@ -70,9 +70,9 @@ def report_options(func: Callable) -> Callable:
                          help="Key file (created when missing; keep it outside OUT_DIR): the HTML views show "
                               "keyed pseudonyms instead of ids, for sharing outside the team."),
             click.option("--workers", type=click.IntRange(min=1), default=None,
-                         help="Processes to use: with 2, the lockstep detector's Leiden runs beside the main "
-                              "one on big data; 1 keeps the run in one process. The results are the same. "
-                              "[default: 2, or 1 on a one-core machine]"),
+                         help="Processes to use: with 2, on big data the Leiden runs (communities, lockstep "
+                              "groups) go to child processes while the other detectors run; 1 keeps the run "
+                              "in one process. The results are the same. [default: 2, or 1 on a one-core machine]"),
             click.option("--quiet", "-q", is_flag=True, help="No progress bars on stderr."),
             click.option("--json", "as_json", is_flag=True,
                          help="Print the summary as JSON on stdout (for scripts) instead of the table."),
