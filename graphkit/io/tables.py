@@ -573,13 +573,14 @@ def _assemble(parts: dict[str, _Part], source: Path | None) -> Tables:
     if "users" in parts:
         seen = pl.concat(
             [
-                frames["gifts"].select(pl.col("sender_id").alias("user_id")),
-                frames["gifts"].select(pl.col("receiver_id").alias("user_id")),
-                frames["devices"].select("user_id"),
-                frames["streams"].select(pl.col("host_id").alias("user_id")),
+                frames["gifts"].lazy().select(pl.col("sender_id").alias("user_id")),
+                frames["gifts"].lazy().select(pl.col("receiver_id").alias("user_id")),
+                frames["devices"].lazy().select("user_id"),
+                frames["streams"].lazy().select(pl.col("host_id").alias("user_id")),
             ]
-        ).unique()
-        unknown = seen.join(users.select("user_id"), on="user_id", how="anti").height
+        )
+        # the (few) unknown ids are deduplicated, not the 10^7 seen ones
+        unknown = seen.join(users.lazy().select("user_id"), on="user_id", how="anti").unique().select(pl.len()).collect().item()
     return Tables(
         users=frames["users"],
         streams=frames["streams"],
