@@ -7,9 +7,12 @@ import networkx as nx
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit import Config, Tables
 from graphkit.build import build_graphs
+from graphkit.build.graphs import weak_components
 from graphkit.detect.communities import METHODS, Communities, detect_communities
 from graphkit.errors import ConfigError
 
@@ -67,6 +70,23 @@ def test_connected_components_identical_to_networkx():
     ours = {frozenset(np.flatnonzero(c.membership == i).tolist()) for i in range(len(c))}
     theirs = {frozenset(cc) for cc in nx.connected_components(_to_nx(g))}
     assert ours == theirs
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 30).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=40))))
+def test_weak_components_number_like_igraph_and_group_like_networkx(graph):
+    # persons, fan-in groups and merged groups are numbered by these labels: they must be igraph's
+    n, edges = graph
+    src = np.array([a for a, _ in edges], dtype=np.int64)
+    dst = np.array([b for _, b in edges], dtype=np.int64)
+    ours = weak_components(n, src, dst)
+    assert ours.tolist() == ig.Graph(n=n, edges=edges, directed=True).connected_components(mode="weak").membership
+    h = nx.Graph()
+    h.add_nodes_from(range(n))
+    h.add_edges_from(edges)
+    assert {frozenset(np.flatnonzero(ours == k).tolist()) for k in set(ours.tolist())} == {
+        frozenset(c) for c in nx.connected_components(h)}
 
 
 def test_cpm_quality_by_hand():

@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.build.graphs import graph_from_edges, weak_components
 
 from graphkit.config import Config
 from graphkit.detect.communities import detect_communities
@@ -265,8 +265,7 @@ def fan_in_candidates(gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline:
     if links.height == 0:
         return _empty()
     n = int(activity.height)
-    graph = graph_from_edges(n, links["src"], links["dst"], directed=False)
-    membership = np.asarray(graph.connected_components().membership)
+    membership = weak_components(n, links["src"], links["dst"])
     involved = np.zeros(n, dtype=bool)
     involved[links["src"].to_numpy()] = True
     involved[links["dst"].to_numpy()] = True

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.build.graphs import graph_from_edges, weak_components
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries, complete_funders
@@ -153,8 +153,7 @@ def merge_by_beneficiary(
         top = top.join(among.rename({"group": "target"}), on="target", how="semi")
     groups = members.select("group").unique().sort("group").with_row_index("v")
     links = top.join(groups, on="group").join(groups.rename({"group": "target", "v": "vt"}), on="target")
-    graph = graph_from_edges(groups.height, links["v"], links["vt"], directed=False)
-    component = np.asarray(graph.connected_components().membership)
+    component = weak_components(groups.height, links["v"], links["vt"])
     renamed = groups.with_columns(pl.Series("component", component)).with_columns(
         pl.col("group").min().over("component").alias("new")
     ).select(pl.col("group").alias("old"), "new")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.build.graphs import graph_from_edges, weak_components
 
 from graphkit.config import Config
 
@@ -471,10 +471,7 @@ def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
     devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
     ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
     edges = devices.join(ids, on="identifier")
-    graph = graph_from_edges(
-        n_users + ids.height, edges["uid"].cast(pl.Int64), edges["d"].cast(pl.Int64) + n_users, directed=False
-    )
-    return np.asarray(graph.connected_components().membership)[:n_users]
+    return weak_components(n_users + ids.height, edges["uid"].cast(pl.Int64), edges["d"].cast(pl.Int64) + n_users)[:n_users]
 
 
 def _cycle_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, person: np.ndarray) -> pl.DataFrame:
