@@ -2,10 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_graphs.py scale --users 1500000 --gifts 10000000
-    .venv/bin/python benchmarks/bench_graphs.py run DATA_DIR [--workers 1]
-    .venv/bin/python benchmarks/bench_graphs.py leiden --edges 1000000 [--networkx]
-    .venv/bin/python benchmarks/bench_graphs.py hubcap DATA_DIR [--caps 10,20,50,100,200,1000]
+    .venv/bin/python -m benchmarks.bench_graphs scale --users 1500000 --gifts 10000000
+    .venv/bin/python -m benchmarks.bench_graphs run DATA_DIR [--workers 1]
+    .venv/bin/python -m benchmarks.bench_graphs leiden --edges 1000000 [--networkx]
+    .venv/bin/python -m benchmarks.bench_graphs hubcap DATA_DIR [--caps 10,20,50,100,200,1000]
 
 ``scale`` generates a platform with numpy (power-law hosts and senders,
 streams, households, carrier NAT IPs, farms) into ``benchmarks/.cache/``, then
@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from benchmarks.child import rss_mb
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 DAY = 86_400
@@ -170,18 +172,8 @@ class _TreeRss:
 
         me = os.getpid()
         while not self._done.wait(0.2):
-            pages = 0
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    stat = (entry / "stat").read_text()
-                    fields = stat[stat.rindex(")") + 2:].split()  # state ppid ...; rss is field 24
-                    if int(entry.name) == me or int(fields[1]) == me:
-                        pages += int(fields[21])
-                except (OSError, ValueError, IndexError):
-                    continue
-            self.peak_gb = max(self.peak_gb, pages * os.sysconf("SC_PAGE_SIZE") / 1e9)
+            mb = rss_mb(lambda pid, ppid, _: pid == me or ppid == me)
+            self.peak_gb = max(self.peak_gb, mb * 2**20 / 1e9)
 
     def stop(self) -> float:
         self._done.set()
@@ -290,8 +282,10 @@ def main(argv: list[str] | None = None) -> None:
             t = time.perf_counter()
             generate(args.users, args.gifts, args.seed, out)
             print(f"generated {out} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        proc = subprocess.run([sys.executable, __file__, "run", str(out), "--resolution", str(args.resolution)],
-                              check=True, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_graphs", "run", str(out), "--resolution", str(args.resolution)],
+            check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+        )
         print(proc.stdout.strip())
     elif args.cmd == "run":
         result = run(args.data_dir, args.resolution, args.workers)

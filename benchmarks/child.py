@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["ChildResult", "run_child"]
 
@@ -99,6 +99,11 @@ def run_child(args: list[str], *, timeout_s: float | None = None, cwd: Path | No
 
 def _group_rss_mb(pgid: int) -> float:
     """Current resident memory of every process in process group ``pgid``, in MB (Linux ``/proc``)."""
+    return rss_mb(lambda pid, ppid, pgrp: pgrp == pgid)
+
+
+def rss_mb(selected: Callable[[int, int, int], bool]) -> float:
+    """Current resident memory of the processes for which ``selected(pid, ppid, pgrp)`` holds, in MB (``/proc``)."""
     total_pages = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -107,7 +112,7 @@ def _group_rss_mb(pgid: int) -> float:
             stat = (entry / "stat").read_text()
             # fields after the command name (which may hold spaces): state ppid pgrp ... ; rss is field 24
             fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) == pgid:
+            if selected(int(entry.name), int(fields[1]), int(fields[2])):
                 total_pages += int(fields[21])
         except (OSError, ValueError, IndexError):
             continue
