@@ -189,6 +189,9 @@ class SignalContext:
     stream_baseline : polars.DataFrame
         ``sid, expected``: accounts the busiest co-gifting window of the stream
         holds by chance (see :func:`_synchrony_signals`).
+    identifier_links : polars.DataFrame
+        ``uid, identifier, kind``: the distinct links of ``device_links`` to
+        identifiers that are not hubs (what the identifier signals count).
     """
 
     gifts: pl.DataFrame
@@ -201,6 +204,7 @@ class SignalContext:
     links: pl.DataFrame
     degree: pl.DataFrame
     stream_baseline: pl.DataFrame
+    identifier_links: pl.DataFrame
 
 
 def signal_context(
@@ -233,6 +237,7 @@ def signal_context(
         gifts=gifts, gift_flow=gift_flow, device_links=device_links, person=person, activity=activity,
         baseline=baseline, config=config, links=links, degree=degree,
         stream_baseline=_stream_baseline(gifts, config),
+        identifier_links=device_links.filter(~pl.col("hub")).select("uid", "identifier", "kind").unique(),
     )
 
 
@@ -279,7 +284,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
     out = size
     for part in (
         _link_signals(members, c.links, c.degree),
-        _identifier_signals(members, c.device_links, c.baseline),
+        _identifier_signals(members, c.identifier_links, c.baseline),
         _age_signals(members, c.activity, c.baseline),
         _money_signals(members, c.gift_flow, c.activity, c.baseline),
         _cycle_signals(members, c.gift_flow, c.person),
@@ -299,8 +304,14 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
 
 def _pairs_in_groups(members: pl.DataFrame, edges: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
     """Edges whose both ends are in the same group, with that group (once per group holding both)."""
-    return edges.join(members.rename({"uid": a}), on=a, how="inner").join(
-        members.rename({"uid": b}), on=["group", b], how="semi"
+    # edges with an end outside every group are dropped before the join fans out over the groups
+    uids = members.get_column("uid").unique().implode()
+    return (
+        edges.lazy()
+        .filter(pl.col(a).is_in(uids) & pl.col(b).is_in(uids))
+        .join(members.lazy().rename({"uid": a}), on=a, how="inner")
+        .join(members.lazy().rename({"uid": b}), on=["group", b], how="semi")
+        .collect()
     )
 
 
@@ -335,9 +346,8 @@ def _link_signals(members: pl.DataFrame, links: pl.DataFrame, degree: pl.DataFra
     )
 
 
-def _identifier_signals(members: pl.DataFrame, device_links: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
-    links = device_links.filter(~pl.col("hub")).select("uid", "identifier", "kind").unique()
-    used = members.join(links, on="uid", how="inner")
+def _identifier_signals(members: pl.DataFrame, identifier_links: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
+    used = members.join(identifier_links, on="uid", how="inner")
     per_id = used.group_by("group", "identifier", "kind").agg(pl.col("uid").n_unique().alias("accounts"))
     shared_ids = per_id.filter(pl.col("accounts") >= 2)
     sharing_members = used.join(shared_ids.select("group", "identifier"), on=["group", "identifier"], how="semi")
@@ -540,24 +550,34 @@ def _synchrony_signals(
     streams, or strangers in a busy stream, stay near the baseline (low).
     """
     window_s = max(int(config.cogift_window_s), 1)
-    g = (
-        gifts.filter(pl.col("sid").is_not_null())
-        .select("src", "sid", "sent_at")
-        .join(members.rename({"uid": "src"}), on="src", how="inner")
-    )
     schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
-    if g.height == 0:
-        return pl.DataFrame(schema=schema)
+    streamed = gifts.lazy().filter(pl.col("sid").is_not_null())
+    member_of = members.lazy().rename({"uid": "src"})
     # a window holds at most the members that gifted the stream at all: (group, stream) pairs with too few
-    # to beat 3 accounts and the stream's baseline are dropped before the (costly) rolling count
+    # to beat 3 accounts and the stream's baseline are dropped before the (costly) rolling count; they are
+    # counted on the distinct (gifter, stream) pairs, not on every gift
     busy = (
-        g.group_by("group", "sid")
-        .agg(pl.col("src").n_unique().alias("__members"))
-        .join(stream_baseline, on="sid", how="left")
+        streamed.select("src", "sid").unique()
+        .join(member_of, on="src")
+        .group_by("group", "sid")
+        .agg(pl.len().alias("__members"))
+        .join(stream_baseline.lazy(), on="sid", how="left")
         .filter((pl.col("__members") >= 3) & (pl.col("__members") > pl.col("expected").fill_null(0.0)))
         .select("group", "sid")
+        .collect()
+        .lazy()
     )
-    g = g.join(busy, on=["group", "sid"], how="semi").sort("group", "sid", "sent_at")
+    # only the gifts of busy (group, stream)s are joined to their members
+    g = (
+        streamed.select("src", "sid", "sent_at")
+        .join(busy.select("sid").unique(), on="sid", how="semi")
+        .join(member_of.join(busy.select("group").unique(), on="group", how="semi"), on="src")
+        .join(busy, on=["group", "sid"], how="semi")
+        .sort("group", "sid", "sent_at")
+        .collect()
+    )
+    if g.height == 0:
+        return pl.DataFrame(schema=schema)
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window")
     )
