@@ -74,3 +74,29 @@ def test_blocks_come_densest_first_without_sharing_rows_and_stop_below_min_densi
     assert [b.rows.tolist() for b in blocks] == [[0, 1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11]]
     assert [b.density for b in blocks] == [2.5, 2.0, 1.5]
     assert dense_blocks(m, min_rows=3, min_density=10.0) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n_rows: st.integers(1, 12).flatmap(lambda n_cols: st.tuples(
+    st.just((n_rows, n_cols)),
+    st.lists(st.tuples(st.integers(0, n_rows - 1), st.integers(0, n_cols - 1)), max_size=60)))))
+def test_column_weighted_matrix_is_the_same_built_either_way(case):
+    # the packed-key construction gives the very matrix (layout and values) of the COO one used for huge shapes
+    from graphkit.detect import dense
+
+    shape, pairs = case
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    cols = np.array([c for _, c in pairs], dtype=np.int64)
+    packed = column_weighted_matrix(rows, cols, shape)
+    original = dense._PACKED_LIMIT
+    dense._PACKED_LIMIT = 0
+    try:
+        coo = column_weighted_matrix(rows, cols, shape)
+    finally:
+        dense._PACKED_LIMIT = original
+    assert packed.shape == coo.shape
+    assert np.array_equal(packed.indptr, coo.indptr)
+    assert np.array_equal(packed.indices, coo.indices)
+    assert np.array_equal(packed.data, coo.data)
+    degree = np.bincount(np.unique(rows * shape[1] + cols) % shape[1], minlength=shape[1]) if len(pairs) else np.zeros(shape[1])
+    assert np.allclose(packed.toarray(), (packed.toarray() > 0) / np.log(degree + 5.0)[np.newaxis, :])
