@@ -121,11 +121,9 @@ def analyze(
         links = device_links(graphs)
         baseline = platform_baseline(activity, graphs.gifts, links, config)
         person = person_of(links, graphs.n_users)
-        other_candidates = [
-            dense_block_candidates(graphs.gifts, graphs.n_users, config),
-            loop_candidates(graphs.gift_flow, person, config),
-            fan_in_candidates(graphs.gift_flow, activity, baseline, config),
-        ]
+        dense = dense_block_candidates(graphs.gifts, graphs.n_users, config)
+        loops = loop_candidates(graphs.gift_flow, person, config)
+        fan_in = fan_in_candidates(graphs.gift_flow, activity, baseline, config)
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
         evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
@@ -137,7 +135,6 @@ def analyze(
         synchrony = lockstep()
         membership = communities()
     n_communities = int(membership.max()) + 1 if membership.size else 0
-    dense, loops, fan_in = other_candidates
     cands = pool_candidates([community_candidates(membership, config), dense, synchrony, loops, fan_in])
     del membership
     groups = find_ring_groups(cands, context)

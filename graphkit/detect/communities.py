@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 
 from graphkit.build.graphs import graph_from_edges
-from graphkit.errors import ConfigError
 from graphkit.detect.worker import in_background
+from graphkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from graphkit.build import Graphs
