@@ -33,15 +33,16 @@ from scipy.sparse.csgraph import connected_components
 
 from graphkit.build.ids import IdIndex, build_index
 from graphkit.build.projections import (
-    _PAIR,
     cogift_projection,
     encode_gifts,
     gift_flow,
     encode_devices,
     identifier_links,
     identifiers_frame,
+    pack_pair,
     saturate,
     shared_projection,
+    unpack_pair,
 )
 from graphkit.build.window import apply_window
 from graphkit.config import Config
@@ -172,7 +173,7 @@ class Graphs:
         def relation(frame: pl.DataFrame, name: str) -> pl.LazyFrame:
             # one UInt64 key per pair (a * 2^32 + b) groups faster than two columns
             return frame.lazy().select(
-                (pl.col("a").cast(pl.UInt64) * _PAIR + pl.col("b").cast(pl.UInt64)).alias("__pair"),
+                pack_pair(pl.col("a"), pl.col("b")).alias("__pair"),
                 *[(pl.col("weight") if r == name else pl.lit(0.0)).alias(r) for r in relations],
             )
 
@@ -190,10 +191,7 @@ class Graphs:
             )
             .filter(pl.col("weight") > 0)
             .sort("__pair")
-            .select(
-                (pl.col("__pair") // _PAIR).cast(pl.UInt32).alias("a"), (pl.col("__pair") % _PAIR).cast(pl.UInt32).alias("b"),
-                *relations, "weight",
-            )
+            .select(*unpack_pair("__pair"), *relations, "weight")
             .collect()
         )
         return edges

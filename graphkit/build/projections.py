@@ -30,6 +30,18 @@ __all__ = [
 _UID = pl.UInt32
 _PAIR = 1 << 32
 """Two uids packed in one UInt64 key: ``a * _PAIR + b``."""
+
+
+def pack_pair(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Two UInt32 ids as one UInt64 key (``a * 2**32 + b``): one-column group-bys and sorts, in (a, b) order."""
+    return a.cast(pl.UInt64) * _PAIR + b.cast(pl.UInt64)
+
+
+def unpack_pair(key: str, a: str = "a", b: str = "b") -> list[pl.Expr]:
+    """The two ids of a :func:`pack_pair` column ``key``, as UInt32 columns ``a`` and ``b``."""
+    return [(pl.col(key) // _PAIR).cast(_UID).alias(a), (pl.col(key) % _PAIR).cast(_UID).alias(b)]
+
+
 _ROWS_PER_SLICE = 10_000_000
 """Co-gifting meetings counted per slice of pairs when they do not pack (:func:`cogift_projection`)."""
 _PACKED_LIMIT = 1 << 64
@@ -105,13 +117,10 @@ def identifier_links(devices: pl.DataFrame) -> pl.DataFrame:
         return (
             devices.lazy()
             .filter(pl.col(column).is_not_null())
-            .select((pl.col(column).cast(pl.UInt64) * _PAIR + pl.col("uid").cast(pl.UInt64)).alias("__key"))
+            .select(pack_pair(pl.col(column), pl.col("uid")).alias("__key"))
             .unique()
             .sort("__key")
-            .select(
-                pl.lit(name, dtype=kind).alias("kind"), (pl.col("__key") // _PAIR).cast(_UID).alias("ident"),
-                (pl.col("__key") % _PAIR).cast(_UID).alias("uid"),
-            )
+            .select(pl.lit(name, dtype=kind).alias("kind"), *unpack_pair("__key", "ident", "uid"))
         )
 
     return pl.concat([distinct("did", "device"), distinct("iid", "ip")]).collect()
@@ -322,7 +331,7 @@ def _count_sliced(ev: pl.LazyFrame, w_us: int, min_streams: int) -> pl.DataFrame
     Every row of a pair is in one slice (by the first uid), so each slice's
     counts are final, and the hash tables stay a slice's size.
     """
-    pair = pl.min_horizontal("src", "__o").cast(pl.UInt64) * _PAIR + pl.max_horizontal("src", "__o").cast(pl.UInt64)
+    pair = pack_pair(pl.min_horizontal("src", "__o"), pl.max_horizontal("src", "__o"))
     met = _meetings(ev, w_us, pair.alias("__pair"), "sid").collect()
     slices = max(1, met.height // _ROWS_PER_SLICE)
     counted = [
@@ -337,10 +346,7 @@ def _count_sliced(ev: pl.LazyFrame, w_us: int, min_streams: int) -> pl.DataFrame
     return (
         pl.concat(counted)
         .lazy()
-        .select(
-            (pl.col("__pair") // _PAIR).cast(_UID).alias("a"), (pl.col("__pair") % _PAIR).cast(_UID).alias("b"),
-            "streams",
-        )
+        .select(*unpack_pair("__pair"), "streams")
         .sort("a", "b")
         .collect()
     )

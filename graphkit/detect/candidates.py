@@ -34,7 +34,7 @@ import polars as pl
 from graphkit.build.graphs import graph_from_edges, weak_components
 
 from graphkit.config import Config
-from graphkit.detect.communities import detect_communities
+from graphkit.detect.communities import edge_membership
 from graphkit.detect.dense import column_weighted_matrix, dense_blocks
 from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.detect.worker import in_background
@@ -153,13 +153,10 @@ def lockstep_membership(
     involved[a] = involved[b] = True
     uids = np.flatnonzero(involved)
     vertex = np.cumsum(involved) - 1  # uid -> vertex of the compact graph
-    graph = graph_from_edges(len(uids), vertex[a], vertex[b], directed=False)
-    graph.es["weight"] = np.asarray(weight, dtype=np.float64).tolist()  # Python floats, like every other graph
-    communities = detect_communities(
-        graph, method="leiden", objective="CPM", resolution=resolution, weights="weight",
+    membership[uids] = edge_membership(
+        vertex[a], vertex[b], weight, n_users=len(uids), method="leiden", objective="CPM", resolution=resolution,
         seed=seed, max_size=max_size, n_iterations=n_iterations,
     )
-    membership[uids] = communities.membership
     return membership
 
 

@@ -268,8 +268,7 @@ def edge_membership(
     ...                 seed=0, max_size=None, n_iterations=2).tolist()
     [0, 0, 0, 1, 1, 1, 2]
     """
-    graph = graph_from_edges(n_users, a, b, False)
-    graph.es["weight"] = np.asarray(weight, dtype=np.float64).tolist()
+    graph = graph_from_edges(n_users, a, b, False, {"weight": pl.Series(weight, dtype=pl.Float64)})
     return detect_communities(
         graph, method=method, objective=objective, resolution=resolution, weights="weight", seed=seed,
         max_size=max_size, n_iterations=n_iterations,

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.build.graphs import graph_from_edges, weak_components
-from graphkit.build.projections import _PAIR
+from graphkit.build.projections import pack_pair, unpack_pair
 
 from graphkit.config import Config
 
@@ -221,21 +221,18 @@ def signal_context(
     config: Config,
 ) -> SignalContext:
     """Prepare what :func:`group_signals` reads; the parameters are named as in :class:`SignalContext`."""
-    # each relation's pairs as one UInt64 key (a * 2^32 + b): one-column group-bys, 3x faster at 10^7 gifts
-    def pairs(frame: pl.LazyFrame, a: pl.Expr, b: pl.Expr) -> pl.LazyFrame:
-        return frame.select((a.cast(pl.UInt64) * _PAIR + b.cast(pl.UInt64)).alias("__pair"))
-
-    gift_pairs = pairs(
-        gift_flow.lazy().filter(pl.col("src") != pl.col("dst")),
-        pl.min_horizontal("src", "dst"), pl.max_horizontal("src", "dst"),
-    ).unique()
+    # each relation's pairs as one UInt64 key: one-column group-bys, 3x faster at 10^7 gifts
+    gift_pairs = (
+        gift_flow.lazy()
+        .filter(pl.col("src") != pl.col("dst"))
+        .select(pack_pair(pl.min_horizontal("src", "dst"), pl.max_horizontal("src", "dst")).alias("__pair"))
+        .unique()
+    )
     links = (
-        pl.concat([gift_pairs, pairs(shared.lazy(), pl.col("a"), pl.col("b")), pairs(cogift.lazy(), pl.col("a"), pl.col("b"))])
+        pl.concat([gift_pairs, *(f.lazy().select(pack_pair(pl.col("a"), pl.col("b")).alias("__pair")) for f in (shared, cogift))])
         .group_by("__pair")
         .agg(pl.len().cast(pl.Float64).alias("w"))
-        .select(
-            (pl.col("__pair") // _PAIR).cast(pl.UInt32).alias("a"), (pl.col("__pair") % _PAIR).cast(pl.UInt32).alias("b"), "w"
-        )
+        .select(*unpack_pair("__pair"), "w")
         .collect()
     )
     degree = (
