@@ -26,12 +26,14 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-## the whole test suite, browser and notebook tests included
+## the import-layer contract (pyproject.toml), then the whole test suite, browser and notebook tests included
 test: venv browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 ## the suite without the browser and notebook tests
 test-fast: venv
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not browser and not notebook"
 
 ## speed, memory and quality at scale (benchmarks/RESULTS.md)

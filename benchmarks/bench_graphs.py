@@ -1,4 +1,4 @@
-"""Speed, memory and hub-cap measurements of graphkit.build / graphkit.detect (not a test).
+"""Speed, memory and hub-cap measurements of graphkit.graphs / graphkit.detect (not a test).
 
 Usage (from the repository root)::
 
@@ -103,7 +103,7 @@ def run(data_dir: Path, resolution: float, workers: int = 2) -> dict:
     process and its child together.
     """
     from graphkit import Config, read_tables
-    from graphkit.build import build_graphs
+    from graphkit.graphs import build_graphs
     from graphkit.detect.centrality import centrality
     from graphkit.detect.communities import user_communities
 
@@ -210,8 +210,8 @@ def leiden_bench(edges: int, with_networkx: bool) -> dict:
 
 def hubcap(data_dir: Path, caps: list[int]) -> list[dict]:
     from graphkit import Config, read_tables
-    from graphkit.build import build_index
-    from graphkit.build.projections import encode_devices, identifier_links, shared_projection
+    from graphkit.graphs import build_index
+    from graphkit.graphs.projections import encode_devices, identifier_links, shared_projection
 
     tables = read_tables(data_dir)
     truth = json.loads((data_dir / "truth.json").read_text())

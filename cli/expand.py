@@ -13,7 +13,7 @@ from graphkit.config import load_config
 from graphkit.detect.evidence import entity_edges, evidence_graph
 from graphkit.errors import InputError
 from graphkit.io import read_tables
-from graphkit.report.atomic import atomic_write_text
+from graphkit.util.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
 from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, stdout
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from graphkit.build import GRAPH_NAMES, build_graphs
+from graphkit.graphs import GRAPH_NAMES, build_graphs
 from graphkit.config import load_config
 from graphkit.io import read_tables
 from graphkit.report.export import EXPORT_FORMATS, export_format, write_graph

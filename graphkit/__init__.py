@@ -10,7 +10,6 @@ from graphkit.errors import GraphkitError
 from graphkit.io import Tables, read_tables
 from graphkit.model import Report, Ring
 from graphkit.pipeline import analyze
-
-__version__ = "0.1.0"
+from graphkit.util.version import __version__
 
 __all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "read_tables"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import polars as pl
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from graphkit.build import Graphs
+    from graphkit.graphs import Graphs
     from graphkit.io import Tables
 
 __all__ = ["Beneficiary", "Ring", "Report", "SCHEMA_VERSION", "describe_path"]

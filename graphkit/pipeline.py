@@ -4,7 +4,7 @@ Stages (each a plain function of the previous stage's data):
 
 ``build``
     ids mapped to dense integers, the gift flow, shared-identifier and
-    co-gifting projections (:func:`graphkit.build.build_graphs`).
+    co-gifting projections (:func:`graphkit.graphs.build_graphs`).
 ``communities``
     Leiden on the combined user graph (:func:`graphkit.detect.communities.user_communities`;
     with two workers it runs in a child process during ``detect``).
@@ -13,7 +13,7 @@ Stages (each a plain function of the previous stage's data):
     every detector (:mod:`graphkit.detect.candidates`), centrality.
 ``score``
     groups scored and explained, accounts given to at most one ring, per-user
-    scores (:mod:`graphkit.detect.rings`, :mod:`graphkit.score`).
+    scores (:mod:`graphkit.rings`, :mod:`graphkit.score`).
 
 Examples
 --------
@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from graphkit.build import Graphs, build_graphs
+from graphkit.graphs import Graphs, build_graphs
 from graphkit.config import Config
 from graphkit.detect.candidates import (
     community_candidates,
@@ -49,7 +49,7 @@ from graphkit.detect.candidates import (
 )
 from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import user_communities
-from graphkit.detect.rings import (
+from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
     find_ring_groups,
@@ -179,7 +179,7 @@ def device_links(graphs: Graphs) -> pl.DataFrame:
     Parameters
     ----------
     graphs : Graphs
-        From :func:`graphkit.build.build_graphs` (its links, and which
+        From :func:`graphkit.graphs.build_graphs` (its links, and which
         identifiers are hubs).
 
     Returns

@@ -38,7 +38,7 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.graphs.build import graph_from_edges
 from graphkit.config import Config
 from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from graphkit import Config, Tables
-from graphkit.build import build_graphs
+from graphkit.graphs import build_graphs
 from graphkit.detect.centrality import betweenness, centrality, gift_centrality_graph
 
 

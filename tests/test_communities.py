@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit import Config, Tables
-from graphkit.build import build_graphs
-from graphkit.build.graphs import weak_components
+from graphkit.graphs import build_graphs
+from graphkit.graphs.build import weak_components
 from graphkit.detect.communities import METHODS, Communities, detect_communities
 from graphkit.errors import ConfigError
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from graphkit import Config, Tables
-from graphkit.build import build_graphs
+from graphkit.graphs import build_graphs
 from graphkit.errors import ConfigError
 from graphkit.report.export import export_format, export_graph, nodes_path
 from graphkit_cli.main import cli

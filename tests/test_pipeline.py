@@ -12,7 +12,7 @@ import pytest
 import graphkit
 from graphkit import Config, Tables, analyze, read_tables
 from graphkit.evaluate import evaluate
-from graphkit.build import build_graphs
+from graphkit.graphs import build_graphs
 from graphkit.pipeline import STAGES, device_links, ring_threshold
 
 REPO = Path(graphkit.__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from graphkit.detect.rings import assign_members, merge_by_beneficiary, money_loop
+from graphkit.rings import assign_members, merge_by_beneficiary, money_loop
 from graphkit.detect.signals import person_of
 
 U32 = pl.UInt32

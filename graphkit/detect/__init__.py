@@ -1,4 +1,4 @@
-"""Detection: from graphs to scored, explained rings.
+"""Detection: from graphs to candidate groups and their signals.
 
 - :mod:`~graphkit.detect.communities`: Leiden (CPM or modularity), Louvain,
   label propagation, components, with oversized communities split again.
@@ -7,10 +7,10 @@
 - :mod:`~graphkit.detect.candidates`: the candidate groups of every detector.
 - :mod:`~graphkit.detect.signals`: per-account activity, the platform's
   baseline, and the signals of every group.
-- :mod:`~graphkit.detect.rings`: one ring per account, merged pieces,
-  beneficiaries, money loops, the ring bar.
 - :mod:`~graphkit.detect.evidence`: the evidence neighbourhood and paths
   behind ``graphkit expand`` and ``graphkit path``.
 
-:func:`graphkit.analyze` runs them in order; the notebooks show each step.
+:mod:`graphkit.score` turns the signals into scores and reasons, and
+:mod:`graphkit.rings` assembles the rings; :func:`graphkit.analyze` runs them
+in order, and the notebooks show each step.
 """

@@ -1,7 +1,7 @@
 """Candidate ring groups from every detector, as one ``cand, uid, source`` frame.
 
 Each detector proposes groups of accounts; a group may overlap others.
-:func:`graphkit.detect.rings.find_rings` scores them all and gives each account
+:func:`graphkit.rings.find_rings` scores them all and gives each account
 to its best-scoring group.
 
 Detectors
@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges, weak_components
+from graphkit.graphs.build import graph_from_edges, weak_components
 
 from graphkit.config import Config
 from graphkit.detect.communities import edge_membership

@@ -21,7 +21,7 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.graphs.build import graph_from_edges
 from graphkit.config import Config
 from graphkit.errors import ConfigError
 
@@ -34,7 +34,7 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
 
     Parameters
     ----------
-    graphs : graphkit.build.Graphs
+    graphs : graphkit.graphs.Graphs
     config : Config
         Uses ``pagerank_damping``, ``betweenness_exact_max_nodes``,
         ``betweenness_samples`` and ``seed``.
@@ -69,7 +69,7 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
     --------
     >>> import polars as pl
     >>> from graphkit import Config, Tables
-    >>> from graphkit.build import build_graphs
+    >>> from graphkit.graphs import build_graphs
     >>> gifts = pl.DataFrame({"sender_id": ["a", "b", "c"], "receiver_id": ["h", "h", "a"],
     ...                       "coins": [5.0, 5.0, 1.0], "sent_at": ["2024-01-01T00:00:00Z"] * 3})
     >>> graphs = build_graphs(Tables.from_frames(gifts=gifts))

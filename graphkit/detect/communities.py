@@ -36,12 +36,12 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges
+from graphkit.graphs.build import graph_from_edges
 from graphkit.detect.worker import in_background
 from graphkit.errors import ConfigError
 
 if TYPE_CHECKING:
-    from graphkit.build import Graphs
+    from graphkit.graphs import Graphs
     from graphkit.config import Config
 
 __all__ = ["Communities", "detect_communities", "edge_membership", "user_communities", "METHODS", "OBJECTIVES"]
@@ -168,14 +168,14 @@ def detect_communities(
     Parameters
     ----------
     graph : igraph.Graph
-        Undirected (e.g. :meth:`graphkit.build.Graphs.user_graph`); a directed
+        Undirected (e.g. :meth:`graphkit.graphs.Graphs.user_graph`); a directed
         graph is treated as undirected (edge weights of both directions added).
     method : {"leiden", "louvain", "label_propagation", "components"}
     objective : {"CPM", "modularity"}
         Leiden's objective (and the one used to split oversized communities).
     resolution : float
         CPM: the density threshold on the edge-weight scale (see
-        :meth:`graphkit.build.Graphs.user_graph`); modularity: gamma.
+        :meth:`graphkit.graphs.Graphs.user_graph`); modularity: gamma.
         Louvain uses it as gamma.
     weights : str or None
         Edge attribute holding the weights; ``None`` for unweighted. A missing
@@ -258,7 +258,7 @@ def edge_membership(
 
     numpy in, numpy out, so that it can run in a worker process
     (:func:`user_communities`); the graph is built as
-    :meth:`graphkit.build.Graphs.user_graph` builds it (weights as Python
+    :meth:`graphkit.graphs.Graphs.user_graph` builds it (weights as Python
     floats), so the result is the same.
 
     Examples
@@ -286,7 +286,7 @@ def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) ->
 
     The settings are ``Config.community_method``, ``leiden_objective``,
     ``resolution``, ``seed``, ``max_community_size`` and
-    ``leiden_iterations``, on :meth:`graphkit.build.Graphs.user_edges`
+    ``leiden_iterations``, on :meth:`graphkit.graphs.Graphs.user_edges`
     weighted by ``weight``. With ``workers >= 2`` and a big graph (at least
     2,000,000 edges) the igraph graph is built and partitioned in a second
     process (:func:`graphkit.detect.worker.in_background`) while the caller
@@ -304,7 +304,7 @@ def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) ->
     --------
     >>> import polars as pl
     >>> from graphkit import Config, Tables
-    >>> from graphkit.build import build_graphs
+    >>> from graphkit.graphs import build_graphs
     >>> devices = pl.DataFrame({"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"]})
     >>> graphs = build_graphs(Tables.from_frames(devices=devices), Config())
     >>> with user_communities(graphs, Config(seed=0)) as membership:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges, weak_components
-from graphkit.build.projections import pack_pair, unpack_pair
+from graphkit.graphs.build import graph_from_edges, weak_components
+from graphkit.graphs.projections import pack_pair, unpack_pair
 
 from graphkit.config import Config
 
@@ -173,7 +173,7 @@ class SignalContext:
     Attributes
     ----------
     gifts, gift_flow : polars.DataFrame
-        From :class:`graphkit.build.Graphs` (encoded uids).
+        From :class:`graphkit.graphs.Graphs` (encoded uids).
     device_links : polars.DataFrame
         ``uid, identifier, kind, hub`` (:func:`graphkit.pipeline.device_links`).
     person : numpy.ndarray

@@ -148,7 +148,7 @@ class Tables:
 
 def write_rejected_frames(rejected: dict[str, pl.DataFrame], out_dir: str | Path) -> list[Path]:
     """Write each frame of ``rejected`` to ``out_dir/rejected/NAME.csv`` (atomically)."""
-    from graphkit.report.atomic import atomic_write_csv
+    from graphkit.util.atomic import atomic_write_csv
 
     return [
         atomic_write_csv(frame, Path(out_dir) / "rejected" / f"{name}.csv")

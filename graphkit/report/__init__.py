@@ -4,7 +4,7 @@
 atomically.
 """
 
-from graphkit.report.atomic import atomic_directory, atomic_write_bytes, atomic_write_csv, atomic_write_text
+from graphkit.util.atomic import atomic_directory, atomic_write_bytes, atomic_write_csv, atomic_write_text
 from graphkit.report.markdown import escape_markdown, render_markdown
 from graphkit.report.writers import (
     ReportFiles,

@@ -24,7 +24,7 @@ Examples
 --------
 >>> import tempfile, pathlib, networkx as nx, polars as pl
 >>> from graphkit import Config, Tables
->>> from graphkit.build import build_graphs
+>>> from graphkit.graphs import build_graphs
 >>> gifts = pl.DataFrame({"sender_id": ["007", "b"], "receiver_id": ["h", "h"], "coins": [5.0, 1.0],
 ...                       "sent_at": ["2024-01-01T00:00:00Z"] * 2})
 >>> graphs = build_graphs(Tables.from_frames(gifts=gifts))
@@ -42,10 +42,10 @@ from pathlib import Path
 
 import polars as pl
 
-from graphkit import __version__
-from graphkit.build.graphs import GRAPH_NAMES
+from graphkit.util.version import __version__
+from graphkit.graphs.build import GRAPH_NAMES
 from graphkit.errors import ConfigError
-from graphkit.report.atomic import atomic_write_bytes
+from graphkit.util.atomic import atomic_write_bytes
 
 __all__ = ["EXPORT_FORMATS", "export_graph", "write_graph", "export_format", "graphml_bytes", "gexf_bytes", "nodes_path"]
 
@@ -83,9 +83,9 @@ def export_graph(graphs, which: str, out: str | Path, fmt: str | None = None) ->
 
     Parameters
     ----------
-    graphs : graphkit.build.Graphs
+    graphs : graphkit.graphs.Graphs
     which : {"gifts", "shared", "cogift"}
-        See :meth:`graphkit.build.Graphs.frames` for nodes and edge columns.
+        See :meth:`graphkit.graphs.Graphs.frames` for nodes and edge columns.
     out : path
     fmt : {"graphml", "gexf", "parquet"}, optional
         Default: from the suffix of ``out``.

@@ -1,7 +1,7 @@
 """Write every output of the contract (CONTRACT.md, Output) for one :class:`Report`.
 
 :func:`write_report` fills a temporary folder next to ``out_dir`` and swaps
-it in only when every file is written (:func:`graphkit.report.atomic.atomic_directory`):
+it in only when every file is written (:func:`graphkit.util.atomic.atomic_directory`):
 an interrupted run never leaves a half-written report, and a previous report
 in ``out_dir`` stays untouched until the new one is complete.
 
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from graphkit import __version__
+from graphkit.util.version import GENERATOR
 from graphkit.errors import InputError
 from graphkit.model import Report
-from graphkit.report.atomic import atomic_directory
+from graphkit.util.atomic import atomic_directory
 from graphkit.report.markdown import render_markdown
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -37,8 +37,6 @@ __all__ = [
     "scores_csv_text",
     "write_report",
 ]
-
-GENERATOR = f"graphkit {__version__}"
 
 
 @dataclass(frozen=True)

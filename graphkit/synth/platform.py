@@ -10,7 +10,7 @@ import polars as pl
 
 from graphkit.errors import ConfigError, InputError
 from graphkit.io import Tables
-from graphkit.report.atomic import atomic_directory
+from graphkit.util.atomic import atomic_directory
 
 __all__ = ["Platform", "FORMATS", "TRUTH_FILE"]
 

@@ -22,7 +22,7 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph, neighbourhood_edges
 from graphkit.errors import InputError
-from graphkit.report.atomic import atomic_write_text
+from graphkit.util.atomic import atomic_write_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 

@@ -1,10 +1,10 @@
 """Graphs from the input tables: id index, entity graph, gift flow, shared-identifier
 and co-gifting projections (:func:`build_graphs`)."""
 
-from graphkit.build.graphs import GRAPH_NAMES, Graphs, build_graphs, graph_from_edges
-from graphkit.build.ids import IdIndex, build_index
-from graphkit.build.projections import cogift_projection, gift_flow, shared_projection
-from graphkit.build.window import apply_window
+from graphkit.graphs.build import GRAPH_NAMES, Graphs, build_graphs, graph_from_edges
+from graphkit.graphs.ids import IdIndex, build_index
+from graphkit.graphs.projections import cogift_projection, gift_flow, shared_projection
+from graphkit.graphs.window import apply_window
 
 __all__ = [
     "GRAPH_NAMES",

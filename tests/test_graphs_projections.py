@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit import Config, Tables
-from graphkit.build import build_graphs, cogift_projection
+from graphkit.graphs import build_graphs, cogift_projection
 
 EPOCH0 = 1714557600
 
@@ -113,7 +113,7 @@ def test_cogift_stream_cap_bounds_a_crowded_stream():
 def test_cogift_equals_the_brute_force_definition(rows, window, rows_per_slice):
     # meetings are counted on packed integer keys (rows_per_slice None) or, when ids are too many to
     # pack, with a group-by in slices of the pairs: both, and any slicing, give the same edges
-    from graphkit.build import projections
+    from graphkit.graphs import projections
 
     original = projections._ROWS_PER_SLICE, projections._PACKED_LIMIT
     if rows_per_slice is not None:

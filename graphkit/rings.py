@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from graphkit.build.graphs import graph_from_edges, weak_components
+from graphkit.graphs.build import graph_from_edges, weak_components
 
 from graphkit.config import Config
 from graphkit.detect.candidates import complete_beneficiaries, complete_funders

@@ -1,4 +1,4 @@
-"""graphkit.build: id index, time windows, gift flow, entity graph, combined user graph."""
+"""graphkit.graphs: id index, time windows, gift flow, entity graph, combined user graph."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from graphkit import Config, Tables
-from graphkit.build import Graphs, apply_window, build_graphs, build_index
+from graphkit.graphs import Graphs, apply_window, build_graphs, build_index
 from graphkit.errors import ConfigError, InputError
 
 T0 = "2024-05-01T10:00:00Z"

@@ -9,7 +9,7 @@ Examples
 --------
 >>> import polars as pl
 >>> from graphkit.io import Tables
->>> from graphkit.build.ids import build_index
+>>> from graphkit.graphs.ids import build_index
 >>> gifts = pl.DataFrame({"sender_id": ["b", "a"], "receiver_id": ["h", "h"], "coins": [1.0, 2.0],
 ...                       "sent_at": ["2024-01-01T00:00:00Z"] * 2})
 >>> index = build_index(Tables.from_frames(gifts=gifts))
@@ -165,7 +165,7 @@ def build_index(tables: Tables) -> IdIndex:
     ----------
     tables : Tables
         Validated input tables (apply any time window first: see
-        :func:`graphkit.build.window.apply_window`).
+        :func:`graphkit.graphs.window.apply_window`).
 
     Returns
     -------

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import polars as pl
 >>> from graphkit import Config, Tables
->>> from graphkit.build import build_graphs
+>>> from graphkit.graphs import build_graphs
 >>> gifts = pl.DataFrame({
 ...     "sender_id": ["a", "b", "a"], "receiver_id": ["h", "h", "h"], "coins": [1.0, 2.0, 4.0],
 ...     "sent_at": ["2024-01-01T00:00:00Z", "2024-01-01T00:00:30Z", "2024-01-02T00:00:00Z"],
@@ -31,8 +31,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graphkit.build.ids import IdIndex, build_index
-from graphkit.build.projections import (
+from graphkit.graphs.ids import IdIndex, build_index
+from graphkit.graphs.projections import (
     cogift_projection,
     encode_gifts,
     gift_flow,
@@ -44,7 +44,7 @@ from graphkit.build.projections import (
     shared_projection,
     unpack_pair,
 )
-from graphkit.build.window import apply_window
+from graphkit.graphs.window import apply_window
 from graphkit.config import Config
 from graphkit.errors import ConfigError
 from graphkit.io import Tables
@@ -76,7 +76,7 @@ class Graphs:
     shared : polars.DataFrame
         ``a < b``, ``strength``, ``weight`` (0..1), ``devices``, ``ips``: accounts
         sharing devices or IPs; hub identifiers left out
-        (:func:`graphkit.build.projections.shared_projection`).
+        (:func:`graphkit.graphs.projections.shared_projection`).
     cogift : polars.DataFrame
         ``a < b``, ``weight`` (0..1), ``streams``: accounts gifting the same
         streams within ``Config.cogift_window_s``, in at least
@@ -94,7 +94,7 @@ class Graphs:
         ``iid`` (nullable), ``seen_at``.
     streams : polars.DataFrame
         One row per stream: ``sid``, ``host`` (uid, nullable; see
-        :class:`~graphkit.build.ids.IdIndex`), ``started_at``, ``ended_at``
+        :class:`~graphkit.graphs.ids.IdIndex`), ``started_at``, ``ended_at``
         (nullable: from the streams table).
     config : Config
         The settings the graphs were built with.

@@ -1,6 +1,6 @@
 """Edge tables of the user graphs, as joins and group-bys over polars frames.
 
-Each function takes encoded frames (integer ids, see :mod:`graphkit.build.ids`)
+Each function takes encoded frames (integer ids, see :mod:`graphkit.graphs.ids`)
 and returns an edge frame; none loops over rows in Python, so the same stages
 can run on a bigger engine later.
 
@@ -140,7 +140,7 @@ def identifiers_frame(links: pl.DataFrame, index, hub_cap: int) -> pl.DataFrame:
     counts = links.group_by("kind", "ident").agg(pl.len().cast(pl.UInt32).alias("accounts"))
     dev = index.decode(counts.filter(pl.col("kind") == "device"), "ident", kind="device", as_="key")
     ips = index.decode(counts.filter(pl.col("kind") == "ip"), "ident", kind="ip", as_="key")
-    # ident numbers follow the sorted id strings (graphkit.build.ids): sorting by ident sorts by key
+    # ident numbers follow the sorted id strings (graphkit.graphs.ids): sorting by ident sorts by key
     return (
         pl.concat([dev, ips])
         .with_columns((pl.col("accounts") > hub_cap).alias("hub"))
