@@ -10,7 +10,8 @@ Stages (each a plain function of the previous stage's data):
     with two workers it runs in a child process during ``detect``).
 ``detect``
     per-account activity and the platform's baseline, candidate groups from
-    every detector (:mod:`graphkit.detect.candidates`), centrality.
+    every registered detector (:data:`graphkit.detect.registry.DETECTORS`),
+    centrality.
 ``score``
     groups scored and explained, accounts given to at most one ring, per-user
     scores (:mod:`graphkit.rings`, :mod:`graphkit.score`).
@@ -33,22 +34,18 @@ From the repository's root, on the bundled demo data:
 from __future__ import annotations
 
 import os
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 import polars as pl
 
 from graphkit.graphs import Graphs, build_graphs
 from graphkit.config import Config
-from graphkit.detect.candidates import (
-    community_candidates,
-    dense_block_candidates,
-    fan_in_candidates,
-    lockstep_groups,
-    loop_candidates,
-)
+from graphkit.detect.candidates import lockstep_groups
 from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import user_communities
+from graphkit.detect.registry import DETECTORS, Detector, DetectorInputs, detector_inputs, run_detectors
 from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
@@ -69,7 +66,7 @@ from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import COMPONENTS, ring_reasons, user_evidence
 
-__all__ = ["analyze", "device_links", "ring_threshold", "STAGES"]
+__all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_threshold", "STAGES"]
 
 STAGES = ("build", "communities", "detect", "score")
 
@@ -80,6 +77,7 @@ def analyze(
     *,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    detectors: tuple[Detector, ...] = DETECTORS,
 ) -> Report:
     """Run the whole pipeline on validated tables.
 
@@ -99,6 +97,9 @@ def analyze(
         (:func:`graphkit.detect.communities.user_communities`,
         :func:`graphkit.detect.candidates.lockstep_groups`); the results
         are the same with 1.
+    detectors : tuple of Detector
+        The detectors to run, in the order their candidates are pooled
+        (default: every registered one, :data:`graphkit.detect.registry.DETECTORS`).
 
     Returns
     -------
@@ -112,18 +113,13 @@ def analyze(
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
     say("communities")
     # with two workers, the two Leiden runs (communities, lockstep) go to child processes while this one
-    # runs every detector that does not need the communities; the igraph user graph lives only in its run
-    with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep, \
-            user_communities(graphs, config, workers=workers) as communities:
+    # runs every detector that does not need them; the igraph user graph lives only in its run
+    with leiden_groupings(graphs, config, workers=workers) as groupings:
         say("detect")
-        users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
-        activity = user_activity(graphs.gifts, users, graphs.n_users)
-        links = device_links(graphs)
-        baseline = platform_baseline(activity, graphs.gifts, links, config)
-        person = person_of(links, graphs.n_users)
-        dense = dense_block_candidates(graphs.gifts, graphs.n_users, config)
-        loops = loop_candidates(graphs.gift_flow, person, config)
-        fan_in = fan_in_candidates(graphs.gift_flow, activity, baseline, config)
+        inputs = detection_inputs(tables, graphs, config)
+        early = run_detectors(inputs, detectors)
+        activity, links, baseline = inputs.activity, inputs.device_links, inputs.baseline
+        person = inputs.person["person"].to_numpy()
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
         evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
@@ -132,11 +128,11 @@ def analyze(
             gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
             device_links=links, person=person, activity=activity, baseline=baseline, config=config,
         )
-        synchrony = lockstep()
-        membership = communities()
-    n_communities = int(membership.max()) + 1 if membership.size else 0
-    cands = pool_candidates([community_candidates(membership, config), dense, synchrony, loops, fan_in])
-    del membership
+        inputs = inputs.with_inputs(**groupings())
+    n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
+    found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
+    cands = pool_candidates([found[d.name] for d in detectors])
+    del inputs
     groups = find_ring_groups(cands, context)
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
@@ -171,6 +167,63 @@ def analyze(
         graphs=graphs,
         user_features=user_features,
     )
+
+
+def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> DetectorInputs:
+    """Stage ``detect``, first step: what every detector but the Leiden-based ones reads.
+
+    Per-account activity (:func:`graphkit.detect.signals.user_activity`),
+    who used which device or IP (:func:`device_links`), the platform's
+    measured thresholds (:func:`graphkit.detect.signals.platform_baseline`)
+    and persons (:func:`graphkit.detect.signals.person_of`), beside the
+    graphs' gift events, gift flow and co-gifting pairs. The Leiden
+    groupings come later (:func:`leiden_groupings`).
+
+    Examples
+    --------
+    >>> from graphkit import read_tables
+    >>> tables = read_tables("fixtures/demo")
+    >>> graphs = build_graphs(tables, Config())
+    >>> inputs = detection_inputs(tables, graphs, Config())
+    >>> sorted(inputs.present())
+    ['activity', 'baseline', 'cogift', 'config', 'device_links', 'gift_flow', 'gifts', 'n_users', 'person']
+    >>> sorted(run_detectors(inputs))
+    ['dense_block', 'fan_in', 'money_loop']
+    """
+    users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
+    activity = user_activity(graphs.gifts, users, graphs.n_users)
+    links = device_links(graphs)
+    baseline = platform_baseline(activity, graphs.gifts, links, config)
+    person = pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "person": person_of(links, graphs.n_users)})
+    return detector_inputs(graphs, config, activity=activity, baseline=baseline, device_links=links, person=person)
+
+
+@contextmanager
+def leiden_groupings(graphs: Graphs, config: Config, *, workers: int = 1) -> Iterator[Callable[[], dict[str, pl.DataFrame]]]:
+    """Stage ``communities``: start both Leiden runs; the context yields a function that returns their groupings.
+
+    The function returns ``{"communities": uid, community, "lockstep": uid, group}``,
+    the :class:`~graphkit.detect.registry.DetectorInputs` of the ``community``
+    and ``synchrony`` detectors. With ``workers >= 2`` on big graphs the runs
+    go to child processes, and the caller does other work before calling it
+    (:func:`graphkit.detect.communities.user_communities`,
+    :func:`graphkit.detect.candidates.lockstep_groups`).
+
+    Examples
+    --------
+    >>> from graphkit import read_tables
+    >>> graphs = build_graphs(read_tables("fixtures/demo"), Config())
+    >>> with leiden_groupings(graphs, Config()) as groupings:
+    ...     found = groupings()
+    >>> sorted(found), found["communities"].height == graphs.n_users
+    (['communities', 'lockstep'], True)
+    """
+    with lockstep_groups(graphs.cogift, graphs.n_users, config, workers=workers) as lockstep, \
+            user_communities(graphs, config, workers=workers) as communities:
+        yield lambda: {
+            "communities": pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "community": communities()}),
+            "lockstep": lockstep(),
+        }
 
 
 def device_links(graphs: Graphs) -> pl.DataFrame:

@@ -21,7 +21,7 @@ import polars as pl
 from graphkit.graphs.build import graph_from_edges, weak_components
 
 from graphkit.config import Config
-from graphkit.detect.candidates import complete_beneficiaries, complete_funders
+from graphkit.detect.candidates import CANDIDATE_SCHEMA, complete_beneficiaries, complete_funders
 from graphkit.detect.signals import SignalContext, group_signals
 from graphkit.score import score_groups
 
@@ -56,7 +56,7 @@ def pool_candidates(frames: list[pl.DataFrame]) -> pl.DataFrame:
         pooled.append(frame.join(ids, on="cand").select(pl.col("new").alias("cand"), "uid", "source"))
         offset += ids.height
     if not pooled:
-        return pl.DataFrame(schema={"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8})
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     return pl.concat(pooled)
 
 

@@ -1,8 +1,9 @@
-"""Candidate ring groups from every detector, as one ``cand, uid, source`` frame.
+"""The detectors' functions: candidate ring groups as ``cand, uid, source`` frames.
 
 Each detector proposes groups of accounts; a group may overlap others.
-:func:`graphkit.rings.find_rings` scores them all and gives each account
-to its best-scoring group.
+:mod:`graphkit.detect.registry` holds the detector contract and the list of
+detectors; :func:`graphkit.rings.find_ring_groups` scores the pooled
+candidates and gives each account to its best-scoring group.
 
 Detectors
 ---------
@@ -40,6 +41,7 @@ from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.detect.worker import in_background
 
 __all__ = [
+    "CANDIDATE_SCHEMA",
     "community_candidates",
     "dense_block_candidates",
     "synchrony_candidates",
@@ -51,11 +53,12 @@ __all__ = [
     "complete_funders",
 ]
 
-_SCHEMA = {"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8}
+CANDIDATE_SCHEMA: dict[str, pl.DataType] = {"cand": pl.Int64, "uid": pl.UInt32, "source": pl.Utf8}
+"""The columns of every detector's candidates (the detector contract, :mod:`graphkit.detect.registry`)."""
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=_SCHEMA)
+    return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
 
 def _from_membership(membership: np.ndarray, source: str, *, min_size: int, max_size: int) -> pl.DataFrame:
@@ -65,25 +68,27 @@ def _from_membership(membership: np.ndarray, source: str, *, min_size: int, max_
     return frame.join(keep, on="cand", how="semi").select("cand", "uid", pl.lit(source).alias("source"))
 
 
-def community_candidates(membership: np.ndarray, config: Config) -> pl.DataFrame:
-    """Communities of the combined user graph (``membership[uid] = community``)."""
-    return _from_membership(membership, "community", min_size=config.min_ring_size, max_size=config.max_community_size)
+def community_candidates(membership: np.ndarray, *, min_size: int, max_size: int) -> pl.DataFrame:
+    """Communities of the combined user graph (``membership[uid] = community``) of ``min_size`` to ``max_size`` accounts."""
+    return _from_membership(membership, "community", min_size=min_size, max_size=max_size)
 
 
-def dense_block_candidates(gifts: pl.DataFrame, n_users: int, config: Config) -> pl.DataFrame:
+def dense_block_candidates(
+    gifts: pl.DataFrame, n_users: int, *, window_s: float, max_blocks: int, min_size: int, max_size: int
+) -> pl.DataFrame:
     """Dense sender x moment and sender x receiver blocks, camouflage-resistant.
 
-    A *moment* is one stream in one ``cogift_window_s``-long time bucket: a
+    A *moment* is one stream in one ``window_s``-long time bucket: a
     block of senders sharing several moments gifted the same streams at the
     same times (CopyCatch's lockstep, found by FRAUDAR's peeling).
 
-    A block must be at least twice as dense as its whole matrix (a baseline
-    measured on the data), have at least ``min_ring_size`` senders and at
-    most ``max_community_size``. Receiver blocks bring their receivers along
-    as members (the beneficiaries).
+    At most ``max_blocks`` blocks are peeled per view. A block must be at
+    least twice as dense as its whole matrix (a baseline measured on the
+    data), have at least ``min_size`` senders and at most ``max_size``.
+    Receiver blocks bring their receivers along as members (the beneficiaries).
     """
     frames = []
-    bucket_us = max(int(config.cogift_window_s), 1) * 1_000_000
+    bucket_us = max(int(window_s), 1) * 1_000_000
     # one integer key per (stream, bucket): ranking it is 3x faster than ranking a struct
     moment_key = pl.col("sid").cast(pl.Int64) * (1 << 32) + pl.col("sent_at").dt.epoch("us") // bucket_us
     moments = gifts.filter(pl.col("sid").is_not_null()).select(
@@ -99,9 +104,9 @@ def dense_block_candidates(gifts: pl.DataFrame, n_users: int, config: Config) ->
             continue
         matrix = column_weighted_matrix(pairs["src"].to_numpy(), pairs[column].to_numpy(), (n_users, n_cols))
         whole = float(matrix.sum()) / max(int((np.diff(matrix.indptr) > 0).sum() + (matrix.getnnz(axis=0) > 0).sum()), 1)
-        blocks = dense_blocks(matrix, max_blocks=config.dense_max_blocks, min_rows=config.min_ring_size, min_density=2.0 * whole)
+        blocks = dense_blocks(matrix, max_blocks=max_blocks, min_rows=min_size, min_density=2.0 * whole)
         for i, block in enumerate(blocks):
-            if len(block.rows) > config.max_community_size:
+            if len(block.rows) > max_size:
                 continue
             uids = block.rows if not cols_are_users else np.union1d(block.rows, block.cols)
             frames.append(pl.DataFrame({"uid": uids.astype(np.uint32)}).with_columns(
@@ -109,22 +114,17 @@ def dense_block_candidates(gifts: pl.DataFrame, n_users: int, config: Config) ->
     return pl.concat(frames).select("cand", "uid", "source") if frames else _empty()
 
 
-def synchrony_candidates(
-    cogift: pl.DataFrame, n_users: int, config: Config, *, membership: np.ndarray | None = None
-) -> pl.DataFrame:
+def synchrony_candidates(membership: np.ndarray, *, min_size: int, max_size: int) -> pl.DataFrame:
     """Dense groups of accounts that co-gifted the same streams, in the window, on two or more streams.
 
     Pairs that met once are chance (a busy stream); pairs that met on several
     streams are kept, and Leiden (CPM at ``sync_resolution``) cuts the graph
     they form into tight groups, so that chains of chance meetings across the
-    platform do not merge unrelated groups (:func:`lockstep_membership`).
-
-    ``membership`` is that function's result when it was computed already
-    (in a second process: :func:`lockstep_groups`).
+    platform do not merge unrelated groups. ``membership[uid]`` is that
+    grouping (-1 for accounts without a repeated pair), from
+    :func:`lockstep_membership` or :func:`lockstep_groups`.
     """
-    if membership is None:
-        membership = lockstep_membership(*_repeated_pairs(cogift), n_users=n_users, **_lockstep_settings(config))
-    frame = _from_membership(membership, "synchrony", min_size=config.min_ring_size, max_size=config.max_community_size)
+    frame = _from_membership(membership, "synchrony", min_size=min_size, max_size=max_size)
     return frame.filter(pl.col("cand") >= 0)
 
 
@@ -167,7 +167,10 @@ starting a worker process (about a second) is not worth it."""
 
 @contextmanager
 def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, workers: int = 2) -> Iterator[Callable[[], pl.DataFrame]]:
-    """Start the lockstep detector; the context yields a function that returns its candidates.
+    """Start the lockstep grouping; the context yields a function that returns it as ``uid, group``.
+
+    Only accounts with a repeated co-gifting pair are listed; the
+    ``synchrony`` detector turns the groups into candidates.
 
     With ``workers >= 2`` and a big repeated co-gifting graph (at least
     2,000,000 pairs), the Leiden run of :func:`lockstep_membership` goes to
@@ -187,11 +190,17 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
     a, b, weight = _repeated_pairs(cogift)
     settings = {"n_users": n_users, **_lockstep_settings(config)}
     if workers < 2 or len(a) < _PARALLEL_MIN_PAIRS:
-        yield lambda: synchrony_candidates(cogift, n_users, config, membership=lockstep_membership(a, b, weight, **settings))
+        yield lambda: _grouped(lockstep_membership(a, b, weight, **settings))
         return
     with in_background("lockstep", {"a": a, "b": b, "weight": weight}, settings) as membership:
         del a, b, weight
-        yield lambda: synchrony_candidates(cogift, n_users, config, membership=membership())
+        yield lambda: _grouped(membership())
+
+
+def _grouped(membership: np.ndarray) -> pl.DataFrame:
+    """``uid, group`` for the accounts with a group (``membership[uid] >= 0``)."""
+    uids = np.flatnonzero(membership >= 0)
+    return pl.DataFrame({"uid": uids.astype(np.uint32), "group": membership[uids].astype(np.int64)})
 
 
 def _repeated_pairs(cogift: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,23 +217,25 @@ def _lockstep_settings(config: Config) -> dict:
 
 def loop_candidates(
     gift_flow: pl.DataFrame,
-    person: np.ndarray,
-    config: Config,
+    person: pl.DataFrame,
     *,
+    min_size: int,
+    max_size: int,
     min_out_share: float = 0.1,
     min_in_share: float = 0.02,
 ) -> pl.DataFrame:
     """Money loops: strongly connected pieces of the gift flow between persons.
 
-    Accounts on one device count as one person (``person[uid]`` from
-    :func:`graphkit.detect.signals.person_of`), so coins
+    Accounts on one device count as one person (``person``: ``uid, person``
+    for every account, from :func:`graphkit.detect.signals.person_of`), so coins
     that leave a host, go through its alt account to another host and come
     back through that host's alt form a loop even though no single account
     both sent and received them. Only ties that matter to both sides count
     (at least ``min_out_share`` of the sender's coins and ``min_in_share`` of
-    the receiver's). A piece of two or more persons, with at least
-    ``min_ring_size`` accounts, is a candidate.
+    the receiver's). A piece of two or more persons, with ``min_size`` to
+    ``max_size`` accounts, is a candidate.
     """
+    person = person.sort("uid")["person"].to_numpy()
     flow = gift_flow.select(
         pl.Series("ps", person[gift_flow["src"].to_numpy()]), pl.Series("pd", person[gift_flow["dst"].to_numpy()]), "coins"
     ).filter(pl.col("ps") != pl.col("pd")).group_by("ps", "pd").agg(pl.col("coins").sum())
@@ -241,21 +252,23 @@ def loop_candidates(
     scc = np.asarray(graph.connected_components(mode="strong").membership)
     persons_per_scc = np.bincount(scc)
     membership = np.where(persons_per_scc[scc[person]] >= 2, scc[person], -1)
-    frame = _from_membership(membership, "money_loop", min_size=config.min_ring_size, max_size=config.max_community_size)
+    frame = _from_membership(membership, "money_loop", min_size=min_size, max_size=max_size)
     return frame.filter(pl.col("cand") >= 0)
 
 
-def fan_in_candidates(gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, config: Config) -> pl.DataFrame:
+def fan_in_candidates(
+    gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, *, min_size: int, max_size: int
+) -> pl.DataFrame:
     """Receivers paid mostly by one-shot large senders, with those senders.
 
     A sender is one-shot large when it sent at most two gifts, one of them at
     least the platform's large-gift value. A receiver qualifies when at least
-    ``min_ring_size`` such senders paid it and they make at least half of its
+    ``min_size`` such senders paid it and they make at least half of its
     income (:func:`graphkit.detect.signals.fan_in_receivers`). Receivers that
     share such senders form one group.
     """
     senders = activity.filter(baseline.one_shot_large()).select(pl.col("uid").alias("src"))
-    receivers = fan_in_receivers(gift_flow, activity, baseline, min_senders=config.min_ring_size).select(
+    receivers = fan_in_receivers(gift_flow, activity, baseline, min_senders=min_size).select(
         pl.col("uid").alias("dst")
     )
     links = gift_flow.join(senders, on="src", how="semi").join(receivers, on="dst", how="semi").select("src", "dst")
@@ -267,7 +280,7 @@ def fan_in_candidates(gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline:
     involved[links["src"].to_numpy()] = True
     involved[links["dst"].to_numpy()] = True
     membership = np.where(involved, membership, -1)
-    frame = _from_membership(membership, "fan_in", min_size=config.min_ring_size, max_size=config.max_community_size)
+    frame = _from_membership(membership, "fan_in", min_size=min_size, max_size=max_size)
     return frame.filter(pl.col("cand") >= 0)
 
 
