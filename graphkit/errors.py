@@ -15,6 +15,7 @@ __all__ = [
     "TooManyRejectedError",
     "ConfigError",
     "NotFoundError",
+    "OutputBusyError",
 ]
 
 
@@ -52,3 +53,7 @@ class ConfigError(GraphkitError):
 
 class NotFoundError(GraphkitError):
     """An id asked for (account, device, IP, stream) is not in the data."""
+
+
+class OutputBusyError(GraphkitError):
+    """Another graphkit run is writing the same output folder (it holds the folder's lock)."""

@@ -119,13 +119,43 @@ def test_same_report_gives_byte_identical_files(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-def test_rewrite_replaces_a_previous_report(report, tmp_path):
+def test_rewrite_replaces_a_previous_report(report, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setattr(graphkit.viz, "write_views", _fake_views([]), raising=False)
+    write_report(report, out)
+    (out / "rings" / "R0099.html").write_text("a ring of an older run")
+    (out / "rejected" / "users.csv").write_text("rejected rows of an older run")
+    write_report(report, out, html=False)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
+        "rejected", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"
+    ]
+
+
+def test_rewrite_keeps_the_files_an_investigator_added(report, tmp_path):
     out = tmp_path / "out"
     write_report(report, out, html=False)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "case-notes.md").write_text("R0001: escalated to payments")
+    (out / "evidence").mkdir()
+    (out / "evidence" / "chat.png").write_bytes(b"\x89PNG")
     write_report(report, out, html=False)
-    assert not (out / "stale.txt").exists()
+    assert (out / "case-notes.md").read_text() == "R0001: escalated to payments"
+    assert (out / "evidence" / "chat.png").read_bytes() == b"\x89PNG"
     assert (out / "rings.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("rings_json", ["{}", "not json", '{"generator": "other tool", "schema_version": 1}',
+                                        '{"generator": "graphkit 0.1.0"}', "[1, 2]"])
+def test_refuses_a_folder_whose_rings_json_graphkit_did_not_write(report, tmp_path, rings_json):
+    out = tmp_path / "p"
+    (out / "src").mkdir(parents=True)
+    (out / "rings.json").write_text(rings_json)
+    (out / "src" / "main.py").write_text("x")
+    with pytest.raises(InputError, match=r"rings\.json was not written by graphkit"):
+        write_report(report, out, html=False)
+    assert (out / "src" / "main.py").read_text() == "x"
+    assert (out / "rings.json").read_text() == rings_json
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
 
 
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])

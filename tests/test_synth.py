@@ -178,6 +178,16 @@ def test_write_and_read_back(platform, tmp_path):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
+def test_rewrite_keeps_a_mapping_file_the_user_added_and_drops_the_other_format(platform, tmp_path):
+    out = tmp_path / "platform"
+    platform.write(out, format="csv")
+    (out / "graphkit.toml").write_text("[params]\ntop = 5\n")
+    platform.write(out, format="parquet")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "devices.parquet", "gifts.parquet", "graphkit.toml", "streams.parquet", "truth.json", "users.parquet"]
+    assert (out / "graphkit.toml").read_text() == "[params]\ntop = 5\n"
+
+
 def test_cli_writes_a_data_set_that_reads_back(tmp_path):
     out = tmp_path / "platform"
     runner = CliRunner()

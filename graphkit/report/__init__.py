@@ -4,9 +4,17 @@
 atomically.
 """
 
-from graphkit.util.atomic import atomic_directory, atomic_write_bytes, atomic_write_csv, atomic_write_text
+from graphkit.util.atomic import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_csv,
+    atomic_write_text,
+    output_lock,
+    unowned_entries,
+)
 from graphkit.report.markdown import escape_markdown, render_markdown
 from graphkit.report.writers import (
+    REPORT_ENTRIES,
     ReportFiles,
     check_out_dir,
     rings_csv_text,
@@ -16,6 +24,7 @@ from graphkit.report.writers import (
 )
 
 __all__ = [
+    "REPORT_ENTRIES",
     "ReportFiles",
     "atomic_directory",
     "atomic_write_bytes",
@@ -23,9 +32,11 @@ __all__ = [
     "atomic_write_text",
     "check_out_dir",
     "escape_markdown",
+    "output_lock",
     "render_markdown",
     "rings_csv_text",
     "rings_json_text",
     "scores_csv_text",
+    "unowned_entries",
     "write_report",
 ]

@@ -23,13 +23,14 @@ import polars as pl
 from graphkit.util.version import GENERATOR
 from graphkit.errors import InputError
 from graphkit.model import Report
-from graphkit.util.atomic import atomic_directory
+from graphkit.util.atomic import atomic_directory, output_lock, unowned_entries
 from graphkit.report.markdown import render_markdown
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.viz import Redactor
 
 __all__ = [
+    "REPORT_ENTRIES",
     "ReportFiles",
     "check_out_dir",
     "rings_csv_text",
@@ -38,6 +39,13 @@ __all__ = [
     "write_report",
 ]
 
+REPORT_ENTRIES = ("rings.json", "rings.csv", "scores.csv", "report.md", "index.html", "rings", "rejected", "graph")
+"""The top-level names :func:`write_report` writes in a report folder: graphkit's, replaced by the next run.
+
+Everything else in the folder is the user's and is carried into the next
+report. :func:`write_report` cannot write a name missing here (the swap
+refuses it), so this list is complete.
+"""
 
 @dataclass(frozen=True)
 class ReportFiles:
@@ -52,6 +60,8 @@ class ReportFiles:
     """``None`` when the HTML views were not written (``html=False``)."""
     ring_views: tuple[Path, ...] = ()
     rejected: tuple[Path, ...] = ()
+    kept: tuple[Path, ...] = ()
+    """Entries of the previous folder that graphkit did not write, carried into this one."""
 
     def paths(self) -> list[Path]:
         """Every file written, in a stable order."""
@@ -70,6 +80,7 @@ class ReportFiles:
             "index_html": str(self.index_html) if self.index_html is not None else None,
             "ring_views": [str(p) for p in self.ring_views],
             "rejected": [str(p) for p in self.rejected],
+            "kept": [str(p) for p in self.kept],
         }
 
 
@@ -154,8 +165,11 @@ def write_report(
     report : Report
         The result of :func:`graphkit.pipeline.analyze`.
     out_dir : path
-        Created, or replaced as a whole when it holds a previous report. A
-        folder that holds anything else (or the input data) is refused.
+        Created, or replaced when it holds a previous report: graphkit's own
+        entries (:data:`REPORT_ENTRIES`) are replaced, and every other file in
+        it (an investigator's notes) is carried into the new report. A folder
+        with a ``rings.json`` graphkit did not write, or with other files but
+        no ``rings.json``, or the input data, is refused (:func:`check_out_dir`).
     html : bool
         Write ``index.html`` and one view per ring under ``rings/``
         (:func:`graphkit.viz.write_views`).
@@ -176,7 +190,9 @@ def write_report(
     ------
     InputError
         When ``out_dir`` is a file, a folder that is not a graphkit report, or
-        holds the input data.
+        holds the input data; or when its parent folder cannot be written.
+    OutputBusyError
+        When another run is writing ``out_dir``.
 
     Examples
     --------
@@ -189,26 +205,28 @@ def write_report(
     ['report.md', 'rings.csv', 'rings.json', 'scores.csv']
     """
     out_dir = Path(out_dir)
-    check_out_dir(out_dir, data_dir=report.tables.source if report.tables is not None else None)
-    with atomic_directory(out_dir) as tmp:
-        (tmp / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
-        (tmp / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
-        (tmp / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
-        if report.tables is not None:
-            report.tables.write_rejected(tmp)
-        links: dict[str, str] = {}
-        if html:
-            from graphkit.viz import write_views
+    with output_lock(out_dir):
+        check_out_dir(out_dir, data_dir=report.tables.source if report.tables is not None else None)
+        kept = unowned_entries(out_dir, REPORT_ENTRIES)
+        with atomic_directory(out_dir, owned=REPORT_ENTRIES) as tmp:
+            (tmp / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
+            (tmp / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
+            (tmp / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
+            if report.tables is not None:
+                report.tables.write_rejected(tmp)
+            links: dict[str, str] = {}
+            if html:
+                from graphkit.viz import write_views
 
-            write_views(report, tmp, top=top, redactor=redactor)
-            links = {
-                ring.ring_id: f"rings/{ring.ring_id}.html"
-                for ring in report.rings
-                if (tmp / "rings" / f"{ring.ring_id}.html").is_file()
-            }
-        markdown = render_markdown(report, top=top, links=links, generator=generator)
-        (tmp / "report.md").write_text(markdown, encoding="utf-8")
-        written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+                write_views(report, tmp, top=top, redactor=redactor)
+                links = {
+                    ring.ring_id: f"rings/{ring.ring_id}.html"
+                    for ring in report.rings
+                    if (tmp / "rings" / f"{ring.ring_id}.html").is_file()
+                }
+            markdown = render_markdown(report, top=top, links=links, generator=generator)
+            (tmp / "report.md").write_text(markdown, encoding="utf-8")
+            written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     index = out_dir / "index.html"
     return ReportFiles(
         out_dir=out_dir,
@@ -219,17 +237,30 @@ def write_report(
         index_html=index if html and Path("index.html") in written else None,
         ring_views=tuple(out_dir / p for p in written if p.parts[0] == "rings"),
         rejected=tuple(out_dir / p for p in written if p.parts[0] == "rejected"),
+        kept=tuple(out_dir / name for name in kept),
     )
 
 
 def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) -> None:
     """Raise :class:`InputError` unless ``out_dir`` may be created or replaced by a report.
 
-    :func:`write_report` swaps the new folder in for the old one and deletes
-    the old one, so it only replaces a previous report (a folder with
-    ``rings.json``) or an empty folder; never the input data, the current
-    folder or the home folder. Commands call it before the analysis, to fail
-    fast.
+    :func:`write_report` replaces graphkit's own entries (:data:`REPORT_ENTRIES`)
+    and carries every other entry into the new report, so it writes into a new
+    or empty folder, or a previous report: a folder whose ``rings.json``
+    graphkit wrote (it names graphkit as its ``generator`` and has a
+    ``schema_version``). Never a folder with someone else's ``rings.json``,
+    the input data, the current folder or the home folder. Commands call it
+    before the analysis, to fail fast.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "rings.json").write_text("{}")
+    >>> check_out_dir(folder)
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.InputError: ...: its rings.json was not written by graphkit ...
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -244,11 +275,34 @@ def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) ->
         raise InputError(
             f"{out_dir}: is the current folder, one above it or the home folder; choose a new folder for --out"
         )
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "rings.json").is_file():
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    rings_json = out_dir / "rings.json"
+    if not rings_json.is_file() and not rings_json.is_symlink():
         raise InputError(
-            f"{out_dir}: exists and is not a graphkit report (no rings.json); it would be replaced as a whole, "
-            "so choose a new folder for --out or empty it"
+            f"{out_dir}: exists and is not a graphkit report (no rings.json); choose a new folder for --out or empty it"
         )
+    if not _written_by_graphkit(rings_json):
+        raise InputError(
+            f"{out_dir}: its rings.json was not written by graphkit (no graphkit generator and schema_version), "
+            "so the folder is not a graphkit report; choose a new folder for --out"
+        )
+
+
+def _written_by_graphkit(rings_json: Path) -> bool:
+    try:
+        if rings_json.is_symlink():
+            return False
+        content = json.loads(rings_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(content, dict):
+        return False
+    generator, version = content.get("generator"), content.get("schema_version")
+    return (
+        isinstance(generator, str) and generator.startswith("graphkit ")
+        and isinstance(version, int) and not isinstance(version, bool)
+    )
 
 
 def _fixed(column: str, decimals: int) -> pl.Expr:

@@ -10,7 +10,7 @@ import polars as pl
 
 from graphkit.errors import ConfigError, InputError
 from graphkit.io import Tables
-from graphkit.util.atomic import atomic_directory
+from graphkit.util.atomic import atomic_directory, output_lock
 
 __all__ = ["Platform", "FORMATS", "TRUTH_FILE"]
 
@@ -18,6 +18,8 @@ FORMATS = ("csv", "parquet")
 TRUTH_FILE = "truth.json"
 TABLE_NAMES = ("users", "streams", "devices", "gifts")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_OWNED = tuple(f"{name}.{fmt}" for name in TABLE_NAMES for fmt in FORMATS) + (TRUTH_FILE,)
+"""The names :meth:`Platform.write` writes (in either format): replaced by the next write, the rest kept."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class Platform:
         The folder is written atomically: it is filled under a temporary name
         and swapped in, so a reader never sees half a data set. An existing
         ``out_dir`` is replaced only when it is empty or an earlier synth output
-        (it holds a ``truth.json`` written by ``graphkit synth``).
+        (it holds a ``truth.json`` written by ``graphkit synth``); files the
+        user added to it (a ``graphkit.toml``) are carried into the new one.
 
         Parameters
         ----------
@@ -96,18 +99,19 @@ class Platform:
         if format not in FORMATS:
             raise ConfigError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         out_dir = Path(out_dir)
-        _check_replaceable(out_dir)
         names = []
-        with atomic_directory(out_dir) as tmp:
-            for name, frame in self.frames().items():
-                path = tmp / f"{name}.{format}"
-                if format == "csv":
-                    frame.write_csv(path, datetime_format=_TIME_FORMAT)
-                else:
-                    frame.write_parquet(path)
-                names.append(path.name)
-            (tmp / TRUTH_FILE).write_text(json.dumps(self.truth, indent=1) + "\n", encoding="utf-8")
-            names.append(TRUTH_FILE)
+        with output_lock(out_dir):
+            _check_replaceable(out_dir)
+            with atomic_directory(out_dir, owned=_OWNED) as tmp:
+                for name, frame in self.frames().items():
+                    path = tmp / f"{name}.{format}"
+                    if format == "csv":
+                        frame.write_csv(path, datetime_format=_TIME_FORMAT)
+                    else:
+                        frame.write_parquet(path)
+                    names.append(path.name)
+                (tmp / TRUTH_FILE).write_text(json.dumps(self.truth, indent=1) + "\n", encoding="utf-8")
+                names.append(TRUTH_FILE)
         return [out_dir / n for n in names]
 
 
