@@ -32,7 +32,8 @@ def demo_data_dir() -> Path:
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("graphkit-demo"), show_default=True,
-              help="Folder for the report; replaced as a whole when it holds a previous report.")
+              help="Folder for the report: new, empty or a previous graphkit report (graphkit replaces its own "
+                   "files there and keeps any other file you added).")
 @report_options
 def demo(out_dir: Path, top: int | None, no_html: bool, redact_key: Path | None, workers: int | None, quiet: bool,
          as_json: bool) -> None:

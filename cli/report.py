@@ -21,9 +21,8 @@ from graphkit.config import Config
 from graphkit.errors import TooManyRejectedError
 from graphkit.io import Tables, read_tables
 from graphkit.io.parse import parse_time_value
-from graphkit.io.tables import write_rejected_frames
 from graphkit.model import Report
-from graphkit.report import ReportFiles, atomic_directory, check_out_dir, write_report
+from graphkit.report import ReportFiles, check_out_dir, output_lock, write_failed_rejected, write_report
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     UserError,
@@ -85,7 +84,9 @@ def report_options(func: Callable) -> Callable:
 @click.command(context_settings=CONTEXT_SETTINGS)
 @data_dir_argument
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder for the report; created, or replaced as a whole when it holds a previous report.")
+              help="Folder for the report: new, empty or a previous graphkit report. graphkit replaces its own "
+                   "files there and keeps any other file you added (case notes); a folder with someone else's "
+                   "rings.json, or another run writing it, is refused.")
 @columns_option
 @config_option
 @_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
@@ -109,8 +110,12 @@ def report(
 
     Writes rings.json, rings.csv, scores.csv, report.md, index.html with one
     view per ring under rings/, and rejected/ when input rows broke the data
-    contract. The folder appears only when complete: an interrupted run leaves
-    no partial report. Prints the top rings and where the files are.
+    contract. The folder appears only when complete: an interrupted run
+    (Ctrl-C, SIGTERM) leaves no partial report, and a previous report stays as
+    it was until the new one is ready. Files you added to a previous report
+    (your notes) are carried into the new one. When too many input rows are
+    rejected, the run fails and writes them to OUT_DIR.rejected/, beside the
+    report. Prints the top rings and where the files are.
 
     Example: graphkit report fixtures/demo --out out/
     """
@@ -133,18 +138,24 @@ def run_report(
     quiet: bool = False,
     as_json: bool = False,
 ) -> tuple[Report, ReportFiles]:
-    """Read, analyse, write, render: the body of ``report`` and ``demo``."""
-    check_out_dir(out_dir, data_dir=data_dir)
-    redactor = _redactor(redact_key, out_dir) if html and redact_key is not None else None
-    with _progress(quiet) as stages:
-        stages.start("reading")
-        tables = _read(data_dir, out_dir, columns, config)
-        stages.start("building")
-        result = _analyze(tables, config, stages.pipeline, workers)
-        stages.start("writing")
-        files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
-                             generator=f"graphkit {__version__}")
-        stages.finish()
+    """Read, analyse, write, render: the body of ``report`` and ``demo``.
+
+    OUT_DIR's lock is held from the start (a second run into the same folder
+    is refused at once, and an unwritable parent folder is found before the
+    analysis) until the report is in place.
+    """
+    with output_lock(out_dir):
+        check_out_dir(out_dir, data_dir=data_dir)
+        redactor = _redactor(redact_key, out_dir) if html and redact_key is not None else None
+        with _progress(quiet) as stages:
+            stages.start("reading")
+            tables = _read(data_dir, out_dir, columns, config)
+            stages.start("building")
+            result = _analyze(tables, config, stages.pipeline, workers)
+            stages.start("writing")
+            files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
+                                 generator=f"graphkit {__version__}")
+            stages.finish()
     if as_json:
         click.echo(json.dumps(summary_json(result, files, config.top), indent=2, ensure_ascii=False))
     else:
@@ -156,11 +167,11 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -
     try:
         return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
     except TooManyRejectedError as exc:
-        # OUT_DIR then holds this run's rejected rows only, never next to an older report
-        with atomic_directory(out_dir) as tmp:
-            written = write_rejected_frames(exc.rejected, tmp)
-        where = f"; the rejected rows are in {out_dir / 'rejected'}" if written else ""
-        raise UserError(f"{exc}{where}") from None
+        # beside OUT_DIR, never in it: a previous report there stays as it was
+        written = write_failed_rejected(exc.rejected, out_dir)
+        where = f"; the rejected rows are in {written[0].parent}/" if written else ""
+        kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
+        raise UserError(f"{exc}{where}{kept}") from None
 
 
 def _redactor(key: Path, out_dir: Path) -> Any:
@@ -276,6 +287,8 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
     if files.rejected:
         tables = "1 table" if len(files.rejected) == 1 else f"{len(files.rejected)} tables"
         listing.append(("rejected/", f"rejected input rows with their reasons ({tables})"))
+    for path in files.kept:
+        listing.append((path.name + ("/" if path.is_dir() else ""), "yours, kept from the previous folder"))
     where = Table.grid(padding=(0, 2))
     where.add_column()
     where.add_column(style="dim")

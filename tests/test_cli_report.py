@@ -174,18 +174,105 @@ def test_bad_config_is_one_line_exit_2(data_dir, tmp_path, pipeline_calls):
     assert "hub_cap" in _error_line(result)
 
 
-def test_too_many_rejected_rows_are_still_written(data_dir, tmp_path, pipeline_calls):
+def _break_gifts(data_dir: Path) -> None:
+    """Every gift row gets negative coins: too many rejected rows, the run fails."""
     gifts = (data_dir / "gifts.csv").read_text().splitlines()
     bad = [line.replace(",10.0,", ",-1.0,") for line in gifts[1:]]
     (data_dir / "gifts.csv").write_text("\n".join([gifts[0], *bad]) + "\n")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_too_many_rejected_rows_are_still_written(data_dir, tmp_path, pipeline_calls):
+    _break_gifts(data_dir)
     out = tmp_path / "out"
     result = invoke("report", data_dir, "--out", out)
     assert result.exit_code == 2, result.output
     line = _error_line(result)
-    assert "rows rejected" in line and str(out / "rejected") in line
-    assert sorted(p.name for p in out.iterdir()) == ["rejected"]
-    assert (out / "rejected" / "gifts.csv").read_text().count("negative coins") == 13
+    assert "rows rejected" in line and f"the rejected rows are in {tmp_path / 'out.rejected'}/" in line
+    assert not out.exists()  # a failed run writes no report folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out.rejected"]
+    assert (tmp_path / "out.rejected" / "gifts.csv").read_text().count("negative coins") == 13
     assert pipeline_calls == []
+
+
+def test_a_failed_run_keeps_the_previous_report_as_it_was(data_dir, tmp_path, pipeline_calls, views):
+    out = tmp_path / "out"
+    assert invoke("report", data_dir, "--out", out).exit_code == 0
+    before = _snapshot(out)
+    good = (data_dir / "gifts.csv").read_text()
+    _break_gifts(data_dir)
+    result = invoke("report", data_dir, "--out", out)
+    assert result.exit_code == 2, result.output
+    line = _error_line(result)
+    assert f"the rejected rows are in {tmp_path / 'out.rejected'}/" in line
+    assert f"the previous report in {out} is kept as it was" in line
+    assert _snapshot(out) == before
+    assert (tmp_path / "out.rejected" / "gifts.csv").read_text().count("negative coins") == 13
+    # the data fixed, the next run replaces the report and the failed run's rejected rows
+    (data_dir / "gifts.csv").write_text(good)
+    result = invoke("report", data_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
+    assert (out / "rejected" / "gifts.csv").read_text().count("negative coins") == 1
+
+
+def test_the_failed_runs_folder_keeps_files_the_user_put_there(data_dir, tmp_path, pipeline_calls):
+    (tmp_path / "out.rejected").mkdir()
+    (tmp_path / "out.rejected" / "triage.md").write_text("mine")
+    _break_gifts(data_dir)
+    assert invoke("report", data_dir, "--out", tmp_path / "out").exit_code == 2
+    assert (tmp_path / "out.rejected" / "triage.md").read_text() == "mine"
+    assert (tmp_path / "out.rejected" / "gifts.csv").is_file()
+
+
+def test_refuses_a_folder_with_a_rings_json_graphkit_did_not_write(data_dir, tmp_path, pipeline_calls):
+    out = tmp_path / "p"
+    (out / "src").mkdir(parents=True)
+    (out / "rings.json").write_text("{}")
+    (out / "src" / "main.py").write_text("x")
+    result = invoke("report", data_dir, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert f"{out}: its rings.json was not written by graphkit" in _error_line(result)
+    assert (out / "src" / "main.py").read_text() == "x"
+    assert pipeline_calls == []
+
+
+def test_case_notes_in_a_report_survive_the_next_run(data_dir, tmp_path, pipeline_calls, views):
+    out = tmp_path / "out"
+    assert invoke("report", data_dir, "--out", out).exit_code == 0
+    (out / "case-notes.md").write_text("R0001 escalated")
+    result = invoke("report", data_dir, "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert (out / "case-notes.md").read_text() == "R0001 escalated"
+    assert json.loads(result.stdout)["files"]["kept"] == [str(out / "case-notes.md")]  # it says what it kept
+
+
+def test_an_out_dir_that_cannot_be_created_is_refused_before_the_analysis(data_dir, tmp_path, pipeline_calls):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "report"
+    result = invoke("report", data_dir, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert f"{out}: cannot write in {tmp_path / 'file'}" in _error_line(result)
+    assert pipeline_calls == []
+
+
+def test_files_of_a_report_follow_the_umask(data_dir, tmp_path, pipeline_calls):
+    import os
+    import stat
+
+    previous = os.umask(0o027)
+    try:
+        result = invoke("report", data_dir, "--out", tmp_path / "out")  # the real views: written atomically
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in [out, *out.rglob("*")]}
+    assert {k: v for k, v in modes.items() if v != (0o750 if (tmp_path / k).is_dir() else 0o640)} == {}
+    assert "out/index.html" in modes
 
 
 def test_refuses_an_out_dir_that_is_not_a_report(data_dir, tmp_path, pipeline_calls):

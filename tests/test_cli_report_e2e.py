@@ -94,3 +94,19 @@ def test_demo_outputs_are_byte_identical_across_processes(tmp_path):
     assert len(rings) >= 5 and all(r["members"] for r in rings), "the demo has real rings to compare"
     for name in ("rings.json", "rings.csv", "scores.csv", "report.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_a_failed_run_on_bad_rows_leaves_the_previous_report_and_the_next_run_works(tmp_path):
+    """Issue 18.2, as reported: a good report, then fixtures/bad/too_many_bad_rows into the same folder."""
+    out = tmp_path / "out"
+    _run("report", write_data_dir(tmp_path / "data"), "--out", out, "--no-html", "-q")
+    (out / "case-notes.md").write_text("checked R0001")
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(cli, ["report", str(DEMO.parent / "bad" / "too_many_bad_rows"), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"the rejected rows are in {tmp_path / 'out.rejected'}/" in result.stderr
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert (tmp_path / "out.rejected" / "gifts.csv").read_text().count("\n") == 4  # header and 3 rows
+    _run("report", tmp_path / "data", "--out", out, "--no-html", "-q")
+    assert (out / "case-notes.md").read_text() == "checked R0001"
+    assert not (tmp_path / "out.rejected").exists()

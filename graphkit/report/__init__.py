@@ -17,9 +17,11 @@ from graphkit.report.writers import (
     REPORT_ENTRIES,
     ReportFiles,
     check_out_dir,
+    failed_rejected_dir,
     rings_csv_text,
     rings_json_text,
     scores_csv_text,
+    write_failed_rejected,
     write_report,
 )
 
@@ -31,6 +33,7 @@ __all__ = [
     "atomic_write_csv",
     "atomic_write_text",
     "check_out_dir",
+    "failed_rejected_dir",
     "escape_markdown",
     "output_lock",
     "render_markdown",
@@ -38,5 +41,6 @@ __all__ = [
     "rings_json_text",
     "scores_csv_text",
     "unowned_entries",
+    "write_failed_rejected",
     "write_report",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,9 @@ import polars as pl
 
 from graphkit.util.version import GENERATOR
 from graphkit.errors import InputError
+from graphkit.io import TABLE_NAMES
 from graphkit.model import Report
-from graphkit.util.atomic import atomic_directory, output_lock, unowned_entries
+from graphkit.util.atomic import atomic_directory, atomic_write_csv, output_lock, unowned_entries
 from graphkit.report.markdown import render_markdown
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -33,6 +35,8 @@ __all__ = [
     "REPORT_ENTRIES",
     "ReportFiles",
     "check_out_dir",
+    "failed_rejected_dir",
+    "write_failed_rejected",
     "rings_csv_text",
     "rings_json_text",
     "scores_csv_text",
@@ -46,6 +50,10 @@ Everything else in the folder is the user's and is carried into the next
 report. :func:`write_report` cannot write a name missing here (the swap
 refuses it), so this list is complete.
 """
+
+_FAILED_REJECTED = tuple(f"{name}.csv" for name in TABLE_NAMES)
+"""The names :func:`write_failed_rejected` writes in ``OUT_DIR.rejected/``."""
+
 
 @dataclass(frozen=True)
 class ReportFiles:
@@ -227,6 +235,7 @@ def write_report(
             markdown = render_markdown(report, top=top, links=links, generator=generator)
             (tmp / "report.md").write_text(markdown, encoding="utf-8")
             written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+        _remove_failed_rejected(out_dir)
     index = out_dir / "index.html"
     return ReportFiles(
         out_dir=out_dir,
@@ -303,6 +312,65 @@ def _written_by_graphkit(rings_json: Path) -> bool:
         isinstance(generator, str) and generator.startswith("graphkit ")
         and isinstance(version, int) and not isinstance(version, bool)
     )
+
+
+def failed_rejected_dir(out_dir: str | Path) -> Path:
+    """Where a run that failed on its input leaves its rejected rows: ``OUT_DIR.rejected/`` beside ``out_dir``.
+
+    Examples
+    --------
+    >>> failed_rejected_dir("cases/out")
+    PosixPath('cases/out.rejected')
+    """
+    out_dir = Path(out_dir)
+    return out_dir.with_name(f"{out_dir.name}.rejected")
+
+
+def write_failed_rejected(rejected: Mapping[str, pl.DataFrame], out_dir: str | Path) -> list[Path]:
+    """Write the rejected rows of a failed run to ``OUT_DIR.rejected/NAME.csv``, leaving ``out_dir`` alone.
+
+    A failed run has no report to put them in, and the previous report in
+    ``out_dir`` must stay as it was, so they go beside it
+    (:func:`failed_rejected_dir`); the folder is replaced atomically, files
+    the user put there are kept, and the next successful :func:`write_report`
+    removes the CSV files. Tables without rejected rows are left out.
+
+    Returns
+    -------
+    list of Path
+        The files written (empty, and nothing written, when no row was rejected).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
+    >>> rows = pl.DataFrame({"coins": ["-1"], "reason": ["negative coins"]})
+    >>> [str(p.relative_to(out.parent)) for p in write_failed_rejected({"gifts": rows}, out)]
+    ['report.rejected/gifts.csv']
+    >>> out.exists()
+    False
+    """
+    frames = {name: frame for name, frame in sorted(rejected.items()) if frame.height}
+    if not frames:
+        return []
+    target = failed_rejected_dir(out_dir)
+    with output_lock(out_dir), atomic_directory(target, owned=_FAILED_REJECTED) as tmp:
+        for name, frame in frames.items():
+            atomic_write_csv(frame, tmp / f"{name}.csv")
+    return [target / f"{name}.csv" for name in frames]
+
+
+def _remove_failed_rejected(out_dir: Path) -> None:
+    """After a successful run: remove the rejected rows a failed run left beside ``out_dir`` (the user's files stay)."""
+    target = failed_rejected_dir(out_dir)
+    if not target.is_dir() or target.is_symlink():
+        return
+    for name in _FAILED_REJECTED:
+        path = target / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    if not any(target.iterdir()):
+        target.rmdir()
 
 
 def _fixed(column: str, decimals: int) -> pl.Expr:
