@@ -29,6 +29,9 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, fmt: str) -> None:
     and truth.json naming each ring's members and beneficiaries.
 
     users.label is "bad" for ring members and "good" for everyone else.
+    OUT_DIR must be new, empty or an earlier synth output; writing again
+    replaces the tables and truth.json and keeps any other file you added
+    (a graphkit.toml).
 
     Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7
     """
