@@ -40,7 +40,7 @@ def _commit(out: str, n: int) -> None:
     import os
 
     from graphkit.errors import OutputBusyError
-    from graphkit.report import atomic_directory
+    from graphkit.util import atomic_directory
 
     commits = busy = 0
     for i in range(n):

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from graphkit.errors import InputError, OutputBusyError
-from graphkit.report import atomic_directory, atomic_write_text, output_lock
+from graphkit.util import atomic_directory, atomic_write_text, output_lock
 from graphkit.report.export import write_graph
 from graphkit.synth import generate
 
