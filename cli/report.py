@@ -18,7 +18,7 @@ from rich.text import Text
 
 from graphkit import __version__, load_config
 from graphkit.config import Config
-from graphkit.errors import TooManyRejectedError
+from graphkit.errors import GraphkitError, TooManyRejectedError
 from graphkit.io import Tables, read_tables
 from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
@@ -168,8 +168,11 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -
         return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
     except TooManyRejectedError as exc:
         # beside OUT_DIR, never in it: a previous report there stays as it was
-        written = write_failed_rejected(exc.rejected, out_dir)
-        where = f"; the rejected rows are in {written[0].parent}/" if written else ""
+        try:
+            written = write_failed_rejected(exc.rejected, out_dir)
+            where = f"; the rejected rows are in {written[0].parent}/" if written else ""
+        except GraphkitError as not_written:
+            where = f"; the rejected rows were not written ({not_written})"
         kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
         raise UserError(f"{exc}{where}{kept}") from None
 

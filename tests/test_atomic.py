@@ -171,3 +171,12 @@ def test_an_out_dir_that_is_a_link_is_replaced_and_its_target_left_alone(tmp_pat
     assert {p.name: p.read_text() for p in out.iterdir()} == {"a.txt": "new", "notes.md": "mine"}
     assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "theirs", "notes.md": "mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]
+
+
+def test_a_file_where_the_folder_should_go_is_refused_and_kept(tmp_path):
+    (tmp_path / "out").write_text("someone's file")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        with atomic_directory(tmp_path / "out") as tmp:
+            (tmp / "a.txt").write_text("x")
+    assert (tmp_path / "out").read_text() == "someone's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -228,6 +228,17 @@ def test_the_failed_runs_folder_keeps_files_the_user_put_there(data_dir, tmp_pat
     assert (tmp_path / "out.rejected" / "gifts.csv").is_file()
 
 
+def test_a_file_in_the_failed_runs_place_is_kept_and_the_error_says_so(data_dir, tmp_path, pipeline_calls):
+    (tmp_path / "out.rejected").write_text("someone's file")
+    _break_gifts(data_dir)
+    result = invoke("report", data_dir, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    line = _error_line(result)
+    assert "rows rejected" in line and "the rejected rows were not written" in line
+    assert f"{tmp_path / 'out.rejected'}: exists and is not a folder" in line
+    assert (tmp_path / "out.rejected").read_text() == "someone's file"
+
+
 def test_refuses_a_folder_with_a_rings_json_graphkit_did_not_write(data_dir, tmp_path, pipeline_calls):
     out = tmp_path / "p"
     (out / "src").mkdir(parents=True)

@@ -265,7 +265,7 @@ def atomic_directory(path: str | Path, *, owned: Collection[str] | None = None) 
     OutputBusyError
         When another process is writing ``path``.
     InputError
-        When the parent folder cannot be created or written.
+        When ``path`` is a file, or the parent folder cannot be created or written.
 
     Examples
     --------
@@ -282,6 +282,8 @@ def atomic_directory(path: str | Path, *, owned: Collection[str] | None = None) 
     path = Path(path)
     with output_lock(path), _sigterm_as_interrupt():
         _clean_leftovers(path)
+        if (path.exists() or path.is_symlink()) and not path.is_dir():
+            raise InputError(f"{path}: exists and is not a folder; move it away or choose another folder")
         tmp = _hidden_sibling(path, "partial")
         tmp.mkdir(0o777)  # the umask applies, as for any mkdir
         try:
