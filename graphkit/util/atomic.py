@@ -134,7 +134,10 @@ def output_lock(path: str | Path) -> Iterator[None]:
     The lock is ``fcntl.flock`` on ``.NAME.lock`` beside ``path``; the file
     holds the pid of the run that holds it and is removed when the lock is
     released. The kernel releases the lock of a killed process, so a dead run
-    never blocks the next one. Re-entrant within one thread: a command that
+    never blocks the next one; and since no live run writes ``path`` while we
+    hold its lock, taking it removes what killed runs left beside ``path``
+    (their ``.NAME.*.partial`` folders) and puts back a folder a run killed
+    mid-swap had set aside. Re-entrant within one thread: a command that
     holds the lock from its start (to refuse a second run before its
     analysis) may then write with :func:`atomic_directory`.
 
@@ -166,16 +169,25 @@ def output_lock(path: str | Path) -> Iterator[None]:
             raise OutputBusyError(_busy_message(path, os.getpid()))
         else:
             _held[lock] = _Held(_acquire(path, lock), threading.get_ident(), 1)
+            try:
+                _clean_leftovers(path)
+            except BaseException:
+                _release(lock)
+                raise
     try:
         yield
     finally:
         with _held_guard:
-            held = _held[lock]
-            held.depth -= 1
-            if held.depth == 0:
-                del _held[lock]
-                lock.unlink(missing_ok=True)  # while still holding it: see _acquire
-                os.close(held.fd)
+            _release(lock)
+
+
+def _release(lock: Path) -> None:
+    held = _held[lock]
+    held.depth -= 1
+    if held.depth == 0:
+        del _held[lock]
+        lock.unlink(missing_ok=True)  # while still holding it: see _acquire
+        os.close(held.fd)
 
 
 def _acquire(path: Path, lock: Path) -> int:
@@ -245,7 +257,7 @@ def atomic_directory(path: str | Path, *, owned: Collection[str] | None = None) 
     An exception (or Ctrl-C, or SIGTERM) inside the block removes the
     temporary directory and leaves any previous ``path`` untouched: an
     interrupted run never leaves a half-written output folder. The block runs
-    under :func:`output_lock`, and starts by removing what killed runs left
+    under :func:`output_lock`, which first removes what killed runs left
     beside ``path``.
 
     Parameters
@@ -281,7 +293,6 @@ def atomic_directory(path: str | Path, *, owned: Collection[str] | None = None) 
     """
     path = Path(path)
     with output_lock(path), _sigterm_as_interrupt():
-        _clean_leftovers(path)
         if (path.exists() or path.is_symlink()) and not path.is_dir():
             raise InputError(f"{path}: exists and is not a folder; move it away or choose another folder")
         tmp = _hidden_sibling(path, "partial")
