@@ -9,8 +9,8 @@ Run as ``python tests/_outdir_child.py MODE ...``:
 ``commit OUT N``
     Commit N small folders into OUT through ``atomic_directory`` as fast as
     it can; a commit refused because another process is writing OUT counts
-    as busy. Prints ``{"commits": .., "busy": ..}``. Any other failure is a
-    traceback and exit code 1.
+    as busy and is tried again. Prints ``{"commits": N, "busy": ..}``. Any
+    other failure is a traceback and exit code 1.
 """
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ def _commit(out: str, n: int) -> None:
     from graphkit.util import atomic_directory
 
     commits = busy = 0
-    for i in range(n):
+    while commits < n:
         try:
             with atomic_directory(Path(out), owned=("data.txt",)) as tmp:
-                (tmp / "data.txt").write_text(f"{os.getpid()} {i}\n" * 100)
+                (tmp / "data.txt").write_text(f"{os.getpid()} {commits}\n" * 100)
             commits += 1
         except OutputBusyError:
             busy += 1
+            time.sleep(0.001)
     print(json.dumps({"commits": commits, "busy": busy}))
 
 

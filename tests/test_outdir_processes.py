@@ -115,8 +115,7 @@ def test_two_processes_committing_into_one_folder_never_collide(tmp_path):
         stdout, stderr = child.communicate(timeout=120)
         assert child.returncode == 0, stderr  # no FileNotFoundError, no half-swapped folder
         counts.append(json.loads(stdout))
-    assert sum(c["commits"] + c["busy"] for c in counts) == 300
-    assert all(c["commits"] > 0 for c in counts)
+    assert [c["commits"] for c in counts] == [150, 150]  # each finished its commits; "busy" were the waits
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert [p.name for p in out.iterdir()] == ["data.txt"]
     pid, i = (out / "data.txt").read_text().splitlines()[0].split()
