@@ -19,7 +19,7 @@ from rich.text import Text
 
 from graphkit.errors import GraphkitError
 
-__all__ = ["UserError", "GraphkitGroup", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
+__all__ = ["UserError", "GraphkitGroup", "usage_line", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -47,6 +47,9 @@ class UserError(click.ClickException):
         click.echo(f"graphkit: error: {self.format_message()}", err=True)
 
 
+_NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; 8.1 prints the help itself
+
+
 class debug_state:
     enabled = False
 
@@ -55,12 +58,41 @@ def fail(message: str) -> UserError:
     return UserError(message)
 
 
+def usage_line(exc: click.UsageError) -> str:
+    """A click usage error as one line: the option, what is wrong, where the help is.
+
+    ``--top: 0 is not in the range x>=1 (see graphkit report -h)``; click's own
+    form takes four lines (usage, a hint, a blank line, the error).
+    """
+    ctx = exc.ctx
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter) and exc.param is not None:
+        param = exc.param
+        name = " / ".join(param.opts) if isinstance(param, click.Option) else param.human_readable_name
+        text = f"{name}: {exc.message}"
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split()).rstrip(".")
+    return f"{text} (see {ctx.command_path if ctx is not None else 'graphkit'} -h)"
+
+
 class GraphkitGroup(click.Group):
-    """A group that turns :class:`GraphkitError` into :class:`UserError`."""
+    """A group that turns :class:`GraphkitError` into :class:`UserError`, and
+    click's usage errors (of the group and of every command) into one line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if isinstance(exc, _NO_ARGS):  # `graphkit` alone prints the help
+                raise
+            raise UserError(usage_line(exc)) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options and arguments, or an unknown command
+            raise UserError(usage_line(exc)) from None
         except GraphkitError as exc:
             if debug_state.enabled:
                 raise

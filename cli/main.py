@@ -8,7 +8,7 @@ from graphkit import __version__
 from graphkit_cli.common import CONTEXT_SETTINGS, GraphkitGroup, debug_state
 
 
-@click.group(cls=GraphkitGroup, context_settings=CONTEXT_SETTINGS)
+@click.group("graphkit", cls=GraphkitGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="graphkit")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 def cli(debug: bool) -> None:
