@@ -17,9 +17,10 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from graphkit.config import Config
 from graphkit.errors import GraphkitError
 
-__all__ = ["UserError", "GraphkitGroup", "usage_line", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
+__all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -112,6 +113,17 @@ class GraphkitGroup(click.Group):
                 err=True,
             )
             sys.exit(1)
+
+
+def setting_type(name: str) -> click.ParamType:
+    """The click type of an option that sets ``Config.NAME``: its range is the one Config declares.
+
+    >>> setting_type("top")
+    <IntRange x>=1>
+    """
+    setting = Config.setting(name)
+    kind = click.IntRange if setting.kind == "int" else click.FloatRange
+    return kind(min=setting.min, max=setting.max, min_open=setting.min_open, max_open=setting.max_open)
 
 
 def data_dir_argument(func: Callable) -> Callable:

@@ -15,7 +15,7 @@ from graphkit.errors import InputError
 from graphkit.io import read_tables
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, setting_type, stdout
 
 _SHOWN = 50
 
@@ -32,7 +32,7 @@ _SHOWN = 50
 @click.option("--until", default=None, help="Only events before this time.")
 @click.option("--min-coins", type=click.FloatRange(0), default=0.0, show_default=True,
               help="Do not follow gift links carrying fewer coins.")
-@click.option("--max-nodes", type=click.IntRange(1), default=None,
+@click.option("--max-nodes", type=setting_type("view_max_nodes"), default=None,
               help="Most nodes in the view (default: view_max_nodes, 2000).")
 @click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="scores.csv of an earlier `graphkit report` run, to show each account's score and ring.")

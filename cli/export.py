@@ -10,7 +10,7 @@ from graphkit.graphs import GRAPH_NAMES, build_graphs
 from graphkit.config import load_config
 from graphkit.io import read_tables
 from graphkit.report.export import EXPORT_FORMATS, export_format, write_graph
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, data_dir_argument, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, data_dir_argument, setting_type, stdout
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -25,7 +25,7 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
               help="File to write (replaced atomically).")
 @click.option("--since", default=None, help="Keep events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Keep events before this time (ISO-8601 or epoch seconds).")
-@click.option("--hub-cap", type=int, default=None,
+@click.option("--hub-cap", type=setting_type("hub_cap"), default=None,
               help="shared: leave out devices/IPs seen with more accounts than this (default: hub_cap, 50).")
 @columns_option
 @config_option

@@ -30,6 +30,7 @@ from graphkit_cli.common import (
     config_option,
     data_dir_argument,
     safe_text,
+    setting_type,
     stderr,
     stdout,
 )
@@ -62,7 +63,7 @@ def report_options(func: Callable) -> Callable:
     """The options ``report`` and ``demo`` share."""
     for decorator in reversed(
         [
-            click.option("--top", type=click.IntRange(min=1), default=None,
+            click.option("--top", type=setting_type("top"), default=None,
                          help="Report (and draw) the N most suspicious rings [default: Config.top, 50]."),
             click.option("--no-html", "no_html", is_flag=True, help="Skip index.html and the ring views."),
             click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False), default=None,

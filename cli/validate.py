@@ -11,13 +11,13 @@ from rich.markup import escape
 from graphkit.errors import TooManyRejectedError
 from graphkit.io import Tables, read_tables
 from graphkit.io.tables import write_rejected_frames
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, data_dir_argument, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, data_dir_argument, setting_type, stdout
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @data_dir_argument
 @columns_option
-@click.option("--max-bad-share", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+@click.option("--max-bad-share", type=setting_type("max_bad_share"), default=0.05, show_default=True,
               help="Fail a table when more than this share of its rows is rejected.")
 @click.option("--rejected", "rejected_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write rejected rows with their reasons to DIR/rejected/NAME.csv.")

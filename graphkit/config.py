@@ -5,6 +5,12 @@ table of a ``graphkit.toml`` file and then from CLI flags. Its values are
 written into ``rings.json`` under ``params`` so that a result can always be
 traced back to the settings that shaped it.
 
+Each field declares its type and allowed values once, next to its default and
+its meaning (``hub_cap: int = _int(50, min=2)``); :class:`Config` checks every
+field against that declaration when it is built, so no setting out of range,
+NaN or infinity reaches the pipeline. A new setting is one line plus its
+docstring.
+
 Examples
 --------
 >>> from graphkit.config import Config
@@ -18,38 +24,170 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from graphkit.errors import ConfigError
+from graphkit.io.parse import parse_time_value
 
-__all__ = ["Config", "load_config"]
+__all__ = ["Config", "Setting", "load_config"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The type and the allowed values of one :class:`Config` field.
+
+    Attributes
+    ----------
+    kind : {"int", "float", "choice", "time"}
+        ``int``: a whole number (not a bool); ``float``: a finite number (an
+        int is taken as a float); ``choice``: one of ``choices``; ``time``:
+        ISO-8601 text, epoch seconds or a datetime, or None (unbounded).
+    min, max : float, optional
+        Bounds, inclusive unless ``min_open`` / ``max_open``.
+    also : tuple
+        Values allowed besides the range (``leiden_iterations = -1``).
+    choices : tuple of str
+        For ``choice``.
+
+    Examples
+    --------
+    >>> Setting("int", min=1).check("top", 5)
+    5
+    >>> Setting("float", min=0, max=1).check("min_score", 1)
+    1.0
+    >>> Setting("float", min=0, max=1).check("min_score", float("nan"))
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.ConfigError: min_score = nan is not allowed; min_score must be a number from 0 to 1
+    """
+
+    kind: str
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    also: tuple[Any, ...] = ()
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """What is allowed, in plain English: ``a whole number >= 1``, ``a number from 0 to 1``."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "time":
+            return "a time (ISO-8601 or epoch seconds)"
+        noun = "a whole number" if self.kind == "int" else "a number"
+        lo, hi = _g(self.min), _g(self.max)
+        if self.min is not None and self.max is not None and not (self.min_open or self.max_open):
+            text = f"{noun} from {lo} to {hi}"
+        elif self.min is not None and self.max is not None:
+            text = f"{noun} {'>' if self.min_open else '>='} {lo} and {'<' if self.max_open else '<='} {hi}"
+        elif self.min is not None:
+            text = f"{noun} {'>' if self.min_open else '>='} {lo}"
+        elif self.max is not None:
+            text = f"{noun} {'<' if self.max_open else '<='} {hi}"
+        else:
+            text = noun
+        return ", or ".join([*(_g(a) for a in self.also), text])
+
+    def check(self, name: str, value: Any) -> Any:
+        """``value`` as the field holds it (an int as a float, a datetime as ISO-8601 text), or raise.
+
+        Raises
+        ------
+        ConfigError
+            ``NAME = VALUE is not allowed; NAME must be ...`` (one line).
+        """
+        if self.kind == "time":
+            if value is None:
+                return None
+            if isinstance(value, datetime):
+                value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+                return value.isoformat()
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                try:
+                    parse_time_value(value)
+                except ValueError:
+                    pass
+                else:
+                    return value
+            raise self._refuse(name, value)
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise self._refuse(name, value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._refuse(name, value)
+        if self.kind == "int" and not isinstance(value, int):
+            raise self._refuse(name, value)
+        if self.kind == "float":
+            value = float(value)
+        if value in self.also:
+            return value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._refuse(name, value)
+        if self.min is not None and (value < self.min or (self.min_open and value == self.min)):
+            raise self._refuse(name, value)
+        if self.max is not None and (value > self.max or (self.max_open and value == self.max)):
+            raise self._refuse(name, value)
+        return value
+
+    def _refuse(self, name: str, value: Any) -> ConfigError:
+        shown = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else value
+        return ConfigError(f"{name} = {shown} is not allowed; {name} must be {self.describe()}")
+
+
+def _g(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _int(default: int, *, min: int | None = None, max: int | None = None, also: tuple[int, ...] = ()) -> Any:
+    return field(default=default, metadata={"setting": Setting("int", min=min, max=max, also=also)})
+
+
+def _float(default: float, *, min: float | None = None, max: float | None = None, min_open: bool = False,
+           max_open: bool = False) -> Any:
+    return field(default=default, metadata={"setting": Setting("float", min, max, min_open, max_open)})
+
+
+def _choice(default: str, choices: tuple[str, ...]) -> Any:
+    return field(default=default, metadata={"setting": Setting("choice", choices=choices)})
+
+
+def _time() -> Any:
+    return field(default=None, metadata={"setting": Setting("time")})
 
 
 @dataclass(frozen=True)
 class Config:
     """Settings that shape a graphkit run.
 
-    Attributes are grouped by stage; each documents its unit and why it has
-    its default.
+    Attributes are grouped by stage; each declares its type and allowed
+    values (:class:`Setting`, checked when a Config is built) and documents
+    its unit and why it has its default.
     """
 
     # --- reproducibility -------------------------------------------------
-    seed: int = 0
+    seed: int = _int(0, min=0)
     """Seed for every random choice (Leiden, sampled betweenness, layouts)."""
 
     # --- io ---------------------------------------------------------------
-    max_bad_share: float = 0.05
+    max_bad_share: float = _float(0.05, min=0, max=1)
     """Fail a table when more than this share of its rows is rejected."""
-    since: str | None = None
+    since: str | None = _time()
     """Keep only events at or after this time (ISO-8601 or epoch seconds)."""
-    until: str | None = None
+    until: str | None = _time()
     """Keep only events before this time (ISO-8601 or epoch seconds)."""
 
     # --- build ------------------------------------------------------------
-    hub_cap: int = 50
+    hub_cap: int = _int(50, min=2)
     """Devices/IPs seen with more accounts than this are left out of the
     shared-identifier projection (carrier NAT, campus hubs). Measured on `graphkit synth`
     (100k users, benchmarks/bench_graphs.py hubcap): 50 loses 2% of in-ring shared pairs,
@@ -57,109 +195,130 @@ class Config:
     and 500 puts 26% of the platform into one component. End to end (ring precision
     over seeds 1-3, 20k users) 50 did better than 100: internet cafes and busy shared
     IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings."""
-    cogift_window_s: int = 120
+    cogift_window_s: int = _int(120, min=1)
     """Two accounts co-gift when they gift the same stream within this many seconds."""
-    cogift_stream_cap: int = 50
+    cogift_stream_cap: int = _int(50, min=2)
     """Per stream and per window-long time bucket, at most this many gifters take part
     in co-gifting pairs (the ones with the most gifts in that bucket); a 10k-viewer
     stream does not explode into all pairs, and a burst in a quiet minute of a big
     stream is still seen. 50 bounds the pairs of one bucket at 1,225: at 10^6 gifts the
     default of 200 built 3x the memory and 5x the build time for no change in ring
     recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts."""
-    cogift_min_streams: int = 2
+    cogift_min_streams: int = _int(2, min=1)
     """Pairs that co-gift in fewer distinct streams than this are left out of the co-gifting
     projection: one shared moment is weak evidence, and on `graphkit synth` data 82% of
     co-gifting pairs have only one (fans of the same host): at 10^6 gifts keeping them
     makes the user graph 10x larger and the run 1.5x slower, 2.4x the memory."""
-    weight_gift: float = 1.0
+    weight_gift: float = _float(1.0, min=0)
     """Weight of the gift-flow relation in the combined user graph."""
-    weight_shared: float = 1.0
+    weight_shared: float = _float(1.0, min=0)
     """Weight of the shared-identifier relation in the combined user graph."""
-    weight_cogift: float = 1.0
+    weight_cogift: float = _float(1.0, min=0)
     """Weight of the co-gifting relation in the combined user graph."""
 
     # --- communities ----------------------------------------------------
-    community_method: str = "leiden"
+    community_method: str = _choice("leiden", ("leiden", "louvain", "label_propagation", "components"))
     """One of ``leiden``, ``louvain``, ``label_propagation``, ``components``."""
-    leiden_objective: str = "CPM"
+    leiden_objective: str = _choice("CPM", ("CPM", "modularity"))
     """``CPM`` (finds small dense groups in big graphs) or ``modularity``."""
-    resolution: float = 0.05
+    resolution: float = _float(0.05, min=0, min_open=True)
     """Leiden resolution (CPM density threshold, or modularity's gamma)."""
-    sync_resolution: float = 0.2
+    sync_resolution: float = _float(0.2, min=0, min_open=True)
     """CPM resolution that cuts the repeated co-gifting graph into lockstep groups
     (co-gifting ties weigh 0..1; 0.2 asks for groups at least that tightly knit)."""
-    leiden_iterations: int = 1
+    leiden_iterations: int = _int(1, min=1, also=(-1,))
     """Leiden iterations, for the communities and the lockstep groups. One pass (half the
     time of igraph's default 2) finds the same rings on ``graphkit synth`` data over 3 seeds
     at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
-    max_community_size: int = 500
+    max_community_size: int = _int(500, min=2)
     """Communities larger than this are split again at a higher resolution."""
-    min_ring_size: int = 3
+    min_ring_size: int = _int(3, min=2)
     """Smaller groups are not reported as rings."""
-    dense_max_blocks: int = 20
+    dense_max_blocks: int = _int(20, min=0)
     """At most this many dense blocks per matrix (sender x stream, sender x receiver)."""
 
     # --- centrality -------------------------------------------------------
-    pagerank_damping: float = 0.85
-    betweenness_exact_max_nodes: int = 5000
+    pagerank_damping: float = _float(0.85, min=0, max=1, min_open=True, max_open=True)
+    betweenness_exact_max_nodes: int = _int(5000, min=0)
     """Exact betweenness up to this many nodes, sampled sources above."""
-    betweenness_samples: int = 256
+    betweenness_samples: int = _int(256, min=1)
 
     # --- scoring ----------------------------------------------------------
-    new_account_days: float = 30.0
+    new_account_days: float = _float(30.0, min=0, min_open=True)
     """Upper bound of the young-account age: the platform's own 10th percentile
     of age at first gift is used when it is lower (graphkit.detect.signals.Baseline)."""
-    weight_shared_identifiers: float = 0.3
+    weight_shared_identifiers: float = _float(0.3, min=0, max=1)
     """How much coordination a group shows when all its members crowd on shared devices/IPs."""
-    weight_young_crowd: float = 0.6
+    weight_young_crowd: float = _float(0.6, min=0, max=1)
     """... when they crowd on shared devices/IPs and are young or were created together (a farm)."""
-    weight_new_accounts: float = 0.35
+    weight_new_accounts: float = _float(0.35, min=0, max=1)
     """... when all its members were young at their first gift."""
-    weight_creation_burst: float = 0.3
+    weight_creation_burst: float = _float(0.3, min=0, max=1)
     """... when all its members were created within 24 hours."""
-    weight_synchrony: float = 0.75
+    weight_synchrony: float = _float(0.75, min=0, max=1)
     """... when all its stream gifts fall in lockstep bursts."""
-    weight_one_shot: float = 0.6
+    weight_one_shot: float = _float(0.6, min=0, max=1)
     """... when all its senders sent one or two large gifts only."""
-    weight_cycles: float = 0.5
+    weight_cycles: float = _float(0.5, min=0, max=1)
     """... when all its internal coins go round in loops."""
-    incentive_floor: float = 0.3
+    incentive_floor: float = _float(0.3, min=0, max=1)
     """Share of its coordination score a group keeps when no money concentrates
     on a beneficiary (families, internet cafes); 1 ignores the money."""
-    size_half: float = 4.0
+    size_half: float = _float(4.0, min=0, min_open=True)
     """Groups of size 1 + size_half keep 63% of their score: tiny groups are less certain."""
-    min_score: float = 0.1
+    min_score: float = _float(0.1, min=0, max=1)
     """Groups scoring below this are never reported as rings (an absolute floor,
     for data where most groups score zero and the outlier bar below is zero too)."""
-    outlier_z: float = 10.0
+    outlier_z: float = _float(10.0, min=0)
     """Groups are reported as rings when their score stands this many robust
     deviations (MAD) above the median group of the same data: the bar is set
     by the platform's own groups, not by a constant. Measured over synthetic
     platforms of 10^4-10^6 gifts and several seeds: 8 let a few internet cafes
     in at the bottom of the list, 12 began to lose rings."""
-    top: int = 50
+    top: int = _int(50, min=1)
     """How many rings to report (and draw)."""
 
     # --- views ------------------------------------------------------------
-    view_max_nodes: int = 2000
+    view_max_nodes: int = _int(2000, min=1)
     """At most this many nodes in one HTML view; the rest is counted on the page."""
-    physics_max_nodes: int = 300
+    physics_max_nodes: int = _int(300, min=0)
     """Views with more nodes than this use a precomputed layout, physics off."""
 
     # -------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = f.metadata["setting"].check(f.name, getattr(self, f.name))
+            if value is not getattr(self, f.name):
+                object.__setattr__(self, f.name, value)  # an int as a float, a datetime as ISO-8601 text
+        if self.since is not None and self.until is not None:
+            lo, hi = parse_time_value(self.since), parse_time_value(self.until)
+            if lo is not None and hi is not None and lo >= hi:
+                raise ConfigError(f"since = {self.since!r} must be before until = {self.until!r}")
+
+    @classmethod
+    def setting(cls, name: str) -> Setting:
+        """The declared type and range of one field (raises :class:`ConfigError` for an unknown name)."""
+        _check_names([name])
+        return {f.name: f.metadata["setting"] for f in fields(cls)}[name]
+
     def replace(self, **changes: Any) -> "Config":
-        """Return a copy with ``changes`` applied (unknown names raise :class:`ConfigError`)."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}"
-            )
+        """Return a copy with ``changes`` applied (checked like the constructor; unknown names raise
+        :class:`ConfigError`)."""
+        _check_names(changes)
         return dataclasses.replace(self, **changes)
 
     def to_params(self) -> dict[str, Any]:
         """All settings as a plain, JSON-serialisable dict, sorted by name."""
         return dict(sorted(dataclasses.asdict(self).items()))
+
+
+def _check_names(names: Any, where: str = "") -> None:
+    known = [f.name for f in fields(Config)]
+    for name in sorted(names):
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {near[0]}?" if near else f"the settings are: {', '.join(sorted(known))}"
+            raise ConfigError(f"{where}{name} is not a graphkit setting; {hint}")
 
 
 def load_config(path: str | Path | None = None, base: Config | None = None, **overrides: Any) -> Config:
@@ -183,12 +342,18 @@ def load_config(path: str | Path | None = None, base: Config | None = None, **ov
     Raises
     ------
     ConfigError
-        When the file is not valid TOML, a setting is unknown or has the wrong type.
+        When the file is not valid TOML, or a setting is unknown, of the wrong
+        type or out of its range; the message names the file, the key, the
+        value and what is allowed.
 
     Examples
     --------
     >>> load_config(None, hub_cap=10).hub_cap
     10
+    >>> load_config(None, top=0)
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.ConfigError: top = 0 is not allowed; top must be a whole number >= 1
     """
     cfg = base or Config()
     values: dict[str, Any] = {}
@@ -203,25 +368,15 @@ def load_config(path: str | Path | None = None, base: Config | None = None, **ov
         params = doc.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"{path}: [params] must be a table of settings")
-        values.update(params)
+        where = f"{path}: [params] "
+        _check_names(params, where)
+        for name, value in params.items():
+            try:
+                values[name] = Config.setting(name).check(name, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}{exc}") from None
     values.update({k: v for k, v in overrides.items() if v is not None})
-    types = {f.name: f.type for f in fields(Config)}
-    for name, value in values.items():
-        if name in types:
-            _check_type(name, value, getattr(cfg, name), path)
-            if isinstance(getattr(cfg, name), float) and isinstance(value, int):
-                values[name] = float(value)
-    return cfg.replace(**values)
-
-
-def _check_type(name: str, value: Any, default: Any, path: Path | None) -> None:
-    where = f"{path}: " if path else ""
-    if default is None or value is None:
-        return
-    expected = type(default)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ConfigError(
-            f"{where}setting {name} = {value!r} should be a {expected.__name__} (default {default!r})"
-        )
+    try:
+        return cfg.replace(**values)
+    except ConfigError as exc:  # since after until, across the file and the flags
+        raise ConfigError(f"{path}: [params] {exc}" if path is not None else str(exc)) from None

@@ -117,7 +117,7 @@ def test_cli_export_window_and_hub_cap(tmp_path):
     [
         (["--graph", "gifts", "--out", "x.csv"], "cannot tell the format"),
         (["--graph", "gifts", "--out", "x.gexf", "--since", "soon"], "since"),
-        (["--graph", "gifts", "--out", "x.gexf", "--hub-cap", "1"], "hub_cap"),
+        (["--graph", "gifts", "--out", "x.gexf", "--hub-cap", "1"], "--hub-cap: 1 is not in the range x>=2"),
     ],
 )
 def test_cli_user_errors_are_one_line_exit_2(tmp_path, args, message):

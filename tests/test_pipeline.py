@@ -228,6 +228,11 @@ def test_bad_community_settings_fail_before_any_work():
     from graphkit.errors import ConfigError
 
     graphs = build_graphs(read_tables(DEMO), Config())
-    with pytest.raises(ConfigError, match="unknown community method 'nope'"):
+    with pytest.raises(ConfigError, match="community_method = 'nope' is not allowed"):  # Config refuses it
         with user_communities(graphs, Config(community_method="nope"), workers=2):
+            pass
+    bad = Config()
+    object.__setattr__(bad, "community_method", "nope")  # got past Config: the communities stage refuses it too
+    with pytest.raises(ConfigError, match="unknown community method 'nope'"):
+        with user_communities(graphs, bad, workers=2):
             pass

@@ -79,8 +79,6 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
     >>> c["in_strength"].to_list()
     [1.0, 0.0, 0.0, 10.0]
     """
-    if not 0 < config.pagerank_damping < 1:
-        raise ConfigError(f"pagerank_damping = {config.pagerank_damping} must be between 0 and 1")
     g = graph if graph is not None else gift_centrality_graph(graphs)
     n = g.vcount()
     coins = g.es["coins"] if g.ecount() else None

@@ -1,0 +1,138 @@
+"""``Config`` checks every setting against its declared type and range, in one place.
+
+A value out of range, NaN, infinity, a wrong type or an unknown key in a
+``graphkit.toml`` is one line naming the file, the key, the value and what is
+allowed; the same checks hold for ``Config(...)`` and ``Config.replace``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphkit.config import Config, Setting, load_config
+from graphkit.errors import ConfigError
+from graphkit_cli.main import cli
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "graphkit.toml"
+    path.write_text(f"[params]\n{text}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("line", "allowed"),
+    [
+        ("top = 0", "a whole number >= 1"),
+        ("min_score = nan", "a number from 0 to 1"),
+        ("min_score = inf", "a number from 0 to 1"),
+        ("max_bad_share = 2.5", "a number from 0 to 1"),
+        ("view_max_nodes = 0", "a whole number >= 1"),
+        ("hub_cap = 1", "a whole number >= 2"),
+        ("resolution = 0", "a number > 0"),
+        ("resolution = -0.5", "a number > 0"),
+        ("seed = -1", "a whole number >= 0"),
+        ("top = 2.5", "a whole number >= 1"),
+        ("top = true", "a whole number >= 1"),
+        ("top = '50'", "a whole number >= 1"),
+        ("leiden_iterations = 0", "-1, or a whole number >= 1"),
+        ("community_method = 'leiden2'", "one of 'leiden', 'louvain', 'label_propagation', 'components'"),
+        ("weight_cycles = 1.5", "a number from 0 to 1"),
+        ("pagerank_damping = 1.0", "a number > 0 and < 1"),
+        ("since = 'yesterday'", "a time (ISO-8601 or epoch seconds)"),
+    ],
+)
+def test_a_bad_setting_names_file_key_value_and_allowed_range(tmp_path, line, allowed):
+    path = write(tmp_path, line)
+    key, value = (s.strip() for s in line.split("=", 1))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: [params] {key} = ")
+    assert value.strip("'") in message
+    assert f"{key} must be {allowed}" in message
+    assert "should be a int" not in message
+
+
+def test_an_unknown_key_is_refused_with_a_suggestion(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[params\] hubcap is not a graphkit setting; did you mean hub_cap\?"):
+        load_config(write(tmp_path, "hubcap = 20"))
+
+
+def test_an_unknown_key_without_a_near_name_lists_the_settings(tmp_path):
+    with pytest.raises(ConfigError, match=r"zzz is not a graphkit setting; the settings are: .*hub_cap"):
+        load_config(write(tmp_path, "zzz = 1"))
+
+
+def test_since_must_come_before_until(tmp_path):
+    with pytest.raises(ConfigError, match="since .* must be before until"):
+        load_config(write(tmp_path, "since = '2024-06-01'\nuntil = '2024-05-01'"))
+
+
+def test_good_values_are_kept_and_whole_floats_become_floats(tmp_path):
+    cfg = load_config(write(tmp_path, "top = 7\nmin_score = 0\nresolution = 1\nsince = 2024-05-01T00:00:00Z"))
+    assert (cfg.top, cfg.min_score, cfg.resolution) == (7, 0.0, 1.0)
+    assert isinstance(cfg.min_score, float) and isinstance(cfg.resolution, float)
+    assert cfg.since == "2024-05-01T00:00:00+00:00"  # a TOML datetime, as ISO-8601 text (rings.json params)
+
+
+def test_the_constructor_and_replace_check_too():
+    with pytest.raises(ConfigError, match="top = 0"):
+        Config(top=0)
+    with pytest.raises(ConfigError, match="min_score = nan"):
+        Config().replace(min_score=math.nan)
+    with pytest.raises(ConfigError, match="did you mean view_max_nodes"):
+        Config().replace(view_max_node=5)
+
+
+def test_every_setting_declares_its_type_and_range():
+    for f in dataclasses.fields(Config):
+        setting = f.metadata.get("setting")
+        assert isinstance(setting, Setting), f"Config.{f.name} has no declared type and range"
+        setting.check(f.name, f.default)  # the default is allowed
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from([f.name for f in dataclasses.fields(Config)]),
+    value=st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                    st.text(max_size=8), st.none(), st.datetimes(timezones=st.just(timezone.utc))),
+)
+def test_any_value_is_either_kept_within_its_range_or_refused_with_config_error(name, value):
+    try:
+        cfg = Config().replace(**{name: value})
+    except ConfigError as exc:
+        assert name in str(exc) and "\n" not in str(exc)
+        return
+    kept = getattr(cfg, name)
+    setting = dataclasses.fields(Config)[[f.name for f in dataclasses.fields(Config)].index(name)].metadata["setting"]
+    assert setting.check(name, kept) == kept
+    if isinstance(kept, float):
+        assert math.isfinite(kept)
+    assert not isinstance(kept, datetime)  # params go to rings.json as JSON
+
+
+def test_report_with_a_bad_config_is_one_line_exit_2(tmp_path):
+    path = write(tmp_path, "view_max_nodes = 0")
+    result = CliRunner().invoke(cli, ["report", "fixtures/demo", "--out", str(tmp_path / "out"), "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"graphkit: error: {path}: [params] view_max_nodes = 0 is not allowed; view_max_nodes must be a whole "
+        "number >= 1"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_options_take_their_range_from_config(tmp_path):
+    result = CliRunner().invoke(cli, ["export", "fixtures/demo", "--graph", "shared", "--out",
+                                      str(tmp_path / "x.graphml"), "--hub-cap", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("graphkit: error: --hub-cap: 1 is not in the range x>=2")
