@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -40,9 +41,12 @@ _SHOWN = 50
               help="Key file (created when missing; keep it apart): replace every id in the view by a keyed pseudonym.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The HTML view to write (FILE.html).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print every account reached (user_id, hops, how, coins, score, ring_id), the node and edge "
+                   "counts, the notes and the view's path as JSON on stdout, instead of the table.")
 def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_path: Path | None, hops: int,
            since: str | None, until: str | None, min_coins: float, max_nodes: int | None,
-           scores_path: Path | None, redact_key: Path | None, out_path: Path) -> None:
+           scores_path: Path | None, redact_key: Path | None, out_path: Path, as_json: bool) -> None:
     """Show the network around one or more accounts (or devices, IPs, streams):
     print the accounts reached (how, score, coins) and write an HTML view.
 
@@ -61,7 +65,12 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     scores = _read_scores(scores_path) if scores_path is not None else None
     atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
                       out_path)
-    stdout.print(_accounts_table(ev.accounts(), scores))
+    accounts = _with_scores(ev.accounts(), scores)
+    if as_json:
+        click.echo(json.dumps({"accounts": accounts.to_dicts(), "nodes": ev.nodes.height, "edges": ev.edges.height,
+                               "notes": list(ev.notes), "out": str(out_path)}, indent=2, ensure_ascii=False))
+        return
+    stdout.print(_accounts_table(accounts))
     shown = ev.accounts().height
     if shown > _SHOWN:
         stdout.print(f"... and {shown - _SHOWN:,} more accounts (all in the view).")
@@ -78,10 +87,17 @@ def _read_scores(path: Path) -> pl.DataFrame:
     return frame
 
 
-def _accounts_table(accounts: pl.DataFrame, scores: pl.DataFrame | None) -> Table:
-    if scores is not None:
-        cols = [c for c in ("user_id", "score", "ring_id") if c in scores.columns]
-        accounts = accounts.join(scores.select(cols), on="user_id", how="left", maintain_order="left")
+def _with_scores(accounts: pl.DataFrame, scores: pl.DataFrame | None) -> pl.DataFrame:
+    """The accounts reached, with the score and ring of each from ``--scores`` (null without it)."""
+    if scores is None:
+        return accounts.with_columns(pl.lit(None, pl.Float64).alias("score"), pl.lit(None, pl.Utf8).alias("ring_id"))
+    cols = [c for c in ("user_id", "score", "ring_id") if c in scores.columns]
+    accounts = accounts.join(scores.select(cols).unique("user_id", keep="first"), on="user_id", how="left",
+                             maintain_order="left")
+    return accounts if "ring_id" in accounts.columns else accounts.with_columns(pl.lit(None, pl.Utf8).alias("ring_id"))
+
+
+def _accounts_table(accounts: pl.DataFrame) -> Table:
     table = Table(title=f"{accounts.height:,} accounts reached", title_justify="left")
     for header, justify in (("account", "left"), ("hops", "right"), ("how", "left"), ("score", "right"),
                             ("ring", "left"), ("coins sent", "right"), ("coins received", "right")):

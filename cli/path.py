@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -21,8 +22,10 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @config_option
 @click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Only events before this time.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text}]} as JSON on stdout.")
 def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path | None,
-         since: str | None, until: str | None) -> None:
+         since: str | None, until: str | None, as_json: bool) -> None:
     """Print the shortest chain of evidence linking accounts A and B across
     every relation (shared device or IP, gift, co-gifting in a stream), step
     by step. Shared identifiers linked to more than hub_cap accounts are not used.
@@ -32,6 +35,12 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path
     config = load_config(config_path, since=since, until=until)
     tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
     steps = evidence_path(tables, a, b, config=config)
+    if as_json:
+        click.echo(json.dumps({
+            "a": a, "b": b, "linked": bool(steps), "hub_cap": config.hub_cap,
+            "steps": [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text} for s in steps],
+        }, indent=2, ensure_ascii=False))
+        return
     if not steps:
         same = "are the same account" if a == b else "are not linked by any chain of evidence"
         stdout.print(safe_text(f"{a} and {b} {same} (hubs with more than {config.hub_cap} accounts are not followed)."))

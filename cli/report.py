@@ -284,6 +284,7 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
         ("rings.json", "the ranked rings"),
         ("rings.csv", "one row per ring"),
         ("scores.csv", "a score for every account"),
+        ("members.csv", "every ring's members and their roles"),
         ("report.md", "the report for people"),
     ]
     if files.index_html is not None:

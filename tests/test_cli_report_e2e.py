@@ -35,7 +35,7 @@ def test_same_input_gives_byte_identical_outputs(tmp_path):
     data = write_data_dir(tmp_path / "data")
     _run("report", data, "--out", tmp_path / "a", "--no-html", "-q")
     _run("report", data, "--out", tmp_path / "b", "--no-html", "-q")
-    for name in ("rings.json", "rings.csv", "scores.csv"):
+    for name in ("rings.json", "rings.csv", "scores.csv", "members.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 

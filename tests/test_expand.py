@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import networkx as nx
 import numpy as np
 import polars as pl
@@ -220,3 +222,35 @@ def test_path_command_prints_steps(data_dir):
 def test_help_ends_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "-h"])
     assert result.exit_code == 0 and "Example: graphkit " + command in result.output
+
+
+def test_path_json_gives_the_steps_for_scripts(data_dir):
+    result = CliRunner().invoke(cli, ["path", "u1", "u9", "--data", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    steps = evidence_path(tables(), "u1", "u9")
+    assert doc["a"] == "u1" and doc["b"] == "u9" and doc["linked"] is True
+    assert doc["steps"] == [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text}
+                            for s in steps]
+    result = CliRunner().invoke(cli, ["path", "u1", "u7", "--data", str(data_dir), "--until", "2024-03-01T10:05:00Z",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"a": "u1", "b": "u7", "linked": False, "steps": [],
+                                         "hub_cap": 50}
+
+
+def test_expand_json_gives_every_account_reached_for_scripts(data_dir, tmp_path):
+    out = tmp_path / "u8.html"
+    scores = tmp_path / "scores.csv"
+    pl.DataFrame({"user_id": ["u8", "h2"], "score": [0.52, 0.6], "ring_id": ["R0002", "R0002"]}).write_csv(scores)
+    result = CliRunner().invoke(cli, ["expand", "u8", "--data", str(data_dir), "--hops", "1", "--scores",
+                                      str(scores), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # stdout is JSON only
+    ev = evidence_graph(tables(), ["u8"], hops=1, hub_cap=50)
+    assert [a["user_id"] for a in doc["accounts"]] == ev.accounts().get_column("user_id").to_list()
+    by_id = {a["user_id"]: a for a in doc["accounts"]}
+    assert by_id["h2"]["score"] == 0.6 and by_id["h2"]["ring_id"] == "R0002" and by_id["u8"]["hops"] == 0
+    assert set(by_id["h2"]) >= {"user_id", "hops", "how", "coins_sent", "coins_received", "score", "ring_id"}
+    assert (doc["nodes"], doc["edges"]) == (ev.nodes.height, ev.edges.height)
+    assert doc["notes"] == list(ev.notes) and doc["out"] == str(out) and out.is_file()

@@ -66,7 +66,7 @@ def test_rings_hold_the_hostile_ids_unchanged(out: Path) -> None:
 
 def test_scores_csv_round_trips_every_id(out: Path) -> None:
     rows = _rows(out / "scores.csv")
-    assert list(rows[0]) == ["user_id", "score", "ring_id"]
+    assert list(rows[0]) == ["user_id", "score", "ring_id", "role"]  # the contract's columns first, role added
     ids = [r["user_id"] for r in rows]
     assert len(ids) == len(set(ids))
     assert set(HOSTILE.values()) <= set(ids)

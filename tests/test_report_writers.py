@@ -33,7 +33,7 @@ def test_write_report_writes_the_contract_files(report, tmp_path):
     files = write_report(report, out, html=False)
     assert isinstance(files, ReportFiles)
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert written == ["rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"]
+    assert written == ["members.csv", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"]
     assert files.index_html is None
     assert files.rejected == (out / "rejected" / "gifts.csv",)
     assert all(p.is_file() for p in files.paths())
@@ -80,7 +80,7 @@ def test_rings_csv_writes_coin_totals_beyond_38_digits():
 def test_scores_csv_has_every_account_and_ids_unchanged(report, tmp_path):
     write_report(report, tmp_path / "out", html=False)
     path = tmp_path / "out" / "scores.csv"
-    assert path.read_text().splitlines()[0] == "user_id,score,ring_id"
+    assert path.read_text().splitlines()[0] == "user_id,score,ring_id,role"  # role appended after the contract
     rows = _csv_rows(path)
     ids = [r["user_id"] for r in rows]
     assert sorted(ids) == sorted(report.user_scores["user_id"].to_list())
@@ -91,6 +91,27 @@ def test_scores_csv_has_every_account_and_ids_unchanged(report, tmp_path):
     assert by_id[BIG_ID]["score"] == "0.9000"
     keys = [(-float(r["score"]), r["user_id"]) for r in rows]
     assert keys == sorted(keys)
+
+
+def test_scores_csv_role_column_names_each_ring_member_s_part(report, tmp_path):
+    write_report(report, tmp_path / "out", html=False)
+    by_id = {r["user_id"]: r for r in _csv_rows(tmp_path / "out" / "scores.csv")}
+    assert by_id[HOST]["role"] == "beneficiary"
+    assert by_id[BIG_ID]["role"] == "member"
+    assert by_id["u05"]["role"] == ""  # empty outside rings, like ring_id
+
+
+def test_members_csv_lists_every_ring_member_with_its_ring_and_role(report, tmp_path):
+    files = write_report(report, tmp_path / "out", html=False)
+    assert files.members_csv == tmp_path / "out" / "members.csv"
+    text = files.members_csv.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "ring_id,user_id,role"
+    rows = _csv_rows(files.members_csv)
+    assert [(r["ring_id"], r["user_id"]) for r in rows] == [
+        (ring.ring_id, m) for ring in report.rings for m in ring.members]  # rank order, members as in rings.json
+    roles = {(r["ring_id"], r["user_id"]): r["role"] for r in rows}
+    assert roles[("R0001", HOST)] == "beneficiary" and roles[("R0001", BIG_ID)] == "member"
+    assert roles[("R0002", "a")] == "beneficiary"
 
 
 def test_scores_csv_order_does_not_depend_on_input_order(report, tmp_path):
@@ -115,7 +136,7 @@ def test_rings_csv_one_row_per_ring(report, tmp_path):
 def test_same_report_gives_byte_identical_files(tmp_path):
     write_report(make_report(), tmp_path / "a", html=False)
     write_report(make_report(), tmp_path / "b", html=False)
-    for name in ("rings.json", "rings.csv", "scores.csv", "report.md"):
+    for name in ("rings.json", "rings.csv", "scores.csv", "members.csv", "report.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
@@ -127,7 +148,7 @@ def test_rewrite_replaces_a_previous_report(report, tmp_path, monkeypatch):
     (out / "rejected" / "users.csv").write_text("rejected rows of an older run")
     write_report(report, out, html=False)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
-        "rejected", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"
+        "members.csv", "rejected", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"
     ]
 
 

@@ -1,4 +1,4 @@
-"""Writers for the output contract (rings.json, rings.csv, scores.csv, report.md).
+"""Writers for the output contract (rings.json, rings.csv, scores.csv, members.csv, report.md).
 
 :func:`write_report` writes them all, with the HTML views, into one folder
 atomically.
@@ -18,6 +18,7 @@ from graphkit.report.writers import (
     ReportFiles,
     check_out_dir,
     failed_rejected_dir,
+    members_csv_text,
     rings_csv_text,
     rings_json_text,
     scores_csv_text,
@@ -36,6 +37,7 @@ __all__ = [
     "failed_rejected_dir",
     "escape_markdown",
     "output_lock",
+    "members_csv_text",
     "render_markdown",
     "rings_csv_text",
     "rings_json_text",

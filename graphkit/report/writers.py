@@ -36,14 +36,16 @@ __all__ = [
     "ReportFiles",
     "check_out_dir",
     "failed_rejected_dir",
-    "write_failed_rejected",
+    "members_csv_text",
     "rings_csv_text",
     "rings_json_text",
     "scores_csv_text",
+    "write_failed_rejected",
     "write_report",
 ]
 
-REPORT_ENTRIES = ("rings.json", "rings.csv", "scores.csv", "report.md", "index.html", "rings", "rejected", "graph")
+REPORT_ENTRIES = ("rings.json", "rings.csv", "scores.csv", "members.csv", "report.md", "index.html", "rings", "rejected",
+                  "graph")
 """The top-level names :func:`write_report` writes in a report folder: graphkit's, replaced by the next run.
 
 Everything else in the folder is the user's and is carried into the next
@@ -64,6 +66,8 @@ class ReportFiles:
     rings_csv: Path
     scores_csv: Path
     report_md: Path
+    members_csv: Path | None = None
+    """``members.csv``: ring_id, user_id, role for every ring member."""
     index_html: Path | None = None
     """``None`` when the HTML views were not written (``html=False``)."""
     ring_views: tuple[Path, ...] = ()
@@ -74,6 +78,7 @@ class ReportFiles:
     def paths(self) -> list[Path]:
         """Every file written, in a stable order."""
         first = [self.rings_json, self.rings_csv, self.scores_csv, self.report_md]
+        first += [self.members_csv] if self.members_csv is not None else []
         html = [self.index_html] if self.index_html is not None else []
         return first + html + list(self.ring_views) + list(self.rejected)
 
@@ -85,6 +90,7 @@ class ReportFiles:
             "rings_csv": str(self.rings_csv),
             "scores_csv": str(self.scores_csv),
             "report_md": str(self.report_md),
+            "members_csv": str(self.members_csv) if self.members_csv is not None else None,
             "index_html": str(self.index_html) if self.index_html is not None else None,
             "ring_views": [str(p) for p in self.ring_views],
             "rejected": [str(p) for p in self.rejected],
@@ -132,29 +138,73 @@ def rings_csv_text(report: Report) -> str:
 
 
 def scores_csv_text(report: Report) -> str:
-    """The content of ``scores.csv``: ``user_id,score,ring_id`` for every account.
+    """The content of ``scores.csv``: ``user_id,score,ring_id,role`` for every account.
 
     Sorted by score (highest first), then user_id; score with 4 decimals;
-    ring_id empty outside rings. Ids are written exactly as read.
+    ring_id and role empty outside rings. ``role`` (``beneficiary``,
+    ``funder``, ``member``) comes after the contract's three columns: outputs
+    change only by adding fields. Ids are written exactly as read.
 
     Examples
     --------
     >>> import polars as pl
     >>> from graphkit.model import Report
-    >>> scores = pl.DataFrame({"user_id": ["b", "a"], "score": [0.5, 0.91234], "ring_id": [None, "R0001"]})
+    >>> scores = pl.DataFrame({"user_id": ["b", "a"], "score": [0.5, 0.91234], "ring_id": [None, "R0001"],
+    ...                        "role": [None, "beneficiary"]})
     >>> print(scores_csv_text(Report((), scores, {}, {})), end="")
-    user_id,score,ring_id
-    a,0.9123,R0001
-    b,0.5000,
+    user_id,score,ring_id,role
+    a,0.9123,R0001,beneficiary
+    b,0.5000,,
     """
     scores = report.user_scores
-    ring_id = pl.col("ring_id").cast(pl.Utf8) if "ring_id" in scores.columns else pl.lit(None, pl.Utf8)
     frame = (
-        scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), ring_id.alias("ring_id"))
+        scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
+                      _text(scores, "role"))
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
         .with_columns(_fixed("score", 4))
     )
     return frame.write_csv()
+
+
+def members_csv_text(report: Report) -> str:
+    """The content of ``members.csv``: ``ring_id,user_id,role``, one row per ring member.
+
+    Rings in rank order, each ring's members in the order of ``rings.json``;
+    ``role`` is ``beneficiary`` (receives the ring's coins), ``funder`` (pays
+    into it) or ``member``, as in ``scores.csv``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.model import Report, Ring
+    >>> ring = Ring("R0001", 1, 0.9, ("a", "h"), 10.0)
+    >>> scores = pl.DataFrame({"user_id": ["h", "a"], "score": [0.9, 0.8], "ring_id": ["R0001"] * 2,
+    ...                        "role": ["beneficiary", "member"]})
+    >>> print(members_csv_text(Report((ring,), scores, {}, {})), end="")
+    ring_id,user_id,role
+    R0001,a,member
+    R0001,h,beneficiary
+    """
+    members = pl.DataFrame(
+        {"ring_id": [r.ring_id for r in report.rings for _ in r.members],
+         "user_id": [m for r in report.rings for m in r.members]},
+        schema={"ring_id": pl.Utf8, "user_id": pl.Utf8},
+    )
+    scores = report.user_scores
+    roles = (
+        scores.select(pl.col("user_id").cast(pl.Utf8), _text(scores, "ring_id"), _text(scores, "role"))
+        .unique(["ring_id", "user_id"], keep="first", maintain_order=True)
+    )
+    return (
+        members.join(roles, on=["ring_id", "user_id"], how="left", maintain_order="left")
+        .with_columns(pl.col("role").fill_null("member"))
+        .write_csv()
+    )
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """``column`` of ``frame`` as text, or an empty (null) column when the frame has none."""
+    return (pl.col(column).cast(pl.Utf8) if column in frame.columns else pl.lit(None, pl.Utf8)).alias(column)
 
 
 def write_report(
@@ -210,7 +260,7 @@ def write_report(
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
     >>> files = write_report(report, out, html=False)
     >>> sorted(p.name for p in out.iterdir())
-    ['report.md', 'rings.csv', 'rings.json', 'scores.csv']
+    ['members.csv', 'report.md', 'rings.csv', 'rings.json', 'scores.csv']
     """
     out_dir = Path(out_dir)
     with output_lock(out_dir):
@@ -220,6 +270,7 @@ def write_report(
             (tmp / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
             (tmp / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
             (tmp / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
+            (tmp / "members.csv").write_text(members_csv_text(report), encoding="utf-8")
             if report.tables is not None:
                 report.tables.write_rejected(tmp)
             links: dict[str, str] = {}
@@ -243,6 +294,7 @@ def write_report(
         rings_csv=out_dir / "rings.csv",
         scores_csv=out_dir / "scores.csv",
         report_md=out_dir / "report.md",
+        members_csv=out_dir / "members.csv",
         index_html=index if html and Path("index.html") in written else None,
         ring_views=tuple(out_dir / p for p in written if p.parts[0] == "rings"),
         rejected=tuple(out_dir / p for p in written if p.parts[0] == "rejected"),
