@@ -67,8 +67,10 @@ def report_options(func: Callable) -> Callable:
                          help="Report (and draw) the N most suspicious rings [default: Config.top, 50]."),
             click.option("--no-html", "no_html", is_flag=True, help="Skip index.html and the ring views."),
             click.option("--redact-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                         help="Key file (created when missing; keep it outside OUT_DIR): the HTML views show "
-                              "keyed pseudonyms instead of ids, for sharing outside the team."),
+                         help="Key file (created when missing; keep it outside OUT_DIR): also write "
+                              "OUT_DIR/redacted/, a complete copy of the report to share outside the team, "
+                              "in which every account, device, IP, stream and gift id (reasons included) is "
+                              "a keyed pseudonym. The files in OUT_DIR itself keep the real ids."),
             click.option("--workers", type=click.IntRange(min=1), default=None,
                          help="Processes to use: with 2, on big data the Leiden runs (communities, lockstep "
                               "groups) go to child processes while the other detectors run; 1 keeps the run "
@@ -147,7 +149,7 @@ def run_report(
     """
     with output_lock(out_dir):
         check_out_dir(out_dir, data_dir=data_dir)
-        redactor = _redactor(redact_key, out_dir) if html and redact_key is not None else None
+        redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
         with _progress(quiet) as stages:
             stages.start("reading")
             tables = _read(data_dir, out_dir, columns, config)
@@ -292,6 +294,8 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
     if files.rejected:
         tables = "1 table" if len(files.rejected) == 1 else f"{len(files.rejected)} tables"
         listing.append(("rejected/", f"rejected input rows with their reasons ({tables})"))
+    if files.redacted is not None:
+        listing.append((f"{files.redacted.name}/", "the same files with pseudonyms for every id: the copy to share"))
     for path in files.kept:
         listing.append((path.name + ("/" if path.is_dir() else ""), "yours, kept from the previous folder"))
     where = Table.grid(padding=(0, 2))
@@ -303,6 +307,9 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
     stdout.print(where)
     if files.index_html is not None:
         stdout.print(Text(f"Open {files.index_html} in a browser to explore the rings."))
+    if files.redacted is not None:
+        stdout.print(Text(f"To share outside the team, send {files.redacted}: every id in it is a keyed pseudonym "
+                          "(the key file maps them back; keep it to yourself)."))
 
 
 def summary_json(result: Report, files: ReportFiles, top: int) -> dict[str, Any]:

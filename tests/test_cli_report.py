@@ -104,15 +104,16 @@ def test_report_options_reach_the_config(data_dir, tmp_path, pipeline_calls, vie
     config.write_text("[params]\nhub_cap = 7\ntop = 9\n")
     key = tmp_path / "key.txt"
     keys = []
+    redactor = graphkit.viz.Redactor(b"k" * 32)
     monkeypatch.setattr(graphkit.viz, "load_or_create_key",
-                        lambda path, outside: keys.append((path, outside)) or "redactor", raising=False)
+                        lambda path, outside: keys.append((path, outside)) or redactor, raising=False)
     result = invoke("report", data_dir, "--out", tmp_path / "out", "--config", config, "--top", "1",
                     "--since", "2024-02-01", "--until", "1710000000", "--redact-key", key, "-q")
     assert result.exit_code == 0, result.output
     cfg = pipeline_calls[0]["config"]
     assert (cfg.hub_cap, cfg.top, cfg.since, cfg.until) == (7, 1, "2024-02-01", "1710000000")
     assert keys == [(key, tmp_path / "out")]  # the key must stay outside the shared folder
-    assert views == [{"top": 1, "redactor": "redactor"}]
+    assert views == [{"top": 1, "redactor": None}, {"top": 1, "redactor": redactor}]  # OUT and OUT/redacted
     assert "Top rings (1 of 2)" in result.stdout
     assert json.loads((tmp_path / "out" / "rings.json").read_text())["params"]["hub_cap"] == 7
 

@@ -257,9 +257,11 @@ def _fake_views(calls):
 def test_html_views_are_written_by_graphkit_viz(report, tmp_path, monkeypatch):
     calls: list = []
     monkeypatch.setattr(graphkit.viz, "write_views", _fake_views(calls), raising=False)
-    redactor = object()
+    redactor = graphkit.viz.Redactor(b"k" * 32)
     files = write_report(report, tmp_path / "out", top=1, redactor=redactor)
-    assert calls == [{"top": 1, "redactor": redactor}]
+    assert calls == [{"top": 1, "redactor": None}, {"top": 1, "redactor": redactor}]  # the report, its shared copy
+    assert files.redacted == tmp_path / "out" / "redacted"
+    assert (files.redacted / "rings" / "R0001.html").is_file()
     assert files.index_html == tmp_path / "out" / "index.html"
     assert files.ring_views == (tmp_path / "out" / "rings" / "R0001.html",)
     md = (tmp_path / "out" / "report.md").read_text()

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 REPORT_ENTRIES = ("rings.json", "rings.csv", "scores.csv", "members.csv", "report.md", "index.html", "rings", "rejected",
-                  "graph")
+                  "graph", "redacted")
 """The top-level names :func:`write_report` writes in a report folder: graphkit's, replaced by the next run.
 
 Everything else in the folder is the user's and is carried into the next
@@ -55,6 +55,9 @@ refuses it), so this list is complete.
 
 _FAILED_REJECTED = tuple(f"{name}.csv" for name in TABLE_NAMES)
 """The names :func:`write_failed_rejected` writes in ``OUT_DIR.rejected/``."""
+
+REDACTED = "redacted"
+"""The folder inside OUT_DIR that holds the shareable, redacted copy of the report (``--redact-key``)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,11 @@ class ReportFiles:
     rejected: tuple[Path, ...] = ()
     kept: tuple[Path, ...] = ()
     """Entries of the previous folder that graphkit did not write, carried into this one."""
+    redacted: Path | None = None
+    """``redacted/``: the same files with keyed pseudonyms for every id (only with a redactor)."""
 
     def paths(self) -> list[Path]:
-        """Every file written, in a stable order."""
+        """Every file of the report, in a stable order (the redacted copy's files are under ``redacted``)."""
         first = [self.rings_json, self.rings_csv, self.scores_csv, self.report_md]
         first += [self.members_csv] if self.members_csv is not None else []
         html = [self.index_html] if self.index_html is not None else []
@@ -95,6 +100,7 @@ class ReportFiles:
             "ring_views": [str(p) for p in self.ring_views],
             "rejected": [str(p) for p in self.rejected],
             "kept": [str(p) for p in self.kept],
+            "redacted": str(self.redacted) if self.redacted is not None else None,
         }
 
 
@@ -237,8 +243,11 @@ def write_report(
     generator : str
         The ``generator`` field of ``rings.json``.
     redactor : graphkit.viz.Redactor, optional
-        Passed to the views, which then show keyed pseudonyms instead of ids
-        (the JSON, CSV and Markdown files keep the real ids).
+        Also write ``out_dir/redacted/``: every file of the report again
+        (JSON, CSV, Markdown, views, rejected rows), with keyed pseudonyms
+        for every account, device, IP, stream and gift id, reasons included
+        (:func:`graphkit.report.redact.redact_report`); the files in
+        ``out_dir`` itself keep the real ids.
 
     Returns
     -------
@@ -267,24 +276,12 @@ def write_report(
         check_out_dir(out_dir, data_dir=report.tables.source if report.tables is not None else None)
         kept = unowned_entries(out_dir, REPORT_ENTRIES)
         with atomic_directory(out_dir, owned=REPORT_ENTRIES) as tmp:
-            (tmp / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
-            (tmp / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
-            (tmp / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
-            (tmp / "members.csv").write_text(members_csv_text(report), encoding="utf-8")
-            if report.tables is not None:
-                report.tables.write_rejected(tmp)
-            links: dict[str, str] = {}
-            if html:
-                from graphkit.viz import write_views
+            _write_files(report, tmp, html=html, top=top, generator=generator)
+            if redactor is not None:
+                from graphkit.report.redact import redact_report
 
-                write_views(report, tmp, top=top, redactor=redactor)
-                links = {
-                    ring.ring_id: f"rings/{ring.ring_id}.html"
-                    for ring in report.rings
-                    if (tmp / "rings" / f"{ring.ring_id}.html").is_file()
-                }
-            markdown = render_markdown(report, top=top, links=links, generator=generator)
-            (tmp / "report.md").write_text(markdown, encoding="utf-8")
+                _write_files(redact_report(report, redactor, top=top), tmp / REDACTED, html=html, top=top,
+                             generator=generator, views=(report, redactor))
             written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
         _remove_failed_rejected(out_dir)
     index = out_dir / "index.html"
@@ -299,7 +296,34 @@ def write_report(
         ring_views=tuple(out_dir / p for p in written if p.parts[0] == "rings"),
         rejected=tuple(out_dir / p for p in written if p.parts[0] == "rejected"),
         kept=tuple(out_dir / name for name in kept),
+        redacted=out_dir / REDACTED if redactor is not None else None,
     )
+
+
+def _write_files(report: Report, folder: Path, *, html: bool, top: int | None, generator: str,
+                 views: "tuple[Report, Redactor] | None" = None) -> None:
+    """Every file of one report folder. ``views``: draw the HTML from this report with this redactor
+    (the redacted bundle's views are drawn from the real report, whose tables they need)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
+    (folder / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
+    (folder / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
+    (folder / "members.csv").write_text(members_csv_text(report), encoding="utf-8")
+    if report.tables is not None:
+        report.tables.write_rejected(folder)
+    links: dict[str, str] = {}
+    if html:
+        from graphkit.viz import write_views
+
+        drawn, redactor = views if views is not None else (report, None)
+        write_views(drawn, folder, top=top, redactor=redactor)
+        links = {
+            ring.ring_id: f"rings/{ring.ring_id}.html"
+            for ring in report.rings
+            if (folder / "rings" / f"{ring.ring_id}.html").is_file()
+        }
+    markdown = render_markdown(report, top=top, links=links, generator=generator)
+    (folder / "report.md").write_text(markdown, encoding="utf-8")
 
 
 def check_out_dir(out_dir: str | Path, *, data_dir: str | Path | None = None) -> None:

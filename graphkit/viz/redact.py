@@ -17,7 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import polars as pl
 
@@ -68,16 +68,28 @@ class Redactor:
 
     def text(self, text: str, ids: Iterable[tuple[str, str]]) -> str:
         """Replace every whole-word occurrence of the given ``(kind, id)`` pairs in free text."""
+        return self.text_replacer(ids)(text)
+
+    def text_replacer(self, ids: Iterable[tuple[str, str]]) -> Callable[[str], str]:
+        """:meth:`text` for many sentences about the same ids: the pattern is built once.
+
+        Examples
+        --------
+        >>> r = Redactor(b"k" * 32)
+        >>> red = r.text_replacer([("account", "u1"), ("device", "d7")])
+        >>> red("u1 used d7; u12 did not") == f"{r.pseudonym('u1')} used {r.pseudonym('d7', 'device')}; u12 did not"
+        True
+        """
         table: dict[str, str] = {}
         for kind, value in ids:  # an id of several kinds takes the first kind given
             if value and value not in table:
                 table[value] = self.pseudonym(value, kind)
-        if not table or not text:
-            return text
+        if not table:
+            return lambda text: text
         pattern = re.compile(
             r"(?<![\w.:-])(" + "|".join(re.escape(v) for v in sorted(table, key=len, reverse=True)) + r")(?![\w:-])"
         )
-        return pattern.sub(lambda m: table[m.group(1)], text)
+        return lambda text: pattern.sub(lambda m: table[m.group(1)], text) if text else text
 
 
 def load_or_create_key(path: str | Path, *, outside: str | Path | None = None) -> Redactor:
