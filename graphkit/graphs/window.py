@@ -17,7 +17,7 @@ from datetime import datetime
 
 import polars as pl
 
-from graphkit.errors import ConfigError
+from graphkit.errors import ConfigError, InputError
 from graphkit.io import Tables, parse_time_value
 
 __all__ = ["apply_window", "parse_bound"]
@@ -61,6 +61,10 @@ def apply_window(
     ------
     ConfigError
         When a bound is not a time, or ``since`` is not before ``until``.
+    InputError
+        When no gift and no dated device sighting falls in the window: an
+        empty answer would look like "no ring" (the message gives the span of
+        the data).
     """
     lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
     if lo is None and hi is None:
@@ -82,9 +86,26 @@ def apply_window(
         stream_ok = stream_ok & (stream_end >= lo).fill_null(True)
     if hi is not None:
         stream_ok = stream_ok & (pl.col("started_at") < hi).fill_null(True)
-    return dataclasses.replace(
-        tables,
-        gifts=tables.gifts.filter(within("sent_at", False)),
-        devices=tables.devices.filter(within("seen_at", True)),
-        streams=tables.streams.filter(stream_ok),
-    )
+    gifts = tables.gifts.filter(within("sent_at", False))
+    devices = tables.devices.filter(within("seen_at", True))
+    if gifts.height == 0 and devices.filter(pl.col("seen_at").is_not_null()).height == 0:
+        raise InputError(_empty_window(tables, lo, hi))
+    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(stream_ok))
+
+
+def _empty_window(tables: Tables, lo: datetime | None, hi: datetime | None) -> str:
+    """``no gifts or devices between A and B UTC (the data spans C .. D UTC); ...``."""
+    def fmt(t: datetime) -> str:
+        return f"{t:%Y-%m-%d %H:%M:%S}"
+
+    if lo is not None and hi is not None:
+        window = f"between {fmt(lo)} and {fmt(hi)} UTC"
+    elif lo is not None:
+        window = f"at or after {fmt(lo)} UTC"
+    else:
+        window = f"before {fmt(hi)} UTC"
+    times = pl.concat([tables.gifts.get_column("sent_at"), tables.devices.get_column("seen_at")]).drop_nulls()
+    if not times.len():
+        return f"no gifts or devices {window} (the data holds no dated gifts or devices); leave out --since/--until"
+    span = f"the data spans {fmt(times.min())} .. {fmt(times.max())} UTC"
+    return f"no gifts or devices {window} ({span}); choose --since/--until inside that span"
