@@ -9,8 +9,17 @@ import click
 from graphkit.graphs import GRAPH_NAMES, build_graphs
 from graphkit.config import load_config
 from graphkit.io import read_tables
-from graphkit.report.export import EXPORT_FORMATS, export_format, write_graph
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, data_dir_argument, setting_type, stdout
+from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    UserError,
+    columns_option,
+    config_option,
+    data_dir_argument,
+    safe_text,
+    setting_type,
+    stdout,
+)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -27,24 +36,37 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @click.option("--until", default=None, help="Keep events before this time (ISO-8601 or epoch seconds).")
 @click.option("--hub-cap", type=setting_type("hub_cap"), default=None,
               help="shared: leave out devices/IPs seen with more accounts than this (default: hub_cap, 50).")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="OUT_DIR of graphkit report on the same data: each node gets score, ring_id and role "
+                   "(beneficiary, funder, member) from its scores.csv, for colouring in Gephi.")
+@click.option("--ring", default=None, metavar="RING_ID",
+              help="Only this ring's members (from --report's rings.json) and the edges among them.")
 @columns_option
 @config_option
 def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | None, until: str | None,
-           hub_cap: int | None, columns: Path | None, config_path: Path | None) -> None:
+           hub_cap: int | None, report_dir: Path | None, ring: str | None, columns: Path | None,
+           config_path: Path | None) -> None:
     """Export one graph of DATA_DIR for networkx, Gephi or a dataframe.
 
     Node ids are the account ids. gifts is directed, one edge per distinct
     (sender, receiver) pair with coins (sum) and count; shared and cogift are
-    undirected with their weights.
+    undirected with their weights. With --report, nodes carry the report's
+    score, ring_id and role; with --ring, only that ring's subgraph is written.
 
     Example: graphkit export fixtures/demo --graph gifts --format graphml --out gifts.graphml
     """
     config = load_config(config_path, since=since, until=until, hub_cap=hub_cap)
     fmt = export_format(out, fmt)
+    if ring is not None and report_dir is None:
+        raise UserError("--ring needs --report OUT_DIR (the report that found the ring)")
+    findings = read_findings(report_dir, ring=ring) if report_dir is not None else None  # before the long part
     tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
     graphs = build_graphs(tables, config)
     nodes, edges = graphs.frames(which)
+    if findings is not None:
+        nodes, edges = findings.apply(nodes, edges)
     written = write_graph(nodes, edges, out, fmt, directed=which == "gifts",
                           weight="coins" if which == "gifts" else "weight")
-    stdout.print(f"wrote {which} graph: {nodes.height:,} nodes, {edges.height:,} edges -> "
-                 + ", ".join(str(p) for p in written), markup=False)
+    what = f"ring {ring} of the {which} graph" if ring is not None else f"{which} graph"
+    stdout.print(safe_text(f"wrote {what}: {nodes.height:,} nodes, {edges.height:,} edges -> "
+                           + ", ".join(str(p) for p in written)))

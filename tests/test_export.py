@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -140,3 +141,80 @@ def test_cli_help_ends_with_an_example():
     assert result.exit_code == 0
     assert result.output.strip().splitlines()[-1].strip() != ""
     assert "Example: graphkit export" in result.output
+
+
+# --- nodes carry the report's score, ring and role; one ring's subgraph (issue 18 item 21) ------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "report"
+    result = CliRunner().invoke(cli, ["report", str(DEMO), "--out", str(out), "--no-html", "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _scores(out: Path) -> dict[str, dict]:
+    frame = pl.read_csv(out / "scores.csv", schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8, "role": pl.Utf8})
+    return {row["user_id"]: row for row in frame.iter_rows(named=True)}
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "graphml"])
+def test_exported_nodes_carry_score_ring_and_role_from_the_report(demo_out, tmp_path, fmt):
+    out = tmp_path / f"gifts.{fmt}"
+    result = CliRunner().invoke(cli, ["export", str(DEMO), "--graph", "gifts", "--out", str(out), "--report",
+                                      str(demo_out)])
+    assert result.exit_code == 0, result.output
+    g = nx.read_gexf(out) if fmt == "gexf" else nx.read_graphml(out)
+    scores = _scores(demo_out)
+    ring_nodes = [n for n, a in g.nodes(data=True) if a.get("ring_id")]
+    assert len(ring_nodes) > 100
+    for node, attrs in g.nodes(data=True):
+        want = scores[node]
+        assert attrs["score"] == pytest.approx(want["score"])
+        assert attrs.get("ring_id") == want["ring_id"] and attrs.get("role") == want["role"]
+
+
+def test_export_of_one_ring_is_the_subgraph_of_its_members(demo_out, tmp_path):
+    ring = json.loads((demo_out / "rings.json").read_text())["rings"][1]
+    assert ring["ring_id"] == "R0002"
+    whole, one = tmp_path / "all.graphml", tmp_path / "R0002.graphml"
+    for path, extra in ((whole, []), (one, ["--ring", "R0002"])):
+        result = CliRunner().invoke(cli, ["export", str(DEMO), "--graph", "gifts", "--out", str(path), "--report",
+                                          str(demo_out), *extra])
+        assert result.exit_code == 0, result.output
+    full, sub = nx.read_graphml(whole), nx.read_graphml(one)
+    members = set(ring["members"]) & set(full.nodes)
+    assert set(sub.nodes) == members and len(members) >= ring["size"] - 2
+    assert set(sub.edges) == set(full.subgraph(members).edges) and sub.number_of_edges() > 0
+    assert {a["ring_id"] for _, a in sub.nodes(data=True)} == {"R0002"}
+    assert "R0002" in result.stdout
+
+
+def test_parquet_node_list_carries_the_report_columns(demo_out, tmp_path):
+    out = tmp_path / "shared.parquet"
+    result = CliRunner().invoke(cli, ["export", str(DEMO), "--graph", "shared", "--out", str(out), "--report",
+                                      str(demo_out), "--ring", "R0001"])
+    assert result.exit_code == 0, result.output
+    nodes = pl.read_parquet(nodes_path(out))
+    assert nodes.columns == ["id", "score", "ring_id", "role"]
+    assert set(nodes["ring_id"].to_list()) == {"R0001"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--ring", "R0001"], "--ring needs --report OUT_DIR"),
+        (["--ring", "R9999", "--report", "{out}"], "R9999 is not a ring of"),
+        (["--report", "{data}"], "not a graphkit report"),
+    ],
+)
+def test_report_and_ring_mistakes_are_one_line_exit_2(demo_out, tmp_path, extra, message):
+    extra = [e.format(out=demo_out, data=DEMO) for e in extra]
+    result = CliRunner().invoke(cli, ["export", str(DEMO), "--graph", "gifts", "--out", str(tmp_path / "x.gexf"),
+                                      *extra])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and message in result.stderr
+    assert not (tmp_path / "x.gexf").exists()

@@ -18,7 +18,12 @@ gexf
 parquet
     ``FILE``: the edge list, ``source``, ``target`` (id strings) and the edge
     columns; ``FILE`` with ``.nodes.parquet`` in place of its suffix: the
-    node list (``id``), which also holds accounts without edges.
+    node list (``id`` and the node columns), which also holds accounts
+    without edges.
+
+Node columns other than ``id`` (``score``, ``ring_id``, ``role`` from a
+report's ``scores.csv``, :func:`read_findings`) become node attributes
+in GraphML and GEXF, so Gephi can colour and size by them.
 
 Examples
 --------
@@ -38,16 +43,19 @@ Examples
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from graphkit.util.version import __version__
 from graphkit.graphs.build import GRAPH_NAMES
-from graphkit.errors import ConfigError
+from graphkit.errors import ConfigError, InputError, NotFoundError
 from graphkit.util.atomic import atomic_write_bytes
 
-__all__ = ["EXPORT_FORMATS", "export_graph", "write_graph", "export_format", "graphml_bytes", "gexf_bytes", "nodes_path"]
+__all__ = ["EXPORT_FORMATS", "export_graph", "write_graph", "export_format", "graphml_bytes", "gexf_bytes", "nodes_path",
+           "ReportFindings", "read_findings"]
 
 EXPORT_FORMATS = ("graphml", "gexf", "parquet")
 _SUFFIXES = {".graphml": "graphml", ".gexf": "gexf", ".parquet": "parquet"}
@@ -102,6 +110,86 @@ def export_graph(graphs, which: str, out: str | Path, fmt: str | None = None) ->
                        weight="coins" if which == "gifts" else "weight")
 
 
+@dataclass(frozen=True)
+class ReportFindings:
+    """What a report found, to put on exported nodes (:func:`read_findings`).
+
+    Attributes
+    ----------
+    scores : polars.DataFrame
+        ``id, score, ring_id, role`` for every account of the report's ``scores.csv``.
+    ring : str or None
+        The ring to cut the graph down to.
+    members : tuple of str
+        Its members (``rings.json``); empty without ``ring``.
+    """
+
+    scores: pl.DataFrame
+    ring: str | None = None
+    members: tuple[str, ...] = ()
+
+    def apply(self, nodes: pl.DataFrame, edges: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Nodes with ``score``, ``ring_id``, ``role``; only the ring's members and the edges among them
+        when a ring was asked for.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> scores = pl.DataFrame({"id": ["a", "h"], "score": [0.9, 0.8], "ring_id": ["R0001"] * 2,
+        ...                        "role": ["member", "beneficiary"]})
+        >>> nodes = pl.DataFrame({"id": ["a", "b", "h"]})
+        >>> edges = pl.DataFrame({"source": ["a", "b"], "target": ["h", "h"]})
+        >>> n, e = ReportFindings(scores, "R0001", ("a", "h")).apply(nodes, edges)
+        >>> n.rows(), e.rows()
+        ([('a', 0.9, 'R0001', 'member'), ('h', 0.8, 'R0001', 'beneficiary')], [('a', 'h')])
+        """
+        nodes = nodes.join(self.scores, on="id", how="left", maintain_order="left")
+        if self.ring is None:
+            return nodes, edges
+        members = pl.Series("id", self.members, dtype=pl.Utf8).implode()
+        return (nodes.filter(pl.col("id").is_in(members)),
+                edges.filter(pl.col("source").is_in(members) & pl.col("target").is_in(members)))
+
+
+def read_findings(report_dir: str | Path, *, ring: str | None = None) -> ReportFindings:
+    """Read the scores (and one ring's members) of a ``graphkit report`` folder, for :func:`write_graph`.
+
+    Parameters
+    ----------
+    report_dir : path
+        The ``OUT_DIR`` of ``graphkit report`` on the same data: its
+        ``scores.csv`` gives each node ``score``, ``ring_id`` and ``role``
+        (``beneficiary``, ``funder``, ``member``; null for accounts it does not list).
+    ring : str, optional
+        Keep only this ring's members (``rings.json``) and the edges among them.
+
+    Raises
+    ------
+    InputError
+        ``report_dir`` is not a graphkit report.
+    NotFoundError
+        ``ring`` is not one of its rings.
+    """
+    report_dir = Path(report_dir)
+    rings_json, scores_csv = report_dir / "rings.json", report_dir / "scores.csv"
+    if not rings_json.is_file() or not scores_csv.is_file():
+        raise InputError(f"{report_dir}: not a graphkit report (no rings.json and scores.csv); "
+                         "pass the OUT_DIR of graphkit report to --report")
+    scores = pl.read_csv(scores_csv, schema_overrides={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8,
+                                                       "role": pl.Utf8})
+    if "role" not in scores.columns:  # a report written before scores.csv had roles
+        scores = scores.with_columns(pl.lit(None, pl.Utf8).alias("role"))
+    scores = scores.select(pl.col("user_id").alias("id"), "score", "ring_id", "role").unique("id", keep="first")
+    if ring is None:
+        return ReportFindings(scores)
+    rings = json.loads(rings_json.read_text(encoding="utf-8")).get("rings", [])
+    found = [r for r in rings if r.get("ring_id") == ring]
+    if not found:
+        known = f"{rings[0]['ring_id']} .. {rings[-1]['ring_id']}" if rings else "none"
+        raise NotFoundError(f"{ring} is not a ring of {report_dir} (its rings: {known})")
+    return ReportFindings(scores, ring, tuple(found[0]["members"]))
+
+
 def write_graph(
     nodes: pl.DataFrame, edges: pl.DataFrame, out: str | Path, fmt: str | None = None, *,
     directed: bool = True, weight: str = "weight",
@@ -122,7 +210,11 @@ def write_graph(
 def graphml_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool) -> bytes:
     """A GraphML document from a node frame (``id``) and an edge frame (``source``, ``target``, attributes)."""
     columns = [c for c in edges.columns if c not in ("source", "target")]
+    node_columns = [c for c in nodes.columns if c != "id"]
     keys = "".join(
+        f'  <key id="n{i}" for="node" attr.name="{_escape_text(c)}" attr.type="{_type(nodes.schema[c], "graphml")}"/>\n'
+        for i, c in enumerate(node_columns)
+    ) + "".join(
         f'  <key id="d{i}" for="edge" attr.name="{_escape_text(c)}" attr.type="{_type(edges.schema[c], "graphml")}"/>\n'
         for i, c in enumerate(columns)
     )
@@ -135,7 +227,14 @@ def graphml_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool) -> b
         f"{keys}"
         f'  <graph id="G" edgedefault="{"directed" if directed else "undirected"}">\n'
     )
-    node_lines = nodes.select(pl.concat_str([pl.lit('    <node id="'), _escape(pl.col("id")), pl.lit('"/>')]))
+    node_parts = [pl.lit('    <node id="'), _escape(pl.col("id")), pl.lit('">' if node_columns else '"/>')]
+    for i, c in enumerate(node_columns):
+        value = _value(nodes.schema[c], c)
+        node_parts.append(pl.when(value.is_not_null()).then(pl.concat_str([pl.lit(f'<data key="n{i}">'), value,
+                                                                            pl.lit("</data>")])).otherwise(pl.lit("")))
+    if node_columns:
+        node_parts.append(pl.lit("</node>"))
+    node_lines = nodes.select(pl.concat_str(node_parts))
     parts = [pl.lit('    <edge source="'), _escape(pl.col("source")), pl.lit('" target="'),
              _escape(pl.col("target")), pl.lit('">')]
     for i, c in enumerate(columns):
@@ -150,22 +249,35 @@ def graphml_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool) -> b
 def gexf_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool, weight: str) -> bytes:
     """A GEXF 1.2 document; ``weight`` names the edge column used as the edge weight."""
     columns = [c for c in edges.columns if c not in ("source", "target")]
+    node_columns = [c for c in nodes.columns if c != "id"]
     attrs = "".join(
         f'      <attribute id="{i}" title="{_escape_text(c)}" type="{_type(edges.schema[c], "gexf")}"/>\n'
         for i, c in enumerate(columns)
+    )
+    node_attrs = "".join(
+        f'      <attribute id="n{i}" title="{_escape_text(c)}" type="{_type(nodes.schema[c], "gexf")}"/>\n'
+        for i, c in enumerate(node_columns)
     )
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
         f"  <meta><creator>graphkit {__version__}</creator></meta>\n"
         f'  <graph mode="static" defaultedgetype="{"directed" if directed else "undirected"}">\n'
-        f'    <attributes class="edge" mode="static">\n{attrs}    </attributes>\n'
+        + (f'    <attributes class="node" mode="static">\n{node_attrs}    </attributes>\n' if node_columns else "")
+        + f'    <attributes class="edge" mode="static">\n{attrs}    </attributes>\n'
         "    <nodes>\n"
     )
-    node_lines = nodes.select(
-        pl.concat_str([pl.lit('      <node id="'), _escape(pl.col("id")), pl.lit('" label="'), _escape(pl.col("id")),
-                       pl.lit('"/>')])
-    )
+    node_parts = [pl.lit('      <node id="'), _escape(pl.col("id")), pl.lit('" label="'), _escape(pl.col("id"))]
+    if node_columns:
+        node_parts.append(pl.lit('"><attvalues>'))
+        for i, c in enumerate(node_columns):
+            value = _value(nodes.schema[c], c)
+            node_parts.append(pl.when(value.is_not_null()).then(
+                pl.concat_str([pl.lit(f'<attvalue for="n{i}" value="'), value, pl.lit('"/>')])).otherwise(pl.lit("")))
+        node_parts.append(pl.lit("</attvalues></node>"))
+    else:
+        node_parts.append(pl.lit('"/>'))
+    node_lines = nodes.select(pl.concat_str(node_parts))
     parts = [
         pl.lit('      <edge id="'), pl.int_range(pl.len()).cast(pl.Utf8), pl.lit('" source="'), _escape(pl.col("source")),
         pl.lit('" target="'), _escape(pl.col("target")), pl.lit('"'),
