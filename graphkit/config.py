@@ -6,10 +6,11 @@ written into ``rings.json`` under ``params`` so that a result can always be
 traced back to the settings that shaped it.
 
 Each field declares its type and allowed values once, next to its default and
-its meaning (``hub_cap: int = _int(50, min=2)``); :class:`Config` checks every
+its meaning (``hub_cap: int = _int(50, min=2)``; ``_float``, ``_bool``,
+``_choice``, ``_time`` for the other kinds); :class:`Config` checks every
 field against that declaration when it is built, so no setting out of range,
 NaN or infinity reaches the pipeline. A new setting is one line plus its
-docstring.
+docstring; a field without a declaration fails at import.
 
 Examples
 --------
@@ -44,10 +45,11 @@ class Setting:
 
     Attributes
     ----------
-    kind : {"int", "float", "choice", "time"}
+    kind : {"int", "float", "bool", "choice", "time"}
         ``int``: a whole number (not a bool); ``float``: a finite number (an
-        int is taken as a float); ``choice``: one of ``choices``; ``time``:
-        ISO-8601 text, epoch seconds or a datetime, or None (unbounded).
+        int is taken as a float); ``bool``: true or false; ``choice``: one of
+        ``choices``; ``time``: ISO-8601 text, epoch seconds or a datetime, or
+        None (unbounded).
     min, max : float, optional
         Bounds, inclusive unless ``min_open`` / ``max_open``.
     also : tuple
@@ -79,6 +81,8 @@ class Setting:
         """What is allowed, in plain English: ``a whole number >= 1``, ``a number from 0 to 1``."""
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "bool":
+            return "true or false"
         if self.kind == "time":
             return "a time (ISO-8601 or epoch seconds)"
         noun = "a whole number" if self.kind == "int" else "a number"
@@ -123,6 +127,10 @@ class Setting:
             if isinstance(value, str) and value in self.choices:
                 return value
             raise self._refuse(name, value)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise self._refuse(name, value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._refuse(name, value)
         if self.kind == "int" and not isinstance(value, int):
@@ -155,6 +163,10 @@ def _int(default: int, *, min: int | None = None, max: int | None = None, also: 
 def _float(default: float, *, min: float | None = None, max: float | None = None, min_open: bool = False,
            max_open: bool = False) -> Any:
     return field(default=default, metadata={"setting": Setting("float", min, max, min_open, max_open)})
+
+
+def _bool(default: bool) -> Any:
+    return field(default=default, metadata={"setting": Setting("bool")})
 
 
 def _choice(default: str, choices: tuple[str, ...]) -> Any:
@@ -310,6 +322,14 @@ class Config:
     def to_params(self) -> dict[str, Any]:
         """All settings as a plain, JSON-serialisable dict, sorted by name."""
         return dict(sorted(dataclasses.asdict(self).items()))
+
+
+_UNDECLARED = [f.name for f in fields(Config) if "setting" not in f.metadata]
+if _UNDECLARED:  # a new field written as `name: int = 5`: fail at import, saying how to declare it
+    raise TypeError(
+        f"Config.{_UNDECLARED[0]} declares no type and range; write it as `{_UNDECLARED[0]}: int = _int(5, min=1)` "
+        "(or _float, _bool, _choice, _time) so that Config can check its values"
+    )
 
 
 def _check_names(names: Any, where: str = "") -> None:

@@ -136,3 +136,11 @@ def test_cli_options_take_their_range_from_config(tmp_path):
                                       str(tmp_path / "x.graphml"), "--hub-cap", "1"])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("graphkit: error: --hub-cap: 1 is not in the range x>=2")
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", None, 1.0])
+def test_a_true_or_false_setting_takes_only_booleans(value):
+    """For settings like dedupe_exact_rows: TOML true/false only, never 1 or "yes"."""
+    with pytest.raises(ConfigError, match="must be true or false"):
+        Setting("bool").check("flag", value)
+    assert Setting("bool").check("flag", True) is True
