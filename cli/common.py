@@ -115,15 +115,35 @@ class GraphkitGroup(click.Group):
             sys.exit(1)
 
 
+class _SettingType(click.ParamType):
+    """Parses like click's IntRange/FloatRange, then checks the value as :class:`Config` does (NaN too)."""
+
+    def __init__(self, name: str) -> None:
+        self.setting_name = name
+        self.setting = Config.setting(name)
+        kind = click.IntRange if self.setting.kind == "int" else click.FloatRange
+        self.base = kind(min=self.setting.min, max=self.setting.max, min_open=self.setting.min_open,
+                         max_open=self.setting.max_open)
+        self.name = self.base.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        value = self.base.convert(value, param, ctx)
+        try:
+            return self.setting.check(self.setting_name, value)
+        except GraphkitError:
+            self.fail(f"{value} is not allowed; it must be {self.setting.describe()}", param, ctx)
+
+    def __repr__(self) -> str:
+        return repr(self.base)
+
+
 def setting_type(name: str) -> click.ParamType:
     """The click type of an option that sets ``Config.NAME``: its range is the one Config declares.
 
     >>> setting_type("top")
     <IntRange x>=1>
     """
-    setting = Config.setting(name)
-    kind = click.IntRange if setting.kind == "int" else click.FloatRange
-    return kind(min=setting.min, max=setting.max, min_open=setting.min_open, max_open=setting.max_open)
+    return _SettingType(name)
 
 
 def data_dir_argument(func: Callable) -> Callable:

@@ -144,3 +144,11 @@ def test_a_true_or_false_setting_takes_only_booleans(value):
     with pytest.raises(ConfigError, match="must be true or false"):
         Setting("bool").check("flag", value)
     assert Setting("bool").check("flag", True) is True
+
+
+def test_an_option_value_outside_the_setting_is_refused_by_the_option_too():
+    result = CliRunner().invoke(cli, ["validate", "fixtures/bad/negative_coins", "--max-bad-share", "nan"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "graphkit: error: --max-bad-share: nan is not allowed; it must be a number from 0 to 1 "
+        "(see graphkit validate -h)"]
