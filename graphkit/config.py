@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from graphkit.errors import ConfigError
-from graphkit.io.parse import parse_time_value
 
 __all__ = ["Config", "Setting", "load_config"]
 
@@ -48,8 +47,10 @@ class Setting:
     kind : {"int", "float", "bool", "choice", "time"}
         ``int``: a whole number (not a bool); ``float``: a finite number (an
         int is taken as a float); ``bool``: true or false; ``choice``: one of
-        ``choices``; ``time``: ISO-8601 text, epoch seconds or a datetime, or
-        None (unbounded).
+        ``choices``; ``time``: text, epoch seconds or a datetime (kept as
+        ISO-8601 text), or None (unbounded). Whether text is a time is
+        decided where times are parsed (:func:`graphkit.graphs.window.parse_bound`,
+        with the input's rules: the config sits below ``graphkit.io``).
     min, max : float, optional
         Bounds, inclusive unless ``min_open`` / ``max_open``.
     also : tuple
@@ -116,12 +117,7 @@ class Setting:
             if isinstance(value, date):
                 return value.isoformat()
             if isinstance(value, (str, int)) and not isinstance(value, bool):
-                try:
-                    parse_time_value(value)
-                except ValueError:
-                    pass
-                else:
-                    return value
+                return value
             raise self._refuse(name, value)
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
@@ -302,10 +298,6 @@ class Config:
             value = f.metadata["setting"].check(f.name, getattr(self, f.name))
             if value is not getattr(self, f.name):
                 object.__setattr__(self, f.name, value)  # an int as a float, a datetime as ISO-8601 text
-        if self.since is not None and self.until is not None:
-            lo, hi = parse_time_value(self.since), parse_time_value(self.until)
-            if lo is not None and hi is not None and lo >= hi:
-                raise ConfigError(f"since = {self.since!r} must be before until = {self.until!r}")
 
     @classmethod
     def setting(cls, name: str) -> Setting:
@@ -396,7 +388,4 @@ def load_config(path: str | Path | None = None, base: Config | None = None, **ov
             except ConfigError as exc:
                 raise ConfigError(f"{where}{exc}") from None
     values.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return cfg.replace(**values)
-    except ConfigError as exc:  # since after until, across the file and the flags
-        raise ConfigError(f"{path}: [params] {exc}" if path is not None else str(exc)) from None
+    return cfg.replace(**values)
