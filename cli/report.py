@@ -111,9 +111,10 @@ def report(
 ) -> None:
     """Find the rings in DATA_DIR and write every output to OUT_DIR.
 
-    Writes rings.json, rings.csv, scores.csv, report.md, index.html with one
-    view per ring under rings/, and rejected/ when input rows broke the data
-    contract. The folder appears only when complete: an interrupted run
+    Writes rings.json, rings.csv, scores.csv, members.csv, report.md,
+    index.html with one view per ring under rings/, rejected/ when input rows
+    broke the data contract, and with --redact-key a shareable copy with
+    pseudonyms for every id in redacted/. The folder appears only when complete: an interrupted run
     (Ctrl-C, SIGTERM) leaves no partial report, and a previous report stays as
     it was until the new one is ready. Files you added to a previous report
     (your notes) are carried into the new one. When too many input rows are

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from graphkit.build import apply_window
+from graphkit.graphs import apply_window
 from graphkit.errors import InputError
 from graphkit.io import Tables
 from graphkit_cli.main import cli
