@@ -57,3 +57,14 @@ def test_report_on_an_empty_window_is_one_line_exit_2_and_writes_nothing(tmp_pat
     ]
     assert "No ring was found" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["expand", "u007282", "--out", "{tmp}/x.html"], ["path", "u000236", "u004242"]])
+def test_expand_and_path_on_an_empty_window_say_so_in_one_line(tmp_path, command):
+    """They answered with a lone seed or "not linked" as if the accounts had no evidence."""
+    args = [a.format(tmp=tmp_path) for a in command] + ["--data", "fixtures/demo", "--since", "2025-01-01"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1
+    assert "no gifts or devices at or after 2025-01-01 00:00:00 UTC (the data spans" in result.stderr
+    assert not (tmp_path / "x.html").exists()

@@ -44,6 +44,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.errors import ConfigError, NotFoundError
+from graphkit.graphs.window import check_window
 from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
 
@@ -275,8 +276,12 @@ def neighbourhood_edges(
 def _windowed(
     tables: Tables, since: str | datetime | None, until: str | datetime | None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-    """Gifts, devices and streams in ``[since, until)`` (devices and streams without a time are kept)."""
+    """Gifts, devices and streams in ``[since, until)`` (devices and streams without a time are kept).
+
+    An empty window is an :class:`InputError` (:func:`graphkit.graphs.window.check_window`), not an empty answer.
+    """
     since_t, until_t = _since_until(since, until)
+    check_window(tables, since_t, until_t)
     return (
         tables.gifts.lazy().filter(_in_range("sent_at", since_t, until_t, keep_null=False)),
         tables.devices.lazy().filter(_in_range("seen_at", since_t, until_t, keep_null=True)),

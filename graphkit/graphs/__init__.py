@@ -4,13 +4,14 @@ and co-gifting projections (:func:`build_graphs`)."""
 from graphkit.graphs.build import GRAPH_NAMES, Graphs, build_graphs, graph_from_edges
 from graphkit.graphs.ids import IdIndex, build_index
 from graphkit.graphs.projections import cogift_projection, gift_flow, shared_projection
-from graphkit.graphs.window import apply_window
+from graphkit.graphs.window import apply_window, check_window
 
 __all__ = [
     "GRAPH_NAMES",
     "Graphs",
     "IdIndex",
     "apply_window",
+    "check_window",
     "build_graphs",
     "build_index",
     "cogift_projection",

@@ -20,7 +20,7 @@ import polars as pl
 from graphkit.errors import ConfigError, InputError
 from graphkit.io import Tables, parse_time_value
 
-__all__ = ["apply_window", "parse_bound"]
+__all__ = ["apply_window", "check_window", "parse_bound"]
 
 
 def parse_bound(value: "str | int | datetime | None", name: str) -> datetime | None:
@@ -88,9 +88,46 @@ def apply_window(
         stream_ok = stream_ok & (pl.col("started_at") < hi).fill_null(True)
     gifts = tables.gifts.filter(within("sent_at", False))
     devices = tables.devices.filter(within("seen_at", True))
+    _check_not_empty(tables, gifts, devices, lo, hi)
+    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(stream_ok))
+
+
+def check_window(tables: Tables, since: "str | int | datetime | None" = None,
+                 until: "str | int | datetime | None" = None) -> None:
+    """Raise :class:`InputError` when no gift and no dated device sighting falls in ``[since, until)``.
+
+    :func:`apply_window` checks this itself; ``expand`` and ``path``, which
+    window the events on their own (:mod:`graphkit.detect.evidence`), call it.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.io import Tables
+    >>> gifts = pl.DataFrame({"sender_id": ["a"], "receiver_id": ["h"], "coins": [1.0],
+    ...                       "sent_at": ["2024-01-01T00:00:00Z"]})
+    >>> check_window(Tables.from_frames(gifts=gifts), since="2023-12-31")
+    >>> check_window(Tables.from_frames(gifts=gifts), since="2024-02-01")
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.InputError: no gifts or devices at or after 2024-02-01 00:00:00 UTC (the data spans \
+2024-01-01 00:00:00 .. 2024-01-01 00:00:00 UTC); choose --since/--until inside that span
+    """
+    lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
+    if lo is None and hi is None:
+        return
+    cond_g, cond_d = pl.lit(True), pl.lit(True)
+    if lo is not None:
+        cond_g, cond_d = cond_g & (pl.col("sent_at") >= lo), cond_d & (pl.col("seen_at") >= lo)
+    if hi is not None:
+        cond_g, cond_d = cond_g & (pl.col("sent_at") < hi), cond_d & (pl.col("seen_at") < hi)
+    _check_not_empty(tables, tables.gifts.filter(cond_g.fill_null(False)),
+                     tables.devices.filter(cond_d.fill_null(False)), lo, hi)
+
+
+def _check_not_empty(tables: Tables, gifts: pl.DataFrame, devices: pl.DataFrame, lo: datetime | None,
+                     hi: datetime | None) -> None:
     if gifts.height == 0 and devices.filter(pl.col("seen_at").is_not_null()).height == 0:
         raise InputError(_empty_window(tables, lo, hi))
-    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(stream_ok))
 
 
 def _empty_window(tables: Tables, lo: datetime | None, hi: datetime | None) -> str:
