@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from graphkit.config import Config
-from graphkit.errors import GraphkitError
+from graphkit.errors import ConfigError, GraphkitError
 
 __all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
 
@@ -130,7 +130,7 @@ class _SettingType(click.ParamType):
         value = self.base.convert(value, param, ctx)
         try:
             return self.setting.check(self.setting_name, value)
-        except GraphkitError:
+        except ConfigError:
             self.fail(f"{value} is not allowed; it must be {self.setting.describe()}", param, ctx)
 
     def __repr__(self) -> str:
