@@ -266,7 +266,7 @@ def user_evidence(
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
             baseline.one_shot_large().fill_null(False).alias("one_shot_large"),
-            ((pl.col("max_accounts").fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
+            ((pl.col("max_accounts").cast(pl.Int64).fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
             pl.col("fan_in").fill_null(False),
             ((pl.col("n_received") == 0) & (pl.col("n_sent") > 0)).alias("funder"),
