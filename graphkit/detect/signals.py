@@ -61,6 +61,15 @@ SIGNALS: dict[str, str] = {
 }
 
 
+def _float(name: str) -> pl.Expr:
+    """A count column (``pl.len()`` and ``n_unique()`` give UInt32) as Float64, for arithmetic that must not wrap.
+
+    ``UInt32`` arithmetic wraps silently in polars: ``n - 2`` of 1 is 4,294,967,295 and ``n * (n - 1)``
+    overflows above 65,536. Cast before subtracting or multiplying counts.
+    """
+    return pl.col(name).cast(pl.Float64)
+
+
 _PRIOR = 2.0
 """Share signals are ``count / (n + _PRIOR)``: 2 of 2 accounts is weaker evidence than 40 of 40."""
 
@@ -345,7 +354,7 @@ def _link_signals(members: pl.DataFrame, links: pl.DataFrame, degree: pl.DataFra
         .with_columns(pl.col("internal_pairs", "internal_w").fill_null(0), pl.col("vol").fill_null(0))
         .select(
             "group",
-            (pl.col("internal_pairs") / (pl.col("n") * (pl.col("n") - 1) / 2).clip(lower_bound=1)).alias("internal_density"),
+            (pl.col("internal_pairs") / (_float("n") * (_float("n") - 1.0) / 2.0).clip(lower_bound=1.0)).alias("internal_density"),
             pl.when(pl.col("vol") > 0)
             .then((pl.col("vol") - 2 * pl.col("internal_w")) / pl.col("vol"))
             .otherwise(1.0)
