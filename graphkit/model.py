@@ -90,7 +90,8 @@ class Ring:
     money_path: tuple[str, ...] = ()
     money_path_hops: tuple[str, ...] = ()
     contributions: dict[str, float] = field(default_factory=dict)
-    """Signal name -> its share of the score (the top ones go to rings.csv)."""
+    """Signal name (a key of ``signals``) -> its share of the score (:func:`graphkit.score.contributions`);
+    the top ones go to rings.csv."""
 
     @property
     def size(self) -> int:

@@ -64,7 +64,7 @@ from graphkit.detect.signals import (
 )
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
-from graphkit.score import COMPONENTS, ring_reasons, user_evidence
+from graphkit.score import contributions, ring_reasons, user_evidence
 
 __all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_threshold", "STAGES"]
 
@@ -309,8 +309,6 @@ def _rings(
             young_days=baseline.young_days,
             large_gift=baseline.large_gift,
         )
-        parts = {name: float(row[f"part_{name}"]) for name in COMPONENTS}
-        parts["incentive"] = float(row["incentive"])
         rings.append(
             Ring(
                 ring_id=ring_id,
@@ -325,7 +323,7 @@ def _rings(
                 sources=tuple(row["sources"] or ()),
                 money_path=tuple(user_id for user_id, _ in loop),
                 money_path_hops=tuple(how for _, how in loop),
-                contributions=_contributions(parts),
+                contributions=contributions(row),
             )
         )
         roles.append(pl.DataFrame({"uid": group_members["uid"], "ring_id": ring_id, "group": row["group"]},
@@ -333,11 +331,6 @@ def _rings(
     ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
     ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
     return rings, ring_of
-
-
-def _contributions(parts: dict[str, float]) -> dict[str, float]:
-    total = sum(parts.values()) or 1.0
-    return {name: round(value / total, 4) for name, value in sorted(parts.items())}
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

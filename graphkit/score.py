@@ -34,6 +34,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import igraph as ig
 import numpy as np
 import polars as pl
@@ -44,7 +46,7 @@ from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path
 
 
-__all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "score_groups", "ring_reasons", "user_evidence"]
+__all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence"]
 
 COMPONENTS: dict[str, tuple[str, str]] = {
     # component -> (signal column, Config weight field)
@@ -102,6 +104,38 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
         .otherwise(pl.lit("mixed"))
         .alias("kind")
     ).drop(kind_cols)
+
+
+def contributions(row: Mapping[str, Any]) -> dict[str, float]:
+    """Each signal's share of a scored group's evidence, keyed by its signal column.
+
+    The weighted part of every :data:`COMPONENTS` entry, named by the signal
+    column it weighs (the names of ``Ring.signals`` and ``rings.json``), and
+    ``incentive``; shares sum to 1 (all 0 without evidence). ``rings.csv``
+    ``top_signals`` lists the largest with their values.
+
+    Parameters
+    ----------
+    row : mapping
+        A row of :func:`score_groups` output.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.config import Config
+    >>> row = score_groups(pl.DataFrame({"group": [1], "size": [30], "crowding": [0.0], "new_account_ratio": [0.0],
+    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0],
+    ...     "beneficiary_top3_share": [0.9], "beneficiary_income_share": [0.9]}), Config()).row(0, named=True)
+    >>> shares = contributions(row)
+    >>> max(shares, key=shares.get), shares["cycle_coin_share"]
+    ('incentive', 0.0)
+    >>> sorted(shares, key=shares.get)[-2]
+    'one_shot_large_ratio'
+    """
+    parts = {column: float(row[f"part_{name}"]) for name, (column, _) in COMPONENTS.items()}
+    parts["incentive"] = float(row["incentive"])
+    total = sum(parts.values())
+    return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
 
 
 def _pct(x: float) -> str:

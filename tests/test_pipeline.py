@@ -231,3 +231,18 @@ def test_bad_community_settings_fail_before_any_work():
     with pytest.raises(ConfigError, match="unknown community method 'nope'"):
         with user_communities(graphs, Config(community_method="nope"), workers=2):
             pass
+
+
+def test_rings_csv_top_signals_quote_each_rings_own_signal_values(demo_report):
+    """rings.csv ``top_signals``: the signals that carried the score, with their values from rings.json ``signals``."""
+    frame = demo_report.rings_frame()
+    main_signal = {"cashout_mules": "one_shot_large_ratio", "gift_laundering": "cycle_coin_share",
+                   "gifting_burst": "synchrony", "account_farm": "crowding"}
+    for ring, text in zip(demo_report.rings, frame["top_signals"]):
+        pairs = dict(pair.split("=") for pair in text.split(";"))
+        assert len(pairs) == 3, text
+        for name, value in pairs.items():
+            assert name in ring.signals, (ring.ring_id, name, sorted(ring.signals))
+            assert float(value) == round(ring.signals[name], 4), (ring.ring_id, name, value)
+        if ring.kind in main_signal and ring.kind != "account_farm":
+            assert float(pairs[main_signal[ring.kind]]) > 0, (ring.ring_id, ring.kind, text)
