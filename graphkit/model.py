@@ -28,7 +28,7 @@ class Beneficiary:
     coins_in: float
     """Coins received from the ring's other members."""
     share_of_ring: float = 0.0
-    """coins_in / the coins the ring's members sent to each other."""
+    """coins_in / the ring's coins (``Ring.coins_total``: the coins its members sent, within the window)."""
     share_of_income: float = 0.0
     """coins_in / all coins this account received (how much of its income is the ring)."""
 
