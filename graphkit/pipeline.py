@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Callable, Iterator
 
 import numpy as np
@@ -55,6 +56,7 @@ from graphkit.rings import (
     ring_threshold,
 )
 from graphkit.detect.signals import (
+    EVIDENCE_IDS,
     Baseline,
     internal_flow,
     person_of,
@@ -286,7 +288,7 @@ def _rings(
     bens_of: dict[int, list[dict]] = {}
     for row in bens.iter_rows(named=True):
         bens_of.setdefault(row["group"], []).append(row)
-    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", "top_beneficiary")]
+    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", *EVIDENCE_IDS)]
     rings, roles = [], []
     for rank, row in enumerate(passing.iter_rows(named=True), start=1):
         ring_id = f"R{rank:04d}"
@@ -308,6 +310,7 @@ def _rings(
             config=config,
             young_days=baseline.young_days,
             large_gift=baseline.large_gift,
+            burst=_burst(row, graphs),
         )
         rings.append(
             Ring(
@@ -331,6 +334,13 @@ def _rings(
     ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
     ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
     return rings, ring_of
+
+
+def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:
+    """The stream id and start of a group's biggest gifting burst, for its reason; None without one."""
+    if row.get("sync_sid") is None or row.get("sync_start") is None:
+        return None
+    return graphs.index.decode_series([row["sync_sid"]], "stream").item(), row["sync_start"]
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

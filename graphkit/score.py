@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping
 
 import igraph as ig
@@ -46,7 +47,10 @@ from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path
 
 
-__all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence"]
+__all__ = [
+    "COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence",
+    "young_account",
+]
 
 COMPONENTS: dict[str, tuple[str, str]] = {
     # component -> (signal column, Config weight field)
@@ -138,6 +142,20 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
 
 
+def young_account(young_days: float) -> str:
+    """The young-account rule in words: the same in the reasons and in ``report.md``'s method text.
+
+    ``young_days`` is :attr:`graphkit.detect.signals.Baseline.young_days`; account age is
+    :func:`graphkit.detect.signals.age_days` (at the first gift the account sent).
+
+    Examples
+    --------
+    >>> young_account(6.9)
+    'less than 6.9 days old at the first gift they sent'
+    """
+    return f"less than {young_days:g} days old at the first gift they sent"
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
@@ -158,6 +176,7 @@ def ring_reasons(
     config: Config,
     young_days: float,
     large_gift: float,
+    burst: tuple[str, datetime] | None = None,
 ) -> list[str]:
     """Sentences with numbers for one scored group, strongest evidence first.
 
@@ -170,6 +189,13 @@ def ring_reasons(
     money_path : list of (user_id, how)
         One loop of coins (first id repeated at the end), or empty; ``how`` is
         ``"gift"`` or ``"device"`` (another account on the same device).
+    config : Config
+    young_days : float
+        The young-account age (``Baseline.young_days``), worded by :func:`young_account`.
+    large_gift : float
+    burst : (stream_id, datetime), optional
+        The stream and the first gift of the group's biggest burst (``sync_sid``, ``sync_start``),
+        named in the synchrony reason so that an investigator can look it up.
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -188,15 +214,19 @@ def ring_reasons(
     if row.get("n_young", 0) > 0:
         candidates.append((
             row["part_new_accounts"],
-            f"{int(row['n_young'])} of {size} accounts were less than {young_days:.0f} days old at their first gift",
+            f"{int(row['n_young'])} of {size} accounts were {young_account(young_days)}",
         ))
     if row.get("max_created_24h", 0) >= 3:
         candidates.append((row["part_creation_burst"], f"{int(row['max_created_24h'])} accounts were created within 24 hours"))
     if row.get("sync_streams", 0) > 0:
         streams = int(row["sync_streams"])
+        where = (
+            f"stream {burst[0]} within {config.cogift_window_s} s from {burst[1]:%Y-%m-%d %H:%M:%S} UTC"
+            if burst is not None else f"the same stream within {config.cogift_window_s} s"
+        )
         candidates.append((
             row["part_synchrony"],
-            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s; "
+            f"{int(row['sync_accounts'])} accounts gifted {where}; "
             f"{streams} stream{'s' if streams != 1 else ''} saw such a burst, far above the stream's normal rate",
         ))
     if row.get("n_one_shot_large", 0) > 0:
