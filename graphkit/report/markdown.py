@@ -22,27 +22,37 @@ from graphkit.detect.signals import account_ages
 from graphkit.graphs.window import apply_window
 from graphkit.model import Report, Ring
 from graphkit.score import young_account
+from graphkit.util.display import display_text
 
 __all__ = ["escape_markdown", "render_markdown"]
 
-# ASCII punctuation that means something inline in CommonMark/GFM; ':' and '@'
-# are escaped too so that GFM's autolink extension never sees a URL or an e-mail.
-_INLINE = re.compile(r"([\\`*_{}\[\]()<>#!|~&:@])")
+# Characters that may start markup anywhere in a line (CommonMark and GitHub's dialect): emphasis,
+# code, links and images (``[`` and ``]``: with them escaped, ``(``, ``)`` and ``!`` cannot form a
+# link or an image), raw HTML and autolinks in angle brackets (``<``: with it escaped, ``>`` cannot
+# close a tag), entities, table cells, strikethrough, and ``@`` (GitHub's e-mail autolinks).
+_INLINE = re.compile(r"([\\`*_{}\[\]<&|~@])")
+# GitHub's extended autolinks: ``www.`` and ``scheme:`` (http://, mailto:, xmpp:); a colon that
+# follows a letter and is followed by text is escaped, a colon in a sentence ("loops: a") is not
 _WWW = re.compile(r"(?i)\b(www)\.")
-_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SCHEME = re.compile(r"(?<=[A-Za-z]):(?=\S)")
+# what starts a block only at the start of a line: a list, a heading, a quote, a setext underline
+_LINE_START = re.compile(r"^([-+=>#]|\d+(?=[.)]))")
 
 
 def escape_markdown(text: Any) -> str:
-    """Escape a data-derived string so it renders as the same plain text.
+    """Escape a data-derived string so it renders as its display form, and as nothing else.
 
-    Backslash-escapes every character that Markdown (CommonMark and GitHub's
-    dialect) could turn into emphasis, code, a link, an image, a table cell
-    break or HTML; breaks ``www.`` and ``scheme:`` autolinks; folds line breaks
-    into spaces and drops surrounding whitespace, so a value cannot start a new
-    block (an indented code block, a list); shows other control characters
-    (terminal escape sequences, NUL) as U+FFFD, so that ``cat report.md`` in
-    a terminal prints text, never commands.
+    The string is first put in its display form
+    (:func:`graphkit.util.display.display_text`: line breaks, controls, bidi
+    controls such as U+202E and zero-width characters shown as ``\\u202e``),
+    so it stays on one line and cannot spoof what is around it. Then only what
+    Markdown (CommonMark and GitHub's dialect) could read as markup *where it
+    stands* is backslash-escaped: emphasis, code, links and images, raw HTML,
+    table cell breaks and autolinks anywhere; a colon only after a scheme-like
+    word (``http\\://``), ``www.``; a list, heading or quote marker only at the
+    start. Plain sentences (``a -> b, then c (same device as b): 48%``) come
+    out unchanged, so ``report.md`` pastes cleanly. Surrounding whitespace is
+    dropped.
 
     Parameters
     ----------
@@ -56,17 +66,21 @@ def escape_markdown(text: Any) -> str:
     Examples
     --------
     >>> escape_markdown("[click](http://x.y)")
-    '\\\\[click\\\\]\\\\(http\\\\://x.y\\\\)'
+    '\\\\[click\\\\](http\\\\://x.y)'
     >>> escape_markdown("a|b_c")
     'a\\\\|b\\\\_c'
     >>> escape_markdown("x\\x1b[2J")
-    'x\ufffd\\\\[2J'
+    'x\\\\\\\\x1b\\\\[2J'
+    >>> escape_markdown("58 coins (48%) went round in loops: a -> b, then c (same device as b) -> a")
+    '58 coins (48%) went round in loops: a -> b, then c (same device as b) -> a'
+    >>> escape_markdown("> quote")
+    '\\\\> quote'
     """
     if text is None:
         return ""
-    value = re.sub(r"[\r\n\t\f\v]+", " ", str(text)).strip()
-    value = _CONTROL.sub("\ufffd", value)
+    value = display_text(text).strip()
     value = _INLINE.sub(r"\\\1", value)
+    value = _SCHEME.sub(r"\\:", value)
     value = _WWW.sub(r"\1\\.", value)
     match = _LINE_START.match(value)
     if match:

@@ -25,6 +25,7 @@ from graphkit.detect.signals import account_ages
 from graphkit.errors import InputError
 from graphkit.graphs.window import apply_window
 from graphkit.util.atomic import atomic_write_text
+from graphkit.util.display import display_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 
@@ -233,26 +234,30 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
         size = 8.0 + 3.0 * math.log1p(linked)
     if not row["seed"]:
         lines.append(f"reached in {row['hops']} hop{'s' if row['hops'] != 1 else ''}: {how}")
-    label = name if len(name) <= 30 else name[:29] + "\u2026"  # the full id is in the tooltip and the search
-    return (row["id"], label, node_type, group, round(size, 2), "\n".join(lines), row["importance"], row["seed"])
+    shown = display_text(name)
+    label = shown if len(shown) <= 30 else shown[:29] + "\u2026"  # the full id is in the tooltip and the search
+    # each line in its display form: an id's own line breaks or bidi controls cannot fake a line of evidence
+    tooltip = "\n".join(display_text(line) for line in lines)
+    return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"])
 
 
 def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:
     rel = e["relation"]
     span = f"{_when(e['first_at'])} .. {_when(e['last_at'])}"
+    source, target = display_text(e["sname"]), display_text(e["tname"])
     if rel == "gifted":
         width = 1.0 + 7.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{e['sname']} gifted {_coins(e['coins'])} coins to {e['tname']}\n"
+        text = (f"{source} gifted {_coins(e['coins'])} coins to {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "gifted_in":
         width = 1.0 + 3.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{e['sname']} gifted {_coins(e['coins'])} coins in stream {e['tname']}\n"
+        text = (f"{source} gifted {_coins(e['coins'])} coins in stream {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "hosted":
-        width, text = 1.5, f"{e['sname']} hosted stream {e['tname']}\n{span}"
+        width, text = 1.5, f"{source} hosted stream {target}\n{span}"
     else:
         width = 1.0
-        text = f"{e['sname']} {_RELATION_WORD[rel]} {e['tname']}\nseen {e['count']:,} time(s), {span}"
+        text = f"{source} {_RELATION_WORD[rel]} {target}\nseen {e['count']:,} time(s), {span}"
     return (e["sid"], e["tid"], rel, round(width, 2), text)
 
 
