@@ -246,3 +246,23 @@ def test_rings_csv_top_signals_quote_each_rings_own_signal_values(demo_report):
             assert float(value) == round(ring.signals[name], 4), (ring.ring_id, name, value)
         if ring.kind in main_signal and ring.kind != "account_farm":
             assert float(pairs[main_signal[ring.kind]]) > 0, (ring.ring_id, ring.kind, text)
+
+
+def test_demo_rings_do_not_move_when_the_ids_are_spelled_in_reverse_order(demo_report):
+    """The same platform with every account id renamed so that their sorted order reverses: the same rings."""
+    tables = read_tables(DEMO)
+    ids = pl.concat([tables.users["user_id"], tables.gifts["sender_id"], tables.gifts["receiver_id"],
+                     tables.devices["user_id"], tables.streams["host_id"]]).unique().sort().to_list()
+    renamed = {old: f"v{len(ids) - i:06d}" for i, old in enumerate(ids)}
+    back = {new: old for old, new in renamed.items()}
+
+    def rename(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
+        return frame.with_columns(pl.col(c).replace_strict(renamed) for c in cols)
+
+    reversed_tables = Tables.from_frames(
+        users=rename(tables.users, "user_id"), gifts=rename(tables.gifts, "sender_id", "receiver_id"),
+        devices=rename(tables.devices, "user_id"), streams=rename(tables.streams, "host_id"),
+    )
+    report = analyze(reversed_tables, Config(), workers=1)
+    assert sorted(sorted(back[m] for m in r.members) for r in report.rings) == sorted(
+        sorted(r.members) for r in demo_report.rings)
