@@ -46,7 +46,8 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"graphkit: error: {self.format_message()}", err=True)
+        # file names, columns and values in the message come from the data: shown in their display form
+        click.echo(f"graphkit: error: {display_text(self.format_message())}", err=True)
 
 
 class debug_state:
@@ -77,7 +78,7 @@ class GraphkitGroup(click.Group):
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             click.echo(
-                f"graphkit: internal error: {type(exc).__name__}: {first} "
+                f"graphkit: internal error: {type(exc).__name__}: {display_text(first)} "
                 "(run again with graphkit --debug ... for the traceback, and report it)",
                 err=True,
             )

@@ -108,3 +108,14 @@ def test_html_views_show_ids_escaped(spoofed):
     assert f"account:{SPOOFS[HOST]}" in data["nodes"]["id"], "node ids (for search and links) stay exact"
     assert not _hidden("".join(labels)) and not _hidden(tips.replace("\n", ""))
     assert re.search(r"account h1\\u2066\\u2069\\u200f\n", tips)
+
+
+def test_an_error_line_shows_a_hidden_character_escaped(tmp_path: Path):
+    data = tmp_path / "data\u202eevil"
+    data.mkdir()
+    (data / "gifts.csv").write_text("sender_id,receiver\u2028_id\na,b\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(data)])
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert not _hidden(result.stderr.rstrip("\n")), repr(result.stderr)
+    assert "data\\u202eevil" in result.stderr
