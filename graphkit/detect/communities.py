@@ -296,14 +296,13 @@ def vertex_rank(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> np.
     >>> vertex_rank(np.array([0, 0]), np.array([3, 2]), np.array([1.0, 1.0]), 4).tolist()
     [0, 3, 1, 2]
     """
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
+    a, b = np.asarray(a), np.asarray(b)
     w = np.asarray(weight, dtype=np.float64)
     strength = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     around = np.bincount(a, weights=strength[b], minlength=n) + np.bincount(b, weights=strength[a], minlength=n)
     beyond = np.bincount(a, weights=around[b], minlength=n) + np.bincount(b, weights=around[a], minlength=n)
-    order = np.lexsort((np.arange(n), -beyond, -around, -degree, -strength))
+    order = np.lexsort((-beyond, -around, -degree, -strength))  # stable: exact ties keep their numbers' order
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return rank
