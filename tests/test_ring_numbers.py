@@ -175,3 +175,19 @@ def test_a_ring_views_tooltips_give_the_same_account_age(which, request, tables)
         assert "last event" not in tip
         checked += bool(ages)
     assert checked >= ring.size // 2
+
+
+def test_report_md_counts_the_devices_seen_in_the_window(windowed, tables):
+    since = datetime.fromisoformat(SINCE).replace(tzinfo=timezone.utc)
+    seen = tables.devices.filter(pl.col("device_id").is_not_null() & ((pl.col("seen_at") >= since) | pl.col("seen_at").is_null()))
+    markdown = render_markdown(windowed)
+    checked = 0
+    for ring in windowed.rings:
+        section = markdown.split(f"Ring {ring.ring_id}:", 1)[1].split("\n### ", 1)[0]
+        for line in section.splitlines():
+            match = re.match(r"\| (u\d+) \| \w+ \| [\d.]+ \| \d* \| (\d+)", line)
+            if match:
+                expected = seen.filter(pl.col("user_id") == match[1])["device_id"].n_unique()
+                assert int(match[2]) == expected, (ring.ring_id, line, expected)
+                checked += 1
+    assert checked > 50

@@ -253,8 +253,8 @@ def _rings_overview(report: Report, shown: tuple[Ring, ...], links: Mapping[str,
     lines += [
         "",
         "In the members tables, account age is the days from the account's creation to the first gift it "
-        "sent (blank when it sent none), and devices counts the devices the account used, in brackets "
-        "those also used by another member of the ring.",
+        "sent in the data used (blank when it sent none), and devices counts the devices the account was "
+        "seen on there, in brackets those also used by another member of the ring.",
         "",
     ]
     return "\n".join(lines)
@@ -326,11 +326,12 @@ def _member_details(report: Report, rings: tuple[Ring, ...]) -> dict[str, pl.Dat
     members = members.join(scores, on="user_id", how="left")
     tables = report.tables
     if tables is not None:
-        # the run's own time window and account age (one definition: graphkit.detect.signals.age_days)
+        # the run's own time window (gifts and device observations) and account age (one definition:
+        # graphkit.detect.signals.age_days)
         window = apply_window(tables, report.params.get("since"), report.params.get("until"))
         age = account_ages(window.gifts, tables.users)
         seen = (
-            tables.devices.filter(pl.col("device_id").is_not_null())
+            window.devices.filter(pl.col("device_id").is_not_null())
             .select("user_id", "device_id")
             .unique()
             .join(members.select("ring", "user_id"), on="user_id", how="inner")
