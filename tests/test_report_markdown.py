@@ -102,3 +102,8 @@ def test_escaped_text_gives_no_autolink(text):
     assert not re.search(r"(?<!\\)[A-Za-z]:\S", escaped.replace("\\\\", "")), escaped
     assert not re.search(r"(?i)www\.", escaped), escaped
     assert not re.search(r"(?<!\\)@", escaped.replace("\\\\", "")), escaped
+
+
+def test_emoji_shortcodes_stay_text_and_times_keep_their_colons():
+    assert escape_markdown(":smile: and :+1:") == "\\:smile: and \\:+1:"
+    assert escape_markdown("at 18:56:48 UTC") == "at 18:56:48 UTC"

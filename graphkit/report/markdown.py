@@ -35,6 +35,8 @@ _INLINE = re.compile(r"([\\`*_{}\[\]<&|~@])")
 # follows a letter and is followed by text is escaped, a colon in a sentence ("loops: a") is not
 _WWW = re.compile(r"(?i)\b(www)\.")
 _SCHEME = re.compile(r"(?<=[A-Za-z]):(?=\S)")
+# GitHub's emoji shortcodes (:smile:, :+1:) open with a colon; a time (18:56:48) keeps its colons
+_SHORTCODE = re.compile(r"(?<![0-9\\]):(?=[A-Za-z0-9_+\-]+:)")
 # what starts a block only at the start of a line: a list, a heading, a quote, a setext underline
 _LINE_START = re.compile(r"^([-+=>#]|\d+(?=[.)]))")
 
@@ -49,8 +51,8 @@ def escape_markdown(text: Any) -> str:
     Markdown (CommonMark and GitHub's dialect) could read as markup *where it
     stands* is backslash-escaped: emphasis, code, links and images, raw HTML,
     table cell breaks and autolinks anywhere; a colon only after a scheme-like
-    word (``http\\://``), ``www.``; a list, heading or quote marker only at the
-    start. Plain sentences (``a -> b, then c (same device as b): 48%``) come
+    word (``http\\://``) or before an emoji shortcode (``\\:smile:``), ``www.``;
+    a list, heading or quote marker only at the start. Plain sentences (``a -> b, then c (same device as b): 48%``) come
     out unchanged, so ``report.md`` pastes cleanly. Surrounding whitespace is
     dropped.
 
@@ -81,6 +83,7 @@ def escape_markdown(text: Any) -> str:
     value = display_text(text).strip()
     value = _INLINE.sub(r"\\\1", value)
     value = _SCHEME.sub(r"\\:", value)
+    value = _SHORTCODE.sub(r"\\:", value)
     value = _WWW.sub(r"\1\\.", value)
     match = _LINE_START.match(value)
     if match:
