@@ -8,7 +8,6 @@ become one line on stderr and exit code 2; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import functools
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +18,7 @@ from rich.text import Text
 
 from graphkit.config import Config
 from graphkit.errors import ConfigError, GraphkitError
+from graphkit.util.display import display_text
 
 __all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
 
@@ -27,13 +27,15 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def safe_text(value: Any) -> Text:
-    """A data string for the terminal: no rich markup, control characters shown as U+FFFD.
+    """A data string for the terminal: no rich markup, hidden characters shown escaped.
 
     Ids, reasons and notes come from the data (attackers choose their ids):
     ``Text`` keeps rich from reading ``[red]`` or ``[link=...]`` as markup, and
-    the substitution keeps escape sequences and line breaks out of the terminal.
+    :func:`graphkit.util.display.display_text` shows escape sequences, line
+    breaks, bidi controls (U+202E) and zero-width characters as ``\\u202e``, so
+    that no id can move the cursor or make itself look like another.
     """
-    return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", "\ufffd", "" if value is None else str(value)))
+    return Text(display_text(value))
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -45,7 +47,8 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"graphkit: error: {self.format_message()}", err=True)
+        # file names, columns and values in the message come from the data: shown in their display form
+        click.echo(f"graphkit: error: {display_text(self.format_message())}", err=True)
 
 
 _NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; 8.1 prints the help itself
@@ -108,7 +111,7 @@ class GraphkitGroup(click.Group):
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             click.echo(
-                f"graphkit: internal error: {type(exc).__name__}: {first} "
+                f"graphkit: internal error: {type(exc).__name__}: {display_text(first)} "
                 "(run again with graphkit --debug ... for the traceback, and report it)",
                 err=True,
             )

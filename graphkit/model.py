@@ -28,7 +28,7 @@ class Beneficiary:
     coins_in: float
     """Coins received from the ring's other members."""
     share_of_ring: float = 0.0
-    """coins_in / the coins the ring's members sent to each other."""
+    """coins_in / the ring's coins (``Ring.coins_total``: the coins its members sent, within the window)."""
     share_of_income: float = 0.0
     """coins_in / all coins this account received (how much of its income is the ring)."""
 
@@ -90,20 +90,21 @@ class Ring:
     money_path: tuple[str, ...] = ()
     money_path_hops: tuple[str, ...] = ()
     contributions: dict[str, float] = field(default_factory=dict)
-    """Signal name -> its share of the score (the top ones go to rings.csv)."""
+    """Signal name (a key of ``signals``) -> its share of the score (:func:`graphkit.score.contributions`);
+    the top ones go to rings.csv."""
 
     @property
     def size(self) -> int:
         return len(self.members)
 
     def describe_money_path(self, name: Callable[[str], str] = str) -> str:
-        """The loop as text, e.g. ``a -> h1 (same device as b) -> h2``; ``name`` renders each id.
+        """The loop as text (:func:`describe_path`); ``name`` renders each id.
 
         Examples
         --------
         >>> Ring("R0001", 1, 0.9, ("a", "b", "h1"), 10.0, money_path=("a", "h1", "b", "a"),
         ...      money_path_hops=("start", "gift", "device", "gift")).describe_money_path()
-        'a -> h1 (same device as b) -> a'
+        'a -> h1, then b (same device as h1) -> a'
         """
         return describe_path(zip(map(name, self.money_path), self.money_path_hops or ("gift",) * len(self.money_path)))
 
@@ -127,15 +128,34 @@ class Ring:
 
 
 def describe_path(steps: Iterable[tuple[str, str]]) -> str:
-    """Render ``(id, how)`` steps: gifts as ``->``, same-device hops as ``(same device as id)``."""
-    text = ""
+    """Render ``(id, how)`` steps so that every arrow starts at the account that paid.
+
+    A gift is ``payer -> receiver``. A same-device hop (``how == "device"``:
+    the coins move on from another account on the receiver's device, a host's
+    alt account) names that account as the next payer: ``..., then alt (same
+    device as host) -> next``. A same-device hop that ends the loop closes it
+    on the first account: ``-> host (same device as first)``.
+
+    Examples
+    --------
+    >>> describe_path([("f", "start"), ("h1", "gift"), ("alt1", "device"), ("h2", "gift"), ("alt2", "device"),
+    ...                ("h1", "gift")])
+    'f -> h1, then alt1 (same device as h1) -> h2, then alt2 (same device as h2) -> h1'
+    >>> describe_path([("a", "start"), ("h", "gift"), ("a", "device")])
+    'a -> h (same device as a)'
+    """
+    steps = list(steps)
+    text, previous = "", ""
     for i, (user_id, how) in enumerate(steps):
         if i == 0 or how == "start":
             text += user_id
-        elif how == "device":
+        elif how == "device" and i == len(steps) - 1:
             text += f" (same device as {user_id})"
+        elif how == "device":
+            text += f", then {user_id} (same device as {previous})"
         else:
             text += f" -> {user_id}"
+        previous = user_id
     return text
 
 

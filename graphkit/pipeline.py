@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Callable, Iterator
 
 import numpy as np
@@ -55,6 +56,7 @@ from graphkit.rings import (
     ring_threshold,
 )
 from graphkit.detect.signals import (
+    EVIDENCE_IDS,
     Baseline,
     internal_flow,
     person_of,
@@ -64,7 +66,7 @@ from graphkit.detect.signals import (
 )
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
-from graphkit.score import COMPONENTS, ring_reasons, user_evidence
+from graphkit.score import contributions, ring_reasons, user_evidence
 
 __all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_threshold", "STAGES"]
 
@@ -275,7 +277,7 @@ def _rings(
     )
     members = groups.members.join(passing.select("group"), on="group", how="semi")
     internal = internal_flow(members, graphs.gift_flow).sort("group", "src", "dst")
-    bens = beneficiaries_of(internal, activity)
+    bens = beneficiaries_of(internal, activity, passing.select("group", "coins_total"))
     flow_of = {key[0]: frame.drop("group") for key, frame in internal.partition_by("group", as_dict=True).items()}
     empty_flow = internal.clear().drop("group")
     decode = graphs.index.users.select("uid", "user_id")
@@ -286,7 +288,7 @@ def _rings(
     bens_of: dict[int, list[dict]] = {}
     for row in bens.iter_rows(named=True):
         bens_of.setdefault(row["group"], []).append(row)
-    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", "top_beneficiary")]
+    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", *EVIDENCE_IDS)]
     rings, roles = [], []
     for rank, row in enumerate(passing.iter_rows(named=True), start=1):
         ring_id = f"R{rank:04d}"
@@ -308,9 +310,8 @@ def _rings(
             config=config,
             young_days=baseline.young_days,
             large_gift=baseline.large_gift,
+            burst=_burst(row, graphs),
         )
-        parts = {name: float(row[f"part_{name}"]) for name in COMPONENTS}
-        parts["incentive"] = float(row["incentive"])
         rings.append(
             Ring(
                 ring_id=ring_id,
@@ -325,7 +326,7 @@ def _rings(
                 sources=tuple(row["sources"] or ()),
                 money_path=tuple(user_id for user_id, _ in loop),
                 money_path_hops=tuple(how for _, how in loop),
-                contributions=_contributions(parts),
+                contributions=contributions(row),
             )
         )
         roles.append(pl.DataFrame({"uid": group_members["uid"], "ring_id": ring_id, "group": row["group"]},
@@ -335,9 +336,11 @@ def _rings(
     return rings, ring_of
 
 
-def _contributions(parts: dict[str, float]) -> dict[str, float]:
-    total = sum(parts.values()) or 1.0
-    return {name: round(value / total, 4) for name, value in sorted(parts.items())}
+def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:
+    """The stream id and start of a group's biggest gifting burst, for its reason; None without one."""
+    if row.get("sync_sid") is None or row.get("sync_start") is None:
+        return None
+    return graphs.index.decode_series([row["sync_sid"]], "stream").item(), row["sync_start"]
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

@@ -179,24 +179,48 @@ def ring_threshold(scores: pl.Series, config: Config) -> float:
     return max(config.min_score, median + config.outlier_z * mad)
 
 
-def beneficiaries_of(internal: pl.DataFrame, activity: pl.DataFrame, *, min_share: float = 0.05) -> pl.DataFrame:
-    """Members receiving at least ``min_share`` of their group's internal coins.
+def beneficiaries_of(
+    internal: pl.DataFrame, activity: pl.DataFrame, coins_total: pl.DataFrame, *, min_share: float = 0.05
+) -> pl.DataFrame:
+    """Members receiving at least ``min_share`` of the coins their group's members sent each other.
 
-    ``internal`` is the groups' member-to-member gift flow
-    (:func:`graphkit.detect.signals.internal_flow`). Returns ``group, uid,
-    coins_in, share_of_ring, share_of_income`` sorted by group, then coins_in
-    (most first).
+    Parameters
+    ----------
+    internal : polars.DataFrame
+        The groups' member-to-member gift flow (:func:`graphkit.detect.signals.internal_flow`).
+    activity : polars.DataFrame
+        :func:`graphkit.detect.signals.user_activity` (``coins_received``: each account's whole income).
+    coins_total : polars.DataFrame
+        ``group, coins_total``: the coins each group's members sent, to anyone (the ``coins_total``
+        signal, the ring's coins of ``rings.json`` and of its reasons).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``group, uid, coins_in, share_of_ring, share_of_income`` sorted by group, then coins_in
+        (most first). ``share_of_ring`` is ``coins_in / coins_total``: the share of the ring's
+        coins, the same figure the reason "N% of the ring's coins went to ..." adds up; all
+        within the report's time window, like every input of the run.
+
+    Examples
+    --------
+    >>> internal = pl.DataFrame({"group": [0, 0, 0], "src": [1, 2, 3], "dst": [9, 9, 8], "coins": [60.0, 20.0, 5.0]},
+    ...                         schema_overrides={"src": pl.UInt32, "dst": pl.UInt32})
+    >>> activity = pl.DataFrame({"uid": [8, 9], "coins_received": [50.0, 80.0]}, schema_overrides={"uid": pl.UInt32})
+    >>> beneficiaries_of(internal, activity, pl.DataFrame({"group": [0], "coins_total": [100.0]})).rows()
+    [(0, 9, 80.0, 0.8, 1.0), (0, 8, 5.0, 0.05, 0.1)]
     """
     by_dst = internal.group_by("group", "dst").agg(pl.col("coins").sum().alias("coins_in"))
     totals = by_dst.group_by("group").agg(pl.col("coins_in").sum().alias("internal"))
     return (
         by_dst.join(totals, on="group")
+        .join(coins_total.select("group", "coins_total"), on="group", how="left")
         .join(activity.select(pl.col("uid").alias("dst"), "coins_received"), on="dst")
+        .filter(pl.col("coins_in") / pl.col("internal") >= min_share)
         .with_columns(
-            (pl.col("coins_in") / pl.col("internal")).alias("share_of_ring"),
+            (pl.col("coins_in") / pl.col("coins_total")).alias("share_of_ring"),
             (pl.col("coins_in") / pl.col("coins_received")).alias("share_of_income"),
         )
-        .filter(pl.col("share_of_ring") >= min_share)
         .select("group", pl.col("dst").alias("uid"), "coins_in", "share_of_ring", "share_of_income")
         .sort(["group", "coins_in", "uid"], descending=[False, True, False])
     )

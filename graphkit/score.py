@@ -34,6 +34,9 @@ Examples
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Mapping
+
 import igraph as ig
 import numpy as np
 import polars as pl
@@ -44,7 +47,10 @@ from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path
 
 
-__all__ = ["COMPONENTS", "KINDS", "USER_COMPONENTS", "score_groups", "ring_reasons", "user_evidence"]
+__all__ = [
+    "COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence",
+    "young_account",
+]
 
 COMPONENTS: dict[str, tuple[str, str]] = {
     # component -> (signal column, Config weight field)
@@ -104,6 +110,52 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
     ).drop(kind_cols)
 
 
+def contributions(row: Mapping[str, Any]) -> dict[str, float]:
+    """Each signal's share of a scored group's evidence, keyed by its signal column.
+
+    The weighted part of every :data:`COMPONENTS` entry, named by the signal
+    column it weighs (the names of ``Ring.signals`` and ``rings.json``), and
+    ``incentive``; shares sum to 1 (all 0 without evidence). ``rings.csv``
+    ``top_signals`` lists the largest with their values.
+
+    Parameters
+    ----------
+    row : mapping
+        A row of :func:`score_groups` output.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.config import Config
+    >>> row = score_groups(pl.DataFrame({"group": [1], "size": [30], "crowding": [0.0], "new_account_ratio": [0.0],
+    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0],
+    ...     "beneficiary_top3_share": [0.9], "beneficiary_income_share": [0.9]}), Config()).row(0, named=True)
+    >>> shares = contributions(row)
+    >>> max(shares, key=shares.get), shares["cycle_coin_share"]
+    ('incentive', 0.0)
+    >>> sorted(shares, key=shares.get)[-2]
+    'one_shot_large_ratio'
+    """
+    parts = {column: float(row[f"part_{name}"]) for name, (column, _) in COMPONENTS.items()}
+    parts["incentive"] = float(row["incentive"])
+    total = sum(parts.values())
+    return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
+
+
+def young_account(young_days: float) -> str:
+    """The young-account rule in words: the same in the reasons and in ``report.md``'s method text.
+
+    ``young_days`` is :attr:`graphkit.detect.signals.Baseline.young_days`; account age is
+    :func:`graphkit.detect.signals.age_days` (at the first gift the account sent).
+
+    Examples
+    --------
+    >>> young_account(6.9)
+    'less than 6.9 days old at the first gift they sent'
+    """
+    return f"less than {young_days:g} days old at the first gift they sent"
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
@@ -124,6 +176,7 @@ def ring_reasons(
     config: Config,
     young_days: float,
     large_gift: float,
+    burst: tuple[str, datetime] | None = None,
 ) -> list[str]:
     """Sentences with numbers for one scored group, strongest evidence first.
 
@@ -136,6 +189,13 @@ def ring_reasons(
     money_path : list of (user_id, how)
         One loop of coins (first id repeated at the end), or empty; ``how`` is
         ``"gift"`` or ``"device"`` (another account on the same device).
+    config : Config
+    young_days : float
+        The young-account age (``Baseline.young_days``), worded by :func:`young_account`.
+    large_gift : float
+    burst : (stream_id, datetime), optional
+        The stream and the first gift of the group's biggest burst (``sync_sid``, ``sync_start``),
+        named in the synchrony reason so that an investigator can look it up.
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -154,15 +214,19 @@ def ring_reasons(
     if row.get("n_young", 0) > 0:
         candidates.append((
             row["part_new_accounts"],
-            f"{int(row['n_young'])} of {size} accounts were less than {young_days:.0f} days old at their first gift",
+            f"{int(row['n_young'])} of {size} accounts were {young_account(young_days)}",
         ))
     if row.get("max_created_24h", 0) >= 3:
         candidates.append((row["part_creation_burst"], f"{int(row['max_created_24h'])} accounts were created within 24 hours"))
     if row.get("sync_streams", 0) > 0:
         streams = int(row["sync_streams"])
+        where = (
+            f"stream {burst[0]} within {config.cogift_window_s} s from {burst[1]:%Y-%m-%d %H:%M:%S} UTC"
+            if burst is not None else f"the same stream within {config.cogift_window_s} s"
+        )
         candidates.append((
             row["part_synchrony"],
-            f"{int(row['sync_accounts'])} accounts gifted the same stream within {config.cogift_window_s} s; "
+            f"{int(row['sync_accounts'])} accounts gifted {where}; "
             f"{streams} stream{'s' if streams != 1 else ''} saw such a burst, far above the stream's normal rate",
         ))
     if row.get("n_one_shot_large", 0) > 0:
@@ -266,7 +330,7 @@ def user_evidence(
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
             baseline.one_shot_large().fill_null(False).alias("one_shot_large"),
-            ((pl.col("max_accounts").fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
+            ((pl.col("max_accounts").cast(pl.Int64).fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
             pl.col("fan_in").fill_null(False),
             ((pl.col("n_received") == 0) & (pl.col("n_sent") > 0)).alias("funder"),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from graphkit import Config, Tables
 from graphkit.graphs import build_graphs
 from graphkit.graphs.build import weak_components
-from graphkit.detect.communities import METHODS, Communities, detect_communities
+from graphkit.detect.communities import METHODS, Communities, detect_communities, edge_membership, vertex_rank
 from graphkit.errors import ConfigError
 
 
@@ -170,3 +170,48 @@ def test_bad_arguments_are_config_errors():
         detect_communities(g, resolution=0)
     with pytest.raises(ConfigError, match="no edge attribute"):
         detect_communities(g, weights="coins")
+
+
+def _partition(membership) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for v, c in enumerate(membership):
+        groups.setdefault(int(c), set()).add(v)
+    return {frozenset(g) for g in groups.values()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 40).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.1, 10.0)), min_size=1, max_size=120),
+    st.permutations(list(range(n))),
+)))
+def test_communities_do_not_depend_on_how_vertices_are_numbered(case):
+    # the same platform with its ids spelled otherwise: the accounts are renumbered (ids are numbered in sorted
+    # order), the graph is the same; with distinct weights no two linked vertices look alike, so the partition
+    # must be the same
+    n, edges, perm = case
+    edges = [(a, b, w) for a, b, w in edges if a != b]
+    if not edges:
+        return
+    a = np.array([e[0] for e in edges])
+    b = np.array([e[1] for e in edges])
+    w = np.array([e[2] for e in edges])
+    p = np.array(perm)
+    settings_ = dict(n_users=n, method="leiden", objective="CPM", resolution=0.3, seed=0, max_size=None, n_iterations=2)
+    linked = np.bincount(np.r_[a, b], minlength=n) > 0
+    keys = list(zip(*_keys(a, b, w, n)))
+    if len({keys[v] for v in np.flatnonzero(linked)}) < linked.sum():
+        return  # two linked vertices look alike: their order falls back to their numbers
+    rank = vertex_rank(a, b, w, n)
+    assert np.array_equal(vertex_rank(p[a], p[b], w, n)[p][linked], rank[linked]), "the data decide the order"
+    before = edge_membership(a, b, w, **settings_)
+    after = edge_membership(p[a], p[b], w, **settings_)[p]
+    assert _partition(before) == _partition(after)
+
+
+def _keys(a, b, w, n):
+    s = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
+    d = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    around = np.bincount(a, weights=s[b], minlength=n) + np.bincount(b, weights=s[a], minlength=n)
+    beyond = np.bincount(a, weights=around[b], minlength=n) + np.bincount(b, weights=around[a], minlength=n)
+    return s, d, around, beyond

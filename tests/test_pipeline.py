@@ -236,3 +236,38 @@ def test_bad_community_settings_fail_before_any_work():
     with pytest.raises(ConfigError, match="unknown community method 'nope'"):
         with user_communities(graphs, bad, workers=2):
             pass
+
+
+def test_rings_csv_top_signals_quote_each_rings_own_signal_values(demo_report):
+    """rings.csv ``top_signals``: the signals that carried the score, with their values from rings.json ``signals``."""
+    frame = demo_report.rings_frame()
+    main_signal = {"cashout_mules": "one_shot_large_ratio", "gift_laundering": "cycle_coin_share",
+                   "gifting_burst": "synchrony", "account_farm": "crowding"}
+    for ring, text in zip(demo_report.rings, frame["top_signals"]):
+        pairs = dict(pair.split("=") for pair in text.split(";"))
+        assert len(pairs) == 3, text
+        for name, value in pairs.items():
+            assert name in ring.signals, (ring.ring_id, name, sorted(ring.signals))
+            assert float(value) == round(ring.signals[name], 4), (ring.ring_id, name, value)
+        if ring.kind in main_signal and ring.kind != "account_farm":
+            assert float(pairs[main_signal[ring.kind]]) > 0, (ring.ring_id, ring.kind, text)
+
+
+def test_demo_rings_do_not_move_when_the_ids_are_spelled_in_reverse_order(demo_report):
+    """The same platform with every account id renamed so that their sorted order reverses: the same rings."""
+    tables = read_tables(DEMO)
+    ids = pl.concat([tables.users["user_id"], tables.gifts["sender_id"], tables.gifts["receiver_id"],
+                     tables.devices["user_id"], tables.streams["host_id"]]).unique().sort().to_list()
+    renamed = {old: f"v{len(ids) - i:06d}" for i, old in enumerate(ids)}
+    back = {new: old for old, new in renamed.items()}
+
+    def rename(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
+        return frame.with_columns(pl.col(c).replace_strict(renamed) for c in cols)
+
+    reversed_tables = Tables.from_frames(
+        users=rename(tables.users, "user_id"), gifts=rename(tables.gifts, "sender_id", "receiver_id"),
+        devices=rename(tables.devices, "user_id"), streams=rename(tables.streams, "host_id"),
+    )
+    report = analyze(reversed_tables, Config(), workers=1)
+    assert sorted(sorted(back[m] for m in r.members) for r in report.rings) == sorted(
+        sorted(r.members) for r in demo_report.rings)

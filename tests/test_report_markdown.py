@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from graphkit.report import escape_markdown
+from graphkit.util.display import display_text
 
 _MD = MarkdownIt("commonmark").enable("table")
 
@@ -35,7 +36,7 @@ def _inline_children(source: str):
 @example("x\u00a0")
 @example("a  \nb")
 def test_escaped_text_renders_as_itself(text):
-    expected = re.sub(r"[\r\n\t\f\v]+", " ", text).strip()
+    expected = display_text(text).strip()
     escaped = escape_markdown(text)
     if not expected.strip():
         return
@@ -62,3 +63,47 @@ def test_known_attacks_are_plain_text():
         children = _inline_children(escape_markdown(attack))
         assert [c.type for c in children] == ["text"]
         assert children[0].content == attack
+
+
+PLAIN = [
+    "58,295 coins (48% of the coins between members) went round in loops: u003694 -> u000385, "
+    "then u006329 (same device as u000385) -> u004953",
+    "99% of the ring's 57,613 coins went to 2 accounts: u000253, u004459",
+    "29 accounts gifted stream s001136 within 120 s from 2024-05-12 18:56:48 UTC; 3 streams saw such a burst, "
+    "far above the stream's normal rate",
+    "9 of 22 accounts were less than 6.9 days old at the first gift they sent",
+    "Ring R0008: score 0.30 (gifting burst)!",
+]
+
+
+def test_plain_sentences_are_written_as_they_are():
+    for sentence in PLAIN:
+        assert escape_markdown(sentence) == sentence
+
+
+def test_report_md_of_the_demo_pastes_without_escapes(repo_root):
+    from graphkit import Config, analyze, read_tables
+    from graphkit.report.markdown import render_markdown
+
+    text = render_markdown(analyze(read_tables(repo_root / "fixtures" / "demo"), Config(), workers=1))
+    assert "\\" not in text, [line for line in text.splitlines() if "\\" in line][:3]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+@example("http://e.vil")
+@example("mailto:a@b.co")
+@example("xmpp:a@b.co")
+@example("WWW.e.vil")
+@example("see https://e.vil/x")
+def test_escaped_text_gives_no_autolink(text):
+    # GitHub's extended autolinks (not in the CommonMark parser above): www., scheme: and e-mail addresses
+    escaped = escape_markdown(text)
+    assert not re.search(r"(?<!\\)[A-Za-z]:\S", escaped.replace("\\\\", "")), escaped
+    assert not re.search(r"(?i)www\.", escaped), escaped
+    assert not re.search(r"(?<!\\)@", escaped.replace("\\\\", "")), escaped
+
+
+def test_emoji_shortcodes_stay_text_and_times_keep_their_colons():
+    assert escape_markdown(":smile: and :+1:") == "\\:smile: and \\:+1:"
+    assert escape_markdown("at 18:56:48 UTC") == "at 18:56:48 UTC"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,4 +81,9 @@ def test_reasons_quote_the_numbers():
     assert "94% of the ring's 48,120 coins went to 2 accounts: h1, h2" in reasons
     assert "27 accounts gifted the same stream within 120 s; 8 streams saw such a burst, far above the stream's normal rate" in reasons
     assert "97% of all the coins h1 received came from this ring" in reasons
-    assert "29 of 31 accounts were less than 7 days old at their first gift" in reasons
+    assert "29 of 31 accounts were less than 7 days old at the first gift they sent" in reasons
+    named = ring_reasons(row, beneficiaries=[], money_path=[], config=Config(), young_days=6.9, large_gift=499.0,
+                         burst=("s42", datetime(2024, 5, 3, 20, 12, 41)))
+    assert ("27 accounts gifted stream s42 within 120 s from 2024-05-03 20:12:41 UTC; 8 streams saw such a burst, "
+            "far above the stream's normal rate") in named
+    assert "29 of 31 accounts were less than 6.9 days old at the first gift they sent" in named

@@ -159,3 +159,11 @@ def test_a_groups_signals_do_not_depend_on_the_other_groups(gift_rows, groups):
         assert row_together.keys() == row_alone.keys()
         for name, value in row_alone.items():  # floats: the same up to the order of summation
             assert row_together[name] == (pytest.approx(value, rel=1e-9, abs=1e-12) if isinstance(value, float) else value), name
+
+
+def test_internal_density_of_a_group_bigger_than_65536_accounts():
+    # n * (n - 1) on the UInt32 group size wraps above 65,536 members: the density must use the true pair count
+    n = 70_000
+    gifts = _gifts([(0, 1, 10, 0, None)])
+    row = _signals([(0, u) for u in range(n)], gifts, _links([]), n_users=n).row(0, named=True)
+    assert row["internal_density"] == pytest.approx(1 / (n * (n - 1) / 2))

@@ -106,7 +106,7 @@ def test_ring_view_shows_members_evidence_and_roles():
     by_id = dict(zip(data["id"], zip(data["shape"], data["color"], data["tip"])))
     assert by_id["account:h1"][0] == "star" and by_id["device:d1"][0] == "square" and by_id["ip:10.0.0.1"][0] == "triangle"
     assert "ring: R0001 (beneficiary)" in by_id["account:h1"][2]
-    assert "account age: 5 days" in by_id["account:u1"][2]
+    assert "age at the first gift it sent: 5 days" in by_id["account:u1"][2]
     assert "ring reasons:\n- 3 accounts share device d1" in by_id["account:u1"][2]
     assert "ring: R0002 (member)" in by_id["account:u8"][2] and "reached in 1 hop: received gifts from h1" in by_id["account:u8"][2]
     assert by_id["account:u8"][1] != by_id["account:u1"][1]  # in another ring: coloured by risk, not role

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from graphkit.graphs import Graphs
     from graphkit.config import Config
 
-__all__ = ["Communities", "detect_communities", "edge_membership", "user_communities", "METHODS", "OBJECTIVES"]
+__all__ = ["Communities", "detect_communities", "edge_membership", "user_communities", "vertex_rank", "METHODS", "OBJECTIVES"]
 
 METHODS = ("leiden", "louvain", "label_propagation", "components")
 OBJECTIVES = ("CPM", "modularity")
@@ -268,11 +268,44 @@ def edge_membership(
     ...                 seed=0, max_size=None, n_iterations=2).tolist()
     [0, 0, 0, 1, 1, 1, 2]
     """
-    graph = graph_from_edges(n_users, a, b, False, {"weight": pl.Series(weight, dtype=pl.Float64)})
-    return detect_communities(
+    # Leiden's local moves visit vertices in a seeded random order of their numbers: numbered by the
+    # data (vertex_rank), not by the sorted ids, the communities do not move when ids are spelled otherwise
+    rank = vertex_rank(a, b, weight, n_users)
+    graph = graph_from_edges(n_users, rank[a], rank[b], False, {"weight": pl.Series(weight, dtype=pl.Float64)})
+    membership = detect_communities(
         graph, method=method, objective=objective, resolution=resolution, weights="weight", seed=seed,
         max_size=max_size, n_iterations=n_iterations,
     ).membership
+    return membership[rank]  # numbered by size, ties by the data's vertex order (not the ids)
+
+
+def vertex_rank(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """``rank[v]``: a numbering of the vertices of the undirected graph ``a[i] - b[i]`` by the data, not the ids.
+
+    Vertices are ordered by weighted degree, degree, the weighted degree of
+    their neighbours and of their neighbours' neighbours (all descending);
+    only vertices equal on all four keep the order of their numbers (their
+    sorted ids). Two platforms that differ only in how the ids are spelled
+    get the same numbering up to those ties, so the seeded community search
+    (:func:`edge_membership`) finds the same communities.
+
+    Examples
+    --------
+    >>> vertex_rank(np.array([2, 2, 0]), np.array([1, 0, 1]), np.array([1.0, 1.0, 5.0]), 4).tolist()
+    [0, 1, 2, 3]
+    >>> vertex_rank(np.array([0, 0]), np.array([3, 2]), np.array([1.0, 1.0]), 4).tolist()
+    [0, 3, 1, 2]
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    w = np.asarray(weight, dtype=np.float64)
+    strength = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
+    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    around = np.bincount(a, weights=strength[b], minlength=n) + np.bincount(b, weights=strength[a], minlength=n)
+    beyond = np.bincount(a, weights=around[b], minlength=n) + np.bincount(b, weights=around[a], minlength=n)
+    order = np.lexsort((-beyond, -around, -degree, -strength))  # stable: exact ties keep their numbers' order
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return rank
 
 
 _PARALLEL_MIN_EDGES = 2_000_000

@@ -26,7 +26,10 @@ from graphkit.graphs.projections import pack_pair, unpack_pair
 from graphkit.config import Config
 
 __all__ = [
+    "EVIDENCE_IDS",
     "SIGNALS",
+    "account_ages",
+    "age_days",
     "Baseline",
     "SignalContext",
     "fan_in_receivers",
@@ -61,6 +64,18 @@ SIGNALS: dict[str, str] = {
 }
 
 
+def _float(name: str) -> pl.Expr:
+    """A count column (``pl.len()`` and ``n_unique()`` give UInt32) as Float64, for arithmetic that must not wrap.
+
+    ``UInt32`` arithmetic wraps silently in polars: ``n - 2`` of 1 is 4,294,967,295 and ``n * (n - 1)``
+    overflows above 65,536. Cast before subtracting or multiplying counts.
+    """
+    return pl.col(name).cast(pl.Float64)
+
+
+EVIDENCE_IDS = ("top_beneficiary", "sync_sid")
+"""Columns of :func:`group_signals` that hold ids (encoded uid, sid), not signals: the reasons quote them."""
+
 _PRIOR = 2.0
 """Share signals are ``count / (n + _PRIOR)``: 2 of 2 accounts is weaker evidence than 40 of 40."""
 
@@ -72,9 +87,10 @@ class Baseline:
     Attributes
     ----------
     young_days : float
-        An account younger than this at its first gift is young: the
-        platform's 10th percentile of age at first gift, at most
-        ``Config.new_account_days`` and at least one day.
+        An account younger than this at the first gift it sent is young
+        (:func:`age_days`): the platform's 10th percentile of that age, at
+        most ``Config.new_account_days`` and at least one day, rounded to a
+        tenth of a day (the value the reasons print is the one applied).
     large_gift : float
         The platform's 95th percentile of gift value.
     popular_senders : float
@@ -102,6 +118,51 @@ class Baseline:
             "popular_senders": self.popular_senders,
             "household": self.household,
         }
+
+
+def age_days(created_at: str = "created_at", first_sent_at: str = "first_sent_at") -> pl.Expr:
+    """Account age, defined once for the whole of graphkit: days from creation to the first gift sent.
+
+    The young-account signal, the reasons, ``report.md``'s members tables and
+    the views all use it. Computed on the gifts of the report's time window;
+    null when the account sent no gift there or its creation time is unknown.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> frame = pl.DataFrame({"created_at": [datetime(2024, 5, 1), None], "first_sent_at": [datetime(2024, 5, 4, 12), None]})
+    >>> frame.select(age_days())["age_days"].to_list()
+    [3.5, None]
+    """
+    return ((pl.col(first_sent_at) - pl.col(created_at)).dt.total_seconds() / 86_400.0).alias("age_days")
+
+
+def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sender_id", user: str = "user_id") -> pl.DataFrame:
+    """:func:`age_days` of the accounts of ``users`` that sent a gift: ``user, age_days``.
+
+    Parameters
+    ----------
+    gifts : polars.DataFrame
+        Gift events with ``sender`` and ``sent_at`` (already cut to the time window).
+    users : polars.DataFrame
+        ``user`` and ``created_at``.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> gifts = pl.DataFrame({"sender_id": ["a", "a", "b"], "sent_at": [datetime(2024, 5, 3), datetime(2024, 5, 2), datetime(2024, 5, 9)]})
+    >>> users = pl.DataFrame({"user_id": ["a", "b", "c"], "created_at": [datetime(2024, 5, 1), None, datetime(2024, 5, 1)]})
+    >>> account_ages(gifts, users).rows()
+    [('a', 1.0), ('b', None)]
+    """
+    first = gifts.group_by(sender).agg(pl.col("sent_at").min().alias("first_sent_at"))
+    return (
+        users.select(user, "created_at")
+        .unique(user, keep="first")
+        .join(first, left_on=user, right_on=sender, how="inner")
+        .select(user, age_days())
+        .sort(user)
+    )
 
 
 def user_activity(gifts: pl.DataFrame, users: pl.DataFrame, n_users: int) -> pl.DataFrame:
@@ -142,7 +203,7 @@ def user_activity(gifts: pl.DataFrame, users: pl.DataFrame, n_users: int) -> pl.
         .with_columns(
             pl.col("n_sent", "n_received", "n_senders").fill_null(0),
             pl.col("coins_sent", "coins_received").fill_null(0.0),
-            ((pl.col("first_sent_at") - pl.col("created_at")).dt.total_seconds() / 86_400.0).alias("age_days"),
+            age_days(),
         )
     )
     return frame.sort("uid")
@@ -154,7 +215,8 @@ def platform_baseline(
     """Measure the platform's own young-account age, large gift, popular host and household size."""
     ages = activity["age_days"].drop_nulls()
     q10 = float(ages.quantile(0.10)) if ages.len() else config.new_account_days
-    young = float(min(max(q10, 1.0), config.new_account_days))
+    # to a tenth of a day: the threshold the reasons and report.md print is the one applied
+    young = round(float(min(max(q10, 1.0), config.new_account_days)), 1)
     large = float(gifts["coins"].quantile(0.95)) if gifts.height else 0.0
     receivers = activity.filter(pl.col("n_senders") > 0)["n_senders"]
     popular = float(receivers.quantile(0.99)) if receivers.len() else 0.0
@@ -284,7 +346,8 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
     polars.DataFrame
         One row per group: ``group`` and one column per signal, plus the
         evidence numbers the reasons quote (``n_shared_identifiers``,
-        ``sync_streams``, ``sync_accounts``, ``top_beneficiary``, ...).
+        ``sync_streams``, ``sync_accounts``, ``sync_sid`` and ``sync_start`` (the stream
+        and the first gift of the biggest burst), ``top_beneficiary``, ...).
     """
     c = context
     members = members.select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32)).unique()
@@ -301,7 +364,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
     ):
         out = out.join(part, on="group", how="left")
     float_cols = [col for col, t in out.schema.items() if t.is_float()]
-    int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", "top_beneficiary")]
+    int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", *EVIDENCE_IDS)]
     return out.with_columns(
         pl.col(float_cols).fill_null(0.0).fill_nan(0.0), pl.col(int_cols).fill_null(0)
     ).sort("group")
@@ -345,7 +408,7 @@ def _link_signals(members: pl.DataFrame, links: pl.DataFrame, degree: pl.DataFra
         .with_columns(pl.col("internal_pairs", "internal_w").fill_null(0), pl.col("vol").fill_null(0))
         .select(
             "group",
-            (pl.col("internal_pairs") / (pl.col("n") * (pl.col("n") - 1) / 2).clip(lower_bound=1)).alias("internal_density"),
+            (pl.col("internal_pairs") / (_float("n") * (_float("n") - 1.0) / 2.0).clip(lower_bound=1.0)).alias("internal_density"),
             pl.when(pl.col("vol") > 0)
             .then((pl.col("vol") - 2 * pl.col("internal_w")) / pl.col("vol"))
             .otherwise(1.0)
@@ -558,7 +621,8 @@ def _synchrony_signals(
     streams, or strangers in a busy stream, stay near the baseline (low).
     """
     window_s = max(int(config.cogift_window_s), 1)
-    schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32}
+    schema = {"group": pl.Int64, "synchrony": pl.Float64, "sync_streams": pl.UInt32, "sync_accounts": pl.UInt32,
+              "sync_sid": pl.UInt32, "sync_start": gifts.schema["sent_at"]}
     streamed = gifts.lazy().filter(pl.col("sid").is_not_null())
     member_of = members.lazy().rename({"uid": "src"})
     # a window holds at most the members that gifted the stream at all: (group, stream) pairs with too few
@@ -587,27 +651,36 @@ def _synchrony_signals(
     if g.height == 0:
         return pl.DataFrame(schema=schema)
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
-        pl.col("src").n_unique().alias("accounts_in_window")
+        pl.col("src").n_unique().alias("accounts_in_window"), pl.col("sent_at").min().alias("window_start")
     )
     per_stream = (
-        windows.group_by("group", "sid")
-        .agg(pl.col("accounts_in_window").max().alias("burst_accounts"))
+        windows.sort(["group", "sid", "accounts_in_window", "window_start"], descending=[False, False, True, False])
+        .group_by("group", "sid", maintain_order=True)
+        .agg(pl.col("accounts_in_window").first().alias("burst_accounts"), pl.col("window_start").first())
         .filter(pl.col("burst_accounts") >= 3)
         .join(stream_baseline, on="sid", how="left")
         .with_columns((pl.col("burst_accounts") - pl.col("expected").fill_null(0.0)).clip(lower_bound=0.0).alias("excess"))
         .filter(pl.col("excess") > 0)
     )
     sizes = members.group_by("group").agg(pl.len().alias("n"))
+    # the biggest burst (most accounts; then the earliest, then the lowest stream) is the one the reason names
+    biggest = per_stream.sort(["group", "burst_accounts", "window_start", "sid"], descending=[False, True, False, False])
     top3 = per_stream.sort(["group", "excess"], descending=[False, True]).group_by("group", maintain_order=True).agg(
         pl.col("excess").head(3).sum().alias("top3"),
         (pl.col("excess") >= 3).sum().cast(pl.UInt32).alias("sync_streams"),
-        pl.col("burst_accounts").max().cast(pl.UInt32).alias("sync_accounts"),
     )
-    return top3.join(sizes, on="group").select(
+    named = biggest.group_by("group", maintain_order=True).agg(
+        pl.col("burst_accounts").first().cast(pl.UInt32).alias("sync_accounts"),
+        pl.col("sid").first().cast(pl.UInt32).alias("sync_sid"),
+        pl.col("window_start").first().alias("sync_start"),
+    )
+    return top3.join(named, on="group").join(sizes, on="group").select(
         "group",
         (pl.col("top3") / 3.0 / (pl.col("n") + _PRIOR)).clip(0.0, 1.0).alias("synchrony"),
         "sync_streams",
         "sync_accounts",
+        "sync_sid",
+        "sync_start",
     )
 
 

@@ -9,9 +9,14 @@ Safety and offline use, by construction:
 
 - every string from the data goes into the page either ``html.escape``-d or
   inside a ``<script type="application/json">`` block in which ``<``, ``>``,
-  ``&`` and U+2028/U+2029 are ``\\uXXXX``-escaped; the page's own script
-  builds tooltips as DOM elements with ``textContent``, so no data string is
-  ever parsed as HTML;
+  ``&``, U+2028/U+2029 and every other hidden character are ``\\uXXXX``-escaped;
+  the page's own script builds tooltips as DOM elements with ``textContent``,
+  so no data string is ever parsed as HTML;
+- what the page shows of a string (labels, tooltips, panel, notes, tables,
+  title) is its display form (:func:`graphkit.util.display.display_text`):
+  bidi controls, zero-width characters and line breaks in ids appear as
+  ``\\u202e``, so an id cannot reverse or hide the text around it; node ids
+  (search, links) keep the exact strings;
 - a Content-Security-Policy allows only the page's own inline scripts (by
   SHA-256 hash) and no network access at all (``default-src 'none'``);
 - vis-network is inlined: the page makes no request when opened.
@@ -41,6 +46,7 @@ import polars as pl
 import pyvis
 
 from graphkit.errors import InputError
+from graphkit.util.display import display_text, hidden_pattern
 
 __all__ = [
     "EDGE_COLORS",
@@ -143,8 +149,10 @@ def script_json(value: Any) -> str:
     """JSON that is safe inside an HTML ``<script>`` block.
 
     ``<``, ``>``, ``&``, U+2028 and U+2029 become ``\\uXXXX`` escapes, so no
-    string can close the script element or open a comment; JSON.parse gives
-    back the original strings.
+    string can close the script element or open a comment; so do the other
+    hidden characters (:func:`graphkit.util.display.is_hidden`: bidi
+    controls, zero-width characters), so none is in the page's source as
+    such. JSON.parse gives back the original strings.
 
     Examples
     --------
@@ -154,7 +162,17 @@ def script_json(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     for char, escape in _JSON_ESCAPES.items():
         text = text.replace(char, escape)
-    return text
+    # hidden characters (bidi controls, zero-width, separators) as JSON escapes: the same strings, no raw
+    # character in the page's source that could reorder or hide what an editor or a viewer shows
+    return hidden_pattern().sub(lambda m: "".join(f"\\u{unit:04x}" for unit in _utf16(m.group())), text)
+
+
+def _utf16(char: str) -> list[int]:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return [code]
+    code -= 0x10000
+    return [0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)]
 
 
 def _check_columns(frame: pl.DataFrame, required: Sequence[str], what: str) -> None:
@@ -286,11 +304,11 @@ def render_network(
     )
     node_data = {
         "id": nodes.get_column("id").to_list(),
-        "label": nodes.get_column("label").to_list(),
+        "label": [display_text(label) for label in nodes.get_column("label").to_list()],
         "shape": [TYPE_SHAPES.get(t, "dot") for t in nodes.get_column("type").to_list()],
         "color": colors,
         "size": [round(float(s), 2) for s in nodes.get_column("size").fill_null(10.0).to_list()],
-        "tip": nodes.get_column("tooltip").fill_null("").to_list(),
+        "tip": [_display_lines(tip) for tip in nodes.get_column("tooltip").fill_null("").to_list()],
         "x": xy[:, 0].tolist() if len(xy) else [],
         "y": xy[:, 1].tolist() if len(xy) else [],
     }
@@ -301,7 +319,7 @@ def render_network(
         "color": [EDGE_COLORS.get(r, _FALLBACK_COLOR) for r in relations],
         "arrow": [r in _DIRECTED for r in relations],
         "width": [round(float(w), 2) for w in edges.get_column("width").fill_null(1.0).to_list()],
-        "tip": edges.get_column("tooltip").fill_null("").to_list(),
+        "tip": [_display_lines(tip) for tip in edges.get_column("tooltip").fill_null("").to_list()],
     }
     options = {
         "autoResize": True,
@@ -476,7 +494,13 @@ def _sha256(script: str) -> str:
 
 
 def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """HTML text of a (possibly untrusted) string, in its display form (:func:`graphkit.util.display.display_text`)."""
+    return html.escape(display_text(value), quote=True)
+
+
+def _display_lines(text: str) -> str:
+    """A multi-line tooltip, each line in its display form."""
+    return "\n".join(display_text(line) for line in text.split("\n"))
 
 
 def _legend_html(items: Sequence[LegendItem]) -> str:

@@ -21,8 +21,11 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.evidence import Evidence, entity_edges, evidence_graph, neighbourhood_edges
+from graphkit.detect.signals import account_ages
 from graphkit.errors import InputError
+from graphkit.graphs.window import apply_window
 from graphkit.util.atomic import atomic_write_text
+from graphkit.util.display import display_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 
@@ -52,19 +55,21 @@ def _names(frame: pl.DataFrame, key: str, kind: str | pl.Series, redactor: Redac
     return redactor.series(values, kind) if redactor is not None else values
 
 
-def _reference_time(tables: "Tables") -> datetime | None:
-    return tables.gifts.get_column("sent_at").max() if tables.gifts.height else tables.devices.get_column("seen_at").max()
-
-
 def _account_facts(tables: "Tables", keys: pl.Series, user_scores: pl.DataFrame | None,
-                   user_features: pl.DataFrame | None) -> pl.DataFrame:
-    """Per account in ``keys``: score, ring_id, role, age_days, pagerank, host (bool)."""
+                   user_features: pl.DataFrame | None, *, since: str | None = None,
+                   until: str | None = None) -> pl.DataFrame:
+    """Per account in ``keys``: score, ring_id, role, age_days, pagerank, host (bool).
+
+    ``age_days`` is the one account age of graphkit (:func:`graphkit.detect.signals.age_days`),
+    on the gifts of the window ``since``/``until``.
+    """
     base = keys.unique().to_frame("user_id")
-    ref = _reference_time(tables)
-    users = tables.users.select("user_id", "created_at")
-    facts = base.join(users, on="user_id", how="left").sort("user_id").with_columns(
-        ((pl.lit(ref) - pl.col("created_at")).dt.total_seconds() / 86400.0).alias("age_days")
-        if ref is not None else pl.lit(None, pl.Float64).alias("age_days")
+    users = tables.users.select("user_id", "created_at").unique("user_id", keep="first")
+    ages = account_ages(apply_window(tables, since, until).gifts, users)
+    facts = (
+        base.join(users, on="user_id", how="left")
+        .join(ages, on="user_id", how="left")
+        .sort("user_id")
     )
     hosts = tables.streams.select(pl.col("host_id").alias("user_id")).unique().with_columns(pl.lit(True).alias("host"))
     facts = facts.join(hosts, on="user_id", how="left").with_columns(pl.col("host").fill_null(False))
@@ -95,6 +100,8 @@ def evidence_view(
     seed: int = 0,
     redactor: Redactor | None = None,
     account_facts: pl.DataFrame | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -129,6 +136,9 @@ def evidence_view(
         accounts drawn, computed once when many views are drawn
         (:func:`write_views`); by default computed here from ``tables``,
         ``user_scores`` and ``user_features``.
+    since, until : str, optional
+        The time window (``Config.since``/``until``): account ages are
+        taken on its gifts, as in the report.
 
     Returns
     -------
@@ -138,7 +148,7 @@ def evidence_view(
     nodes = evidence.nodes
     accounts = nodes.filter(pl.col("kind") == "account").get_column("key")
     if account_facts is None:
-        facts = _account_facts(tables, accounts, user_scores, user_features)
+        facts = _account_facts(tables, accounts, user_scores, user_features, since=since, until=until)
     else:
         facts = account_facts.join(accounts.unique().to_frame("user_id"), on="user_id", how="semi")
     nodes = nodes.join(facts.rename({"user_id": "key"}), on="key", how="left", maintain_order="left").with_columns(
@@ -194,7 +204,7 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
             lines.append(f"ring: {row['ring_id']}" + (f" ({role})" if role else ""))
         lines.append(f"score: {row['score']:.2f}" if row["score"] is not None else "score: (not scored)")
         if row["age_days"] is not None:
-            lines.append(f"account age: {row['age_days']:,.0f} days at the data's last event")
+            lines.append(f"age at the first gift it sent: {row['age_days']:,.0f} days")
         lines.append(f"coins sent: {_coins(row['coins_sent'])}; received: {_coins(row['coins_received'])}")
         if row["pagerank"] is not None:
             lines.append(f"pagerank: {row['pagerank']:.5f}")
@@ -224,26 +234,30 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
         size = 8.0 + 3.0 * math.log1p(linked)
     if not row["seed"]:
         lines.append(f"reached in {row['hops']} hop{'s' if row['hops'] != 1 else ''}: {how}")
-    label = name if len(name) <= 30 else name[:29] + "\u2026"  # the full id is in the tooltip and the search
-    return (row["id"], label, node_type, group, round(size, 2), "\n".join(lines), row["importance"], row["seed"])
+    shown = display_text(name)
+    label = shown if len(shown) <= 30 else shown[:29] + "\u2026"  # the full id is in the tooltip and the search
+    # each line in its display form: an id's own line breaks or bidi controls cannot fake a line of evidence
+    tooltip = "\n".join(display_text(line) for line in lines)
+    return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"])
 
 
 def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:
     rel = e["relation"]
     span = f"{_when(e['first_at'])} .. {_when(e['last_at'])}"
+    source, target = display_text(e["sname"]), display_text(e["tname"])
     if rel == "gifted":
         width = 1.0 + 7.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{e['sname']} gifted {_coins(e['coins'])} coins to {e['tname']}\n"
+        text = (f"{source} gifted {_coins(e['coins'])} coins to {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "gifted_in":
         width = 1.0 + 3.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{e['sname']} gifted {_coins(e['coins'])} coins in stream {e['tname']}\n"
+        text = (f"{source} gifted {_coins(e['coins'])} coins in stream {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "hosted":
-        width, text = 1.5, f"{e['sname']} hosted stream {e['tname']}\n{span}"
+        width, text = 1.5, f"{source} hosted stream {target}\n{span}"
     else:
         width = 1.0
-        text = f"{e['sname']} {_RELATION_WORD[rel]} {e['tname']}\nseen {e['count']:,} time(s), {span}"
+        text = f"{source} {_RELATION_WORD[rel]} {target}\nseen {e['count']:,} time(s), {span}"
     return (e["sid"], e["tid"], rel, round(width, 2), text)
 
 
@@ -352,7 +366,8 @@ def ring_view(
     return evidence_view(ev, tables, title=f"graphkit ring {ring.ring_id}: score {ring.score:.2f}, {ring.kind}",
                          panel=panel, user_scores=user_scores, user_features=user_features, ring=ring,
                          max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
-                         seed=config.seed, redactor=redactor, account_facts=account_facts)
+                         seed=config.seed, redactor=redactor, account_facts=account_facts,
+                         since=config.since, until=config.until)
 
 
 def _score_group(score: float) -> str:
@@ -555,7 +570,8 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     ends = pl.concat([around.get_column("source"), around.get_column("target"),
                       pl.Series("source", [f"account:{m}" for m in members], dtype=pl.Utf8)])
     accounts = ends.filter(ends.str.starts_with("account:")).str.strip_prefix("account:").unique()
-    account_facts = _account_facts(report.tables, accounts, report.user_scores, report.user_features)
+    account_facts = _account_facts(report.tables, accounts, report.user_scores, report.user_features,
+                                   since=config.since, until=config.until)
     written = [atomic_write_text(overview(report, top=top, redactor=redactor, config=config), out / "index.html")]
     for ring in report.rings[:top]:
         page = ring_view(ring, report.tables, report.user_scores, user_features=report.user_features,
@@ -608,7 +624,8 @@ def expand_view(
     title = "graphkit expand: " + ", ".join(seed_names[:5]) + (" ..." if len(seed_names) > 5 else "")
     return evidence_view(evidence, tables, title=title, panel=panel, user_scores=user_scores,
                          user_features=user_features, max_nodes=config.view_max_nodes,
-                         physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor)
+                         physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor,
+                         since=config.since, until=config.until)
 
 
 def show(page: str, *, height: int = 720) -> None:

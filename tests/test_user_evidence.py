@@ -1,0 +1,100 @@
+"""Per-account evidence (``user_evidence``, the ``scores.csv`` score outside rings) on hand-built platforms.
+
+Every expected value is computed here from the definition in the docstring of
+:func:`graphkit.score.user_evidence`, not by the code under test.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import polars as pl
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from graphkit.config import Config
+from graphkit.detect.signals import Baseline, user_activity
+from graphkit.score import USER_COMPONENTS, user_evidence
+
+T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+U32 = pl.UInt32
+BASELINE = Baseline(young_days=7.0, large_gift=100.0, popular_senders=50.0, household=2.0)
+
+
+def _evidence(n_users: int, links: list[tuple[int, str, bool]], gifts: list[tuple[int, int, float]] = ()) -> pl.DataFrame:
+    """``links``: (uid, identifier, hub); ``gifts``: (src, dst, coins), one second apart."""
+    gift_frame = pl.DataFrame(
+        {
+            "src": [g[0] for g in gifts], "dst": [g[1] for g in gifts], "coins": [float(g[2]) for g in gifts],
+            "sent_at": [T0 + timedelta(seconds=i) for i in range(len(gifts))], "sid": [None] * len(gifts),
+        },
+        schema={"src": U32, "dst": U32, "coins": pl.Float64, "sent_at": pl.Datetime("us", "UTC"), "sid": U32},
+    )
+    users = pl.DataFrame({"uid": range(n_users), "created_at": [None] * n_users},
+                         schema={"uid": U32, "created_at": pl.Datetime("us", "UTC")})
+    activity = user_activity(gift_frame, users, n_users)
+    flow = gift_frame.group_by("src", "dst").agg(pl.col("coins").sum(), pl.len().cast(U32).alias("count"))
+    device_links = pl.DataFrame(
+        {"uid": [u for u, _, _ in links], "identifier": [i for _, i, _ in links],
+         "kind": ["device"] * len(links), "hub": [h for _, _, h in links]},
+        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean},
+    )
+    cogift = pl.DataFrame(schema={"a": U32, "b": U32, "weight": pl.Float64, "streams": U32})
+    return user_evidence(activity, device_links, cogift, flow, BASELINE, Config())
+
+
+def _expected_crowding(n_users: int, links: list[tuple[int, str, bool]]) -> list[float]:
+    """``clip((accounts on the account's most crowded non-hub identifier - 2) / 10, 0, 1)``; 0 without one."""
+    accounts: dict[str, set[int]] = {}
+    for uid, ident, hub in links:
+        if not hub:
+            accounts.setdefault(ident, set()).add(uid)
+    most = [0] * n_users
+    for members in accounts.values():
+        for uid in members:
+            most[uid] = max(most[uid], len(members))
+    return [min(max((m - 2) / 10, 0.0), 1.0) for m in most]
+
+
+def test_an_account_alone_on_its_device_or_without_one_is_not_crowded():
+    # uid 0: no device; 1: a device nobody else uses; 2, 3: a device shared by two; 4..18: fifteen on one device
+    links = [(1, "device:solo", False), (2, "device:pair", False), (3, "device:pair", False)]
+    links += [(u, "device:farm", False) for u in range(4, 19)]
+    frame = _evidence(19, links)
+    crowded = dict(zip(frame["uid"].to_list(), frame["crowded_identifier"].to_list()))
+    assert crowded[0] == 0.0, "an account with no device is not on a crowded identifier"
+    assert crowded[1] == 0.0, "an account alone on its device is not on a crowded identifier"
+    assert crowded[2] == crowded[3] == 0.0, "two accounts on a device are a household"
+    assert crowded[4] == 1.0, "fifteen accounts on a device are a crowd"
+    evidence = dict(zip(frame["uid"].to_list(), frame["evidence"].to_list()))
+    assert evidence[0] == evidence[1] == evidence[2] == 0.0, "no evidence at all scores 0"
+    assert evidence[4] == pytest.approx(USER_COMPONENTS["crowded_identifier"])
+
+
+_LINKS = st.integers(1, 14).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(["device:a", "device:b", "device:c"]), st.booleans()),
+                 max_size=40),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_LINKS)
+@example((3, []))
+@example((3, [(0, "device:a", False)]))
+@example((3, [(0, "device:a", False), (1, "device:a", False)]))
+@example((14, [(u, "device:a", False) for u in range(14)]))
+def test_crowded_identifier_follows_its_definition(case):
+    n_users, links = case
+    # one row per distinct (account, identifier), as device_links gives; hub is a property of the identifier
+    hub = {ident: h for _, ident, h in links}
+    links = sorted({(u, ident, hub[ident]) for u, ident, _ in links})
+    frame = _evidence(n_users, links)
+    assert frame["uid"].to_list() == list(range(n_users))
+    assert frame["crowded_identifier"].to_list() == pytest.approx(_expected_crowding(n_users, links))
+    weight = USER_COMPONENTS["crowded_identifier"]
+    # no gifts: crowding is the only evidence an account can have
+    assert frame["evidence"].to_list() == pytest.approx([weight * c for c in _expected_crowding(n_users, links)])
