@@ -12,8 +12,8 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import entity_edges, evidence_graph
-from graphkit.errors import InputError
 from graphkit.io import read_tables
+from graphkit.report.reader import read_scores
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
 from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, setting_type, stdout
@@ -62,7 +62,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
     ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,
                         max_nodes=config.view_max_nodes)
-    scores = _read_scores(scores_path) if scores_path is not None else None
+    scores = read_scores(scores_path) if scores_path is not None else None
     atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
                       out_path)
     accounts = _with_scores(ev.accounts(), scores)
@@ -77,14 +77,6 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     for note in ev.notes:
         stdout.print(Text("note: ", style="yellow") + safe_text(note))
     stdout.print(f"Wrote {out_path} ({ev.nodes.height:,} nodes, {ev.edges.height:,} edges).", markup=False)
-
-
-def _read_scores(path: Path) -> pl.DataFrame:
-    frame = pl.read_csv(path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8, "score": pl.Float64})
-    missing = {"user_id", "score"} - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: not a graphkit scores.csv (missing {', '.join(sorted(missing))})")
-    return frame
 
 
 def _with_scores(accounts: pl.DataFrame, scores: pl.DataFrame | None) -> pl.DataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.errors import InputError
+from graphkit.report.reader import read_report
 
 __all__ = [
     "Evaluation",
@@ -356,25 +357,8 @@ def evaluate_output(
     out_dir: str | Path, truth_path: str | Path, *, k: int | None = None, columns: str | Path | None = None
 ) -> Evaluation:
     """Evaluate a ``graphkit report`` output folder (rings.json, scores.csv) against ground truth."""
-    out_dir = Path(out_dir)
-    rings_path, scores_path = out_dir / "rings.json", out_dir / "scores.csv"
-    for p in (rings_path, scores_path):
-        if not p.is_file():
-            raise InputError(f"{p}: not found; run graphkit report DATA_DIR --out {out_dir} first")
-    try:
-        doc = json.loads(rings_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{rings_path}: not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{rings_path}: not a graphkit rings.json (expected an object with a 'rings' list)")
-    _check_groups(doc.get("rings", []), rings_path, "rings")
-    try:
-        scores = pl.read_csv(scores_path, schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{scores_path}: cannot be read ({str(exc).splitlines()[0]})") from None
-    for column in ("user_id", "score"):
-        if column not in scores.columns:
-            raise InputError(f"{scores_path}: column {column!r} is missing; expected user_id,score,ring_id")
+    saved = read_report(out_dir)
+    doc, scores = saved.document, saved.scores
     truth, labels = load_truth(truth_path, columns=columns)
     return evaluate(
         [r["members"] for r in doc.get("rings", [])],

@@ -1,7 +1,7 @@
-"""Writers for the output contract (rings.json, rings.csv, scores.csv, members.csv, report.md).
+"""Writers for the output contract (rings.json, rings.csv, scores.csv, members.csv, report.md), and its reader.
 
 :func:`write_report` writes them all, with the HTML views, into one folder
-atomically.
+atomically; :func:`read_report` reads a report folder back.
 """
 
 from graphkit.util.atomic import (
@@ -13,6 +13,7 @@ from graphkit.util.atomic import (
     unowned_entries,
 )
 from graphkit.report.markdown import escape_markdown, render_markdown
+from graphkit.report.reader import SavedReport, read_report, read_scores
 from graphkit.report.writers import (
     REPORT_ENTRIES,
     ReportFiles,
@@ -29,6 +30,7 @@ from graphkit.report.writers import (
 __all__ = [
     "REPORT_ENTRIES",
     "ReportFiles",
+    "SavedReport",
     "atomic_directory",
     "atomic_write_bytes",
     "atomic_write_csv",
@@ -38,6 +40,8 @@ __all__ = [
     "escape_markdown",
     "output_lock",
     "members_csv_text",
+    "read_report",
+    "read_scores",
     "render_markdown",
     "rings_csv_text",
     "rings_json_text",

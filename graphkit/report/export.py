@@ -43,16 +43,16 @@ Examples
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from graphkit.util.version import __version__
+from graphkit.errors import ConfigError
 from graphkit.graphs.build import GRAPH_NAMES
-from graphkit.errors import ConfigError, InputError, NotFoundError
+from graphkit.report.reader import read_report
 from graphkit.util.atomic import atomic_write_bytes
+from graphkit.util.version import __version__
 
 __all__ = ["EXPORT_FORMATS", "export_graph", "write_graph", "export_format", "graphml_bytes", "gexf_bytes", "nodes_path",
            "ReportFindings", "read_findings"]
@@ -170,24 +170,11 @@ def read_findings(report_dir: str | Path, *, ring: str | None = None) -> ReportF
     NotFoundError
         ``ring`` is not one of its rings.
     """
-    report_dir = Path(report_dir)
-    rings_json, scores_csv = report_dir / "rings.json", report_dir / "scores.csv"
-    if not rings_json.is_file() or not scores_csv.is_file():
-        raise InputError(f"{report_dir}: not a graphkit report (no rings.json and scores.csv); "
-                         "pass the OUT_DIR of graphkit report to --report")
-    scores = pl.read_csv(scores_csv, schema_overrides={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8,
-                                                       "role": pl.Utf8})
-    if "role" not in scores.columns:  # a report written before scores.csv had roles
-        scores = scores.with_columns(pl.lit(None, pl.Utf8).alias("role"))
-    scores = scores.select(pl.col("user_id").alias("id"), "score", "ring_id", "role").unique("id", keep="first")
+    saved = read_report(report_dir)
+    scores = saved.scores.rename({"user_id": "id"})
     if ring is None:
         return ReportFindings(scores)
-    rings = json.loads(rings_json.read_text(encoding="utf-8")).get("rings", [])
-    found = [r for r in rings if r.get("ring_id") == ring]
-    if not found:
-        known = f"{rings[0]['ring_id']} .. {rings[-1]['ring_id']}" if rings else "none"
-        raise NotFoundError(f"{ring} is not a ring of {report_dir} (its rings: {known})")
-    return ReportFindings(scores, ring, tuple(found[0]["members"]))
+    return ReportFindings(scores, ring, tuple(saved.ring(ring)["members"]))
 
 
 def write_graph(

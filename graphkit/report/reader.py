@@ -1,0 +1,135 @@
+"""Reading a report that ``graphkit report`` wrote: the one reader of ``rings.json`` and ``scores.csv``.
+
+Every command and function that reads an earlier report (``graphkit eval``,
+``export --report``, ``expand --scores``) goes through :func:`read_report`
+or :func:`read_scores`, so a report is checked one way and every problem is
+one line that names the file and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from graphkit.errors import InputError, NotFoundError
+from graphkit.model import SCHEMA_VERSION
+
+__all__ = ["SavedReport", "read_report", "read_scores"]
+
+_SCORES_SCHEMA = {"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8}
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    """A report folder as ``graphkit report`` left it.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The folder.
+    document : dict
+        ``rings.json`` as parsed (``schema_version``, ``generator``, ``params``, ``summary``, ``rings``).
+    scores : polars.DataFrame
+        ``scores.csv``: ``user_id, score, ring_id, role`` (``role`` null in reports older than that column).
+    """
+
+    out_dir: Path
+    document: dict[str, Any]
+    scores: pl.DataFrame
+
+    @property
+    def rings(self) -> list[dict[str, Any]]:
+        """The rings of ``rings.json``, best first."""
+        return self.document["rings"]
+
+    def ring(self, ring_id: str) -> dict[str, Any]:
+        """One ring by id; :class:`NotFoundError` naming the report's rings when it has no such ring."""
+        for ring in self.rings:
+            if ring.get("ring_id") == ring_id:
+                return ring
+        known = f"{self.rings[0]['ring_id']} .. {self.rings[-1]['ring_id']}" if self.rings else "none"
+        raise NotFoundError(f"{ring_id} is not a ring of {self.out_dir} (its rings: {known})")
+
+
+def read_report(out_dir: str | Path) -> SavedReport:
+    """Read and check the ``rings.json`` and ``scores.csv`` of a report folder.
+
+    Parameters
+    ----------
+    out_dir : path
+        The ``OUT_DIR`` of ``graphkit report``.
+
+    Returns
+    -------
+    SavedReport
+
+    Raises
+    ------
+    InputError
+        A file is missing or unreadable, ``rings.json`` is not a graphkit
+        report of a schema version this graphkit reads, a ring has no
+        ``members`` list, or ``scores.csv`` lacks ``user_id`` or ``score``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.model import Report
+    >>> from graphkit.report import write_report
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> _ = write_report(Report((), pl.DataFrame({"user_id": ["a"], "score": [0.1], "ring_id": [None]}), {}, {}),
+    ...                  out, html=False)
+    >>> saved = read_report(out)
+    >>> saved.rings, saved.scores.columns
+    ([], ['user_id', 'score', 'ring_id', 'role'])
+    """
+    out_dir = Path(out_dir)
+    rings_json, scores_csv = out_dir / "rings.json", out_dir / "scores.csv"
+    for path in (rings_json, scores_csv):
+        if not path.is_file():
+            raise InputError(f"{path}: not found; run graphkit report DATA_DIR --out {out_dir} first "
+                             f"({out_dir} is not a graphkit report)")
+    try:
+        document = json.loads(rings_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{rings_json}: not valid JSON ({type(exc).__name__}); rerun graphkit report") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{rings_json}: not a graphkit rings.json (expected an object with a 'rings' list)")
+    if not isinstance(document.get("rings"), list):
+        raise InputError(f"{rings_json}: 'rings' must be a list")
+    version = document.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise InputError(f"{rings_json}: schema_version {version!r}, but this graphkit reads schema_version "
+                         f"{SCHEMA_VERSION}; rerun graphkit report with this version")
+    for i, ring in enumerate(document["rings"]):
+        if not isinstance(ring, dict) or not isinstance(ring.get("members"), list):
+            name = ring.get("ring_id", f"#{i + 1}") if isinstance(ring, dict) else f"#{i + 1}"
+            raise InputError(f"{rings_json}: rings entry {name} needs a 'members' list of account ids")
+    return SavedReport(out_dir, document, read_scores(scores_csv))
+
+
+def read_scores(path: str | Path) -> pl.DataFrame:
+    """Read a ``scores.csv``: ``user_id, score, ring_id, role``, ids as strings, one row per account.
+
+    Raises :class:`InputError` when the file cannot be read or lacks ``user_id`` or ``score``.
+    """
+    path = Path(path)
+    try:
+        frame = pl.read_csv(path, infer_schema=False)  # every column as text, cast below
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: cannot be read as a graphkit scores.csv ({type(exc).__name__})") from None
+    missing = {"user_id", "score"} - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: not a graphkit scores.csv (missing {', '.join(sorted(missing))}); "
+                         "pass the scores.csv of graphkit report")
+    try:
+        frame = frame.select(
+            pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()
+        )
+    except pl.exceptions.PolarsError:
+        raise InputError(f"{path}: column 'score' holds values that are not numbers; "
+                         "pass the scores.csv of graphkit report") from None
+    return frame.unique("user_id", keep="first", maintain_order=True)
