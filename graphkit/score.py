@@ -45,6 +45,7 @@ from graphkit.graphs.build import graph_from_edges
 from graphkit.config import Config
 from graphkit.detect.signals import Baseline, fan_in_receivers
 from graphkit.model import describe_path
+from graphkit.util.format import format_coins, plural
 
 
 __all__ = [
@@ -160,12 +161,8 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def _n(x: float) -> str:
-    return f"{x:,.0f}"
-
-
 def _accounts(n: float) -> str:
-    return f"{int(n):,} account{'s' if int(n) != 1 else ''}"
+    return plural(n, "account")
 
 
 def ring_reasons(
@@ -232,13 +229,13 @@ def ring_reasons(
     if row.get("n_one_shot_large", 0) > 0:
         candidates.append((
             row["part_one_shot"],
-            f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {_n(large_gift)}+ coins",
+            f"{_accounts(row['n_one_shot_large'])} sent only one or two gifts, at least one of {format_coins(large_gift)}+ coins",
         ))
     if row.get("coins_on_cycles", 0) > 0:
         loop = describe_path(money_path)
         candidates.append((
             row["part_cycles"],
-            f"{_n(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"
+            f"{format_coins(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"
             + (f": {loop}" if loop else ""),
         ))
     reasons = [text for _, text in sorted(candidates, key=lambda c: -c[0])]
@@ -247,7 +244,7 @@ def ring_reasons(
         names = ", ".join(b[0] for b in beneficiaries[:3]) + (" and others" if len(beneficiaries) > 3 else "")
         reasons.insert(
             min(1, len(reasons)),
-            f"{_pct(coins_to / row['coins_total'])} of the ring's {_n(row['coins_total'])} coins went to "
+            f"{_pct(coins_to / row['coins_total'])} of the ring's {format_coins(row['coins_total'])} coins went to "
             f"{len(beneficiaries)} account{'s' if len(beneficiaries) != 1 else ''}: {names}",
         )
         top = beneficiaries[0]

@@ -23,6 +23,7 @@ from graphkit.graphs.window import apply_window
 from graphkit.model import Report, Ring
 from graphkit.score import young_account
 from graphkit.util.display import display_text
+from graphkit.util.format import format_coins, format_number, plural
 
 __all__ = ["escape_markdown", "render_markdown"]
 
@@ -177,7 +178,7 @@ def _data_section(report: Report) -> str:
                 for reason, count in tables.stats[name].rejected_by_reason.items()
             ]
             notes.append(
-                f"{_plural(tables.rejected_rows, 'row')} broke the data contract ({'; '.join(reasons)}); "
+                f"{plural(tables.rejected_rows, 'row')} broke the data contract ({'; '.join(reasons)}); "
                 "they are in `rejected/` with their reasons."
             )
         if notes:
@@ -185,7 +186,7 @@ def _data_section(report: Report) -> str:
     counts = {k: v for k, v in report.summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if counts:
         lines.append(
-            "Counts: " + ", ".join(f"{_num(v)} {escape_markdown(k.replace('_', ' '))}" for k, v in counts.items()) + "."
+            "Counts: " + ", ".join(f"{format_number(v)} {escape_markdown(k.replace('_', ' '))}" for k, v in counts.items()) + "."
         )
         lines.append("")
     return "\n".join(lines)
@@ -244,13 +245,13 @@ def _rings_overview(report: Report, shown: tuple[Ring, ...], links: Mapping[str,
         lines += ["No ring was found with these settings.", ""]
         return "\n".join(lines)
     more = f"; the top {len(shown)} are described below" if len(shown) < total else ""
-    lines += [f"{_plural(total, 'ring')} found, most suspicious first{more}.", ""]
+    lines += [f"{plural(total, 'ring')} found, most suspicious first{more}.", ""]
     lines += ["| rank | ring | score | members | coins | kind | first reason |", "|---:|---|---:|---:|---:|---|---|"]
     for ring in shown:
         anchor = _anchor(ring)
         lines.append(
             f"| {ring.rank} | [{escape_markdown(ring.ring_id)}](#{anchor}) | {ring.score:.2f} | {ring.size:,} | "
-            f"{_coins(ring.coins_total)} | {escape_markdown(_kind(ring.kind))} | "
+            f"{format_coins(ring.coins_total)} | {escape_markdown(_kind(ring.kind))} | "
             f"{escape_markdown(ring.reasons[0]) if ring.reasons else ''} |"
         )
     lines += [
@@ -266,10 +267,10 @@ def _rings_overview(report: Report, shown: tuple[Ring, ...], links: Mapping[str,
 def _ring_section(ring: Ring, members: pl.DataFrame | None, link: str | None, max_members: int) -> str:
     lines = [f"### {ring.rank}. Ring {escape_markdown(ring.ring_id)}: score {ring.score:.2f}", ""]
     lines.append(f"- **Members:** {ring.size:,} accounts; pattern: {escape_markdown(_kind(ring.kind))}.")
-    money = f"- **Money moved:** {_coins(ring.coins_total)} coins sent by the members"
+    money = f"- **Money moved:** {format_coins(ring.coins_total)} coins sent by the members"
     if ring.beneficiaries:
         to = [
-            f"{escape_markdown(b.user_id)} received {_coins(b.coins_in)} ({b.share_of_ring:.0%} of the ring's "
+            f"{escape_markdown(b.user_id)} received {format_coins(b.coins_in)} ({b.share_of_ring:.0%} of the ring's "
             f"coins, {b.share_of_income:.0%} of its income)"
             for b in ring.beneficiaries
         ]
@@ -300,7 +301,7 @@ def _ring_section(ring: Ring, members: pl.DataFrame | None, link: str | None, ma
             )
         if members.height > max_members:
             lines.append("")
-            lines.append(f"And {_plural(members.height - max_members, 'more member')} (all are in `rings.json`).")
+            lines.append(f"And {plural(members.height - max_members, 'more member')} (all are in `rings.json`).")
         lines.append("")
     return "\n".join(lines)
 
@@ -380,13 +381,3 @@ def _kind(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def _coins(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
-
-
-def _num(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"

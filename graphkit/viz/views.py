@@ -28,6 +28,7 @@ from graphkit.util.atomic import atomic_write_text
 from graphkit.util.display import display_text
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
+from graphkit.util.format import format_coins
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
@@ -40,10 +41,6 @@ _KIND_WORD = {"account": "account", "device": "device", "ip": "IP", "stream": "s
 _RELATION_WORD = {"used_device": "used device", "used_ip": "used IP", "gifted_in": "gifted in stream",
                   "hosted": "hosted stream"}
 _HIGH_RISK = 0.5
-
-
-def _coins(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _when(value: datetime | None) -> str:
@@ -205,7 +202,7 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
         lines.append(f"score: {row['score']:.2f}" if row["score"] is not None else "score: (not scored)")
         if row["age_days"] is not None:
             lines.append(f"age at the first gift it sent: {row['age_days']:,.0f} days")
-        lines.append(f"coins sent: {_coins(row['coins_sent'])}; received: {_coins(row['coins_received'])}")
+        lines.append(f"coins sent: {format_coins(row['coins_sent'])}; received: {format_coins(row['coins_received'])}")
         if row["pagerank"] is not None:
             lines.append(f"pagerank: {row['pagerank']:.5f}")
         node_type = "host" if row["host"] or role == "beneficiary" else "account"
@@ -247,11 +244,11 @@ def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:
     source, target = display_text(e["sname"]), display_text(e["tname"])
     if rel == "gifted":
         width = 1.0 + 7.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{source} gifted {_coins(e['coins'])} coins to {target}\n"
+        text = (f"{source} gifted {format_coins(e['coins'])} coins to {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "gifted_in":
         width = 1.0 + 3.0 * math.sqrt(e["coins"] / max_edge)
-        text = (f"{source} gifted {_coins(e['coins'])} coins in stream {target}\n"
+        text = (f"{source} gifted {format_coins(e['coins'])} coins in stream {target}\n"
                 f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
     elif rel == "hosted":
         width, text = 1.5, f"{source} hosted stream {target}\n{span}"
@@ -346,14 +343,14 @@ def ring_view(
         (f"Ring {ring.ring_id}", [
             f"rank {ring.rank}, score {ring.score:.2f}",
             f"kind: {ring.kind}",
-            f"{ring.size:,} members; {_coins(ring.coins_total)} coins sent",
+            f"{ring.size:,} members; {format_coins(ring.coins_total)} coins sent",
             *([f"found by: {', '.join(ring.sources)}"] if ring.sources else []),
         ]),
         ("Reasons", [red(r) for r in ring.reasons] or ["(none)"]),
     ]
     if ring.beneficiaries:
         panel.append(("Beneficiaries", [
-            f"{name(b.user_id)}: {_coins(b.coins_in)} coins ({b.share_of_ring:.0%} of the ring's coins)"
+            f"{name(b.user_id)}: {format_coins(b.coins_in)} coins ({b.share_of_ring:.0%} of the ring's coins)"
             for b in ring.beneficiaries
         ]))
     if ring.money_path:
@@ -469,7 +466,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
     for r in rings:
         bens = ", ".join(name(b.user_id) for b in r.beneficiaries[:3]) or "none"
         tip = "\n".join([f"ring {r.ring_id} (rank {r.rank})", f"score: {r.score:.2f}", f"kind: {r.kind}",
-                         f"members: {r.size:,}", f"coins sent: {_coins(r.coins_total)}", f"beneficiaries: {bens}",
+                         f"members: {r.size:,}", f"coins sent: {format_coins(r.coins_total)}", f"beneficiaries: {bens}",
                          *(red(x) for x in r.reasons[:3]), "double-click to open"])
         node_rows.append((_check_ring_id(r.ring_id), r.ring_id, "ring", _score_group(r.score),
                           12.0 + 38.0 * math.sqrt(r.coins_total / max_coins), tip, r.score))
@@ -483,7 +480,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
         for a, b, rel, coins, count in links.rows():
             if rel == "money":
                 edge_rows.append((a, b, rel, 1.0 + 7.0 * math.sqrt(coins / top_coins),
-                                  f"ring {a} members gifted {_coins(coins)} coins to ring {b} members ({count:,} gifts)"))
+                                  f"ring {a} members gifted {format_coins(coins)} coins to ring {b} members ({count:,} gifts)"))
             else:
                 edge_rows.append((a, b, rel, 1.0 + math.log1p(count),
                                   f"rings {a} and {b} share {count:,} device(s)/IP(s)"))
