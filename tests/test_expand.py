@@ -425,3 +425,14 @@ def test_expand_command_skips_popular_hosts_unless_asked(tmp_path):
     doc = json.loads(CliRunner().invoke(cli, base + ["--json"]).stdout)
     assert doc["popular_hosts_skipped"] == [{"node_id": "account:P", "senders": 62, "unreached": 61}]
     assert len(doc["accounts"]) == 2 and any("popular host" in n for n in doc["notes"])
+
+
+def test_gifts_of_zero_coins_are_the_weakest_links_but_still_link():
+    gifts = pl.DataFrame({"sender_id": ["a", "b", "b"], "receiver_id": ["h", "h", "c"], "coins": [0.0, 0.0, 5.0],
+                          "sent_at": [_T0] * 3})
+    t = Tables.from_frames(gifts=gifts, devices=pl.DataFrame({"user_id": ["a", "x", "x", "c"],
+                                                              "device_id": ["d1", "d1", "d2", "d2"]}))
+    assert [s.text for s in evidence_path(Tables.from_frames(gifts=gifts), "a", "b")] == [
+        "a gifted 0 coins to h in 1 gift", "b gifted 0 coins to h in 1 gift"]
+    # a -d1- x -d2- c -> b (5 links) is stronger than a -> h <- b over gifts of 0 coins (2 links)
+    assert len(evidence_path(t, "a", "b")) == 5

@@ -843,7 +843,7 @@ def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series) -> pl.Dat
 
     def minus_log_share(total: str) -> pl.Expr:
         share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
-        return -share.clip(lower_bound=_MIN_SHARE).log()
+        return -share.clip(_MIN_SHARE, 1.0).log()
 
     hub_ids = _hubs(edges, hub_cap).filter(pl.col("hub")).select("node_id")
     gift = pl.col("relation").is_in(["gifted", "gifted_in"])
