@@ -43,16 +43,22 @@ _SHOWN = 50
               help="The HTML view to write (FILE.html).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print every account reached (user_id, hops, how, coins, score, ring_id), the node and edge "
-                   "counts, the notes and the view's path as JSON on stdout, instead of the table.")
+                   "counts, the notes, the popular hosts not walked past and the view's path as JSON on stdout, "
+                   "instead of the table.")
+@click.option("--through-popular-hosts", is_flag=True,
+              help="Also expand through popular hosts (gifted by more accounts than 99% of receivers and than "
+                   "hub_cap), which are otherwise shown but not walked past.")
 def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_path: Path | None, hops: int,
            since: str | None, until: str | None, min_coins: float, max_nodes: int | None,
-           scores_path: Path | None, redact_key: Path | None, out_path: Path, as_json: bool) -> None:
+           scores_path: Path | None, redact_key: Path | None, out_path: Path, as_json: bool,
+           through_popular_hosts: bool) -> None:
     """Show the network around one or more accounts (or devices, IPs, streams):
     print the accounts reached (how, score, coins) and write an HTML view.
 
     An ID may name its kind (device:d7, ip:10.0.0.1, stream:s3); a bare ID
     matches every kind it exists as. Shared identifiers linked to more than
-    hub_cap accounts are shown but not expanded through.
+    hub_cap accounts, and popular hosts (a 1-coin gift to a star links its
+    giver to hundreds of strangers), are shown but not expanded through.
 
     Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
     """
@@ -61,14 +67,15 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
     ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,
-                        max_nodes=config.view_max_nodes)
+                        max_nodes=config.view_max_nodes, through_popular_hosts=through_popular_hosts)
     scores = read_scores(scores_path) if scores_path is not None else None
     atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
                       out_path)
     accounts = _with_scores(ev.accounts(), scores)
     if as_json:
         click.echo(json.dumps({"accounts": accounts.to_dicts(), "nodes": ev.nodes.height, "edges": ev.edges.height,
-                               "notes": list(ev.notes), "out": str(out_path)}, indent=2, ensure_ascii=False))
+                               "notes": list(ev.notes), "popular_hosts_skipped": ev.skipped.to_dicts(),
+                               "out": str(out_path)}, indent=2, ensure_ascii=False))
         return
     stdout.print(_accounts_table(accounts))
     shown = ev.accounts().height
@@ -76,6 +83,8 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
         stdout.print(f"... and {shown - _SHOWN:,} more accounts (all in the view).")
     for note in ev.notes:
         stdout.print(Text("note: ", style="yellow") + safe_text(note))
+    if not ev.skipped.is_empty():
+        stdout.print(Text("note: ", style="yellow") + Text("--through-popular-hosts walks past them."))
     stdout.print(f"Wrote {out_path} ({ev.nodes.height:,} nodes, {ev.edges.height:,} edges).", markup=False)
 
 

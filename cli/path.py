@@ -1,4 +1,4 @@
-"""``graphkit path``: the shortest chain of evidence linking two accounts."""
+"""``graphkit path``: the strongest chain of evidence linking two accounts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import evidence_path
@@ -23,12 +24,17 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Only events before this time.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text}]} as JSON on stdout.")
+              help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text, hubs}]} as JSON on "
+                   "stdout (hubs: the popular hosts a step passes through).")
 def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path | None,
          since: str | None, until: str | None, as_json: bool) -> None:
-    """Print the shortest chain of evidence linking accounts A and B across
+    """Print the strongest chain of evidence linking accounts A and B across
     every relation (shared device or IP, gift, co-gifting in a stream), step
-    by step. Shared identifiers linked to more than hub_cap accounts are not used.
+    by step. A link costs more the more common and the weaker it is (a device
+    of 2 accounts is cheap; a 1-coin gift to a host with hundreds of senders
+    is dear). Shared identifiers linked to more than hub_cap accounts are not
+    used; popular hosts only when no other chain exists, and then each step
+    through one says so.
 
     Example: graphkit path u17 h3 --data fixtures/demo
     """
@@ -38,7 +44,8 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path
     if as_json:
         click.echo(json.dumps({
             "a": a, "b": b, "linked": bool(steps), "hub_cap": config.hub_cap,
-            "steps": [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text} for s in steps],
+            "steps": [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text,
+                       "hubs": list(s.hubs)} for s in steps],
         }, indent=2, ensure_ascii=False))
         return
     if not steps:
@@ -49,3 +56,8 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path
     stdout.print(safe_text(f"{a} -> {b}: {len(steps)} step{'s' if len(steps) != 1 else ''}"))
     for i, step in enumerate(steps, 1):
         stdout.print(safe_text(f"{i:>3}. {step.text}"))
+    hubs = sorted({h for step in steps for h in step.hubs})
+    if hubs:
+        names = ", ".join(h.split(":", 1)[1] for h in hubs)
+        stdout.print(Text("note: ", style="yellow") + safe_text(
+            f"no chain avoids popular hosts ({names}): a gift to a host that many accounts gift is weak evidence."))

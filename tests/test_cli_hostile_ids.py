@@ -63,6 +63,9 @@ def test_path_prints_ids_literally(data_dir: Path) -> None:
     out = _run("path", ESC, NEWLINE, "--data", data_dir)
     _assert_safe(out)
     assert "m3\\x1b[2J" in out and "m4\\nfake: all clear" in out
+    assert "dev[i]1[/i]" in out  # the shared device: a cheaper link than their gifts to the host
+    out = _run("path", ESC, HOST, "--data", data_dir)
+    _assert_safe(out)
     assert HOST in out
 
 

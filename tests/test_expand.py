@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit.config import Config
-from graphkit.detect.evidence import entity_edges, evidence_graph, evidence_path, neighbourhood_edges, node_facts
+from graphkit.detect.evidence import (
+    entity_edges,
+    evidence_graph,
+    evidence_path,
+    neighbourhood_edges,
+    node_facts,
+    popular_hosts,
+)
 from graphkit.errors import NotFoundError
 from graphkit.io import Tables
 from graphkit_cli.main import cli
@@ -75,19 +82,65 @@ def test_neighbourhood_edges_equal_the_platform_edges_cut_down(seed, picks, wind
     assert got_facts.equals(want_facts)
 
 
+def _nx_costs(t: Tables) -> nx.Graph:
+    """The cost of every link as evidence_path documents it, computed edge by edge in plain Python:
+    1 + half the log of the number of neighbours of each end, plus, for a gift link, half the
+    -log of its share of the sender's spending and of the receiver's income (in that relation)."""
+    e = entity_edges(t).rows(named=True)
+    neighbours: dict[str, set[str]] = {}
+    out_total: dict[tuple[str, str], float] = {}
+    in_total: dict[tuple[str, str], float] = {}
+    for row in e:
+        neighbours.setdefault(row["source"], set()).add(row["target"])
+        neighbours.setdefault(row["target"], set()).add(row["source"])
+        out_total[row["source"], row["relation"]] = out_total.get((row["source"], row["relation"]), 0.0) + row["coins"]
+        in_total[row["target"], row["relation"]] = in_total.get((row["target"], row["relation"]), 0.0) + row["coins"]
+    g = nx.Graph()
+    for row in e:
+        u, v = row["source"], row["target"]
+        cost = 1 + 0.5 * (np.log(len(neighbours[u])) + np.log(len(neighbours[v])))
+        if row["relation"] in ("gifted", "gifted_in"):
+            cost -= 0.5 * (np.log(row["coins"] / out_total[u, row["relation"]])
+                           + np.log(row["coins"] / in_total[v, row["relation"]]))
+        if not g.has_edge(u, v) or g[u][v]["cost"] > cost:
+            g.add_edge(u, v, cost=cost)
+    return g
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_path_is_a_shortest_chain_like_networkx(seed):
+def test_path_is_the_cheapest_chain_like_networkx_dijkstra(seed):
+    # no hub and no popular host: every link is usable, the cost alone decides
     t = _random_tables(seed)
-    g = _nx_graph(t)
+    g = _nx_costs(t)
     steps = evidence_path(t, "u11", "u23", config=Config(hub_cap=10_000))
     if nx.has_path(g, "account:u11", "account:u23"):
-        assert len(steps) == nx.shortest_path_length(g, "account:u11", "account:u23")
         assert steps[0].source == "account:u11" and steps[-1].target == "account:u23"
         for a, b in zip(steps, steps[1:]):
             assert a.target == b.source
         assert all(g.has_edge(s.source, s.target) for s in steps)
+        cost = sum(g[s.source][s.target]["cost"] for s in steps)
+        assert cost == pytest.approx(nx.dijkstra_path_length(g, "account:u11", "account:u23", weight="cost"))
     else:
         assert steps == []
+
+
+def test_path_on_a_uniform_chain_has_as_many_steps_as_the_fewest_hops():
+    # every device holds 2 accounts, every account 2 devices (ends 1): all links cost the same
+    users = [f"u{i}" for i in range(8)]
+    devices = pl.DataFrame({"user_id": users[:-1] + users[1:], "device_id": [f"d{i}" for i in range(7)] * 2})
+    t = Tables.from_frames(devices=devices)
+    assert len(evidence_path(t, "u0", "u7")) == nx.shortest_path_length(_nx_graph(t), "account:u0", "account:u7")
+
+
+def test_demo_path_between_two_ring_members_avoids_the_host_with_466_senders(fixtures_dir):
+    # issue 18 item 18: R0002's u000236 and u007628 were linked through u005227 (466 senders) by gifts of
+    # 20 coins and 1 coin, although both gift the ring's beneficiaries
+    from graphkit.io import read_tables
+
+    steps = evidence_path(read_tables(fixtures_dir / "demo"), "u000236", "u007628")
+    ends = {s.source for s in steps} | {s.target for s in steps}
+    assert steps and "account:u005227" not in ends
+    assert all(s.hubs == () for s in steps)
 
 
 def test_path_sentences_tell_the_story():
@@ -230,8 +283,8 @@ def test_path_json_gives_the_steps_for_scripts(data_dir):
     doc = json.loads(result.stdout)
     steps = evidence_path(tables(), "u1", "u9")
     assert doc["a"] == "u1" and doc["b"] == "u9" and doc["linked"] is True
-    assert doc["steps"] == [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text}
-                            for s in steps]
+    assert doc["steps"] == [{"source": s.source, "target": s.target, "relation": s.relation, "text": s.text,
+                             "hubs": []} for s in steps]
     result = CliRunner().invoke(cli, ["path", "u1", "u7", "--data", str(data_dir), "--until", "2024-03-01T10:05:00Z",
                                       "--json"])
     assert result.exit_code == 0, result.output
@@ -254,3 +307,132 @@ def test_expand_json_gives_every_account_reached_for_scripts(data_dir, tmp_path)
     assert set(by_id["h2"]) >= {"user_id", "hops", "how", "coins_sent", "coins_received", "score", "ring_id"}
     assert (doc["nodes"], doc["edges"]) == (ev.nodes.height, ev.edges.height)
     assert doc["notes"] == list(ev.notes) and doc["out"] == str(out) and out.is_file()
+    assert doc["popular_hosts_skipped"] == []
+
+
+# --------------------------------------------------------------------------- popular hosts (issue 18 item 18)
+
+_T0 = "2024-01-01T00:00:00Z"
+
+
+def _with_popular_host(*, device_route: bool = True, fans: int = 60, chain: int = 1, ring: int = 0) -> Tables:
+    """Accounts a and b each sent 1 coin to host P, whom ``fans`` other accounts also gift (more than
+    hub_cap = 50 and more than any other receiver: a popular host). With ``device_route``, a shares a
+    device with x1, x1 a device with x2, ... (``chain`` accounts, each device used by exactly 2 accounts),
+    and the last x gifted b 500 coins: a route one hop longer than a -> P <- b when ``chain`` is 1.
+    With ``ring``, that many members m1, m2, ... gifted b 1,000 coins each: b is their beneficiary."""
+    fan_ids = [f"f{i:03d}" for i in range(fans)]
+    members = [f"m{i}" for i in range(1, ring + 1)]
+    senders = ["a", "b", *fan_ids, *members]
+    receivers = ["P"] * (fans + 2) + ["b"] * ring
+    coins = [1.0, 1.0] + [100.0] * fans + [1000.0] * ring
+    devices = {"user_id": [], "device_id": []}
+    if device_route:
+        xs = [f"x{i}" for i in range(1, chain + 1)]
+        for i, (u, v) in enumerate(zip(["a", *xs], xs)):
+            devices["user_id"] += [u, v]
+            devices["device_id"] += [f"d{i}", f"d{i}"]
+        senders, receivers, coins = senders + [xs[-1]], receivers + ["b"], coins + [500.0]
+    gifts = pl.DataFrame({"sender_id": senders, "receiver_id": receivers, "coins": coins,
+                          "sent_at": [_T0] * len(senders)})
+    if not devices["user_id"]:
+        return Tables.from_frames(gifts=gifts)
+    return Tables.from_frames(gifts=gifts, devices=pl.DataFrame(devices))
+
+
+@pytest.mark.parametrize("chain", [1, 4])
+def test_path_takes_devices_of_two_accounts_rather_than_a_popular_host_even_when_longer(chain):
+    t = _with_popular_host(chain=chain)
+    steps = evidence_path(t, "a", "b")
+    assert len(steps) == 2 * chain + 1  # a -d0- x1 ... -> b, not the 2 steps a -> P <- b
+    assert "account:P" not in {s.source for s in steps} | {s.target for s in steps}
+    assert steps[0].text == "a used device d0" and steps[-1].text == f"x{chain} gifted 500 coins to b in 1 gift"
+    assert all(s.hubs == () for s in steps)
+
+
+def test_path_through_a_popular_host_when_no_other_route_exists_says_so_at_each_step():
+    t = _with_popular_host(device_route=False)
+    steps = evidence_path(t, "a", "b")
+    assert [(s.source, s.target) for s in steps] == [("account:a", "account:P"), ("account:P", "account:b")]
+    assert [s.hubs for s in steps] == [("account:P",), ("account:P",)]
+    assert [s.text for s in steps] == [
+        "a gifted 1 coins to P in 1 gift (via popular host P: 62 senders)",
+        "b gifted 1 coins to P in 1 gift (via popular host P: 62 senders)",
+    ]
+
+
+def test_a_popular_host_as_an_end_of_the_path_is_not_flagged():
+    steps = evidence_path(_with_popular_host(device_route=False), "a", "P")
+    assert [(s.text, s.hubs) for s in steps] == [("a gifted 1 coins to P in 1 gift", ())]
+
+
+def test_path_command_says_when_the_chain_goes_through_a_popular_host(tmp_path):
+    _with_popular_host(device_route=False).gifts.write_csv(tmp_path / "gifts.csv")
+    result = CliRunner().invoke(cli, ["path", "a", "b", "--data", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1. a gifted 1 coins to P in 1 gift (via popular host P: 62 senders)" in result.output
+    assert "no chain avoids popular hosts" in result.output
+    result = CliRunner().invoke(cli, ["path", "a", "b", "--data", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [s["hubs"] for s in json.loads(result.stdout)["steps"]] == [["account:P"], ["account:P"]]
+
+
+def test_popular_hosts_are_the_baselines_popular_receivers_with_more_senders_than_hub_cap():
+    t = _with_popular_host(device_route=False, fans=60)
+    popular = popular_hosts(entity_edges(t), hub_cap=50)
+    assert popular.filter(pl.col("popular")).get_column("node_id").to_list() == ["account:P"]
+    assert popular.filter(pl.col("node_id") == "account:P").item(0, "senders") == 62
+    # the busiest receiver of a small extract is in its top 1% without being popular
+    assert not popular_hosts(entity_edges(t), hub_cap=62).get_column("popular").any()
+    # 62 senders where 200 other receivers have 70 each (the 99th percentile is 70): they are popular, not P
+    n = 70
+    crowd = pl.DataFrame({"sender_id": [f"s{i}" for i in range(n)] * 200,
+                          "receiver_id": [f"h{j:03d}" for j in range(200) for _ in range(n)],
+                          "coins": [1.0] * (200 * n), "sent_at": [_T0] * (200 * n)})
+    busy = popular_hosts(entity_edges(Tables.from_frames(gifts=pl.concat([t.gifts.select(crowd.columns).with_columns(
+        pl.lit(_T0).alias("sent_at")), crowd]))), hub_cap=50)
+    assert busy.filter(pl.col("node_id") == "account:P").item(0, "popular") is False
+    assert busy.filter(pl.col("node_id") != "account:P").get_column("popular").all()
+
+
+def test_expand_of_a_beneficiary_shows_a_popular_host_but_does_not_walk_through_it():
+    t = _with_popular_host(device_route=False, ring=3)
+    ev = evidence_graph(t, ["b"], hops=2)
+    assert set(ev.accounts().get_column("user_id")) == {"b", "m1", "m2", "m3", "P"}
+    host = ev.nodes.filter(pl.col("node_id") == "account:P")
+    assert host.select("hops", "popular", "senders").row(0) == (1, True, 62)
+    assert ev.skipped.select("node_id", "senders", "unreached").rows() == [("account:P", 62, 61)]
+    assert any("popular host" in n and "P (62 senders; 61 accounts linked to it not reached)" in n
+               for n in ev.notes)
+    old = evidence_graph(t, ["b"], hops=2, through_popular_hosts=True)
+    assert old.accounts().height == 66 and old.skipped.is_empty()
+    # a popular host given as the starting point is expanded; one reached at the last hop is not "skipped"
+    assert evidence_graph(t, ["P"], hops=1).accounts().height == 63
+    assert evidence_graph(t, ["b"], hops=1).skipped.is_empty()
+
+
+def test_expand_command_skips_popular_hosts_unless_asked(tmp_path):
+    _with_popular_host(device_route=False).gifts.write_csv(tmp_path / "gifts.csv")
+    base = ["expand", "b", "--data", str(tmp_path), "--hops", "2", "--out", str(tmp_path / "b.html")]
+    result = CliRunner().invoke(cli, base)
+    assert result.exit_code == 0, result.output
+    assert "2 accounts reached" in result.output and "popular host" in result.output
+    assert "--through-popular-hosts" in result.output
+    assert "61 accounts linked to it not reached" in (tmp_path / "b.html").read_text(encoding="utf-8")
+    result = CliRunner().invoke(cli, base + ["--through-popular-hosts"])
+    assert result.exit_code == 0, result.output
+    assert "63 accounts reached" in result.output and "popular host" not in result.output
+    doc = json.loads(CliRunner().invoke(cli, base + ["--json"]).stdout)
+    assert doc["popular_hosts_skipped"] == [{"node_id": "account:P", "senders": 62, "unreached": 61}]
+    assert len(doc["accounts"]) == 2 and any("popular host" in n for n in doc["notes"])
+
+
+def test_gifts_of_zero_coins_are_the_weakest_links_but_still_link():
+    gifts = pl.DataFrame({"sender_id": ["a", "b", "b"], "receiver_id": ["h", "h", "c"], "coins": [0.0, 0.0, 5.0],
+                          "sent_at": [_T0] * 3})
+    t = Tables.from_frames(gifts=gifts, devices=pl.DataFrame({"user_id": ["a", "x", "x", "c"],
+                                                              "device_id": ["d1", "d1", "d2", "d2"]}))
+    assert [s.text for s in evidence_path(Tables.from_frames(gifts=gifts), "a", "b")] == [
+        "a gifted 0 coins to h in 1 gift", "b gifted 0 coins to h in 1 gift"]
+    # a -d1- x -d2- c -> b (5 links) is stronger than a -> h <- b over gifts of 0 coins (2 links)
+    assert len(evidence_path(t, "a", "b")) == 5

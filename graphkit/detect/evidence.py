@@ -25,17 +25,24 @@ hosted       account -> stream  the host of the stream
 
 :func:`evidence_graph` expands from seeds hop by hop with polars joins (one
 join per hop, never a loop over nodes); :func:`evidence_path` finds the
-shortest chain of evidence between two accounts with igraph.
+strongest chain of evidence between two accounts with igraph's weighted
+shortest paths.
 
 Identifiers (devices, IPs, streams) linked to more than ``hub_cap`` accounts
 are *hubs* (carrier NAT, campus IPs, popular streams): they are shown, but the
 expansion does not go through them, and paths never use them.
+
+Accounts gifted by more distinct accounts than 99% of receivers and than
+``hub_cap`` are *popular hosts* (:func:`popular_hosts`): a 1-coin gift to a
+star links its giver to hundreds of strangers and proves nothing about them.
+The expansion shows them but does not walk past them (unless asked), and a
+path goes through one only when no other chain exists, and says so.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
@@ -43,6 +50,7 @@ import igraph as ig
 import polars as pl
 
 from graphkit.config import Config
+from graphkit.detect.signals import popular_senders
 from graphkit.errors import ConfigError, NotFoundError
 from graphkit.graphs.window import check_window
 from graphkit.io import Tables
@@ -58,6 +66,7 @@ __all__ = [
     "evidence_path",
     "neighbourhood_edges",
     "node_facts",
+    "popular_hosts",
     "resolve_ids",
 ]
 
@@ -77,6 +86,9 @@ _EDGE_SCHEMA = {
     "first_at": pl.Datetime("us", "UTC"),
     "last_at": pl.Datetime("us", "UTC"),
 }
+_SKIPPED_SCHEMA = {"node_id": pl.Utf8, "senders": pl.Int64, "unreached": pl.Int64}
+_MIN_SHARE = 1e-9
+"""A gift link of 0 coins counts as this share of its sender's spending (its cost stays finite)."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,10 @@ class Evidence:
         ``via`` (the node id it was reached from; null for seeds),
         ``seed``, ``hub``, ``accounts`` (identifiers: accounts linked to it in
         the data), ``coins_sent``, ``coins_received`` (accounts: all their
-        gifts in the time range), ``degree`` (edges in this evidence) and
-        ``importance`` in [0, 1] (by coins and degree, for capping views).
+        gifts in the time range), ``degree`` (edges in this evidence),
+        ``importance`` in [0, 1] (by coins and degree, for capping views),
+        ``senders`` (accounts: distinct accounts that gifted it) and
+        ``popular`` (a popular host, see :func:`popular_hosts`).
         Sorted by seed first, then hops, then importance.
     edges : polars.DataFrame
         Every entity edge between two reached nodes: ``source``, ``target``,
@@ -101,13 +115,19 @@ class Evidence:
     seeds : tuple of str
         The node ids expanded from.
     notes : tuple of str
-        Sentences about what was not expanded or left out (hubs, caps).
+        Sentences about what was not expanded or left out (hubs, popular hosts, caps).
+    skipped : polars.DataFrame
+        The popular hosts reached but not walked past: ``node_id``,
+        ``senders`` and ``unreached`` (accounts linked to it directly that
+        were not reached); sorted by senders, most first. Empty when the
+        expansion went through popular hosts or met none.
     """
 
     nodes: pl.DataFrame
     edges: pl.DataFrame
     seeds: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    skipped: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SKIPPED_SCHEMA))
 
     def accounts(self) -> pl.DataFrame:
         """The accounts reached: ``user_id, hops, how, coins_sent, coins_received``, in node order."""
@@ -128,6 +148,9 @@ class PathStep:
     """One of :data:`RELATIONS`."""
     text: str
     """The step as a sentence an investigator can paste into a case."""
+    hubs: tuple[str, ...] = ()
+    """The popular hosts (node ids) this step passes through, also named in ``text``:
+    a weak link, taken only because no chain of evidence avoids them."""
 
 
 def _since_until(since: str | datetime | None, until: str | datetime | None) -> tuple[datetime | None, datetime | None]:
@@ -371,6 +394,50 @@ def node_facts(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
     )
 
 
+def popular_hosts(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap) -> pl.DataFrame:
+    """Every account that received a gift, with its distinct senders and whether it is a popular host.
+
+    A popular host is gifted by at least as many distinct accounts as the
+    platform's 99th percentile of receivers (the bar of the camouflage
+    signal, :func:`graphkit.detect.signals.popular_senders`) and by more than
+    ``hub_cap`` (the number of accounts that makes a device or IP a hub: in
+    a small extract the busiest receiver is in the top 1% without being
+    popular). Measured on ``edges`` (their time range and ``min_coins``).
+
+    Parameters
+    ----------
+    edges : polars.DataFrame
+        :func:`entity_edges` of the whole platform (a cut-down frame gives a
+        wrong 99th percentile).
+    hub_cap : int
+        ``Config.hub_cap``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``node_id, senders, popular``, one row per receiver, sorted by ``node_id``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.io import Tables
+    >>> fans = [f"f{i}" for i in range(60)]
+    >>> t = Tables.from_frames(gifts=pl.DataFrame({"sender_id": fans + ["f1"], "receiver_id": ["star"] * 60 + ["h"],
+    ...     "coins": [1.0] * 61, "sent_at": ["2024-01-01T00:00:00Z"] * 61}))
+    >>> popular_hosts(entity_edges(t)).rows()
+    [('account:h', 1, False), ('account:star', 60, True)]
+    """
+    senders = (
+        edges.filter(pl.col("relation") == "gifted")
+        .group_by(pl.col("target").alias("node_id"))
+        .agg(pl.len().cast(pl.Int64).alias("senders"))  # edges are distinct (sender, receiver) pairs
+    )
+    bar = popular_senders(senders.get_column("senders"))
+    return senders.with_columns(((pl.col("senders") >= bar) & (pl.col("senders") > hub_cap)).alias("popular")).sort(
+        "node_id"
+    )
+
+
 def resolve_ids(ids: Iterable[str], edges: pl.DataFrame, tables: Tables | None = None) -> tuple[str, ...]:
     """Map user-given ids to entity node ids (``kind:key``).
 
@@ -461,6 +528,8 @@ def evidence_graph(
     max_nodes: int | None = None,
     edges: pl.DataFrame | None = None,
     facts: pl.DataFrame | None = None,
+    through_popular_hosts: bool = False,
+    popular: pl.DataFrame | None = None,
 ) -> Evidence:
     """The network around ``seeds``: every node within ``hops`` links, and the edges between them.
 
@@ -479,6 +548,9 @@ def evidence_graph(
     hub_cap : int
         Identifiers linked to more accounts than this are shown but not
         expanded through (``Config.hub_cap``). Seeds are always expanded.
+        Popular hosts (:func:`popular_hosts`) are shown but not expanded
+        through either, unless ``through_popular_hosts``; ``skipped`` and a
+        note say which, and how many accounts linked to them were not reached.
     max_nodes : int, optional
         Keep at most this many nodes: seeds first, then the nearest, then the
         most important (by coins and degree); a note says how many were left out.
@@ -488,6 +560,11 @@ def evidence_graph(
         :func:`node_facts` of the whole edge frame; with it, ``edges`` may be
         cut down to the edges around the seeds (what ``hops`` can reach) and
         every node keeps its platform-wide accounts and coins.
+    through_popular_hosts : bool
+        Expand through popular hosts too (what ``expand`` did before 2026-11-25).
+    popular : polars.DataFrame, optional
+        :func:`popular_hosts` of the whole edge frame, when ``edges`` is cut
+        down; by default measured on ``edges``.
 
     Returns
     -------
@@ -506,6 +583,16 @@ def evidence_graph(
     >>> ev = evidence_graph(t, ["u1"], hops=2)
     >>> ev.accounts().select("user_id", "hops", "how").rows()
     [('u1', 0, 'seed'), ('u2', 2, 'used device d1')]
+
+    A beneficiary's 1-coin gift to a star does not pull in the star's fans:
+
+    >>> fans = [f"f{i}" for i in range(60)]
+    >>> t = Tables.from_frames(gifts=pl.DataFrame({"sender_id": fans + ["b"], "receiver_id": ["star"] * 61,
+    ...     "coins": [1.0] * 61, "sent_at": ["2024-01-01T00:00:00Z"] * 61}))
+    >>> evidence_graph(t, ["b"], hops=2).skipped.rows()
+    [('account:star', 61, 60)]
+    >>> evidence_graph(t, ["b"], hops=2, through_popular_hosts=True).accounts().height
+    62
     """
     if hops < 0:
         raise ConfigError(f"hops must be 0 or more, got {hops}")
@@ -513,7 +600,10 @@ def evidence_graph(
         edges = entity_edges(tables, since=since, until=until, min_coins=min_coins)
     seed_ids = resolve_ids(seeds, edges, tables)
     facts = node_facts(edges, hub_cap) if facts is None else facts
+    popular = popular_hosts(edges, hub_cap=hub_cap) if popular is None else popular
     hub_ids = facts.filter(pl.col("hub").fill_null(False)).select("node_id")
+    if not through_popular_hosts:
+        hub_ids = pl.concat([hub_ids, popular.filter(pl.col("popular")).select("node_id")])
 
     visited = pl.DataFrame(
         {"node_id": list(seed_ids), "hops": [0] * len(seed_ids), "how": ["seed"] * len(seed_ids),
@@ -548,8 +638,12 @@ def evidence_graph(
         edges.join(ids.rename({"node_id": "source"}), on="source", how="semi")
         .join(ids.rename({"node_id": "target"}), on="target", how="semi")
     )
-    nodes = _node_table(visited, sub, facts, seed_ids)
+    nodes = _node_table(visited, sub, facts, popular, seed_ids)
     notes = _hub_notes(nodes, hub_cap, hops)
+    skipped = pl.DataFrame(schema=_SKIPPED_SCHEMA)
+    if not through_popular_hosts:
+        skipped = _skipped_hosts(nodes, both, visited, hops)
+        notes = notes + _popular_notes(skipped, hub_cap)
     if max_nodes is not None and nodes.height > max_nodes:
         left = nodes.slice(max_nodes)
         nodes = nodes.head(max_nodes)
@@ -559,7 +653,8 @@ def evidence_graph(
             .join(kept.rename({"node_id": "target"}), on="target", how="semi")
         )
         notes = notes + (f"{left.height:,} more nodes were reached and left out ({_count_kinds(left)}).",)
-    return Evidence(nodes=nodes, edges=sub.sort("source", "target", "relation"), seeds=seed_ids, notes=notes)
+    return Evidence(nodes=nodes, edges=sub.sort("source", "target", "relation"), seeds=seed_ids, notes=notes,
+                    skipped=skipped)
 
 
 def _count_kinds(nodes: pl.DataFrame) -> str:
@@ -580,12 +675,42 @@ def _hub_notes(nodes: pl.DataFrame, hub_cap: int, hops: int) -> tuple[str, ...]:
             f" (carrier/campus IPs, shared devices, popular streams): {names}{more}.",)
 
 
-def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, seed_ids: tuple[str, ...]) -> pl.DataFrame:
+def _skipped_hosts(nodes: pl.DataFrame, both: pl.DataFrame, visited: pl.DataFrame, hops: int) -> pl.DataFrame:
+    """The popular hosts reached before the last hop and not walked past, with the accounts they would have added."""
+    hosts = nodes.filter(pl.col("popular") & ~pl.col("seed") & (pl.col("hops") < hops)).select("node_id", "senders")
+    unreached = (
+        both.join(hosts.select(pl.col("node_id").alias("from_node")), on="from_node", how="semi")
+        .filter(pl.col("node_id").str.starts_with("account:"))
+        .join(visited.select("node_id"), on="node_id", how="anti")
+        .group_by(pl.col("from_node").alias("node_id"))
+        .agg(pl.col("node_id").n_unique().cast(pl.Int64).alias("unreached"))
+    )
+    return (
+        hosts.join(unreached, on="node_id", how="left")
+        .with_columns(pl.col("unreached").fill_null(0))
+        .sort(["senders", "node_id"], descending=[True, False])
+        .select([pl.col(c).cast(t) for c, t in _SKIPPED_SCHEMA.items()])
+    )
+
+
+def _popular_notes(skipped: pl.DataFrame, hub_cap: int) -> tuple[str, ...]:
+    if skipped.is_empty():
+        return ()
+    names = ", ".join(f"{_key_of(node)} ({senders:,} senders; {_plural(unreached, 'account')} linked to it not reached)"
+                      for node, senders, unreached in skipped.head(5).rows())
+    more = f" and {skipped.height - 5:,} more" if skipped.height > 5 else ""
+    return (f"Not expanded through {_plural(skipped.height, 'popular host')} (gifted by more accounts than 99% of"
+            f" receivers and more than {hub_cap}; a gift to one links its giver to strangers): {names}{more}.",)
+
+
+def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, popular: pl.DataFrame,
+                seed_ids: tuple[str, ...]) -> pl.DataFrame:
     ends = pl.concat([sub.select(pl.col("source").alias("node_id"), "coins"),
                       sub.select(pl.col("target").alias("node_id"), "coins")])
     local = ends.group_by("node_id").agg(pl.len().cast(pl.Int64).alias("degree"), pl.col("coins").sum().alias("local_coins"))
     nodes = (
         visited.join(facts, on="node_id", how="left")
+        .join(popular.select("node_id", "senders", "popular"), on="node_id", how="left")
         .join(local, on="node_id", how="left")
         .with_columns(
             _kind(pl.col("node_id")).alias("kind"),
@@ -597,6 +722,8 @@ def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, s
             pl.col("coins_received").fill_null(0.0),
             pl.col("degree").fill_null(0),
             pl.col("local_coins").fill_null(0.0),
+            pl.col("senders").fill_null(0),
+            pl.col("popular").fill_null(False),
         )
     )
     n = max(nodes.height, 1)
@@ -608,7 +735,7 @@ def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, s
         nodes.with_columns(importance.alias("importance"))
         .sort(["seed", "hops", "importance", "node_id"], descending=[True, False, True, False])
         .select("node_id", "kind", "key", "hops", "how", "via", "seed", "hub", "accounts", "coins_sent",
-                "coins_received", "degree", "importance")
+                "coins_received", "degree", "importance", "senders", "popular")
     )
 
 
@@ -617,12 +744,30 @@ def _node_table(visited: pl.DataFrame, sub: pl.DataFrame, facts: pl.DataFrame, s
 
 def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
                   edges: pl.DataFrame | None = None) -> list[PathStep]:
-    """The shortest chain of evidence linking ``a`` and ``b``.
+    """The strongest chain of evidence linking ``a`` and ``b``.
 
     The chain runs through every relation of the entity graph: shared devices
     and IPs, gifts (either direction), co-gifting (both gifted in the same
-    stream) and hosting. Hub identifiers (more than ``config.hub_cap``
-    accounts) are not used: a carrier IP links everyone and proves nothing.
+    stream) and hosting. It is the cheapest chain (igraph's weighted shortest
+    path), where a link costs more the more common and the weaker it is:
+
+    * every link costs 1, plus half the natural log of the number of
+      neighbours of each of its two ends (a device of 2 accounts adds 0.35,
+      a host linked to 466 accounts 3.1);
+    * a gift link (``gifted``, ``gifted_in``) adds half the -log of its share
+      of its sender's spending and of its receiver's income in that relation:
+      the 1 coin of someone who spent 500 coins, to a host who received
+      280,000, adds 9.4; a ring member's 1,000 of 1,000 coins, to a
+      beneficiary who received 30,000, adds 1.7 (a link of 0 coins counts as
+      a share of 1e-9).
+
+    A device of two accounts is thus a cheaper step than a gift to a star,
+    even when it takes one more hop. Hub identifiers (more than
+    ``config.hub_cap`` accounts) are not used: a carrier IP links everyone
+    and proves nothing. Popular hosts (:func:`popular_hosts`) are passed
+    through only when no chain avoids them (each one costs more than every
+    other link together), and then each step through one says so
+    (``PathStep.hubs``, and ``(via popular host h3: 466 senders)`` in its text).
 
     Parameters
     ----------
@@ -662,30 +807,63 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     (dst,) = _one(b, edges, tables)
     if src == dst:
         return []
-    hub_ids = _hubs(edges, config.hub_cap).filter(pl.col("hub")).select("node_id")
-    usable = (
-        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
-        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti")
-    )
+    popular = popular_hosts(edges, hub_cap=config.hub_cap).filter(pl.col("popular")).select("node_id", "senders")
+    costed = _link_costs(edges, config.hub_cap, popular.get_column("node_id"))
     names = (
-        pl.concat([usable.get_column("source"), usable.get_column("target"), pl.Series([src, dst])])
+        pl.concat([costed.get_column("source"), costed.get_column("target"), pl.Series([src, dst])])
         .unique().sort().to_frame("node_id").with_row_index("vid")
     )
     coded = (
-        usable.join(names.rename({"node_id": "source", "vid": "s"}), on="source")
+        costed.join(names.rename({"node_id": "source", "vid": "s"}), on="source")
         .join(names.rename({"node_id": "target", "vid": "t"}), on="target")
-        .select("s", "t")
-        .sort("s", "t")
+        .select("s", "t", "cost")
+        .sort("s", "t", "cost")
     )
-    g = ig.Graph(n=names.height, edges=coded.to_numpy().tolist() if coded.height else [], directed=False)
+    g = ig.Graph(n=names.height, edges=coded.select("s", "t").to_numpy().tolist() if coded.height else [],
+                 directed=False)
     vid = dict(names.filter(pl.col("node_id").is_in([src, dst])).select("node_id", "vid").rows())
     with warnings.catch_warnings():  # "couldn't reach some vertices" is an answer here, not a problem
         warnings.simplefilter("ignore", RuntimeWarning)
-        path = g.get_shortest_path(int(vid[src]), int(vid[dst]), mode="all", output="vpath")
+        path = g.get_shortest_path(int(vid[src]), int(vid[dst]), weights=coded.get_column("cost").to_list(),
+                                   mode="all", output="vpath")
     if len(path) < 2:
         return []
     chain = names.get_column("node_id").gather(path).to_list()
-    return [_step(usable, chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
+    senders = dict(popular.filter(pl.col("node_id").is_in(chain[1:-1])).rows())
+    return [_step(costed, chain[i], chain[i + 1], senders) for i in range(len(chain) - 1)]
+
+
+def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series) -> pl.DataFrame:
+    """The edges a path may use (no hub identifier) with the ``cost`` of each, as :func:`evidence_path` says."""
+    ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
+                      edges.select(pl.col("target").alias("node_id"), pl.col("source").alias("other"))])
+    log_degree = ends.group_by("node_id").agg(pl.col("other").n_unique().log().alias("log_degree"))
+    spent = edges.group_by("source", "relation").agg(pl.col("coins").sum().alias("spent"))
+    earned = edges.group_by("target", "relation").agg(pl.col("coins").sum().alias("earned"))
+
+    def minus_log_share(total: str) -> pl.Expr:
+        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
+        return -share.clip(_MIN_SHARE, 1.0).log()
+
+    hub_ids = _hubs(edges, hub_cap).filter(pl.col("hub")).select("node_id")
+    gift = pl.col("relation").is_in(["gifted", "gifted_in"])
+    costed = (
+        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
+        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti")
+        .join(spent, on=["source", "relation"], how="left")
+        .join(earned, on=["target", "relation"], how="left")
+        .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left")
+        .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left")
+        .with_columns(
+            (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
+             + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
+            .alias("cost")
+        )
+    )
+    # a popular host costs more than every other link together: passed through only when nothing else links
+    through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
+    penalty = float(costed.get_column("cost").sum()) + 1.0
+    return costed.with_columns(pl.col("cost") + penalty * through).drop("spent", "earned", "log_s", "log_t")
 
 
 def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
@@ -702,7 +880,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _step(edges: pl.DataFrame, u: str, v: str) -> PathStep:
+def _step(edges: pl.DataFrame, u: str, v: str, popular: dict[str, int]) -> PathStep:
     links = edges.filter(
         ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
     ).sort("relation", "source")
@@ -710,7 +888,10 @@ def _step(edges: pl.DataFrame, u: str, v: str) -> PathStep:
     relation = links.item(0, "relation")
     for row in links.iter_rows(named=True):
         texts.append(_sentence(row, forward=row["source"] == u))
-    return PathStep(source=u, target=v, relation=relation, text="; ".join(texts))
+    hubs = tuple(node for node in (u, v) if node in popular)
+    text = "; ".join(texts) + "".join(f" (via popular host {_key_of(h)}: {_plural(popular[h], 'sender')})"
+                                      for h in hubs)
+    return PathStep(source=u, target=v, relation=relation, text=text, hubs=hubs)
 
 
 def _sentence(edge: dict, forward: bool) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "internal_flow",
     "person_of",
     "platform_baseline",
+    "popular_senders",
     "signal_context",
     "user_activity",
 ]
@@ -209,6 +210,35 @@ def user_activity(gifts: pl.DataFrame, users: pl.DataFrame, n_users: int) -> pl.
     return frame.sort("uid")
 
 
+def popular_senders(senders: pl.Series) -> float:
+    """The platform's bar for a popular host: receivers with at least this many distinct senders.
+
+    The 99th percentile of the distinct senders of every account that
+    received a gift, and at least 2. The one rule for "popular host": the
+    camouflage signal (:class:`Baseline`) and the evidence paths and
+    neighbourhoods (:func:`graphkit.detect.evidence.popular_hosts`) use it.
+
+    Parameters
+    ----------
+    senders : polars.Series
+        Distinct senders of each receiver (one value per receiver, all > 0).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> popular_senders(pl.Series([1] * 99 + [40, 500]))
+    40.0
+    >>> popular_senders(pl.Series([], dtype=pl.UInt32))
+    2.0
+    """
+    bar = float(senders.quantile(0.99)) if senders.len() else 0.0
+    return max(bar, 2.0)
+
+
 def platform_baseline(
     activity: pl.DataFrame, gifts: pl.DataFrame, device_links: pl.DataFrame, config: Config
 ) -> Baseline:
@@ -218,14 +248,13 @@ def platform_baseline(
     # to a tenth of a day: the threshold the reasons and report.md print is the one applied
     young = round(float(min(max(q10, 1.0), config.new_account_days)), 1)
     large = float(gifts["coins"].quantile(0.95)) if gifts.height else 0.0
-    receivers = activity.filter(pl.col("n_senders") > 0)["n_senders"]
-    popular = float(receivers.quantile(0.99)) if receivers.len() else 0.0
+    popular = popular_senders(activity.filter(pl.col("n_senders") > 0)["n_senders"])
     shared = (
         device_links.filter(~pl.col("hub")).group_by("identifier").agg(pl.col("uid").n_unique().alias("accounts"))
         .filter(pl.col("accounts") >= 2)["accounts"]
     )
     household = float(shared.quantile(0.95)) if shared.len() else 2.0
-    return Baseline(young_days=young, large_gift=large, popular_senders=max(popular, 2.0), household=max(household, 2.0))
+    return Baseline(young_days=young, large_gift=large, popular_senders=popular, household=max(household, 2.0))
 
 
 @dataclass(frozen=True)
