@@ -55,6 +55,7 @@ from graphkit.errors import ConfigError, NotFoundError
 from graphkit.graphs.window import check_window
 from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
+from graphkit.util.format import format_coins, plural
 
 __all__ = [
     "KINDS",
@@ -696,10 +697,10 @@ def _skipped_hosts(nodes: pl.DataFrame, both: pl.DataFrame, visited: pl.DataFram
 def _popular_notes(skipped: pl.DataFrame, hub_cap: int) -> tuple[str, ...]:
     if skipped.is_empty():
         return ()
-    names = ", ".join(f"{_key_of(node)} ({senders:,} senders; {_plural(unreached, 'account')} linked to it not reached)"
+    names = ", ".join(f"{_key_of(node)} ({senders:,} senders; {plural(unreached, 'account')} linked to it not reached)"
                       for node, senders, unreached in skipped.head(5).rows())
     more = f" and {skipped.height - 5:,} more" if skipped.height > 5 else ""
-    return (f"Not expanded through {_plural(skipped.height, 'popular host')} (gifted by more accounts than 99% of"
+    return (f"Not expanded through {plural(skipped.height, 'popular host')} (gifted by more accounts than 99% of"
             f" receivers and more than {hub_cap}; a gift to one links its giver to strangers): {names}{more}.",)
 
 
@@ -872,14 +873,6 @@ def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
     return (accounts[0] if accounts else found[0],)
 
 
-def _fmt_coins(coins: float) -> str:
-    return f"{coins:,.0f}" if float(coins).is_integer() else f"{coins:,.2f}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _step(edges: pl.DataFrame, u: str, v: str, popular: dict[str, int]) -> PathStep:
     links = edges.filter(
         ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
@@ -889,7 +882,7 @@ def _step(edges: pl.DataFrame, u: str, v: str, popular: dict[str, int]) -> PathS
     for row in links.iter_rows(named=True):
         texts.append(_sentence(row, forward=row["source"] == u))
     hubs = tuple(node for node in (u, v) if node in popular)
-    text = "; ".join(texts) + "".join(f" (via popular host {_key_of(h)}: {_plural(popular[h], 'sender')})"
+    text = "; ".join(texts) + "".join(f" (via popular host {_key_of(h)}: {plural(popular[h], 'sender')})"
                                       for h in hubs)
     return PathStep(source=u, target=v, relation=relation, text=text, hubs=hubs)
 
@@ -900,9 +893,9 @@ def _sentence(edge: dict, forward: bool) -> str:
         what = "device" if rel == "used_device" else "IP"
         return f"{s} used {what} {t}" if forward else f"{t} was also used by {s}"
     if rel == "gifted":
-        return f"{s} gifted {_fmt_coins(edge['coins'])} coins to {t} in {_plural(edge['count'], 'gift')}"
+        return f"{s} gifted {format_coins(edge['coins'])} coins to {t} in {plural(edge['count'], 'gift')}"
     if rel == "gifted_in":
-        detail = f"{_fmt_coins(edge['coins'])} coins in {_plural(edge['count'], 'gift')}"
+        detail = f"{format_coins(edge['coins'])} coins in {plural(edge['count'], 'gift')}"
         return f"{s} gifted in stream {t} ({detail})" if forward else f"{s} also gifted in stream {t} ({detail})"
     return f"{s} hosted stream {t}" if forward else f"stream {t} was hosted by {s}"
 
