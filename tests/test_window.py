@@ -68,3 +68,40 @@ def test_expand_and_path_on_an_empty_window_say_so_in_one_line(tmp_path, command
     assert len(result.stderr.splitlines()) == 1
     assert "no gifts or devices at or after 2025-01-01 00:00:00 UTC (the data spans" in result.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+# -- one window rule for the report, the views, expand and path (issue 13) --------------------------------------------
+
+STREAM_GIFTS = pl.DataFrame({"sender_id": ["a", "b"], "receiver_id": ["h", "h"], "coins": [5.0, 7.0],
+                             "sent_at": ["2024-05-02T00:30:00Z", "2024-05-02T00:40:00Z"],
+                             "stream_id": ["s1", "s1"]})
+# s1 started before the window and ran into it; s2 ended before it
+STREAMS = pl.DataFrame({"stream_id": ["s1", "s2"], "host_id": ["h", "h"],
+                        "started_at": ["2024-05-01T23:00:00Z", "2024-04-01T10:00:00Z"],
+                        "ended_at": ["2024-05-02T01:00:00Z", "2024-04-01T11:00:00Z"]})
+
+
+def test_a_stream_that_started_before_the_window_is_hosted_in_the_report_and_in_expand():
+    from graphkit.detect.evidence import entity_edges
+
+    tables = Tables.from_frames(gifts=STREAM_GIFTS, streams=STREAMS)
+    windowed = apply_window(tables, since="2024-05-02")
+    assert windowed.streams["stream_id"].to_list() == ["s1"]  # what the report's graphs are built from
+    hosted = entity_edges(tables, since="2024-05-02").filter(pl.col("relation") == "hosted")
+    assert hosted.height == 1, "expand and the ring views dropped the hosted edge of a stream that began before --since"
+    assert hosted["target"].to_list() == ["stream:s1"]
+
+
+def test_the_overview_counts_only_the_coins_between_rings_inside_the_window():
+    from graphkit.model import Report, Ring
+    from graphkit.viz import overview
+
+    gifts = pl.DataFrame({"sender_id": ["a1", "a2"], "receiver_id": ["b1", "b1"], "coins": [5.0, 1000.0],
+                          "sent_at": ["2024-05-02T10:00:00Z", "2024-04-01T10:00:00Z"]})
+    rings = tuple(Ring(ring_id=f"R000{i}", rank=i, score=0.9, members=members, coins_total=10.0, beneficiaries=(),
+                       signals={}, reasons=("x",), kind="mixed") for i, members in ((1, ("a1", "a2")), (2, ("b1",))))
+    scores = pl.DataFrame({"user_id": ["a1", "a2", "b1"], "score": [0.9] * 3, "ring_id": ["R0001", "R0001", "R0002"]})
+    report = Report(rings, scores, {"since": "2024-05-01"}, {}, tables=Tables.from_frames(gifts=gifts))
+    page = overview(report)
+    assert "gifted 5 coins to ring R0002" in page  # the 1,000 coins of April are outside the window
+    assert "1,005" not in page

@@ -52,9 +52,8 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.detect.signals import popular_senders
 from graphkit.errors import ConfigError, NotFoundError
-from graphkit.graphs.window import check_window
+from graphkit.graphs.window import check_window, time_window
 from graphkit.io import Tables
-from graphkit.io.parse import parse_time_value
 from graphkit.util.format import format_coins, plural
 
 __all__ = [
@@ -152,29 +151,6 @@ class PathStep:
     hubs: tuple[str, ...] = ()
     """The popular hosts (node ids) this step passes through, also named in ``text``:
     a weak link, taken only because no chain of evidence avoids them."""
-
-
-def _since_until(since: str | datetime | None, until: str | datetime | None) -> tuple[datetime | None, datetime | None]:
-    def parse(value: str | datetime | None, name: str) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value
-        try:
-            return parse_time_value(value)
-        except ValueError as exc:
-            raise ConfigError(f"--{name} {value!r}: {exc}") from None
-
-    return parse(since, "since"), parse(until, "until")
-
-
-def _in_range(column: str, since: datetime | None, until: datetime | None, keep_null: bool) -> pl.Expr:
-    cond = pl.lit(True)
-    if since is not None:
-        cond = cond & (pl.col(column) >= since)
-    if until is not None:
-        cond = cond & (pl.col(column) < until)
-    if keep_null:
-        cond = cond | pl.col(column).is_null()
-    return cond
 
 
 def entity_edges(
@@ -300,16 +276,16 @@ def neighbourhood_edges(
 def _windowed(
     tables: Tables, since: str | datetime | None, until: str | datetime | None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-    """Gifts, devices and streams in ``[since, until)`` (devices and streams without a time are kept).
+    """Gifts, devices and streams in ``[since, until)`` by the one window rule (:class:`graphkit.graphs.window.TimeWindow`).
 
     An empty window is an :class:`InputError` (:func:`graphkit.graphs.window.check_window`), not an empty answer.
     """
-    since_t, until_t = _since_until(since, until)
-    check_window(tables, since_t, until_t)
+    window = time_window(since, until)
+    check_window(tables, window.since, window.until)
     return (
-        tables.gifts.lazy().filter(_in_range("sent_at", since_t, until_t, keep_null=False)),
-        tables.devices.lazy().filter(_in_range("seen_at", since_t, until_t, keep_null=True)),
-        tables.streams.lazy().filter(_in_range("started_at", since_t, until_t, keep_null=True)),
+        tables.gifts.lazy().filter(window.gifts()),
+        tables.devices.lazy().filter(window.devices()),
+        tables.streams.lazy().filter(window.streams()),
     )
 
 

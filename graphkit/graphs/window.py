@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -20,7 +21,7 @@ import polars as pl
 from graphkit.errors import ConfigError, InputError
 from graphkit.io import Tables, parse_time_value
 
-__all__ = ["apply_window", "check_window", "parse_bound"]
+__all__ = ["TimeWindow", "apply_window", "check_window", "parse_bound", "time_window"]
 
 
 def parse_bound(value: "str | int | datetime | None", name: str) -> datetime | None:
@@ -36,6 +37,86 @@ def parse_bound(value: "str | int | datetime | None", name: str) -> datetime | N
         raise ConfigError(
             f"{name} = {value!r} is not a time; use ISO-8601 (2024-05-01 or 2024-05-01T10:00:00Z) or epoch seconds"
         ) from None
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The one rule for ``[since, until)``: which gifts, device sightings and streams are in the window.
+
+    Gifts count when ``sent_at`` is in the window; device sightings when
+    ``seen_at`` is (undated sightings are kept: no window excludes them);
+    streams when they overlap it (ended at or after ``since``, or started at
+    or after it when the end is unknown, and started before ``until``;
+    unknown times are kept). Every stage that windows events (the graphs of
+    the report, the views, ``expand``, ``path``) filters with these
+    predicates, eagerly or lazily.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> window = time_window("2024-05-02", "2024-05-03")
+    >>> streams = pl.DataFrame({"stream_id": ["before", "overlapping", "after"],
+    ...     "started_at": [datetime(2024, 4, 1, tzinfo=timezone.utc), datetime(2024, 5, 1, 20, tzinfo=timezone.utc),
+    ...                    datetime(2024, 5, 4, tzinfo=timezone.utc)],
+    ...     "ended_at": [datetime(2024, 4, 1, 2, tzinfo=timezone.utc), datetime(2024, 5, 2, 1, tzinfo=timezone.utc),
+    ...                  datetime(2024, 5, 4, 1, tzinfo=timezone.utc)]})
+    >>> streams.filter(window.streams())["stream_id"].to_list()
+    ['overlapping']
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Whether either bound is set."""
+        return self.since is not None or self.until is not None
+
+    def _within(self, column: str, keep_null: bool) -> pl.Expr:
+        cond = pl.lit(True)
+        if self.since is not None:
+            cond = cond & (pl.col(column) >= self.since)
+        if self.until is not None:
+            cond = cond & (pl.col(column) < self.until)
+        return cond.fill_null(keep_null)
+
+    def gifts(self) -> pl.Expr:
+        """Gifts sent in the window."""
+        return self._within("sent_at", False)
+
+    def devices(self) -> pl.Expr:
+        """Device sightings in the window, and undated ones."""
+        return self._within("seen_at", True)
+
+    def streams(self) -> pl.Expr:
+        """Streams that overlap the window (unknown start or end times kept)."""
+        cond = pl.lit(True)
+        if self.since is not None:
+            cond = cond & (pl.coalesce("ended_at", "started_at") >= self.since).fill_null(True)
+        if self.until is not None:
+            cond = cond & (pl.col("started_at") < self.until).fill_null(True)
+        return cond
+
+
+def time_window(since: "str | int | datetime | None" = None, until: "str | int | datetime | None" = None) -> TimeWindow:
+    """Parse ``since``/``until`` into a :class:`TimeWindow`.
+
+    Raises :class:`ConfigError` when a bound is not a time, or ``since`` is not before ``until``.
+
+    Examples
+    --------
+    >>> window = time_window("2024-05-01", 1714608000)
+    >>> f"{window.since:%Y-%m-%d %H:%M %Z} .. {window.until:%Y-%m-%d %H:%M %Z}"
+    '2024-05-01 00:00 UTC .. 2024-05-02 00:00 UTC'
+    >>> time_window("2024-05-02", "2024-05-01")
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.ConfigError: since (2024-05-02 00:00:00) must be before until (2024-05-01 00:00:00)
+    """
+    lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
+    if lo is not None and hi is not None and lo >= hi:
+        raise ConfigError(f"since ({lo:%Y-%m-%d %H:%M:%S}) must be before until ({hi:%Y-%m-%d %H:%M:%S})")
+    return TimeWindow(lo, hi)
 
 
 def apply_window(
@@ -66,30 +147,13 @@ def apply_window(
         empty answer would look like "no ring" (the message gives the span of
         the data).
     """
-    lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
-    if lo is None and hi is None:
+    window = time_window(since, until)
+    if not window.bounded:
         return tables
-    if lo is not None and hi is not None and lo >= hi:
-        raise ConfigError(f"since ({lo:%Y-%m-%d %H:%M:%S}) must be before until ({hi:%Y-%m-%d %H:%M:%S})")
-
-    def within(column: str, keep_null: bool) -> pl.Expr:
-        cond = pl.lit(True)
-        if lo is not None:
-            cond = cond & (pl.col(column) >= lo)
-        if hi is not None:
-            cond = cond & (pl.col(column) < hi)
-        return cond.fill_null(keep_null)
-
-    stream_end = pl.coalesce("ended_at", "started_at")
-    stream_ok = pl.lit(True)
-    if lo is not None:
-        stream_ok = stream_ok & (stream_end >= lo).fill_null(True)
-    if hi is not None:
-        stream_ok = stream_ok & (pl.col("started_at") < hi).fill_null(True)
-    gifts = tables.gifts.filter(within("sent_at", False))
-    devices = tables.devices.filter(within("seen_at", True))
-    _check_not_empty(tables, gifts, devices, lo, hi)
-    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(stream_ok))
+    gifts = tables.gifts.filter(window.gifts())
+    devices = tables.devices.filter(window.devices())
+    _check_not_empty(tables, gifts, devices, window.since, window.until)
+    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(window.streams()))
 
 
 def check_window(tables: Tables, since: "str | int | datetime | None" = None,
@@ -112,16 +176,11 @@ def check_window(tables: Tables, since: "str | int | datetime | None" = None,
     graphkit.errors.InputError: no gifts or devices at or after 2024-02-01 00:00:00 UTC (the data spans \
 2024-01-01 00:00:00 .. 2024-01-01 00:00:00 UTC); choose --since/--until inside that span
     """
-    lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
-    if lo is None and hi is None:
+    window = time_window(since, until)
+    if not window.bounded:
         return
-    cond_g, cond_d = pl.lit(True), pl.lit(True)
-    if lo is not None:
-        cond_g, cond_d = cond_g & (pl.col("sent_at") >= lo), cond_d & (pl.col("seen_at") >= lo)
-    if hi is not None:
-        cond_g, cond_d = cond_g & (pl.col("sent_at") < hi), cond_d & (pl.col("seen_at") < hi)
-    _check_not_empty(tables, tables.gifts.filter(cond_g.fill_null(False)),
-                     tables.devices.filter(cond_d.fill_null(False)), lo, hi)
+    _check_not_empty(tables, tables.gifts.filter(window.gifts()), tables.devices.filter(window.devices()),
+                     window.since, window.until)
 
 
 def _check_not_empty(tables: Tables, gifts: pl.DataFrame, devices: pl.DataFrame, lo: datetime | None,

@@ -473,7 +473,9 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
     nodes = pl.DataFrame(node_rows, schema={"id": pl.Utf8, "label": pl.Utf8, "type": pl.Utf8, "group": pl.Utf8,
                                             "size": pl.Float64, "tooltip": pl.Utf8, "importance": pl.Float64},
                          orient="row")
-    links = _ring_links(rings, report.tables, config.hub_cap) if report.tables is not None and rings else None
+    links = None
+    if report.tables is not None and rings:  # the links in the report's time window, like everything else it shows
+        links = _ring_links(rings, apply_window(report.tables, config.since, config.until), config.hub_cap)
     edge_rows = []
     if links is not None:
         top_coins = max(float(links.get_column("coins").max() or 0.0), 1.0)
