@@ -20,7 +20,7 @@ from graphkit.config import Config
 from graphkit.errors import ConfigError, GraphkitError
 from graphkit.util.display import display_text
 
-__all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
+__all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "outside_data_dir_option", "config_option", "debug_state", "fail", "safe_text"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -161,6 +161,17 @@ def columns_option(func: Callable) -> Callable:
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
         help="Mapping file renaming warehouse columns (default: DATA_DIR/graphkit.toml).",
+    )(func)
+
+
+def outside_data_dir_option(func: Callable) -> Callable:
+    """``--allow-outside-data-dir``: every command that takes ``--columns`` has it."""
+    return click.option(
+        "--allow-outside-data-dir",
+        "allow_outside_data_dir",
+        is_flag=True,
+        help="Read table files that lie outside DATA_DIR (a mapping's file = or a symbolic link leading "
+             "elsewhere); refused by default.",
     )(func)
 
 

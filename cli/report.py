@@ -29,6 +29,7 @@ from graphkit_cli.common import (
     columns_option,
     config_option,
     data_dir_argument,
+    outside_data_dir_option,
     safe_text,
     setting_type,
     stderr,
@@ -91,6 +92,7 @@ def report_options(func: Callable) -> Callable:
                    "files there and keeps any other file you added (case notes); a folder with someone else's "
                    "rings.json, or another run writing it, is refused.")
 @columns_option
+@outside_data_dir_option
 @config_option
 @_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
 @_time_option("--until", "Keep only events before TIME (ISO-8601 or epoch seconds).")
@@ -99,6 +101,7 @@ def report(
     data_dir: Path,
     out_dir: Path,
     columns: Path | None,
+    allow_outside_data_dir: bool,
     config_path: Path | None,
     since: str | None,
     until: str | None,
@@ -126,7 +129,7 @@ def report(
     config = load_config(config_path, since=since, until=until, top=top)
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
-        workers=workers, quiet=quiet, as_json=as_json,
+        workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
     )
 
 
@@ -141,6 +144,7 @@ def run_report(
     workers: int | None = None,
     quiet: bool = False,
     as_json: bool = False,
+    allow_outside_data_dir: bool = False,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
@@ -153,7 +157,7 @@ def run_report(
         redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
         with _progress(quiet) as stages:
             stages.start("reading")
-            tables = _read(data_dir, out_dir, columns, config)
+            tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
             stages.start("building")
             result = _analyze(tables, config, stages.pipeline, workers)
             stages.start("writing")
@@ -167,9 +171,10 @@ def run_report(
     return result, files
 
 
-def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -> Tables:
+def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, allow_outside_data_dir: bool) -> Tables:
     try:
-        return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+        return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share,
+                           allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         # beside OUT_DIR, never in it: a previous report there stays as it was
         try:

@@ -11,18 +11,29 @@ from rich.markup import escape
 from graphkit.errors import TooManyRejectedError
 from graphkit.io import Tables, read_tables
 from graphkit.io.tables import write_rejected_frames
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, data_dir_argument, setting_type, stdout
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    columns_option,
+    data_dir_argument,
+    outside_data_dir_option,
+    setting_type,
+    stdout,
+)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @data_dir_argument
 @columns_option
+@outside_data_dir_option
 @click.option("--max-bad-share", type=setting_type("max_bad_share"), default=0.05, show_default=True,
               help="Fail a table when more than this share of its rows is rejected.")
 @click.option("--rejected", "rejected_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write rejected rows with their reasons to DIR/rejected/NAME.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
-def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejected_dir: Path | None, as_json: bool) -> None:
+def validate(
+    data_dir: Path, columns: Path | None, allow_outside_data_dir: bool, max_bad_share: float,
+    rejected_dir: Path | None, as_json: bool,
+) -> None:
     """Read and check the tables of DATA_DIR; print rows read, accepted and
     rejected (by reason), time range and distinct ids per table.
 
@@ -31,7 +42,8 @@ def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejecte
     Example: graphkit validate fixtures/demo --rejected out/
     """
     try:
-        tables = read_tables(data_dir, columns=columns, max_bad_share=max_bad_share, count_distinct=True)
+        tables = read_tables(data_dir, columns=columns, max_bad_share=max_bad_share, count_distinct=True,
+                             allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         if rejected_dir is not None:
             write_rejected_frames(exc.rejected, rejected_dir)

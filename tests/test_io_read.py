@@ -155,3 +155,140 @@ def test_each_table_is_read_with_one_collect(tmp_path: Path, monkeypatch: pytest
     tables = read_tables(tmp_path)
     assert len(calls) == 3  # one plan per file (gifts, users), one counting unknown accounts in memory
     assert tables.stats["gifts"].rows_read == 32
+
+
+# --- table files that are not plain files (issue 18, item 10) ------------------------
+
+
+def _one_line_error(data: Path, *args: str) -> str:
+    """``graphkit validate DATA`` failing the way the contract says: exit 2, one line, no traceback."""
+    from click.testing import CliRunner
+
+    from graphkit_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["validate", str(data), *args])
+    assert result.exit_code == 2, result.output + result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("graphkit: error: ")
+    return line
+
+
+def test_a_dangling_symlink_named_gifts_csv_is_an_error_not_an_absent_table(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").symlink_to(tmp_path / "exports" / "gifts.csv")
+    line = _one_line_error(tmp_path)
+    assert "gifts.csv: is a symbolic link to a file that does not exist" in line
+    assert "fix the link or remove it" in line
+
+
+def test_a_symlink_loop_named_gifts_csv_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").symlink_to(tmp_path / "loop.csv")
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "gifts.csv")
+    assert "gifts.csv: is a symbolic link that loops" in _one_line_error(tmp_path)
+
+
+def test_a_directory_named_gifts_csv_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").mkdir()
+    assert "gifts.csv: is a directory, not a file" in _one_line_error(tmp_path)
+
+
+def test_a_mapped_file_that_is_a_directory_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "tx.csv").mkdir()
+    _write(tmp_path, "graphkit.toml", '[tables.gifts]\nfile = "tx.csv"\n')
+    assert "tx.csv: is a directory, not a file (named for table gifts in" in _one_line_error(tmp_path)
+
+
+# --- files polars cannot read as they are (item 11) -------------------------------------------
+
+
+def test_cr_only_line_endings_are_read_like_lf(tmp_path: Path) -> None:
+    body = HEADER + "a,b,1,2024-05-01T10:00:00Z\nc,d,2.5,1714557600\n"
+    _write(tmp_path, "gifts.csv", body.replace("\n", "\r"))
+    gifts = read_tables(tmp_path).gifts
+    assert gifts["sender_id"].to_list() == ["a", "c"]
+    assert gifts["sent_at"].to_list() == [dt.datetime(2024, 5, 1, 10, tzinfo=UTC)] * 2
+
+
+def test_a_truncated_gzip_is_a_one_line_error(tmp_path: Path) -> None:
+    rows = HEADER + "".join(f"u{i},h{i % 7},{i % 50},2024-05-01T10:00:00Z\n" for i in range(100_000))
+    packed = gzip.compress(rows.encode())
+    _write(tmp_path, "gifts.csv.gz", packed[: len(packed) // 2])
+    line = _one_line_error(tmp_path)
+    assert "gifts.csv.gz: the compressed file ends early or is damaged" in line
+    assert "copy or export it again" in line
+
+
+def test_a_gzip_cut_inside_its_first_block_is_a_one_line_error(tmp_path: Path) -> None:
+    packed = gzip.compress((HEADER + "a,b,1,2024-05-01T10:00:00Z\n").encode())
+    _write(tmp_path, "gifts.csv.gz", packed[:20])
+    assert "gifts.csv.gz: the compressed file ends early or is damaged" in _one_line_error(tmp_path)
+
+
+# --- mapped files outside the data directory (item 15) ---------------------------------------
+
+
+def _secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2-top-secret\nsecond line\n")
+    return secret
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+def test_a_mapped_file_outside_the_data_dir_is_refused(tmp_path: Path, how: str) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    secret = _secret(tmp_path)
+    if how == "symlink":
+        (data / "tx.csv").symlink_to(secret)
+        name = "tx.csv"
+    else:
+        name = str(secret) if how == "absolute" else "../secret.txt"
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{name}"\n')
+    line = _one_line_error(data)
+    assert "is outside the data directory" in line and "--allow-outside-data-dir" in line
+    assert "hunter2" not in line
+
+
+def test_a_table_file_that_links_outside_the_data_dir_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gifts.csv").symlink_to(_secret(tmp_path))
+    line = _one_line_error(data)
+    assert "gifts.csv: table gifts is outside the data directory" in line
+    assert "hunter2" not in line
+
+
+def test_allow_outside_data_dir_reads_it_and_still_echoes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    secret = _secret(tmp_path)
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{secret}"\n')
+    line = _one_line_error(data, "--allow-outside-data-dir")
+    assert "secret.txt: required column 'sender_id' is missing" in line
+    assert "hunter2" not in line
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+    _write(elsewhere, "tx.csv", HEADER + "a,b,1,1714557600\n")
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{elsewhere / "tx.csv"}"\n')
+    assert read_tables(data, allow_outside_data_dir=True).gifts["sender_id"].to_list() == ["a"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n",
+        "hunter2;secret;value\nmore\n",
+        "hunter2\thunter2\n",
+        "hunter2,hunter2\n",
+        '"hunter2\nsecond",x\n',
+        '{"hunter2": 1}\n',
+    ],
+)
+def test_errors_never_echo_what_a_file_holds(tmp_path: Path, content: str) -> None:
+    _write(tmp_path, "gifts.csv", content)
+    line = _one_line_error(tmp_path)
+    for secret in ("hunter2", "root:x", "/bin/bash", "secret"):
+        assert secret not in line, line

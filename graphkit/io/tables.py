@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import gzip
+import os
 import re
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -163,26 +166,75 @@ def empty_table(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema={c.name: _DTYPES[c.kind] for c in spec.columns})
 
 
-def find_table_file(data_dir: Path, name: str, mapping: TableMapping | None = None) -> Path | None:
+def find_table_file(
+    data_dir: Path, name: str, mapping: TableMapping | None = None, *, allow_outside_data_dir: bool = False
+) -> Path | None:
     """The file that holds table ``name`` in ``data_dir``, or ``None`` when absent.
 
-    Raises :class:`InputError` when the mapping names a file that does not
-    exist, or when the table exists in two formats.
+    A table file must be a regular file (a symbolic link to one is fine) that
+    lies inside ``data_dir`` once links and ``..`` are resolved, unless
+    ``allow_outside_data_dir``: a mapping or a link cannot make graphkit read
+    any other file of the machine.
+
+    Raises
+    ------
+    InputError
+        When the mapping names a file that does not exist; when the table's
+        file is a directory, a dangling or looping symbolic link, or lies
+        outside ``data_dir``; when the table exists in two formats.
+
+    Examples
+    --------
+    >>> find_table_file(Path("fixtures/demo"), "gifts")
+    PosixPath('fixtures/demo/gifts.csv')
+    >>> find_table_file(Path("fixtures/demo"), "flags") is None
+    True
     """
     if mapping is not None and mapping.file:
         path = data_dir / mapping.file
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise InputError(
                 f"{path}: file named for table {name} in {mapping.source} does not exist; "
                 f"fix the file name under [tables.{name}] (it is relative to {data_dir})"
             )
+        _check_table_file(path, name, data_dir, f"named for table {name} in {mapping.source}", allow_outside_data_dir)
         return path
-    found = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
+    found = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if os.path.lexists(data_dir / f"{name}{suffix}")]
+    for path in found:
+        _check_table_file(path, name, data_dir, f"table {name}", allow_outside_data_dir)
     if len(found) > 1:
         raise InputError(
             f"{data_dir}: table {name} is there as {' and '.join(p.name for p in found)}; keep one of them"
         )
     return found[0] if found else None
+
+
+def _check_table_file(path: Path, name: str, data_dir: Path, what: str, allow_outside: bool) -> None:
+    """Raise :class:`InputError` unless ``path`` is a regular file that may be read (see :func:`find_table_file`)."""
+    try:
+        resolved = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        raise InputError(f"{path}: is a symbolic link that loops ({what}); fix the link or remove it") from None
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: is a symbolic link to a file that does not exist ({what}); fix the link or remove it"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: is a symbolic link that loops ({what}); fix the link or remove it") from None
+        raise InputError(f"{path}: cannot be opened ({exc.strerror or type(exc).__name__}) ({what})") from None
+    if resolved.is_dir():
+        raise InputError(
+            f"{path}: is a directory, not a file ({what}); graphkit reads each table from one file: "
+            "combine the parts into one file, or rename or remove the directory"
+        )
+    if not resolved.is_file():
+        raise InputError(f"{path}: is not a regular file ({what}); export the table to a file")
+    if not allow_outside and not resolved.is_relative_to(data_dir.resolve()):
+        raise InputError(
+            f"{path}: table {name} is outside the data directory {data_dir} ({what}; it resolves to {resolved}); "
+            "move or copy it into the data directory, or pass --allow-outside-data-dir to read it anyway"
+        )
 
 
 def read_tables(
@@ -191,6 +243,7 @@ def read_tables(
     columns: str | Path | None = None,
     max_bad_share: float = 0.05,
     count_distinct: bool = False,
+    allow_outside_data_dir: bool = False,
 ) -> Tables:
     """Read and validate the tables of a data directory.
 
@@ -209,6 +262,11 @@ def read_tables(
         (``TableStats.distinct_ids``, shown by ``graphkit validate``); hashing
         every id string takes seconds on big tables (4 s at 10^7 gifts), so
         the analysis commands leave it out.
+    allow_outside_data_dir : bool
+        Read table files that lie outside ``data_dir`` once symbolic links and
+        ``..`` are resolved (a mapping's ``file = "/elsewhere/x.csv"``, a link
+        to another folder). Off by default: a data directory or mapping file
+        from someone else cannot make graphkit read other files of the machine.
 
     Returns
     -------
@@ -238,8 +296,16 @@ def read_tables(
     mapping_path = Path(columns) if columns is not None else data_dir / MAPPING_FILE
     if columns is not None and not mapping_path.is_file():
         raise InputError(f"{mapping_path}: mapping file not found")
+    if os.path.lexists(mapping_path) and not mapping_path.is_file():
+        raise InputError(
+            f"{mapping_path}: is not a readable file (a directory or a broken symbolic link); "
+            "fix or remove it, or pass the mapping with --columns"
+        )
     mapping = load_mapping(mapping_path)
-    paths = {name: find_table_file(data_dir, name, mapping.get(name)) for name in TABLE_NAMES}
+    paths = {
+        name: find_table_file(data_dir, name, mapping.get(name), allow_outside_data_dir=allow_outside_data_dir)
+        for name in TABLE_NAMES
+    }
     paths = {name: path for name, path in paths.items() if path is not None}
     if not paths:
         raise InputError(
@@ -288,7 +354,8 @@ def read_table(
 
 def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
     spec = TABLES[name]
-    frame = _scan(path)
+    known = set(spec.names) | set(mapping.columns.values() if mapping is not None else ())
+    frame = _scan(path, known)
     renames = {}
     if mapping is not None:
         schema_names = frame.collect_schema().names()
@@ -296,7 +363,7 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
             if source not in schema_names:
                 raise ColumnNotFoundError(
                     f"{path}: column {source!r} (mapped to {name}.{canonical} in {mapping.source}) is missing"
-                    f"{_near_match(source, schema_names)}; columns found: {', '.join(schema_names)}; "
+                    f"{_near_match(source, schema_names)} ({_header_size(schema_names)}); "
                     f'fix {canonical} = "{source}" under [tables.{name}.columns]'
                 )
             renames[source] = canonical
@@ -306,20 +373,25 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
     return _validate(spec, frame, str(path), mapping, source_path=path)
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def _scan(path: Path, known: set[str]) -> pl.LazyFrame:
+    """A lazy frame over one table file, every value as read (CSV and NDJSON as text).
+
+    Error messages name the file and what is wrong with it, never what it
+    holds: a mapped file may be one the user did not mean to show.
+    """
     suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".csv.gz") else path.suffix
     if path.stat().st_size == 0:
         fix = "export the table again" + (" with a header row" if _is_csv(path) else "")
         raise InputError(f"{path}: file is empty; {fix}")
     try:
         if suffix in (".csv", ".csv.gz", ".txt", ".tsv") or suffix not in (".parquet", ".ndjson", ".jsonl"):
-            _check_head(path, delimited=True)
-            return pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False)
+            eol = _check_head(path, delimited=True, known=known)
+            return pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False, eol_char=eol)
         if suffix == ".parquet":
             frame = pl.scan_parquet(path, glob=False)
             frame.collect_schema()
             return frame
-        _check_head(path, delimited=False)
+        _check_head(path, delimited=False, known=known)
         # every value as text, as with CSV: a numeric id keeps its digits, and a
         # column whose type changes after the first rows does not fail the read
         literal = _glob_escape(path)  # scan_ndjson has no glob=False: a folder named "[x]" is not a pattern
@@ -329,47 +401,65 @@ def _scan(path: Path) -> pl.LazyFrame:
         frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(names, pl.Utf8), infer_schema_length=10_000)
         frame.collect_schema()
         return frame
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path}: cannot be read ({_first_line(exc)}); check that it is a valid {suffix} file") from None
+    except _READ_ERRORS as exc:
+        raise InputError(_unreadable(path, exc, f"check that it is a valid {suffix} file")) from None
+
+
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, zlib.error)
+"""What reading a damaged file raises (a cut gzip raises ``EOFError`` or ``OSError``)."""
 
 
 def _glob_escape(path: Path) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", str(path))
 
 
-def _check_head(path: Path, delimited: bool) -> None:
+def _check_head(path: Path, delimited: bool, known: set[str] = frozenset()) -> str:
     """Catch the usual export mistakes from the first bytes: emptiness, encoding,
-    and for CSV the delimiter and repeated column names."""
+    and for CSV the delimiter and repeated column names.
+
+    Returns the line ending to read the file with: ``"\\r"`` for a file with
+    CR-only line endings (old spreadsheet exports), else ``"\\n"`` (CRLF reads
+    as LF). Messages never quote the file: a repeated column is named only
+    when it is one graphkit looks for (``known``), else by its position.
+    """
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
             head = fh.read(1 << 16)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc})") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(_unreadable(path, exc, "check that it is a complete file")) from None
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
     if not head.strip():
         fix = "export the table again with a header row" if delimited else "export the table again"
         raise InputError(f"{path}: file is empty; {fix}")
     _check_utf8(path, head, complete=len(head) < (1 << 16))
+    eol = "\r" if b"\r" in head and b"\n" not in head else "\n"
     if not delimited:
-        return
-    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+        return eol
+    first = head.split(eol.encode(), 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     if not first.strip():
         raise InputError(f"{path}: first line is empty; the file needs a header row with column names")
     for delimiter, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
         if "," not in first and first.count(delimiter) >= 1:
             raise SchemaError(
-                f"{path}: looks {label}-delimited (header {first[:60]!r}); graphkit reads comma-separated "
-                "files: export with ',' as the delimiter"
+                f"{path}: looks {label}-delimited (the header has {first.count(delimiter)} {label}s and no comma); "
+                "graphkit reads comma-separated files: export with ',' as the delimiter"
             )
-    header = next(csv.reader([first]), [])
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    try:
+        header = next(csv.reader([first]), [])
+    except csv.Error:
+        header = first.split(",")
+    repeated = [name for name in dict.fromkeys(header) if header.count(name) > 1]
     if repeated:
+        name = next((n for n in repeated if n in known), None)
+        where = [i + 1 for i, n in enumerate(header) if n == repeated[0]]
+        what = f"column {name!r}" if name is not None else f"a column name (columns {where[0]} and {where[1]})"
         raise SchemaError(
-            f"{path}: column {repeated[0]!r} appears more than once in the header; "
+            f"{path}: {what} appears more than once in the header; "
             "rename or drop the copies so that each column name is unique"
         )
+    return eol
 
 
 def _check_utf8(path: Path, data: bytes, complete: bool) -> None:
@@ -396,9 +486,40 @@ def _locate_bad_utf8(path: Path) -> str:
     return "bytes that are not UTF-8"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _unreadable(path: Path | str, exc: BaseException, fix: str) -> str:
+    """The one-line message for a file that cannot be read, in graphkit's words.
+
+    The reader's own message is not passed on: parsers quote the line they
+    failed on, and the file may be one the user did not mean to show.
+    """
+    text = str(exc).lower()
+    if str(path).endswith(".gz") and (
+        isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile))
+        or any(k in text for k in ("end of file", "gzip", "deflate", "decompress", "end-of-stream"))
+    ):
+        return f"{path}: the compressed file ends early or is damaged; copy or export it again"
+    for needle, what in _READ_FAILURES:
+        if needle in text:
+            return f"{path}: cannot be read ({what}); {fix}"
+    return f"{path}: cannot be read ({type(exc).__name__}); {fix}"
+
+
+_READ_FAILURES = (
+    ("more fields than defined", "a line has more fields than the header"),
+    ("quote", "a quoted field is not closed"),
+    ("utf-8", "bytes that are not UTF-8"),
+    ("utf8", "bytes that are not UTF-8"),
+    ("parquet", "not a Parquet file, or a damaged one"),
+    ("magic", "not a Parquet file, or a damaged one"),
+    ("json", "not valid JSON lines"),
+    ("permission denied", "permission denied"),
+)
+"""Substrings of a reader's error -> what to say instead of quoting it."""
+
+
+def _header_size(names: list[str]) -> str:
+    """``"the header has 4 columns"``: how many, never what they are called."""
+    return f"the header has {len(names)} column{'s' if len(names) != 1 else ''}" if names else "the header has no columns"
 
 
 def _validate(
@@ -418,12 +539,12 @@ def _validate(
         if column not in names:
             raise ColumnNotFoundError(
                 f"{where}: required column {column!r} is missing{_near_match(column, names)} "
-                f"(columns found: {', '.join(names) or 'none'}); {hint}"
+                f"({_header_size(names)}); {hint}"
             )
     if spec.one_of and not any(c in names for c in spec.one_of):
         raise ColumnNotFoundError(
             f"{where}: needs at least one of the columns {' or '.join(map(repr, spec.one_of))} "
-            f"(columns found: {', '.join(names)}); {hint}"
+            f"({_header_size(names)}); {hint}"
         )
     extra = [n for n in names if n not in spec.names]
     raw = frame.with_row_index(_ROW, offset=1).with_columns(
@@ -478,15 +599,15 @@ def _validate(
             )
     try:
         collected = staged.collect()
-    except pl.exceptions.PolarsError as exc:
+    except _READ_ERRORS as exc:
         if "utf-8" in str(exc).lower() and source_path is not None:
             raise SchemaError(f"{where}: {_locate_bad_utf8(source_path)}; re-export the file as UTF-8") from None
-        raise InputError(
-            f"{where}: cannot be read ({_first_line(exc)}); check that every line has the header's "
-            "fields and that quotes are closed"
+        fix = (
+            "check that every line has the header's fields and that quotes are closed"
             if source_path is not None and _is_csv(source_path)
-            else f"{where}: cannot be read ({_first_line(exc)})"
-        ) from None
+            else "check that it is a complete, valid file"
+        )
+        raise InputError(_unreadable(where, exc, fix)) from None
 
     ok = pl.col(_REASON).is_null()
     accepted = collected.filter(ok).select(
