@@ -292,3 +292,62 @@ def test_errors_never_echo_what_a_file_holds(tmp_path: Path, content: str) -> No
     line = _one_line_error(tmp_path)
     for secret in ("hunter2", "root:x", "/bin/bash", "secret"):
         assert secret not in line, line
+
+
+# --- id columns of types that cannot hold an id (item 6) ------------------------------------
+
+
+def _gifts_frame(**columns) -> pl.DataFrame:
+    base = {"sender_id": ["a", "b"], "receiver_id": ["h", "h"], "coins": [1.0, 2.0], "sent_at": [1714557600] * 2}
+    return pl.DataFrame({**base, **columns})
+
+
+def test_float_id_columns_in_parquet_are_refused_not_rounded(tmp_path: Path) -> None:
+    # two accounts 1234567890123456789 and 1234567890123456790 become one float
+    _gifts_frame(sender_id=[1234567890123456789.0, 1234567890123456790.0]).write_parquet(tmp_path / "gifts.parquet")
+    line = _one_line_error(tmp_path)
+    assert "gifts.parquet: column 'sender_id' holds floating-point numbers (Float64)" in line
+    assert "store ids as strings or integers" in line
+
+
+def test_list_id_columns_in_parquet_are_refused(tmp_path: Path) -> None:
+    _gifts_frame(receiver_id=[["h"], ["h"]]).write_parquet(tmp_path / "gifts.parquet")
+    line = _one_line_error(tmp_path)
+    assert "gifts.parquet: column 'receiver_id' holds lists (List(String))" in line
+    assert "store ids as strings or integers" in line
+
+
+def test_a_mapped_float_id_column_is_named_as_in_the_file(tmp_path: Path) -> None:
+    _gifts_frame().rename({"sender_id": "src"}).with_columns(pl.col("src").cast(pl.Categorical)).write_parquet(
+        tmp_path / "tx.parquet"
+    )
+    _write(tmp_path, "graphkit.toml", '[tables.gifts]\nfile = "tx.parquet"\n[tables.gifts.columns]\nsender_id = "src"\n'
+           '[tables.users]\nfile = "u.parquet"\n')
+    pl.DataFrame({"user_id": [1.5, 2.0]}).write_parquet(tmp_path / "u.parquet")
+    line = _one_line_error(tmp_path)
+    assert "u.parquet: column 'user_id' holds floating-point numbers (Float64)" in line
+    pl.DataFrame({"uid": [1.5, 2.0]}).write_parquet(tmp_path / "u.parquet")
+    _write(tmp_path, "graphkit.toml", '[tables.users]\nfile = "u.parquet"\n[tables.users.columns]\nuser_id = "uid"\n'
+           '[tables.gifts]\nfile = "tx.parquet"\n[tables.gifts.columns]\nsender_id = "src"\n')
+    assert "u.parquet: column 'uid' (users.user_id) holds floating-point numbers" in _one_line_error(tmp_path)
+
+
+def test_float_and_list_ids_in_ndjson_are_refused(tmp_path: Path) -> None:
+    lines = ['{"sender_id": 1234567890123456789.0, "receiver_id": "h", "coins": 1, "sent_at": 1714557600}']
+    _write(tmp_path, "gifts.ndjson", "\n".join(lines) + "\n")
+    assert "gifts.ndjson: column 'sender_id' holds floating-point numbers" in _one_line_error(tmp_path)
+    lines = ['{"sender_id": "a", "receiver_id": ["h"], "coins": 1, "sent_at": 1714557600}']
+    _write(tmp_path, "gifts.ndjson", "\n".join(lines) + "\n")
+    assert "gifts.ndjson: column 'receiver_id' holds lists" in _one_line_error(tmp_path)
+
+
+def test_float_ids_in_frames_are_refused_too() -> None:
+    from graphkit.errors import SchemaError
+
+    with pytest.raises(SchemaError, match=r"<gifts frame>: column 'sender_id' holds floating-point numbers"):
+        Tables.from_frames(gifts=_gifts_frame(sender_id=[1.0, 2.0]))
+
+
+def test_integer_and_string_id_columns_still_read(tmp_path: Path) -> None:
+    _gifts_frame(sender_id=pl.Series([1234567890123456789, 7], dtype=pl.UInt64)).write_parquet(tmp_path / "gifts.parquet")
+    assert read_tables(tmp_path).gifts["sender_id"].to_list() == ["1234567890123456789", "7"]

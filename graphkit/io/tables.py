@@ -144,6 +144,7 @@ class Tables:
         for name in TABLE_NAMES:
             frame = frames.get(name)
             if frame is not None:
+                _check_id_types(TABLES[name], dict(frame.schema), {}, f"<{name} frame>")
                 parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None)
         _check_bad_share(parts, max_bad_share)
         return _assemble(parts, None)
@@ -355,8 +356,9 @@ def read_table(
 def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
     spec = TABLES[name]
     known = set(spec.names) | set(mapping.columns.values() if mapping is not None else ())
-    frame = _scan(path, known)
-    renames = {}
+    frame, file_types = _scan(path, known)
+    renames: dict[str, str] = {}
+    clashes: dict[str, str] = {}
     if mapping is not None:
         schema_names = frame.collect_schema().names()
         for canonical, source in mapping.columns.items():
@@ -370,11 +372,49 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
         # a canonical name already used by another, unmapped column is set aside
         clashes = {c: f"{c}__original" for c in mapping.columns if c in schema_names and c not in renames}
         frame = frame.rename({**clashes, **renames})
+    origin = {canonical: source for source, canonical in renames.items()}
+    types = {renames.get(n, n): t for n, t in file_types.items() if n not in clashes}
+    _check_id_types(spec, types, origin, str(path))
     return _validate(spec, frame, str(path), mapping, source_path=path)
 
 
-def _scan(path: Path, known: set[str]) -> pl.LazyFrame:
-    """A lazy frame over one table file, every value as read (CSV and NDJSON as text).
+_NOT_IDS = {
+    pl.Float32: "floating-point numbers",
+    pl.Float64: "floating-point numbers",
+    pl.List: "lists",
+    pl.Array: "arrays",
+    pl.Struct: "objects",
+    pl.Object: "Python objects",
+}
+"""Column types that cannot hold an id exactly (a float rounds a 19-digit id; a list is no id)."""
+
+
+def _check_id_types(spec: TableSpec, types: dict[str, pl.DataType], origin: dict[str, str], where: str) -> None:
+    """Raise :class:`SchemaError` when an id column's type cannot hold ids exactly.
+
+    ``types`` are the file's own column types by canonical name; ``origin``
+    maps a canonical name to the file's column name when a mapping renamed it.
+    A float id column would round ``1234567890123456789`` and
+    ``1234567890123456790`` to one account, and a list column would turn
+    ``a`` into ``["a"]``: neither is read.
+    """
+    for col in spec.columns:
+        dtype = types.get(col.name)
+        if col.kind != "id" or dtype is None:
+            continue
+        kind = _NOT_IDS.get(dtype.base_type())
+        if kind is not None:
+            shown = f"{origin[col.name]!r} ({spec.name}.{col.name})" if col.name in origin else repr(col.name)
+            raise SchemaError(
+                f"{where}: column {shown} holds {kind} ({dtype}), which cannot hold ids exactly; "
+                "store ids as strings or integers"
+            )
+
+
+def _scan(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
+    """A lazy frame over one table file, every value as read (CSV and NDJSON as
+    text), and the types the file itself gives its columns (NDJSON: as inferred
+    from its first rows, before they are read as text).
 
     Error messages name the file and what is wrong with it, never what it
     holds: a mapped file may be one the user did not mean to show.
@@ -386,21 +426,21 @@ def _scan(path: Path, known: set[str]) -> pl.LazyFrame:
     try:
         if suffix in (".csv", ".csv.gz", ".txt", ".tsv") or suffix not in (".parquet", ".ndjson", ".jsonl"):
             eol = _check_head(path, delimited=True, known=known)
-            return pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False, eol_char=eol)
+            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False, eol_char=eol)
+            return frame, dict(frame.collect_schema())
         if suffix == ".parquet":
             frame = pl.scan_parquet(path, glob=False)
-            frame.collect_schema()
-            return frame
+            return frame, dict(frame.collect_schema())
         _check_head(path, delimited=False, known=known)
         # every value as text, as with CSV: a numeric id keeps its digits, and a
         # column whose type changes after the first rows does not fail the read
         literal = _glob_escape(path)  # scan_ndjson has no glob=False: a folder named "[x]" is not a pattern
-        names = pl.scan_ndjson(literal, infer_schema_length=10_000).collect_schema().names()
-        if not names:
+        inferred = dict(pl.scan_ndjson(literal, infer_schema_length=10_000).collect_schema())
+        if not inferred:
             raise InputError(f"{path}: no JSON objects found; write one JSON object per line")
-        frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(names, pl.Utf8), infer_schema_length=10_000)
+        frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(inferred, pl.Utf8), infer_schema_length=10_000)
         frame.collect_schema()
-        return frame
+        return frame, inferred
     except _READ_ERRORS as exc:
         raise InputError(_unreadable(path, exc, f"check that it is a valid {suffix} file")) from None
 
