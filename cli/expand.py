@@ -12,7 +12,6 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import entity_edges, evidence_graph
-from graphkit.io import read_tables
 from graphkit.report.reader import read_scores
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
@@ -21,6 +20,7 @@ from graphkit_cli.common import (
     columns_option,
     config_option,
     outside_data_dir_option,
+    read_data,
     safe_text,
     setting_type,
     stdout,
@@ -73,8 +73,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
     """
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share,
-                         allow_outside_data_dir=allow_outside_data_dir)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
     ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,

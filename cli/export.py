@@ -8,7 +8,6 @@ import click
 
 from graphkit.graphs import GRAPH_NAMES, build_graphs
 from graphkit.config import load_config
-from graphkit.io import read_tables
 from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
@@ -17,6 +16,7 @@ from graphkit_cli.common import (
     config_option,
     data_dir_argument,
     outside_data_dir_option,
+    read_data,
     safe_text,
     setting_type,
     stdout,
@@ -62,8 +62,7 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     if ring is not None and report_dir is None:
         raise UserError("--ring needs --report OUT_DIR (the report that found the ring)")
     findings = read_findings(report_dir, ring=ring) if report_dir is not None else None  # before the long part
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share,
-                         allow_outside_data_dir=allow_outside_data_dir)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     graphs = build_graphs(tables, config)
     nodes, edges = graphs.frames(which)
     if findings is not None:

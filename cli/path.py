@@ -10,8 +10,7 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import evidence_path
-from graphkit.io import read_tables
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, outside_data_dir_option, safe_text, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, outside_data_dir_option, read_data, safe_text, stdout
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -40,8 +39,7 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_dat
     Example: graphkit path u17 h3 --data fixtures/demo
     """
     config = load_config(config_path, since=since, until=until)
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share,
-                         allow_outside_data_dir=allow_outside_data_dir)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     steps = evidence_path(tables, a, b, config=config)
     if as_json:
         click.echo(json.dumps({

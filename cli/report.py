@@ -19,7 +19,7 @@ from rich.text import Text
 from graphkit import __version__, load_config
 from graphkit.config import Config
 from graphkit.errors import GraphkitError, TooManyRejectedError
-from graphkit.io import Tables, read_tables
+from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
 from graphkit.report import ReportFiles, check_out_dir, output_lock, write_failed_rejected, write_report
@@ -30,6 +30,7 @@ from graphkit_cli.common import (
     config_option,
     data_dir_argument,
     outside_data_dir_option,
+    read_data,
     safe_text,
     setting_type,
     stderr,
@@ -173,8 +174,7 @@ def run_report(
 
 def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, allow_outside_data_dir: bool) -> Tables:
     try:
-        return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share,
-                           allow_outside_data_dir=allow_outside_data_dir)
+        tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         # beside OUT_DIR, never in it: a previous report there stays as it was
         try:
@@ -184,6 +184,9 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, a
             where = f"; the rejected rows were not written ({not_written})"
         kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
         raise UserError(f"{exc}{where}{kept}") from None
+    for warning in tables.warnings:  # never silent: e.g. exact duplicate gifts that were kept
+        stderr.print(safe_text(f"graphkit: warning: {warning}"))
+    return tables
 
 
 def _redactor(key: Path, out_dir: Path) -> Any:

@@ -351,3 +351,111 @@ def test_float_ids_in_frames_are_refused_too() -> None:
 def test_integer_and_string_id_columns_still_read(tmp_path: Path) -> None:
     _gifts_frame(sender_id=pl.Series([1234567890123456789, 7], dtype=pl.UInt64)).write_parquet(tmp_path / "gifts.parquet")
     assert read_tables(tmp_path).gifts["sender_id"].to_list() == ["1234567890123456789", "7"]
+
+
+# --- coins too large to be a gift (item 8) --------------------------------------------------
+
+
+def test_coins_above_max_coins_are_rejected_rows_with_a_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,h,1e308,1714557600\nb,h,1e308,1714557600\nc,h,1000000000000,1714557600\n"
+           + "d,h,5,1714557600\n" * 7)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"coins above max_coins (1,000,000,000,000)": 2}
+    assert tables.rejected["gifts"]["row"].to_list() == [1, 2]
+    assert tables.gifts["coins"].sum() == 1e12 + 35  # exactly max_coins is a gift
+    small = read_tables(tmp_path, max_bad_share=1.0, max_coins=100.0)
+    assert small.stats["gifts"].rejected_by_reason == {"coins above max_coins (100)": 3}
+
+
+def test_no_sum_of_accepted_coins_can_reach_infinity() -> None:
+    """With the largest allowed max_coins, a billion accepted gifts still sum to a finite, exact-enough number."""
+    import math
+
+    from graphkit.config import Config
+    from graphkit.errors import ConfigError
+
+    assert Config().max_coins == 1e12
+    biggest = Config(max_coins=1e15).max_coins
+    assert math.isfinite(biggest * 1e9) and biggest * 1e9 < 1e300
+    for bad in (0, -1.0, float("nan"), float("inf"), 1e16, 1e308):
+        with pytest.raises(ConfigError, match="max_coins"):
+            Config(max_coins=bad)
+
+
+def test_a_gift_of_1e308_coins_no_longer_breaks_the_report_summary() -> None:
+    import math
+
+    from graphkit import Config, analyze
+
+    n = 40
+    gifts = pl.DataFrame({
+        "sender_id": [f"u{i}" for i in range(n)] + ["x", "y"],
+        "receiver_id": ["h"] * (n + 2),
+        "coins": [5.0] * n + [1e308, 1e308],
+        "sent_at": ["2024-05-01T10:00:00Z"] * (n + 2),
+    })
+    report = analyze(Tables.from_frames(gifts=gifts, max_bad_share=1.0), Config())
+    assert report.summary["coins"] == 200.0 and math.isfinite(report.summary["coins"])
+    assert report.summary["rejected_rows"] == 2
+    json.dumps(report.summary, allow_nan=False)
+
+
+# --- exact duplicate rows without a gift_id (item 7) ------------------------------------------
+
+_DUPES = HEADER.rstrip("\n") + ",note\n" + (
+    "a,h,5,1714557600,x\n"   # 1
+    "a,h,5,1714557600,x\n"   # 2: a repeat of 1
+    "a,h,5,1714557600,y\n"   # 3: differs in a column graphkit does not use: not a repeat
+    "a,h,5,1714557600,x\n"   # 4: a repeat of 1
+    "a,h,-5,1714557600,x\n"  # 5: rejected (negative coins)
+    "a,h,-5,1714557600,x\n"  # 6: rejected too, not counted as a duplicate
+    "b,h,7,1714557601,x\n"   # 7
+    "c,h,1,1714557602,x\n"   # 8
+)
+
+
+def test_exact_duplicate_rows_are_kept_by_default_and_counted_with_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", _DUPES)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    stats = tables.stats["gifts"]
+    assert stats.rows_read == 8 and stats.accepted == 6 and stats.rejected == 2
+    assert stats.exact_duplicates == 2
+    assert tables.gifts["coins"].sum() == 5 * 4 + 7 + 1
+    (warning,) = tables.warnings
+    assert "gifts.csv: 2 exact duplicate rows" in warning and "dedupe_exact_rows = true" in warning
+    assert stats.to_dict()["exact_duplicates"] == 2
+
+
+def test_dedupe_exact_rows_drops_the_repeats_as_rejected_rows_with_a_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", _DUPES)
+    tables = read_tables(tmp_path, max_bad_share=0.25, dedupe_exact_rows=True)  # the repeats do not count as bad
+    stats = tables.stats["gifts"]
+    assert stats.rows_read == 8 and stats.accepted == 4 and stats.rejected == 4
+    assert stats.accepted + stats.rejected == stats.rows_read
+    assert stats.exact_duplicates == 2
+    assert stats.rejected_by_reason == {"exact duplicate row": 2, "negative coins": 2}
+    assert tables.rejected["gifts"].filter(pl.col("reason") == "exact duplicate row")["row"].to_list() == [2, 4]
+    assert tables.gifts["coins"].sum() == 5 * 2 + 7 + 1
+    assert tables.warnings == []
+
+
+def test_rows_with_a_gift_id_are_judged_by_it_not_as_exact_duplicates(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", "sender_id,receiver_id,coins,sent_at,gift_id\n"
+           "a,h,5,1714557600,g1\na,h,5,1714557600,g1\na,h,5,1714557600,\na,h,5,1714557600,\n")
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"duplicate gift_id": 1}
+    assert tables.stats["gifts"].exact_duplicates == 1  # the two rows without a gift_id
+
+
+def test_exact_duplicates_reach_the_report_summary_and_the_config() -> None:
+    from graphkit import Config, analyze
+
+    assert Config().dedupe_exact_rows is False
+    gifts = pl.DataFrame({"sender_id": ["a", "a", "b"], "receiver_id": ["h"] * 3, "coins": [5.0] * 3,
+                          "sent_at": ["2024-05-01T10:00:00Z"] * 3})
+    kept = analyze(Tables.from_frames(gifts=gifts), Config())
+    assert kept.summary["exact_duplicate_rows"] == 1 and kept.summary["coins"] == 15.0
+    assert kept.params["dedupe_exact_rows"] is False
+    dropped = analyze(Tables.from_frames(gifts=gifts, dedupe_exact_rows=True), Config(dedupe_exact_rows=True))
+    assert dropped.summary["exact_duplicate_rows"] == 1 and dropped.summary["coins"] == 10.0
+    assert dropped.summary["rejected_rows"] == 1

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from graphkit.config import Config
 from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_id, parse_label, parse_time
@@ -41,6 +42,19 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet", ".ndjson")
 _DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64}
 _ROW = "__row"
 _REASON = "reason"
+DUPLICATE_ROW = "exact duplicate row"
+"""The reason of a row dropped by ``dedupe_exact_rows`` (it does not count towards ``max_bad_share``)."""
+
+
+@dataclass(frozen=True)
+class _RowRules:
+    """The settings that decide which rows are accepted (from :class:`graphkit.config.Config`)."""
+
+    max_coins: float = Config.max_coins
+    dedupe_exact_rows: bool = Config.dedupe_exact_rows
+
+    def __post_init__(self) -> None:
+        Config(max_coins=self.max_coins, dedupe_exact_rows=self.dedupe_exact_rows)  # the same range checks
 
 
 @dataclass(frozen=True)
@@ -55,10 +69,20 @@ class TableStats:
     time_min: datetime | None = None
     time_max: datetime | None = None
     distinct_ids: dict[str, int] = field(default_factory=dict)
+    exact_duplicates: int = 0
+    """Accepted-looking rows that repeat an earlier row in every column and
+    have no ``gift_id`` (tables with an optional event id: gifts). Kept as
+    gifts unless ``dedupe_exact_rows``, which rejects them as ``exact
+    duplicate row``; counted either way."""
 
     @property
     def rejected(self) -> int:
         return sum(self.rejected_by_reason.values())
+
+    @property
+    def duplicates_kept(self) -> int:
+        """Exact duplicates that were accepted (``dedupe_exact_rows`` off)."""
+        return self.exact_duplicates - self.rejected_by_reason.get(DUPLICATE_ROW, 0)
 
     def to_dict(self) -> dict:
         return {
@@ -71,6 +95,7 @@ class TableStats:
             "time_min": self.time_min.isoformat() if self.time_min else None,
             "time_max": self.time_max.isoformat() if self.time_max else None,
             "distinct_ids": dict(self.distinct_ids),
+            "exact_duplicates": self.exact_duplicates,
         }
 
 
@@ -117,17 +142,45 @@ class Tables:
     def rejected_rows(self) -> int:
         return sum(len(df) for df in self.rejected.values())
 
+    @property
+    def exact_duplicate_rows(self) -> int:
+        """Rows that repeat an earlier row exactly, kept or dropped (:attr:`TableStats.exact_duplicates`)."""
+        return sum(stats.exact_duplicates for stats in self.stats.values())
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per thing the input allowed that an investigator should know: exact duplicate rows kept."""
+        lines = []
+        for stats in self.stats.values():
+            if stats.duplicates_kept:
+                n = stats.duplicates_kept
+                lines.append(
+                    f"{stats.path or f'<{stats.name} frame>'}: {n:,} exact duplicate row{'s' if n != 1 else ''} "
+                    f"(the same value in every column, no gift_id) kept, each counted as another gift; "
+                    "if they are repeats of one event, set dedupe_exact_rows = true ([params] of a --config file) "
+                    "to drop them, or export a gift_id"
+                )
+        return lines
+
     def write_rejected(self, out_dir: str | Path) -> list[Path]:
         """Write ``rejected/NAME.csv`` under ``out_dir`` for each table with rejected rows."""
         return write_rejected_frames(self.rejected, out_dir)
 
     @classmethod
-    def from_frames(cls, *, max_bad_share: float = 1.0, **frames: pl.DataFrame | None) -> "Tables":
+    def from_frames(
+        cls,
+        *,
+        max_bad_share: float = 1.0,
+        max_coins: float = Config.max_coins,
+        dedupe_exact_rows: bool = Config.dedupe_exact_rows,
+        **frames: pl.DataFrame | None,
+    ) -> "Tables":
         """Build :class:`Tables` from in-memory frames (notebooks, tests, the generator).
 
         Frames go through the same validation as files: rows that break the
         contract are moved to ``rejected``, and :class:`TooManyRejectedError` is
-        raised only past ``max_bad_share`` (by default never).
+        raised only past ``max_bad_share`` (by default never). ``max_coins``
+        and ``dedupe_exact_rows`` are as in :func:`read_tables`.
 
         Examples
         --------
@@ -140,12 +193,13 @@ class Tables:
         unknown = sorted(set(frames) - set(TABLE_NAMES))
         if unknown:
             raise InputError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLE_NAMES)}")
+        rules = _RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows)
         parts = {}
         for name in TABLE_NAMES:
             frame = frames.get(name)
             if frame is not None:
                 _check_id_types(TABLES[name], dict(frame.schema), {}, f"<{name} frame>")
-                parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None)
+                parts[name] = _validate(TABLES[name], frame.lazy(), f"<{name} frame>", None, rules)
         _check_bad_share(parts, max_bad_share)
         return _assemble(parts, None)
 
@@ -245,6 +299,8 @@ def read_tables(
     max_bad_share: float = 0.05,
     count_distinct: bool = False,
     allow_outside_data_dir: bool = False,
+    max_coins: float = Config.max_coins,
+    dedupe_exact_rows: bool = Config.dedupe_exact_rows,
 ) -> Tables:
     """Read and validate the tables of a data directory.
 
@@ -268,6 +324,14 @@ def read_tables(
         ``..`` are resolved (a mapping's ``file = "/elsewhere/x.csv"``, a link
         to another folder). Off by default: a data directory or mapping file
         from someone else cannot make graphkit read other files of the machine.
+    max_coins : float
+        Gifts with more coins are rejected rows (``Config.max_coins``).
+    dedupe_exact_rows : bool
+        Gifts without a ``gift_id`` that repeat an earlier row in every column
+        are always counted (``TableStats.exact_duplicates``, and a line in
+        ``Tables.warnings``); with ``True`` they are also dropped, as rejected
+        rows with the reason ``exact duplicate row`` that do not count towards
+        ``max_bad_share`` (``Config.dedupe_exact_rows``).
 
     Returns
     -------
@@ -318,7 +382,8 @@ def read_tables(
             f"{data_dir}: found {', '.join(sorted(paths))} but neither gifts nor devices; "
             "graphkit needs at least one of them"
         )
-    parts = {name: _read_part(path, name, mapping.get(name)) for name, path in paths.items()}
+    rules = _RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows)
+    parts = {name: _read_part(path, name, mapping.get(name), rules) for name, path in paths.items()}
     _check_bad_share(parts, max_bad_share)
     if count_distinct:
         parts = {name: _with_distinct_ids(part) for name, part in parts.items()}
@@ -345,15 +410,21 @@ class _Part:
 
 
 def read_table(
-    path: str | Path, name: str, mapping: TableMapping | None = None, *, max_bad_share: float = 0.05
+    path: str | Path,
+    name: str,
+    mapping: TableMapping | None = None,
+    *,
+    max_bad_share: float = 0.05,
+    max_coins: float = Config.max_coins,
+    dedupe_exact_rows: bool = Config.dedupe_exact_rows,
 ) -> _Part:
     """Read and validate one table file (see :func:`read_tables`)."""
-    part = _read_part(Path(path), name, mapping)
+    part = _read_part(Path(path), name, mapping, _RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows))
     _check_bad_share({name: part}, max_bad_share)
     return part
 
 
-def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
+def _read_part(path: Path, name: str, mapping: TableMapping | None, rules: _RowRules) -> _Part:
     spec = TABLES[name]
     known = set(spec.names) | set(mapping.columns.values() if mapping is not None else ())
     frame, file_types = _scan(path, known)
@@ -375,7 +446,7 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None) -> _Part:
     origin = {canonical: source for source, canonical in renames.items()}
     types = {renames.get(n, n): t for n, t in file_types.items() if n not in clashes}
     _check_id_types(spec, types, origin, str(path))
-    return _validate(spec, frame, str(path), mapping, source_path=path)
+    return _validate(spec, frame, str(path), mapping, rules, source_path=path)
 
 
 _NOT_IDS = {
@@ -567,6 +638,7 @@ def _validate(
     frame: pl.LazyFrame,
     where: str,
     mapping: TableMapping | None,
+    rules: _RowRules,
     source_path: Path | None = None,
 ) -> _Part:
     schema = frame.collect_schema()
@@ -619,6 +691,9 @@ def _validate(
             checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"{col.name} not a number")))
             checks.append(pl.when(pl.col(p) < 0).then(pl.lit(f"negative {col.name}")))
             checks.append(pl.when(pl.col(p).is_nan() | pl.col(p).is_infinite()).then(pl.lit(f"{col.name} not a number")))
+            checks.append(
+                pl.when(pl.col(p) > rules.max_coins).then(pl.lit(f"{col.name} above max_coins ({rules.max_coins:,.0f})"))
+            )
         elif col.kind == "label":
             checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"unrecognised {col.name}")))
     if spec.one_of:
@@ -649,6 +724,7 @@ def _validate(
         )
         raise InputError(_unreadable(where, exc, fix)) from None
 
+    collected, duplicates = _mark_exact_duplicates(spec, collected, names, rules.dedupe_exact_rows)
     ok = pl.col(_REASON).is_null()
     accepted = collected.filter(ok).select(
         [pl.col(f"__p_{c.name}").alias(c.name) for c in spec.columns] + [pl.col(e) for e in extra]
@@ -665,25 +741,57 @@ def _validate(
         rejected_by_reason=dict(zip(counts[_REASON].to_list(), counts["len"].to_list())),
         time_min=_time_bound(accepted, spec, "min"),
         time_max=_time_bound(accepted, spec, "max"),
+        exact_duplicates=duplicates,
     )
     return _Part(accepted, rejected, stats, where)
+
+
+def _mark_exact_duplicates(
+    spec: TableSpec, collected: pl.DataFrame, names: list[str], drop: bool
+) -> tuple[pl.DataFrame, int]:
+    """Count the valid rows without an event id that repeat an earlier row in every column.
+
+    Only tables whose rows are events with an optional id (gifts and its
+    ``gift_id``) are checked: a repeated user or stream id is already a
+    rejected row. With ``drop``, the repeats get the reason :data:`DUPLICATE_ROW`.
+    Rows with an id are judged by the id (``duplicate gift_id``). The raw
+    values are compared, so rows that differ in any column, used or not, are
+    not duplicates. Hashing happens only on the candidate rows.
+    """
+    event_id = next((c.name for c in spec.columns if c.unique and not c.required), None)
+    if event_id is None or not names or collected.height == 0:
+        return collected, 0
+    candidate = pl.col(_REASON).is_null() & pl.col(f"__p_{event_id}").is_null()
+    pool = collected.select(_ROW, *names).filter(collected.select(candidate).to_series())
+    if pool.height < 2:
+        return collected, 0
+    repeats = pool.filter(~pl.struct(names).is_first_distinct())[_ROW]
+    if drop and repeats.len():
+        collected = collected.with_columns(
+            pl.when(pl.col(_ROW).is_in(repeats.implode())).then(pl.lit(DUPLICATE_ROW)).otherwise(pl.col(_REASON)).alias(_REASON)
+        )
+    return collected, repeats.len()
 
 
 def _check_bad_share(parts: dict[str, _Part], max_bad_share: float) -> None:
     """Raise :class:`TooManyRejectedError` (carrying every table's rejected rows)
     when a table's rejected share is above ``max_bad_share``."""
+    def bad(stats: TableStats) -> int:  # repeats dropped on request are not bad rows
+        return stats.rejected - stats.rejected_by_reason.get(DUPLICATE_ROW, 0)
+
     over = [
         part for part in parts.values()
-        if part.stats.rows_read and part.stats.rejected / part.stats.rows_read > max_bad_share
+        if part.stats.rows_read and bad(part.stats) / part.stats.rows_read > max_bad_share
     ]
     if not over:
         return
     first = over[0]
-    read, bad = first.stats.rows_read, first.stats.rejected
-    top_reason, top_count = max(first.stats.rejected_by_reason.items(), key=lambda kv: kv[1])
+    read, bad_rows = first.stats.rows_read, bad(first.stats)
+    reasons = {r: n for r, n in first.stats.rejected_by_reason.items() if r != DUPLICATE_ROW}
+    top_reason, top_count = max(reasons.items(), key=lambda kv: kv[1])
     also = f"; also over in {', '.join(p.where for p in over[1:])}" if len(over) > 1 else ""
     raise TooManyRejectedError(
-        f"{first.where}: {bad:,} of {read:,} rows rejected ({bad / read:.1%}, more than max_bad_share "
+        f"{first.where}: {bad_rows:,} of {read:,} rows rejected ({bad_rows / read:.1%}, more than max_bad_share "
         f"{max_bad_share:.0%}; most often {top_reason!r}: {top_count:,}){also}; "
         "fix the export or raise max_bad_share",
         rejected={name: part.rejected for name, part in parts.items() if part.rejected.height},
