@@ -10,7 +10,8 @@ from rich.markup import escape
 
 from graphkit.config import load_config
 from graphkit.errors import TooManyRejectedError
-from graphkit.io import Tables
+from graphkit.io import TABLES, Tables
+from graphkit.io.parse import TIME_RULE
 from graphkit.io.tables import write_rejected_frames
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
@@ -100,6 +101,10 @@ def validation_lines(tables: Tables) -> list[str]:
         lines.append(f"  rows read {stats.rows_read:,}, accepted {stats.accepted:,}, rejected {stats.rejected:,}")
         for reason, count in stats.rejected_by_reason.items():
             lines.append(f"    {count:,} {reason}")
+        times = [c.name for c in TABLES[name].columns if c.kind == "time"]
+        time_reasons = tuple(f"unparseable {t}" for t in times) + tuple(f"{t} " for t in times)
+        if any(reason.startswith(time_reasons) for reason in stats.rejected_by_reason):
+            lines.append(f"    ({TIME_RULE})")  # how a time is read, next to the times it refused
         if stats.duplicates_kept:
             plural = "s" if stats.duplicates_kept != 1 else ""
             lines.append(f"  {stats.duplicates_kept:,} exact duplicate row{plural} kept")

@@ -56,6 +56,8 @@ def test_bad_fixture(name: str, tmp_path: Path) -> None:
         assert stats["accepted"] + stats["rejected"] == stats["rows_read"]
         assert stats["rejected_by_reason"] == case.get("rejected", {}).get(table, {})
         assert stats["exact_duplicates"] == case.get("exact_duplicates", {}).get(table, 0)
+        if table in case.get("time_range", {}):
+            assert [stats["time_min"], stats["time_max"]] == case["time_range"][table]
     for table, rows in case.get("rejected_rows", {}).items():
         written = pl.read_csv(tmp_path / "rejected" / f"{table}.csv", infer_schema=False)
         assert written["row"].cast(pl.Int64).to_list() == rows

@@ -78,12 +78,117 @@ def test_parquet_extra_nested_columns_are_kept_as_json_text(tmp_path: Path) -> N
     assert gifts["meta"].to_list() == ['{"k":1}', '{"k":2}']
 
 
-def test_epoch_milliseconds_are_not_taken_for_seconds() -> None:
-    assert parse_time_value("1714557600") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
-    assert parse_time_value("1714557600.0") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
-    for bad in ("1714557600000", "1714557600.5", "9223372036854775807", "yesterday", ""):
-        with pytest.raises(ValueError):
-            parse_time_value(bad)
+def test_one_value_is_read_in_the_epoch_unit_its_size_gives() -> None:
+    may_first = dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+    for text in ("1714557600", "1714557600.0", "1714557600000", "1714557600000000", "1714557600000000000",
+                 "1.7145576e+12", "2024-05-01 10:00:00 UTC", "2024-05-01T12:00:00+02"):
+        assert parse_time_value(text) == may_first, text
+    assert parse_time_value("1714557600.5") == may_first + dt.timedelta(milliseconds=500)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("0001-01-01T00:00:00Z", "outside the years 1970-2099"),
+        ("9999-12-31", "outside the years 1970-2099"),
+        ("-1", "outside the years 1970-2099 when read as epoch seconds"),
+        ("9223372036854775807", "outside the years 1970-2099 when read as epoch nanoseconds"),
+        ("yesterday", "it is not ISO-8601 or a number"),
+        ("", "it is not ISO-8601 or a number"),
+    ],
+)
+def test_a_value_that_is_not_a_plausible_time_says_why_and_states_the_rule(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match="is not a timestamp") as info:
+        parse_time_value(text)
+    assert why in str(info.value)
+    assert "seconds below 1e11, milliseconds below 1e14, microseconds below 1e17" in str(info.value)
+
+
+def test_bigquery_csv_timestamps_are_read(tmp_path: Path) -> None:
+    """BigQuery's default CSV export writes TIMESTAMP as '2024-05-01 10:00:00 UTC' (with a fraction when there is one)."""
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,2024-05-01 10:00:00 UTC\nc,d,2,2024-05-01 10:00:00.123456 UTC\n")
+    tables = read_tables(tmp_path, max_bad_share=0.0)
+    assert tables.gifts["sent_at"].to_list() == [
+        dt.datetime(2024, 5, 1, 10, tzinfo=UTC), dt.datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    ]
+
+
+def test_placeholder_years_are_rejected_with_the_rule_in_the_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,0001-01-01T00:00:00Z\nc,d,2,9999-12-31 23:59:59\n"
+           + "e,f,3,2024-05-01T10:00:00Z\n" * 8)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"sent_at outside the years 1970-2099": 2}
+
+
+def test_epoch_milliseconds_are_read_as_milliseconds_not_the_far_future(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1714557600000\nc,d,2,1714557600250\n")
+    gifts = read_tables(tmp_path, max_bad_share=0.0).gifts
+    assert gifts["sent_at"].to_list() == [
+        dt.datetime(2024, 5, 1, 10, tzinfo=UTC), dt.datetime(2024, 5, 1, 10, 0, 0, 250_000, tzinfo=UTC)
+    ]
+
+
+def test_fractional_epoch_seconds_as_in_bitcoin_otc_are_read(tmp_path: Path) -> None:
+    """Issue 20: OTC's rating times are fractional epoch seconds; all 35,592 rows were rejected."""
+    _write(tmp_path, "gifts.csv", HEADER + "6,2,4,1289241911.72836\n6,5,2,1289241941.53352\n1,15,1,1289243140.39808\n")
+    gifts = read_tables(tmp_path, max_bad_share=0.0).gifts
+    assert gifts["sent_at"].to_list() == [
+        dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC),
+        dt.datetime(2010, 11, 8, 18, 45, 41, 533520, tzinfo=UTC),
+        dt.datetime(2010, 11, 8, 19, 5, 40, 398080, tzinfo=UTC),
+    ]
+
+
+def test_numeric_time_columns_in_parquet_follow_the_same_rule(tmp_path: Path) -> None:
+    frame = _gifts_frame(sent_at=pl.Series([1714557600123, 1714557600456], dtype=pl.Int64))
+    frame.write_parquet(tmp_path / "gifts.parquet")
+    assert read_tables(tmp_path).gifts["sent_at"].dt.epoch("ms").to_list() == [1714557600123, 1714557600456]
+    _gifts_frame(sent_at=[1289241911.72836, 1.7145576e18]).write_parquet(tmp_path / "gifts.parquet")
+    tables = read_tables(tmp_path, max_bad_share=1.0)
+    assert tables.stats["gifts"].rejected_by_reason == {
+        "sent_at looks like epoch nanoseconds in a column of epoch seconds": 1
+    }
+    assert tables.gifts["sent_at"].to_list() == [dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC)]
+
+
+def test_a_column_of_mixed_epoch_units_is_a_data_error_per_value(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1714557600\n" * 9 + "c,d,2,1714557600000\n")
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {
+        "sent_at looks like epoch milliseconds in a column of epoch seconds": 1
+    }
+    assert tables.rejected["gifts"]["row"].to_list() == [10]
+
+
+def test_the_mapping_can_fix_the_unit_or_read_steps(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1\nc,d,2,149\ne,f,3,2.5\n")
+    _write(tmp_path, "graphkit.toml", "[tables.gifts.units]\nsent_at = { step_seconds = 86400 }\n")
+    assert read_tables(tmp_path).gifts["sent_at"].to_list() == [
+        dt.datetime(1970, 1, 2, tzinfo=UTC), dt.datetime(1970, 5, 30, tzinfo=UTC), dt.datetime(1970, 1, 3, 12, tzinfo=UTC)
+    ]
+    _write(tmp_path, "graphkit.toml", '[tables.gifts.units]\nsent_at = { step_seconds = 3600, origin = "2024-05-01" }\n')
+    assert read_tables(tmp_path).gifts["sent_at"][0] == dt.datetime(2024, 5, 1, 1, tzinfo=UTC)
+    # milliseconds from 1970-01-01 to 1973-03-03 look like seconds by their size: the mapping says what they are
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,86400000\n")
+    _write(tmp_path, "graphkit.toml", '[tables.gifts.units]\nsent_at = "milliseconds"\n')
+    assert read_tables(tmp_path).gifts["sent_at"][0] == dt.datetime(1970, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("units", "message"),
+    [
+        ('sent_at = "fortnights"', "unknown epoch unit 'fortnights'"),
+        ("sent_at = { step_seconds = 0 }", "step_seconds = 0 must be a number"),
+        ('sent_at = { step_seconds = 60, origin = "1900-01-01" }', "'1900-01-01' is not a timestamp"),
+        ("sent_at = { steps = 60 }", "use one of seconds, milliseconds"),
+        ('coins = "seconds"', "coins is not a time column of gifts (time columns: sent_at)"),
+    ],
+)
+def test_a_bad_unit_in_the_mapping_is_a_one_line_error(tmp_path: Path, units: str, message: str) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1\n")
+    _write(tmp_path, "graphkit.toml", f"[tables.gifts.units]\n{units}\n")
+    line = _one_line_error(tmp_path)
+    assert "graphkit.toml: [tables.gifts.units]" in line and message in line
 
 
 def test_mapping_renames_and_sets_aside_a_clashing_column(tmp_path: Path) -> None:

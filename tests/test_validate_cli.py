@@ -170,3 +170,22 @@ def test_max_coins_from_the_config(tmp_path: Path) -> None:
     config.write_text("[params]\nmax_coins = 1e300\n")
     result = _run(data, "--config", config)
     assert result.exit_code == 2 and "max_coins = 1e+300 is not allowed; max_coins must be a number > 0 and <= 1e+15" in result.stderr
+
+
+def test_rejected_times_come_with_the_timestamp_rule(tmp_path: Path) -> None:
+    (tmp_path / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\n" + "u1,h1,5,1714557600\n" * 30
+                                        + "u2,h1,5,1714557600000\n")
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "    1 sent_at looks like epoch milliseconds in a column of epoch seconds\n" in result.stdout
+    assert "seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else nanoseconds" in result.stdout
+    (tmp_path / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\nu1,h1,-5,1714557600\n" + "u1,h1,5,1714557600\n" * 30)
+    assert "seconds below 1e11" not in _run(tmp_path).stdout
+
+
+def test_amlsim_steps_are_read_as_days(shared_dataset, fixtures_dir: Path) -> None:
+    """AMLSim's `time` (1..149) is a day-like step: fixtures/amlsim.toml says so ([tables.gifts.units])."""
+    result = _run(shared_dataset("amlsim-20k"), "--columns", fixtures_dir / "amlsim.toml", "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    gifts = {t["table"]: t for t in json.loads(result.stdout)["tables"]}["gifts"]
+    assert (gifts["time_min"], gifts["time_max"]) == ("1970-01-02T00:00:00+00:00", "1970-05-30T00:00:00+00:00")

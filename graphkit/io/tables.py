@@ -24,7 +24,7 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
-from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_id, parse_label, parse_time
+from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_id, parse_label, parse_time_checked
 from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 
 __all__ = [
@@ -662,7 +662,7 @@ def _validate(
     raw = frame.with_row_index(_ROW, offset=1).with_columns(
         [_as_text(n, schema[n]) for n in names if not _is_time(schema[n])]
     )
-    parsed_exprs, checks = [], []
+    parsed_exprs, checks, time_structs = [], [], []
     for col in spec.columns:
         p = f"__p_{col.name}"
         if col.name not in names:
@@ -670,11 +670,9 @@ def _validate(
             continue
         source = pl.col(col.name)
         if col.kind == "time":
-            parsed = (
-                source.dt.convert_time_zone("UTC").cast(TIME_DTYPE) if _is_tz(schema[col.name])
-                else source.dt.replace_time_zone("UTC").cast(TIME_DTYPE) if _is_time(schema[col.name])
-                else parse_time(source)
-            )
+            unit = mapping.units.get(col.name) if mapping is not None else None
+            time_structs.append(parse_time_checked(source, unit=unit, name=col.name).alias(f"__t_{col.name}"))
+            parsed = pl.col(f"__t_{col.name}").struct.field("time")
         elif col.kind == "number":
             parsed = parse_coins(source)
         elif col.kind == "label":
@@ -686,7 +684,7 @@ def _validate(
         if col.required:
             checks.append(pl.when(~present).then(pl.lit(f"missing {col.name}")))
         if col.kind == "time":
-            checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"unparseable {col.name}")))
+            checks.append(pl.when(present).then(pl.col(f"__t_{col.name}").struct.field("problem")))
         elif col.kind == "number":
             checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"{col.name} not a number")))
             checks.append(pl.when(pl.col(p) < 0).then(pl.lit(f"negative {col.name}")))
@@ -699,7 +697,7 @@ def _validate(
     if spec.one_of:
         any_present = pl.any_horizontal([pl.col(f"__p_{c}").is_not_null() for c in spec.one_of])
         checks.append(pl.when(~any_present).then(pl.lit(f"missing {' and '.join(spec.one_of)}")))
-    staged = raw.with_columns(parsed_exprs).with_columns(
+    staged = raw.with_columns(time_structs).with_columns(parsed_exprs).with_columns(
         pl.coalesce(checks or [pl.lit(None, pl.Utf8)]).alias(_REASON)
     )
     for col in spec.columns:
@@ -829,10 +827,6 @@ def _time_bound(frame: pl.DataFrame, spec: TableSpec, how: str) -> datetime | No
 
 def _is_time(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.Datetime)
-
-
-def _is_tz(dtype: pl.DataType) -> bool:
-    return isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
 
 
 def _assemble(parts: dict[str, _Part], source: Path | None) -> Tables:
