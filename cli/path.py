@@ -10,7 +10,15 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import evidence_path
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, outside_data_dir_option, read_data, safe_text, stdout
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    columns_option,
+    config_option,
+    outside_data_dir_option,
+    read_data,
+    safe_text,
+    stdout,
+)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)

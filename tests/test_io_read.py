@@ -399,6 +399,22 @@ def test_errors_never_echo_what_a_file_holds(tmp_path: Path, content: str) -> No
         assert secret not in line, line
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("gifts.ndjson", '{"hunter2": "secret", \n'),
+        ("gifts.ndjson", '{"sender_id": "hunter2"}\n[1, 2, "secret"]\n'),
+        ("gifts.parquet", "hunter2 secret, not a parquet file\n"),
+        ("gifts.csv", 'sender_id,receiver_id,coins,sent_at\n"hunter2,secret,1,2\n'),
+        ("gifts.csv", "sender_id,receiver_id,coins,sent_at\nhunter2,secret,1,2,3,4\n"),
+    ],
+)
+def test_read_errors_of_every_format_never_echo_what_a_file_holds(tmp_path: Path, name: str, content: str) -> None:
+    _write(tmp_path, name, content)
+    line = _one_line_error(tmp_path, "--max-bad-share", "1")
+    assert "hunter2" not in line and "secret" not in line, line
+
+
 # --- id columns of types that cannot hold an id (item 6) ------------------------------------
 
 

@@ -150,7 +150,8 @@ class TimeUnit:
         if self.epoch is not None:
             return f"epoch {self.epoch}"
         step = f"{self.step_seconds:g}"
-        origin = self.origin.strftime("%Y-%m-%d" if self.origin == self.origin.replace(hour=0, minute=0, second=0, microsecond=0) else "%Y-%m-%d %H:%M:%S")
+        midnight = self.origin.replace(hour=0, minute=0, second=0, microsecond=0)
+        origin = self.origin.strftime("%Y-%m-%d" if self.origin == midnight else "%Y-%m-%d %H:%M:%S")
         return f"steps of {step} s from {origin}"
 
 
@@ -217,8 +218,10 @@ def _parse_times(values: pl.Series, unit: TimeUnit | None, name: str) -> pl.Data
     """
     if isinstance(values.dtype, pl.Datetime):
         zoned = values.dt.convert_time_zone("UTC") if values.dtype.time_zone else values.dt.replace_time_zone("UTC")
-        frame = pl.DataFrame({"time": zoned.cast(TIME_DTYPE)})
-        return _judge(frame.with_columns(text=pl.col("time").cast(pl.Utf8), number=pl.lit(False), mismatch=pl.lit(None, pl.Utf8)), name, "")
+        frame = pl.DataFrame({"time": zoned.cast(TIME_DTYPE)}).with_columns(
+            text=pl.col("time").cast(pl.Utf8), number=pl.lit(False), mismatch=pl.lit(None, pl.Utf8)
+        )
+        return _judge(frame, name, "")
 
     utc = {"time_zone": "UTC", "time_unit": "us", "strict": False}
     null_time = pl.lit(None, TIME_DTYPE)

@@ -612,7 +612,7 @@ def _unreadable(path: Path | str, exc: BaseException, fix: str) -> str:
     for needle, what in _READ_FAILURES:
         if needle in text:
             return f"{path}: cannot be read ({what}); {fix}"
-    return f"{path}: cannot be read ({type(exc).__name__}); {fix}"
+    return f"{path}: cannot be read ({_FORMAT_FAILURES.get(Path(path).suffix, type(exc).__name__)}); {fix}"
 
 
 _READ_FAILURES = (
@@ -626,6 +626,13 @@ _READ_FAILURES = (
     ("permission denied", "permission denied"),
 )
 """Substrings of a reader's error -> what to say instead of quoting it."""
+_FORMAT_FAILURES = {
+    ".ndjson": "not valid JSON lines: one JSON object per line",
+    ".jsonl": "not valid JSON lines: one JSON object per line",
+    ".parquet": "not a Parquet file, or a damaged one",
+    ".csv": "a line does not fit the header",
+}
+"""What to say about an unrecognised reader error, by file suffix."""
 
 
 def _header_size(names: list[str]) -> str:
