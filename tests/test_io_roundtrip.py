@@ -351,7 +351,7 @@ def test_fractional_epoch_seconds_keep_their_microseconds(cases) -> None:
 @SETTINGS
 @given(st.one_of(
     st.integers(-10**12, 10**20),
-    st.sampled_from([0, -1, 10**11 - 1, 10**11, 10**14 - 1, 10**14, 10**17 - 1, 10**17, 2**63 - 1, 2**63,
+    st.sampled_from([0, -1, -(2**63), -(2**63) + 1, 10**11 - 1, 10**11, 10**14 - 1, 10**14, 10**17 - 1, 10**17, 2**63 - 1, 2**63,
                      4_102_444_799, 4_102_444_800, 4_102_444_799_999, 4_102_444_800_000,
                      4_102_444_799_999_999, 4_102_444_800_000_000, 4_102_444_799_999_999_999]),
 ))
@@ -365,6 +365,11 @@ def test_one_epoch_number_is_accepted_exactly_when_its_unit_puts_it_in_1970_to_2
     else:
         assert time is None
         assert problem == f"sent_at outside the years 1970-2099 when read as epoch {UNITS[band]}", (n, problem)
+
+
+def test_digits_of_other_scripts_are_not_epoch_numbers() -> None:
+    checked = parse_time_checked(pl.Series("t", ["\u0661\u0667\u0661\u0664", "\uff11\uff17\uff11\uff14"]), name="t")
+    assert checked.struct.field("problem").to_list() == ["unparseable t", "unparseable t"]
 
 
 @SETTINGS

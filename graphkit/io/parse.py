@@ -95,8 +95,9 @@ _FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f%z",
     "%Y-%m-%d %H:%M%z",
 )
-_PLAIN_NUMBER = r"^([+-]?)(\d+)(?:\.(\d*))?$"
-_SCIENTIFIC = r"^[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+$"
+_PLAIN_NUMBER = r"^([+-]?)([0-9]+)(?:\.([0-9]*))?$"
+_SCIENTIFIC = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"
+"""ASCII digits only: ``\\d`` would take other scripts' digits for a number."""
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,11 @@ def _parse_times(values: pl.Series, unit: TimeUnit | None, name: str) -> pl.Data
         frame = frame.with_columns(stages[stage].alias(stage)).with_columns(
             rest=pl.when(pl.col(stage).is_null()).then(pl.col("rest"))
         )
+    fits = pl.col("integer") > -(2**63)  # the one Int64 whose magnitude is not an Int64: too large anyway
     frame = frame.with_columns(
-        number=pl.col("integer").is_not_null(), negative=pl.col("integer") < 0, whole=pl.col("integer").abs()
+        number=pl.col("integer").is_not_null(),
+        negative=pl.col("integer") < 0,
+        whole=pl.when(fits).then(pl.col("integer").abs()),
     )
     if frame["rest"].null_count() < frame.height:  # fractional or scientific numbers, other ISO forms
         frame = frame.with_columns(_number_parts(pl.col("rest"))).with_columns(
