@@ -580,3 +580,11 @@ def test_exact_duplicates_reach_the_report_summary_and_the_config() -> None:
     dropped = analyze(Tables.from_frames(gifts=gifts, dedupe_exact_rows=True), Config(dedupe_exact_rows=True))
     assert dropped.summary["exact_duplicate_rows"] == 1 and dropped.summary["coins"] == 10.0
     assert dropped.summary["rejected_rows"] == 1
+
+
+def test_parse_time_keeps_the_column_name() -> None:
+    from graphkit.io.parse import parse_time
+
+    frame = pl.DataFrame({"created": ["2024-05-01T10:00:00Z", "1714557600"]})
+    assert frame.select(parse_time(pl.col("created"))).columns == ["created"]
+    assert parse_time(frame["created"]).name == "created"

@@ -178,7 +178,9 @@ def parse_time(expr: "pl.Expr | pl.Series", *, unit: TimeUnit | None = None) -> 
     ['2010-11-08T18:45:11.728360+00:00', '2010-11-08T18:45:12+00:00', None]
     """
     checked = parse_time_checked(expr, unit=unit)
-    return checked.struct.field("time")
+    if isinstance(expr, pl.Series):
+        return checked.struct.field("time").alias(expr.name)
+    return checked.struct.field("time").name.keep()
 
 
 def parse_time_checked(
