@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 from rich.console import Console
@@ -20,7 +20,25 @@ from graphkit.config import Config
 from graphkit.errors import ConfigError, GraphkitError
 from graphkit.util.display import display_text
 
-__all__ = ["UserError", "GraphkitGroup", "usage_line", "setting_type", "stdout", "stderr", "data_dir_argument", "columns_option", "config_option", "debug_state", "fail", "safe_text"]
+if TYPE_CHECKING:
+    from graphkit.io import Tables
+
+__all__ = [
+    "UserError",
+    "GraphkitGroup",
+    "usage_line",
+    "setting_type",
+    "stdout",
+    "stderr",
+    "data_dir_argument",
+    "columns_option",
+    "outside_data_dir_option",
+    "config_option",
+    "debug_state",
+    "fail",
+    "read_data",
+    "safe_text",
+]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -164,6 +182,17 @@ def columns_option(func: Callable) -> Callable:
     )(func)
 
 
+def outside_data_dir_option(func: Callable) -> Callable:
+    """``--allow-outside-data-dir``: every command that takes ``--columns`` has it."""
+    return click.option(
+        "--allow-outside-data-dir",
+        "allow_outside_data_dir",
+        is_flag=True,
+        help="Read table files that lie outside DATA_DIR (a mapping's file = or a symbolic link leading "
+             "elsewhere); refused by default.",
+    )(func)
+
+
 def config_option(func: Callable) -> Callable:
     return click.option(
         "--config",
@@ -172,3 +201,25 @@ def config_option(func: Callable) -> Callable:
         default=None,
         help="graphkit.toml whose [params] table overrides the defaults.",
     )(func)
+
+
+def read_data(
+    data_dir: Path,
+    *,
+    columns: Path | None,
+    config: Config,
+    allow_outside_data_dir: bool = False,
+    count_distinct: bool = False,
+) -> "Tables":
+    """:func:`graphkit.io.read_tables` with the reading settings of ``config``: every command reads alike."""
+    from graphkit.io import read_tables  # polars loads only for the commands that read data
+
+    return read_tables(
+        data_dir,
+        columns=columns,
+        max_bad_share=config.max_bad_share,
+        max_coins=config.max_coins,
+        dedupe_exact_rows=config.dedupe_exact_rows,
+        allow_outside_data_dir=allow_outside_data_dir,
+        count_distinct=count_distinct,
+    )

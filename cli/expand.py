@@ -12,11 +12,19 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import entity_edges, evidence_graph
-from graphkit.io import read_tables
 from graphkit.report.reader import read_scores
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz import expand_view, load_or_create_key
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, setting_type, stdout
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    columns_option,
+    config_option,
+    outside_data_dir_option,
+    read_data,
+    safe_text,
+    setting_type,
+    stdout,
+)
 
 _SHOWN = 50
 
@@ -26,6 +34,7 @@ _SHOWN = 50
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="The data directory (users, streams, devices, gifts).")
 @columns_option
+@outside_data_dir_option
 @config_option
 @click.option("--hops", type=click.IntRange(0, 6), default=2, show_default=True,
               help="Links to follow from the starting points (account -> device -> account is 2).")
@@ -48,7 +57,8 @@ _SHOWN = 50
 @click.option("--through-popular-hosts", is_flag=True,
               help="Also expand through popular hosts (gifted by more accounts than 99% of receivers and than "
                    "hub_cap), which are otherwise shown but not walked past.")
-def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_path: Path | None, hops: int,
+def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_outside_data_dir: bool,
+           config_path: Path | None, hops: int,
            since: str | None, until: str | None, min_coins: float, max_nodes: int | None,
            scores_path: Path | None, redact_key: Path | None, out_path: Path, as_json: bool,
            through_popular_hosts: bool) -> None:
@@ -63,7 +73,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, config_pa
     Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
     """
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
     ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,

@@ -8,7 +8,6 @@ import click
 
 from graphkit.graphs import GRAPH_NAMES, build_graphs
 from graphkit.config import load_config
-from graphkit.io import read_tables
 from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
@@ -16,6 +15,8 @@ from graphkit_cli.common import (
     columns_option,
     config_option,
     data_dir_argument,
+    outside_data_dir_option,
+    read_data,
     safe_text,
     setting_type,
     stdout,
@@ -42,10 +43,11 @@ from graphkit_cli.common import (
 @click.option("--ring", default=None, metavar="RING_ID",
               help="Only this ring's members (from --report's rings.json) and the edges among them.")
 @columns_option
+@outside_data_dir_option
 @config_option
 def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | None, until: str | None,
            hub_cap: int | None, report_dir: Path | None, ring: str | None, columns: Path | None,
-           config_path: Path | None) -> None:
+           allow_outside_data_dir: bool, config_path: Path | None) -> None:
     """Export one graph of DATA_DIR for networkx, Gephi or a dataframe.
 
     Node ids are the account ids. gifts is directed, one edge per distinct
@@ -60,7 +62,7 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     if ring is not None and report_dir is None:
         raise UserError("--ring needs --report OUT_DIR (the report that found the ring)")
     findings = read_findings(report_dir, ring=ring) if report_dir is not None else None  # before the long part
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     graphs = build_graphs(tables, config)
     nodes, edges = graphs.frames(which)
     if findings is not None:

@@ -10,8 +10,15 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.detect.evidence import evidence_path
-from graphkit.io import read_tables
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option, safe_text, stdout
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    columns_option,
+    config_option,
+    outside_data_dir_option,
+    read_data,
+    safe_text,
+    stdout,
+)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -20,13 +27,14 @@ from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, config_option,
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="The data directory (users, streams, devices, gifts).")
 @columns_option
+@outside_data_dir_option
 @config_option
 @click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Only events before this time.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text, hubs}]} as JSON on "
                    "stdout (hubs: the popular hosts a step passes through).")
-def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path | None,
+def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_data_dir: bool, config_path: Path | None,
          since: str | None, until: str | None, as_json: bool) -> None:
     """Print the strongest chain of evidence linking accounts A and B across
     every relation (shared device or IP, gift, co-gifting in a stream), step
@@ -39,7 +47,7 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, config_path: Path
     Example: graphkit path u17 h3 --data fixtures/demo
     """
     config = load_config(config_path, since=since, until=until)
-    tables = read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     steps = evidence_path(tables, a, b, config=config)
     if as_json:
         click.echo(json.dumps({

@@ -19,7 +19,7 @@ from rich.text import Text
 from graphkit import __version__, load_config
 from graphkit.config import Config
 from graphkit.errors import GraphkitError, TooManyRejectedError
-from graphkit.io import Tables, read_tables
+from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
 from graphkit.report import ReportFiles, check_out_dir, output_lock, write_failed_rejected, write_report
@@ -29,6 +29,8 @@ from graphkit_cli.common import (
     columns_option,
     config_option,
     data_dir_argument,
+    outside_data_dir_option,
+    read_data,
     safe_text,
     setting_type,
     stderr,
@@ -91,6 +93,7 @@ def report_options(func: Callable) -> Callable:
                    "files there and keeps any other file you added (case notes); a folder with someone else's "
                    "rings.json, or another run writing it, is refused.")
 @columns_option
+@outside_data_dir_option
 @config_option
 @_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
 @_time_option("--until", "Keep only events before TIME (ISO-8601 or epoch seconds).")
@@ -99,6 +102,7 @@ def report(
     data_dir: Path,
     out_dir: Path,
     columns: Path | None,
+    allow_outside_data_dir: bool,
     config_path: Path | None,
     since: str | None,
     until: str | None,
@@ -126,7 +130,7 @@ def report(
     config = load_config(config_path, since=since, until=until, top=top)
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
-        workers=workers, quiet=quiet, as_json=as_json,
+        workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
     )
 
 
@@ -141,6 +145,7 @@ def run_report(
     workers: int | None = None,
     quiet: bool = False,
     as_json: bool = False,
+    allow_outside_data_dir: bool = False,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
@@ -153,7 +158,7 @@ def run_report(
         redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
         with _progress(quiet) as stages:
             stages.start("reading")
-            tables = _read(data_dir, out_dir, columns, config)
+            tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
             stages.start("building")
             result = _analyze(tables, config, stages.pipeline, workers)
             stages.start("writing")
@@ -167,9 +172,9 @@ def run_report(
     return result, files
 
 
-def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -> Tables:
+def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, allow_outside_data_dir: bool) -> Tables:
     try:
-        return read_tables(data_dir, columns=columns, max_bad_share=config.max_bad_share)
+        tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         # beside OUT_DIR, never in it: a previous report there stays as it was
         try:
@@ -179,6 +184,9 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config) -
             where = f"; the rejected rows were not written ({not_written})"
         kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
         raise UserError(f"{exc}{where}{kept}") from None
+    for warning in tables.warnings:  # never silent: e.g. exact duplicate gifts that were kept
+        stderr.print(safe_text(f"graphkit: warning: {warning}"))
+    return tables
 
 
 def _redactor(key: Path, out_dir: Path) -> Any:

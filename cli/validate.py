@@ -8,30 +8,50 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from graphkit.config import load_config
 from graphkit.errors import TooManyRejectedError
-from graphkit.io import Tables, read_tables
+from graphkit.io import TABLES, Tables
+from graphkit.io.parse import TIME_RULE
 from graphkit.io.tables import write_rejected_frames
-from graphkit_cli.common import CONTEXT_SETTINGS, columns_option, data_dir_argument, setting_type, stdout
+from graphkit_cli.common import (
+    CONTEXT_SETTINGS,
+    columns_option,
+    config_option,
+    data_dir_argument,
+    outside_data_dir_option,
+    read_data,
+    setting_type,
+    stdout,
+)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @data_dir_argument
 @columns_option
-@click.option("--max-bad-share", type=setting_type("max_bad_share"), default=0.05, show_default=True,
-              help="Fail a table when more than this share of its rows is rejected.")
+@outside_data_dir_option
+@config_option
+@click.option("--max-bad-share", type=setting_type("max_bad_share"), default=None,
+              help="Fail a table when more than this share of its rows is rejected [default: max_bad_share, 0.05].")
 @click.option("--rejected", "rejected_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write rejected rows with their reasons to DIR/rejected/NAME.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
-def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejected_dir: Path | None, as_json: bool) -> None:
+def validate(
+    data_dir: Path, columns: Path | None, allow_outside_data_dir: bool, config_path: Path | None,
+    max_bad_share: float | None, rejected_dir: Path | None, as_json: bool,
+) -> None:
     """Read and check the tables of DATA_DIR; print rows read, accepted and
     rejected (by reason), time range and distinct ids per table.
 
-    Exits 0 when the data can be used, 2 when it cannot.
+    Exits 0 when the data can be used, 2 when it cannot. --config reads the
+    reading settings (max_bad_share, max_coins, dedupe_exact_rows) from the
+    [params] table of a graphkit.toml, as report does.
 
     Example: graphkit validate fixtures/demo --rejected out/
     """
+    config = load_config(config_path, max_bad_share=max_bad_share)
     try:
-        tables = read_tables(data_dir, columns=columns, max_bad_share=max_bad_share, count_distinct=True)
+        tables = read_data(data_dir, columns=columns, config=config, count_distinct=True,
+                           allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         if rejected_dir is not None:
             write_rejected_frames(exc.rejected, rejected_dir)
@@ -45,6 +65,8 @@ def validate(data_dir: Path, columns: Path | None, max_bad_share: float, rejecte
         stdout.print(line, markup=False)
     if tables.unknown_accounts:
         stdout.print(f"{tables.unknown_accounts:,} accounts appear in gifts/devices/streams but not in users (allowed).")
+    for warning in tables.warnings:
+        stdout.print(f"warning: {warning}", markup=False)
     if tables.rejected_rows:
         where = f" written to {rejected_dir / 'rejected'}" if rejected_dir else "; add --rejected DIR to keep them"
         plural = "" if tables.rejected_rows == 1 else "s"
@@ -59,6 +81,8 @@ def validation_summary(tables: Tables) -> dict:
         "tables": [tables.stats[name].to_dict() for name in sorted(tables.stats)],
         "unknown_accounts": tables.unknown_accounts,
         "rejected_rows": tables.rejected_rows,
+        "exact_duplicate_rows": tables.exact_duplicate_rows,
+        "warnings": tables.warnings,
     }
 
 
@@ -77,6 +101,13 @@ def validation_lines(tables: Tables) -> list[str]:
         lines.append(f"  rows read {stats.rows_read:,}, accepted {stats.accepted:,}, rejected {stats.rejected:,}")
         for reason, count in stats.rejected_by_reason.items():
             lines.append(f"    {count:,} {reason}")
+        times = [c.name for c in TABLES[name].columns if c.kind == "time"]
+        time_reasons = tuple(f"unparseable {t}" for t in times) + tuple(f"{t} " for t in times)
+        if any(reason.startswith(time_reasons) for reason in stats.rejected_by_reason):
+            lines.append(f"    ({TIME_RULE})")  # how a time is read, next to the times it refused
+        if stats.duplicates_kept:
+            plural = "s" if stats.duplicates_kept != 1 else ""
+            lines.append(f"  {stats.duplicates_kept:,} exact duplicate row{plural} kept")
         if stats.time_min is not None and stats.time_max is not None:
             lines.append(f"  time range {stats.time_min:%Y-%m-%d %H:%M:%S} .. {stats.time_max:%Y-%m-%d %H:%M:%S} UTC")
         if stats.distinct_ids:

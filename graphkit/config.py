@@ -193,6 +193,18 @@ class Config:
     """Keep only events at or after this time (ISO-8601 or epoch seconds)."""
     until: str | None = _time()
     """Keep only events before this time (ISO-8601 or epoch seconds)."""
+    max_coins: float = _float(1e12, min=0, min_open=True, max=1e15)
+    """The largest ``coins`` of one gift; larger values are rejected rows
+    (``coins above max_coins``). A real gift is worth at most some 10^6 coins,
+    and 10^12 leaves room for any platform's unit while a corrupt value such as
+    1e308 cannot turn the totals into infinity. At most 10^15: above 2^53
+    (9e15) float coins are no longer whole numbers, and 10^15 x 10^9 gifts is
+    still far from float overflow."""
+    dedupe_exact_rows: bool = _bool(False)
+    """Gifts without a ``gift_id`` that repeat an earlier row in every column are
+    always counted and reported; ``True`` also drops them (as rejected rows with
+    the reason ``exact duplicate row``). Off by default: two identical gifts in
+    the same second can be real, and graphkit never drops data silently."""
 
     # --- build ------------------------------------------------------------
     hub_cap: int = _int(50, min=2)

@@ -157,6 +157,7 @@ def analyze(
         "rings": len(rings),
         "accounts_in_rings": int(sum(r.size for r in rings)),
         "rejected_rows": tables.rejected_rows,
+        "exact_duplicate_rows": tables.exact_duplicate_rows,
         "unknown_accounts": tables.unknown_accounts,
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
     }

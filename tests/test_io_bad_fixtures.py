@@ -43,6 +43,8 @@ def test_bad_fixture(name: str, tmp_path: Path) -> None:
     case = CASES[name]
     data_dir = BAD / case.get("dir", name)
     args = [a if not a.endswith(".toml") else str(tmp_path / a) for a in case.get("args", [])]
+    for file_name, content in case.get("files", {}).items():
+        (tmp_path / file_name).write_text(content)
     if case["exit_code"] == 2:
         _assert_one_line_error(_validate(data_dir, *args), case["error"])
         return
@@ -53,6 +55,9 @@ def test_bad_fixture(name: str, tmp_path: Path) -> None:
     for table, stats in summary.items():
         assert stats["accepted"] + stats["rejected"] == stats["rows_read"]
         assert stats["rejected_by_reason"] == case.get("rejected", {}).get(table, {})
+        assert stats["exact_duplicates"] == case.get("exact_duplicates", {}).get(table, 0)
+        if table in case.get("time_range", {}):
+            assert [stats["time_min"], stats["time_max"]] == case["time_range"][table]
     for table, rows in case.get("rejected_rows", {}).items():
         written = pl.read_csv(tmp_path / "rejected" / f"{table}.csv", infer_schema=False)
         assert written["row"].cast(pl.Int64).to_list() == rows

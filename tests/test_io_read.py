@@ -78,12 +78,117 @@ def test_parquet_extra_nested_columns_are_kept_as_json_text(tmp_path: Path) -> N
     assert gifts["meta"].to_list() == ['{"k":1}', '{"k":2}']
 
 
-def test_epoch_milliseconds_are_not_taken_for_seconds() -> None:
-    assert parse_time_value("1714557600") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
-    assert parse_time_value("1714557600.0") == dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
-    for bad in ("1714557600000", "1714557600.5", "9223372036854775807", "yesterday", ""):
-        with pytest.raises(ValueError):
-            parse_time_value(bad)
+def test_one_value_is_read_in_the_epoch_unit_its_size_gives() -> None:
+    may_first = dt.datetime(2024, 5, 1, 10, tzinfo=UTC)
+    for text in ("1714557600", "1714557600.0", "1714557600000", "1714557600000000", "1714557600000000000",
+                 "1.7145576e+12", "2024-05-01 10:00:00 UTC", "2024-05-01T12:00:00+02"):
+        assert parse_time_value(text) == may_first, text
+    assert parse_time_value("1714557600.5") == may_first + dt.timedelta(milliseconds=500)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("0001-01-01T00:00:00Z", "outside the years 1970-2099"),
+        ("9999-12-31", "outside the years 1970-2099"),
+        ("-1", "outside the years 1970-2099 when read as epoch seconds"),
+        ("9223372036854775807", "outside the years 1970-2099 when read as epoch nanoseconds"),
+        ("yesterday", "it is not ISO-8601 or a number"),
+        ("", "it is not ISO-8601 or a number"),
+    ],
+)
+def test_a_value_that_is_not_a_plausible_time_says_why_and_states_the_rule(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match="is not a timestamp") as info:
+        parse_time_value(text)
+    assert why in str(info.value)
+    assert "seconds below 1e11, milliseconds below 1e14, microseconds below 1e17" in str(info.value)
+
+
+def test_bigquery_csv_timestamps_are_read(tmp_path: Path) -> None:
+    """BigQuery's default CSV export writes TIMESTAMP as '2024-05-01 10:00:00 UTC' (with a fraction when there is one)."""
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,2024-05-01 10:00:00 UTC\nc,d,2,2024-05-01 10:00:00.123456 UTC\n")
+    tables = read_tables(tmp_path, max_bad_share=0.0)
+    assert tables.gifts["sent_at"].to_list() == [
+        dt.datetime(2024, 5, 1, 10, tzinfo=UTC), dt.datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    ]
+
+
+def test_placeholder_years_are_rejected_with_the_rule_in_the_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,0001-01-01T00:00:00Z\nc,d,2,9999-12-31 23:59:59\n"
+           + "e,f,3,2024-05-01T10:00:00Z\n" * 8)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"sent_at outside the years 1970-2099": 2}
+
+
+def test_epoch_milliseconds_are_read_as_milliseconds_not_the_far_future(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1714557600000\nc,d,2,1714557600250\n")
+    gifts = read_tables(tmp_path, max_bad_share=0.0).gifts
+    assert gifts["sent_at"].to_list() == [
+        dt.datetime(2024, 5, 1, 10, tzinfo=UTC), dt.datetime(2024, 5, 1, 10, 0, 0, 250_000, tzinfo=UTC)
+    ]
+
+
+def test_fractional_epoch_seconds_as_in_bitcoin_otc_are_read(tmp_path: Path) -> None:
+    """Issue 20: OTC's rating times are fractional epoch seconds; all 35,592 rows were rejected."""
+    _write(tmp_path, "gifts.csv", HEADER + "6,2,4,1289241911.72836\n6,5,2,1289241941.53352\n1,15,1,1289243140.39808\n")
+    gifts = read_tables(tmp_path, max_bad_share=0.0).gifts
+    assert gifts["sent_at"].to_list() == [
+        dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC),
+        dt.datetime(2010, 11, 8, 18, 45, 41, 533520, tzinfo=UTC),
+        dt.datetime(2010, 11, 8, 19, 5, 40, 398080, tzinfo=UTC),
+    ]
+
+
+def test_numeric_time_columns_in_parquet_follow_the_same_rule(tmp_path: Path) -> None:
+    frame = _gifts_frame(sent_at=pl.Series([1714557600123, 1714557600456], dtype=pl.Int64))
+    frame.write_parquet(tmp_path / "gifts.parquet")
+    assert read_tables(tmp_path).gifts["sent_at"].dt.epoch("ms").to_list() == [1714557600123, 1714557600456]
+    _gifts_frame(sent_at=[1289241911.72836, 1.7145576e18]).write_parquet(tmp_path / "gifts.parquet")
+    tables = read_tables(tmp_path, max_bad_share=1.0)
+    assert tables.stats["gifts"].rejected_by_reason == {
+        "sent_at looks like epoch nanoseconds in a column of epoch seconds": 1
+    }
+    assert tables.gifts["sent_at"].to_list() == [dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC)]
+
+
+def test_a_column_of_mixed_epoch_units_is_a_data_error_per_value(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1714557600\n" * 9 + "c,d,2,1714557600000\n")
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {
+        "sent_at looks like epoch milliseconds in a column of epoch seconds": 1
+    }
+    assert tables.rejected["gifts"]["row"].to_list() == [10]
+
+
+def test_the_mapping_can_fix_the_unit_or_read_steps(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1\nc,d,2,149\ne,f,3,2.5\n")
+    _write(tmp_path, "graphkit.toml", "[tables.gifts.units]\nsent_at = { step_seconds = 86400 }\n")
+    assert read_tables(tmp_path).gifts["sent_at"].to_list() == [
+        dt.datetime(1970, 1, 2, tzinfo=UTC), dt.datetime(1970, 5, 30, tzinfo=UTC), dt.datetime(1970, 1, 3, 12, tzinfo=UTC)
+    ]
+    _write(tmp_path, "graphkit.toml", '[tables.gifts.units]\nsent_at = { step_seconds = 3600, origin = "2024-05-01" }\n')
+    assert read_tables(tmp_path).gifts["sent_at"][0] == dt.datetime(2024, 5, 1, 1, tzinfo=UTC)
+    # milliseconds from 1970-01-01 to 1973-03-03 look like seconds by their size: the mapping says what they are
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,86400000\n")
+    _write(tmp_path, "graphkit.toml", '[tables.gifts.units]\nsent_at = "milliseconds"\n')
+    assert read_tables(tmp_path).gifts["sent_at"][0] == dt.datetime(1970, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("units", "message"),
+    [
+        ('sent_at = "fortnights"', "unknown epoch unit 'fortnights'"),
+        ("sent_at = { step_seconds = 0 }", "step_seconds = 0 must be a number"),
+        ('sent_at = { step_seconds = 60, origin = "1900-01-01" }', "'1900-01-01' is not a timestamp"),
+        ("sent_at = { steps = 60 }", "use one of seconds, milliseconds"),
+        ('coins = "seconds"', "coins is not a time column of gifts (time columns: sent_at)"),
+    ],
+)
+def test_a_bad_unit_in_the_mapping_is_a_one_line_error(tmp_path: Path, units: str, message: str) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,b,1,1\n")
+    _write(tmp_path, "graphkit.toml", f"[tables.gifts.units]\n{units}\n")
+    line = _one_line_error(tmp_path)
+    assert "graphkit.toml: [tables.gifts.units]" in line and message in line
 
 
 def test_mapping_renames_and_sets_aside_a_clashing_column(tmp_path: Path) -> None:
@@ -155,3 +260,331 @@ def test_each_table_is_read_with_one_collect(tmp_path: Path, monkeypatch: pytest
     tables = read_tables(tmp_path)
     assert len(calls) == 3  # one plan per file (gifts, users), one counting unknown accounts in memory
     assert tables.stats["gifts"].rows_read == 32
+
+
+# --- table files that are not plain files (issue 18, item 10) ------------------------
+
+
+def _one_line_error(data: Path, *args: str) -> str:
+    """``graphkit validate DATA`` failing the way the contract says: exit 2, one line, no traceback."""
+    from click.testing import CliRunner
+
+    from graphkit_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["validate", str(data), *args])
+    assert result.exit_code == 2, result.output + result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("graphkit: error: ")
+    return line
+
+
+def test_a_dangling_symlink_named_gifts_csv_is_an_error_not_an_absent_table(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").symlink_to(tmp_path / "exports" / "gifts.csv")
+    line = _one_line_error(tmp_path)
+    assert "gifts.csv: is a symbolic link to a file that does not exist" in line
+    assert "fix the link or remove it" in line
+
+
+def test_a_symlink_loop_named_gifts_csv_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").symlink_to(tmp_path / "loop.csv")
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "gifts.csv")
+    assert "gifts.csv: is a symbolic link that loops" in _one_line_error(tmp_path)
+
+
+def test_a_directory_named_gifts_csv_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, "devices.csv", "user_id,device_id\nu1,d1\n")
+    (tmp_path / "gifts.csv").mkdir()
+    assert "gifts.csv: is a directory, not a file" in _one_line_error(tmp_path)
+
+
+def test_a_mapped_file_that_is_a_directory_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "tx.csv").mkdir()
+    _write(tmp_path, "graphkit.toml", '[tables.gifts]\nfile = "tx.csv"\n')
+    assert "tx.csv: is a directory, not a file (named for table gifts in" in _one_line_error(tmp_path)
+
+
+# --- files polars cannot read as they are (item 11) -------------------------------------------
+
+
+def test_cr_only_line_endings_are_read_like_lf(tmp_path: Path) -> None:
+    body = HEADER + "a,b,1,2024-05-01T10:00:00Z\nc,d,2.5,1714557600\n"
+    _write(tmp_path, "gifts.csv", body.replace("\n", "\r"))
+    gifts = read_tables(tmp_path).gifts
+    assert gifts["sender_id"].to_list() == ["a", "c"]
+    assert gifts["sent_at"].to_list() == [dt.datetime(2024, 5, 1, 10, tzinfo=UTC)] * 2
+
+
+def test_a_truncated_gzip_is_a_one_line_error(tmp_path: Path) -> None:
+    rows = HEADER + "".join(f"u{i},h{i % 7},{i % 50},2024-05-01T10:00:00Z\n" for i in range(100_000))
+    packed = gzip.compress(rows.encode())
+    _write(tmp_path, "gifts.csv.gz", packed[: len(packed) // 2])
+    line = _one_line_error(tmp_path)
+    assert "gifts.csv.gz: the compressed file ends early or is damaged" in line
+    assert "copy or export it again" in line
+
+
+def test_a_gzip_cut_inside_its_first_block_is_a_one_line_error(tmp_path: Path) -> None:
+    packed = gzip.compress((HEADER + "a,b,1,2024-05-01T10:00:00Z\n").encode())
+    _write(tmp_path, "gifts.csv.gz", packed[:20])
+    assert "gifts.csv.gz: the compressed file ends early or is damaged" in _one_line_error(tmp_path)
+
+
+# --- mapped files outside the data directory (item 15) ---------------------------------------
+
+
+def _secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2-top-secret\nsecond line\n")
+    return secret
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+def test_a_mapped_file_outside_the_data_dir_is_refused(tmp_path: Path, how: str) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    secret = _secret(tmp_path)
+    if how == "symlink":
+        (data / "tx.csv").symlink_to(secret)
+        name = "tx.csv"
+    else:
+        name = str(secret) if how == "absolute" else "../secret.txt"
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{name}"\n')
+    line = _one_line_error(data)
+    assert "is outside the data directory" in line and "--allow-outside-data-dir" in line
+    assert "hunter2" not in line
+
+
+def test_a_table_file_that_links_outside_the_data_dir_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gifts.csv").symlink_to(_secret(tmp_path))
+    line = _one_line_error(data)
+    assert "gifts.csv: table gifts is outside the data directory" in line
+    assert "hunter2" not in line
+
+
+def test_allow_outside_data_dir_reads_it_and_still_echoes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    secret = _secret(tmp_path)
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{secret}"\n')
+    line = _one_line_error(data, "--allow-outside-data-dir")
+    assert "secret.txt: required column 'sender_id' is missing" in line
+    assert "hunter2" not in line
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+    _write(elsewhere, "tx.csv", HEADER + "a,b,1,1714557600\n")
+    _write(data, "graphkit.toml", f'[tables.gifts]\nfile = "{elsewhere / "tx.csv"}"\n')
+    assert read_tables(data, allow_outside_data_dir=True).gifts["sender_id"].to_list() == ["a"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n",
+        "hunter2;secret;value\nmore\n",
+        "hunter2\thunter2\n",
+        "hunter2,hunter2\n",
+        '"hunter2\nsecond",x\n',
+        '{"hunter2": 1}\n',
+    ],
+)
+def test_errors_never_echo_what_a_file_holds(tmp_path: Path, content: str) -> None:
+    _write(tmp_path, "gifts.csv", content)
+    line = _one_line_error(tmp_path)
+    for secret in ("hunter2", "root:x", "/bin/bash", "secret"):
+        assert secret not in line, line
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("gifts.ndjson", '{"hunter2": "secret", \n'),
+        ("gifts.ndjson", '{"sender_id": "hunter2"}\n[1, 2, "secret"]\n'),
+        ("gifts.parquet", "hunter2 secret, not a parquet file\n"),
+        ("gifts.csv", 'sender_id,receiver_id,coins,sent_at\n"hunter2,secret,1,2\n'),
+        ("gifts.csv", "sender_id,receiver_id,coins,sent_at\nhunter2,secret,1,2,3,4\n"),
+    ],
+)
+def test_read_errors_of_every_format_never_echo_what_a_file_holds(tmp_path: Path, name: str, content: str) -> None:
+    _write(tmp_path, name, content)
+    line = _one_line_error(tmp_path, "--max-bad-share", "1")
+    assert "hunter2" not in line and "secret" not in line, line
+
+
+# --- id columns of types that cannot hold an id (item 6) ------------------------------------
+
+
+def _gifts_frame(**columns) -> pl.DataFrame:
+    base = {"sender_id": ["a", "b"], "receiver_id": ["h", "h"], "coins": [1.0, 2.0], "sent_at": [1714557600] * 2}
+    return pl.DataFrame({**base, **columns})
+
+
+def test_float_id_columns_in_parquet_are_refused_not_rounded(tmp_path: Path) -> None:
+    # two accounts 1234567890123456789 and 1234567890123456790 become one float
+    _gifts_frame(sender_id=[1234567890123456789.0, 1234567890123456790.0]).write_parquet(tmp_path / "gifts.parquet")
+    line = _one_line_error(tmp_path)
+    assert "gifts.parquet: column 'sender_id' holds floating-point numbers (Float64)" in line
+    assert "store ids as strings or integers" in line
+
+
+def test_list_id_columns_in_parquet_are_refused(tmp_path: Path) -> None:
+    _gifts_frame(receiver_id=[["h"], ["h"]]).write_parquet(tmp_path / "gifts.parquet")
+    line = _one_line_error(tmp_path)
+    assert "gifts.parquet: column 'receiver_id' holds lists (List(String))" in line
+    assert "store ids as strings or integers" in line
+
+
+def test_a_mapped_float_id_column_is_named_as_in_the_file(tmp_path: Path) -> None:
+    _gifts_frame().rename({"sender_id": "src"}).with_columns(pl.col("src").cast(pl.Categorical)).write_parquet(
+        tmp_path / "tx.parquet"
+    )
+    _write(tmp_path, "graphkit.toml", '[tables.gifts]\nfile = "tx.parquet"\n[tables.gifts.columns]\nsender_id = "src"\n'
+           '[tables.users]\nfile = "u.parquet"\n')
+    pl.DataFrame({"user_id": [1.5, 2.0]}).write_parquet(tmp_path / "u.parquet")
+    line = _one_line_error(tmp_path)
+    assert "u.parquet: column 'user_id' holds floating-point numbers (Float64)" in line
+    pl.DataFrame({"uid": [1.5, 2.0]}).write_parquet(tmp_path / "u.parquet")
+    _write(tmp_path, "graphkit.toml", '[tables.users]\nfile = "u.parquet"\n[tables.users.columns]\nuser_id = "uid"\n'
+           '[tables.gifts]\nfile = "tx.parquet"\n[tables.gifts.columns]\nsender_id = "src"\n')
+    assert "u.parquet: column 'uid' (users.user_id) holds floating-point numbers" in _one_line_error(tmp_path)
+
+
+def test_float_and_list_ids_in_ndjson_are_refused(tmp_path: Path) -> None:
+    lines = ['{"sender_id": 1234567890123456789.0, "receiver_id": "h", "coins": 1, "sent_at": 1714557600}']
+    _write(tmp_path, "gifts.ndjson", "\n".join(lines) + "\n")
+    assert "gifts.ndjson: column 'sender_id' holds floating-point numbers" in _one_line_error(tmp_path)
+    lines = ['{"sender_id": "a", "receiver_id": ["h"], "coins": 1, "sent_at": 1714557600}']
+    _write(tmp_path, "gifts.ndjson", "\n".join(lines) + "\n")
+    assert "gifts.ndjson: column 'receiver_id' holds lists" in _one_line_error(tmp_path)
+
+
+def test_float_ids_in_frames_are_refused_too() -> None:
+    from graphkit.errors import SchemaError
+
+    with pytest.raises(SchemaError, match=r"<gifts frame>: column 'sender_id' holds floating-point numbers"):
+        Tables.from_frames(gifts=_gifts_frame(sender_id=[1.0, 2.0]))
+
+
+def test_integer_and_string_id_columns_still_read(tmp_path: Path) -> None:
+    _gifts_frame(sender_id=pl.Series([1234567890123456789, 7], dtype=pl.UInt64)).write_parquet(tmp_path / "gifts.parquet")
+    assert read_tables(tmp_path).gifts["sender_id"].to_list() == ["1234567890123456789", "7"]
+
+
+# --- coins too large to be a gift (item 8) --------------------------------------------------
+
+
+def test_coins_above_max_coins_are_rejected_rows_with_a_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", HEADER + "a,h,1e308,1714557600\nb,h,1e308,1714557600\nc,h,1000000000000,1714557600\n"
+           + "d,h,5,1714557600\n" * 7)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"coins above max_coins (1,000,000,000,000)": 2}
+    assert tables.rejected["gifts"]["row"].to_list() == [1, 2]
+    assert tables.gifts["coins"].sum() == 1e12 + 35  # exactly max_coins is a gift
+    small = read_tables(tmp_path, max_bad_share=1.0, max_coins=100.0)
+    assert small.stats["gifts"].rejected_by_reason == {"coins above max_coins (100)": 3}
+
+
+def test_no_sum_of_accepted_coins_can_reach_infinity() -> None:
+    """With the largest allowed max_coins, a billion accepted gifts still sum to a finite, exact-enough number."""
+    import math
+
+    from graphkit.config import Config
+    from graphkit.errors import ConfigError
+
+    assert Config().max_coins == 1e12
+    biggest = Config(max_coins=1e15).max_coins
+    assert math.isfinite(biggest * 1e9) and biggest * 1e9 < 1e300
+    for bad in (0, -1.0, float("nan"), float("inf"), 1e16, 1e308):
+        with pytest.raises(ConfigError, match="max_coins"):
+            Config(max_coins=bad)
+
+
+def test_a_gift_of_1e308_coins_no_longer_breaks_the_report_summary() -> None:
+    import math
+
+    from graphkit import Config, analyze
+
+    n = 40
+    gifts = pl.DataFrame({
+        "sender_id": [f"u{i}" for i in range(n)] + ["x", "y"],
+        "receiver_id": ["h"] * (n + 2),
+        "coins": [5.0] * n + [1e308, 1e308],
+        "sent_at": ["2024-05-01T10:00:00Z"] * (n + 2),
+    })
+    report = analyze(Tables.from_frames(gifts=gifts, max_bad_share=1.0), Config())
+    assert report.summary["coins"] == 200.0 and math.isfinite(report.summary["coins"])
+    assert report.summary["rejected_rows"] == 2
+    json.dumps(report.summary, allow_nan=False)
+
+
+# --- exact duplicate rows without a gift_id (item 7) ------------------------------------------
+
+_DUPES = HEADER.rstrip("\n") + ",note\n" + (
+    "a,h,5,1714557600,x\n"   # 1
+    "a,h,5,1714557600,x\n"   # 2: a repeat of 1
+    "a,h,5,1714557600,y\n"   # 3: differs in a column graphkit does not use: not a repeat
+    "a,h,5,1714557600,x\n"   # 4: a repeat of 1
+    "a,h,-5,1714557600,x\n"  # 5: rejected (negative coins)
+    "a,h,-5,1714557600,x\n"  # 6: rejected too, not counted as a duplicate
+    "b,h,7,1714557601,x\n"   # 7
+    "c,h,1,1714557602,x\n"   # 8
+)
+
+
+def test_exact_duplicate_rows_are_kept_by_default_and_counted_with_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", _DUPES)
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    stats = tables.stats["gifts"]
+    assert stats.rows_read == 8 and stats.accepted == 6 and stats.rejected == 2
+    assert stats.exact_duplicates == 2
+    assert tables.gifts["coins"].sum() == 5 * 4 + 7 + 1
+    (warning,) = tables.warnings
+    assert "gifts.csv: 2 exact duplicate rows" in warning and "dedupe_exact_rows = true" in warning
+    assert stats.to_dict()["exact_duplicates"] == 2
+
+
+def test_dedupe_exact_rows_drops_the_repeats_as_rejected_rows_with_a_reason(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", _DUPES)
+    tables = read_tables(tmp_path, max_bad_share=0.25, dedupe_exact_rows=True)  # the repeats do not count as bad
+    stats = tables.stats["gifts"]
+    assert stats.rows_read == 8 and stats.accepted == 4 and stats.rejected == 4
+    assert stats.accepted + stats.rejected == stats.rows_read
+    assert stats.exact_duplicates == 2
+    assert stats.rejected_by_reason == {"exact duplicate row": 2, "negative coins": 2}
+    assert tables.rejected["gifts"].filter(pl.col("reason") == "exact duplicate row")["row"].to_list() == [2, 4]
+    assert tables.gifts["coins"].sum() == 5 * 2 + 7 + 1
+    assert tables.warnings == []
+
+
+def test_rows_with_a_gift_id_are_judged_by_it_not_as_exact_duplicates(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.csv", "sender_id,receiver_id,coins,sent_at,gift_id\n"
+           "a,h,5,1714557600,g1\na,h,5,1714557600,g1\na,h,5,1714557600,\na,h,5,1714557600,\n")
+    tables = read_tables(tmp_path, max_bad_share=0.5)
+    assert tables.stats["gifts"].rejected_by_reason == {"duplicate gift_id": 1}
+    assert tables.stats["gifts"].exact_duplicates == 1  # the two rows without a gift_id
+
+
+def test_exact_duplicates_reach_the_report_summary_and_the_config() -> None:
+    from graphkit import Config, analyze
+
+    assert Config().dedupe_exact_rows is False
+    gifts = pl.DataFrame({"sender_id": ["a", "a", "b"], "receiver_id": ["h"] * 3, "coins": [5.0] * 3,
+                          "sent_at": ["2024-05-01T10:00:00Z"] * 3})
+    kept = analyze(Tables.from_frames(gifts=gifts), Config())
+    assert kept.summary["exact_duplicate_rows"] == 1 and kept.summary["coins"] == 15.0
+    assert kept.params["dedupe_exact_rows"] is False
+    dropped = analyze(Tables.from_frames(gifts=gifts, dedupe_exact_rows=True), Config(dedupe_exact_rows=True))
+    assert dropped.summary["exact_duplicate_rows"] == 1 and dropped.summary["coins"] == 10.0
+    assert dropped.summary["rejected_rows"] == 1
+
+
+def test_parse_time_keeps_the_column_name() -> None:
+    from graphkit.io.parse import parse_time
+
+    frame = pl.DataFrame({"created": ["2024-05-01T10:00:00Z", "1714557600"]})
+    assert frame.select(parse_time(pl.col("created"))).columns == ["created"]
+    assert parse_time(frame["created"]).name == "created"

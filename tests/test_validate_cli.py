@@ -120,3 +120,72 @@ def test_amlsim_sample_with_its_mapping_file(shared_dataset, fixtures_dir: Path)
     assert tables.users["label"].value_counts().sort("label").rows() == [("bad", fraud), ("good", 20_000 - fraud)]
     assert tables.unknown_accounts == 0
     assert tables.gifts["sender_id"].dtype == pl.Utf8
+
+
+DUPLICATES = "sender_id,receiver_id,coins,sent_at\n" + "u1,h1,5,2024-05-01T10:00:00Z\n" * 3 + "u2,h1,5,2024-05-01T10:00:00Z\n"
+
+
+def test_exact_duplicate_rows_are_counted_and_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "gifts.csv").write_text(DUPLICATES)
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "  rows read 4, accepted 4, rejected 0\n  2 exact duplicate rows kept\n" in result.stdout
+    assert "warning: " in result.stdout and "2 exact duplicate rows (the same value in every column" in result.stdout
+    summary = json.loads(_run(tmp_path, "--json").stdout)
+    assert summary["tables"][0]["exact_duplicates"] == 2
+    assert summary["exact_duplicate_rows"] == 2
+    assert "2 exact duplicate rows" in summary["warnings"][0]
+
+
+def test_dedupe_exact_rows_from_the_config_drops_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gifts.csv").write_text(DUPLICATES)
+    config = tmp_path / "graphkit.toml"
+    config.write_text("[params]\ndedupe_exact_rows = true\nmax_bad_share = 0.0\n")
+    result = _run(data, "--config", config, "--json", "--rejected", tmp_path / "out")
+    assert result.exit_code == 0, result.output + result.stderr
+    (gifts,) = json.loads(result.stdout)["tables"]
+    assert (gifts["rows_read"], gifts["accepted"], gifts["rejected"]) == (4, 2, 2)
+    assert gifts["rejected_by_reason"] == {"exact duplicate row": 2}
+    assert json.loads(result.stdout)["warnings"] == []
+    written = pl.read_csv(tmp_path / "out" / "rejected" / "gifts.csv", infer_schema=False)
+    assert written.select("row", "reason").rows() == [("2", "exact duplicate row"), ("3", "exact duplicate row")]
+    # the --max-bad-share flag still wins over the file
+    config.write_text("[params]\nmax_bad_share = 0.0\n")
+    (data / "gifts.csv").write_text(DUPLICATES + "u3,h1,-1,2024-05-01T10:00:00Z\n")
+    assert _run(data, "--config", config).exit_code == 2
+    assert _run(data, "--config", config, "--max-bad-share", "0.5").exit_code == 0
+
+
+def test_max_coins_from_the_config(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\n" + "u1,h1,500,1714557600\n" * 3
+                                    + "u2,h1,1e308,1714557600\n")
+    config = tmp_path / "graphkit.toml"
+    config.write_text("[params]\nmax_coins = 100\nmax_bad_share = 1.0\n")
+    result = _run(data, "--config", config, "--json")
+    assert json.loads(result.stdout)["tables"][0]["rejected_by_reason"] == {"coins above max_coins (100)": 4}
+    config.write_text("[params]\nmax_coins = 1e300\n")
+    result = _run(data, "--config", config)
+    assert result.exit_code == 2 and "max_coins = 1e+300 is not allowed; max_coins must be a number > 0 and <= 1e+15" in result.stderr
+
+
+def test_rejected_times_come_with_the_timestamp_rule(tmp_path: Path) -> None:
+    (tmp_path / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\n" + "u1,h1,5,1714557600\n" * 30
+                                        + "u2,h1,5,1714557600000\n")
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "    1 sent_at looks like epoch milliseconds in a column of epoch seconds\n" in result.stdout
+    assert "seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else nanoseconds" in result.stdout
+    (tmp_path / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\nu1,h1,-5,1714557600\n" + "u1,h1,5,1714557600\n" * 30)
+    assert "seconds below 1e11" not in _run(tmp_path).stdout
+
+
+def test_amlsim_steps_are_read_as_days(shared_dataset, fixtures_dir: Path) -> None:
+    """AMLSim's `time` (1..149) is a day-like step: fixtures/amlsim.toml says so ([tables.gifts.units])."""
+    result = _run(shared_dataset("amlsim-20k"), "--columns", fixtures_dir / "amlsim.toml", "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    gifts = {t["table"]: t for t in json.loads(result.stdout)["tables"]}["gifts"]
+    assert (gifts["time_min"], gifts["time_max"]) == ("1970-01-02T00:00:00+00:00", "1970-05-30T00:00:00+00:00")

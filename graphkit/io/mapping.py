@@ -6,6 +6,8 @@ Format (CONTRACT.md)::
     file = "transactions.csv"
     [tables.gifts.columns]
     sender_id = "sourceNodeId"      # canonical name = name in the file
+    [tables.gifts.units]            # optional: how a time column's numbers are read
+    sent_at = { step_seconds = 86400 }   # or "seconds", "milliseconds", "microseconds", "nanoseconds"
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphkit.errors import ConfigError
+from graphkit.io.parse import EPOCH_UNITS, TimeUnit, parse_time_value
 from graphkit.io.schema import TABLES
 
 __all__ = ["TableMapping", "load_mapping", "MAPPING_FILE"]
@@ -31,6 +34,8 @@ class TableMapping:
     """canonical name -> name in the file"""
     source: str = MAPPING_FILE
     """the mapping file this came from, for error messages"""
+    units: dict[str, TimeUnit] = field(default_factory=dict)
+    """canonical time column -> how its numbers are read (instead of guessing the epoch unit)"""
 
 
 def load_mapping(path: str | Path | None) -> dict[str, TableMapping]:
@@ -98,10 +103,42 @@ def load_mapping(path: str | Path | None) -> dict[str, TableMapping]:
             raise ConfigError(
                 f"{path}: [tables.{name}.columns] maps several names to column {dupes[0]!r}"
             )
-        unknown_keys = sorted(set(entry) - {"file", "columns"})
+        unknown_keys = sorted(set(entry) - {"file", "columns", "units"})
         if unknown_keys:
             raise ConfigError(
-                f"{path}: [tables.{name}] has unknown key(s) {', '.join(unknown_keys)}; use file and columns"
+                f"{path}: [tables.{name}] has unknown key(s) {', '.join(unknown_keys)}; use file, columns and units"
             )
-        result[name] = TableMapping(file=file, columns=dict(columns), source=str(path))
+        units = _units(path, name, entry.get("units", {}))
+        result[name] = TableMapping(file=file, columns=dict(columns), source=str(path), units=units)
     return result
+
+
+def _units(path: Path, table: str, entry: object) -> dict[str, TimeUnit]:
+    """``[tables.NAME.units]``: time column -> an epoch unit name or ``{ step_seconds = N, origin = "..." }``."""
+    where = f"{path}: [tables.{table}.units]"
+    times = [c.name for c in TABLES[table].columns if c.kind == "time"]
+    shape = (
+        f'e.g. {times[0] if times else "sent_at"} = "milliseconds" or '
+        f"{times[0] if times else 'sent_at'} = {{ step_seconds = 86400 }}"
+    )
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table, {shape}")
+    units = {}
+    for column, spec in entry.items():
+        if column not in times:
+            known = ", ".join(times) or "none in this table"
+            raise ConfigError(f"{where}: {column} is not a time column of {table} (time columns: {known})")
+        try:
+            if isinstance(spec, str):
+                units[column] = TimeUnit(epoch=spec)
+            elif isinstance(spec, dict) and set(spec) <= {"step_seconds", "origin"} and "step_seconds" in spec:
+                origin = spec.get("origin")
+                if origin is not None and not isinstance(origin, str):
+                    raise ValueError('origin must be a time in quotes, e.g. origin = "2024-01-01"')
+                parsed = parse_time_value(origin) if origin is not None else None
+                units[column] = TimeUnit(step_seconds=spec["step_seconds"], **({"origin": parsed} if parsed else {}))
+            else:
+                raise ValueError(f"use one of {', '.join(EPOCH_UNITS)} or {{ step_seconds = N, origin = \"...\" }}")
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {column}: {exc}; {shape}") from None
+    return units
