@@ -285,7 +285,9 @@ def vertex_rank(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> np.
     Vertices are ordered by weighted degree, degree, the weighted degree of
     their neighbours and of their neighbours' neighbours (all descending);
     only vertices equal on all four keep the order of their numbers (their
-    sorted ids). Two platforms that differ only in how the ids are spelled
+    sorted ids). The weighted keys are compared at float32 precision, so that
+    weights that differ only in their last bits (coin sums added in another
+    order) give the same numbering. Two platforms that differ only in how the ids are spelled
     get the same numbering up to those ties, so the seeded community search
     (:func:`edge_membership`) finds the same communities.
 
@@ -302,7 +304,11 @@ def vertex_rank(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> np.
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     around = np.bincount(a, weights=strength[b], minlength=n) + np.bincount(b, weights=strength[a], minlength=n)
     beyond = np.bincount(a, weights=around[b], minlength=n) + np.bincount(b, weights=around[a], minlength=n)
-    order = np.lexsort((-beyond, -around, -degree, -strength))  # stable: exact ties keep their numbers' order
+    # the keys as float32: sums of coins differ in their last bits from run to run (a parallel group-by adds
+    # in any order), and a 1e-16 difference must not reorder two vertices; the lexsort is stable, so exact
+    # ties (at float32 precision) keep their numbers' order
+    keys = [np.negative(key.astype(np.float32)) for key in (beyond, around)] + [-degree, -strength.astype(np.float32)]
+    order = np.lexsort(keys)
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return rank
