@@ -3,7 +3,7 @@
 1. Every detector's candidates (:mod:`graphkit.detect.candidates`) are pooled,
    completed with their funders and beneficiaries and scored (:mod:`graphkit.score`).
 2. Each account goes to the best-scoring candidate it is in (a vectorised
-   keep-first over candidates sorted by score), so an account belongs to at
+   arg-max per account over score, size and candidate id), so an account belongs to at
    most one ring; pieces of one operation that pay the same beneficiary are
    merged (:func:`merge_by_beneficiary`).
 3. The resulting groups are scored again on their final membership; those
@@ -68,12 +68,12 @@ def score_candidates(members: pl.DataFrame, context: SignalContext) -> pl.DataFr
 def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
     """Each uid to its best-scoring candidate: ``group, uid`` (group = that candidate's id).
 
-    Ties go to the larger candidate, then the lower id, so the result is deterministic.
+    Ties go to the larger candidate, then the lower id: the choice is a function of the
+    candidates and their scores, whatever the order of the rows. Sorted by group and uid.
     """
-    ranked = cands.join(scores.select(pl.col("group").alias("cand"), "score", "size"), on="cand").sort(
-        ["score", "size", "cand", "uid"], descending=[True, True, False, False]
-    )
-    return ranked.unique("uid", keep="first", maintain_order=True).select(pl.col("cand").alias("group"), "uid")
+    scored = cands.join(scores.select(pl.col("group").alias("cand"), "score", "size"), on="cand")
+    best = pl.col("cand").sort_by(["score", "size", "cand"], descending=[True, True, False]).first()
+    return scored.group_by("uid").agg(best.alias("group")).select("group", "uid").sort("group", "uid")
 
 
 def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graphkit.rings import assign_members, merge_by_beneficiary, money_loop
 from graphkit.detect.signals import person_of
@@ -55,3 +57,22 @@ def test_pieces_paying_the_same_beneficiary_merge_but_honest_fans_do_not():
     assert sorted(groups[1]) == [0, 1, 2, 3, 9]
     assert sorted(groups[3]) == [4, 5]
     assert dict(renamed.rows()) == {1: 1, 2: 1, 3: 3}
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 9)), min_size=1, max_size=40, unique=True),
+       st.randoms(use_true_random=False))
+def test_each_account_goes_to_the_same_candidate_whatever_the_row_order(pairs, rnd):
+    """Ring assignment is a function of the candidates and their scores, not of the order of the rows."""
+    cands = pl.DataFrame({"cand": [c for c, _ in pairs], "uid": [u for _, u in pairs], "source": ["x"] * len(pairs)},
+                         schema={"cand": pl.Int64, "uid": U32, "source": pl.Utf8})
+    groups = sorted({c for c, _ in pairs})
+    scores = pl.DataFrame({"group": groups, "score": [0.5 if g % 2 else 0.7 for g in groups],  # ties on purpose
+                           "size": [3] * len(groups)})
+    shuffled = cands.sample(fraction=1.0, shuffle=True, seed=rnd.randint(0, 2**31))
+    assert assign_members(shuffled, scores).rows() == assign_members(cands, scores).rows()
+    # among tied candidates, the lower id wins
+    best = assign_members(cands, scores).rows()
+    for group, uid in best:
+        mine = [c for c, u in pairs if u == uid]
+        top = max(0.5 if c % 2 else 0.7 for c in mine)
+        assert group == min(c for c in mine if (0.5 if c % 2 else 0.7) == top)
