@@ -157,12 +157,13 @@ def test_account_age_in_report_md_is_the_age_at_the_first_gift_sent(which, reque
 def test_a_ring_views_tooltips_give_the_same_account_age(which, request, tables):
     import json
 
-    from graphkit.viz.views import _config_from, ring_view
+    from graphkit.viz.overview_page import report_config
+    from graphkit.viz.ring_page import ring_view
 
     report = request.getfixturevalue(which)
     expected = _age_at_first_gift_sent(tables, SINCE if which == "windowed" else None)
     ring = report.rings[0]
-    page = ring_view(ring, tables, report.user_scores, user_features=report.user_features, config=_config_from(report))
+    page = ring_view(ring, tables, report.user_scores, user_features=report.user_features, config=report_config(report))
     data = json.loads(page.split('id="gk-data">', 1)[1].split("</script>", 1)[0])
     nodes = data["nodes"]
     checked = 0
