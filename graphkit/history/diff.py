@@ -1,0 +1,316 @@
+"""What changed between two reports: each ring matched to its predecessor, and why it changed.
+
+Rings of one report are disjoint (an account belongs to at most one ring), so
+two reports are compared by member overlap:
+
+- a new ring that holds a substantial part (``min_piece``) of two or more
+  earlier rings is ``merged``;
+- otherwise it continues the earlier ring it matches one to one: the
+  Hungarian assignment on Jaccard similarity, at least ``min_jaccard``
+  (Kuhn 1955; scipy's ``linear_sum_assignment``). It is ``split`` when the
+  earlier ring's members went substantially into two or more new rings,
+  ``grown`` or ``shrunk`` when its size changed by ``min_change`` or more, and
+  ``stable`` otherwise;
+- an unmatched new ring that is a substantial piece of an earlier one is a
+  ``split`` piece of it; any other is ``new``;
+- an earlier ring that nothing continues went ``quiet``.
+
+``re-formed`` (new accounts on the devices or IPs of an earlier ring) needs
+the identifiers behind each ring, which reports do not carry yet; it is
+listed in :data:`STATUSES` for readers of ``diff.json`` and not assigned.
+
+Examples
+--------
+>>> old = [{"ring_id": "R0001", "members": ["a", "b", "c", "d"], "coins_total": 100.0},
+...        {"ring_id": "R0002", "members": ["x", "y", "z"], "coins_total": 50.0}]
+>>> new = [{"ring_id": "R0001", "members": ["a", "b", "c", "d", "e", "f"], "coins_total": 180.0}]
+>>> diff = diff_rings(old, new)
+>>> [(c.status, c.ring_id, c.previous_ids, c.joined) for c in diff.changes]
+[('grown', 'R0001', ('R0001',), ('e', 'f')), ('quiet', None, ('R0002',), ())]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from graphkit.errors import InputError
+from graphkit.report.reader import read_report
+from graphkit.util.atomic import atomic_directory
+from graphkit.util.display import display_text
+from graphkit.util.format import format_coins, plural
+from graphkit.util.version import GENERATOR
+
+__all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "write_diff"]
+
+DIFF_FILES = ("diff.json", "diff.md")
+"""What :func:`write_diff` writes into its folder (anything else there is left as it is)."""
+
+STATUSES = ("new", "stable", "grown", "shrunk", "merged", "split", "re-formed", "quiet")
+"""Every status a ring can have in a diff, in the order they are listed."""
+
+
+@dataclass(frozen=True)
+class RingChange:
+    """One ring of the new report (or one earlier ring that went quiet) and how it changed.
+
+    Attributes
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    ring_id : str or None
+        The ring's id in the new report; None for a quiet ring.
+    previous_ids : tuple of str
+        The earlier rings it continues (several when ``merged``); the quiet ring itself when ``quiet``.
+    joined, left : tuple of str
+        Members that are new in it, and members of its earlier rings that are not in it (sorted).
+    coins_before, coins_after : float or None
+        Coins sent by the members, in the earlier rings together and in this one.
+    beneficiaries_before, beneficiaries_after : tuple of str
+        Who received the coins, before and now.
+    jaccard : float or None
+        Member overlap with the earlier ring it was matched to (None when not matched one to one).
+    """
+
+    status: str
+    ring_id: str | None
+    previous_ids: tuple[str, ...] = ()
+    joined: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+    coins_before: float | None = None
+    coins_after: float | None = None
+    beneficiaries_before: tuple[str, ...] = ()
+    beneficiaries_after: tuple[str, ...] = ()
+    jaccard: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportDiff:
+    """Every ring of the new report and every quiet earlier ring, with its status.
+
+    Attributes
+    ----------
+    changes : tuple of RingChange
+        The new report's rings in its rank order, then the quiet rings in the earlier order.
+    settings : dict
+        ``min_jaccard``, ``min_piece`` and ``min_change``.
+    """
+
+    changes: tuple[RingChange, ...]
+    settings: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """How many rings have each status (every status listed, zeros included)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for change in self.changes:
+            counts[change.status] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``diff.json``."""
+        return {"generator": GENERATOR, "settings": self.settings, "counts": self.counts(),
+                "rings": [{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(c).items()}
+                          for c in self.changes]}
+
+    def to_markdown(self, old: str = "the earlier report", new: str = "this report") -> str:
+        """``diff.md``: the counts, then one line per ring that changed (stable rings counted only)."""
+        counts = self.counts()
+        lines = [f"# What changed from {display_text(old)} to {display_text(new)}", "",
+                 ", ".join(f"{n} {status}" for status, n in counts.items() if n) + ".", ""]
+        for change in self.changes:
+            if change.status == "stable":
+                continue
+            lines.append(f"- {_sentence(change)}")
+        return "\n".join(lines) + "\n"
+
+
+def _sentence(change: RingChange) -> str:
+    name = display_text(change.ring_id or "")
+    before = ", ".join(display_text(p) for p in change.previous_ids)
+    coins = ""
+    if change.coins_before is not None and change.coins_after is not None:
+        coins = f"; coins {format_coins(change.coins_before)} -> {format_coins(change.coins_after)}"
+    moved = f" ({plural(len(change.joined), 'member')} joined, {len(change.left):,} left{coins})"
+    if change.status == "new":
+        return f"{name} is new ({plural(len(change.joined), 'member')})"
+    if change.status == "quiet":
+        return f"{before} went quiet: no ring of this report continues it"
+    if change.status == "merged":
+        return f"{name} merged {before}{moved}"
+    if change.status == "split":
+        return f"{name} is a piece of {before}, which split{moved}"
+    return f"{name} ({before} before) {change.status}{moved}"
+
+
+def diff_rings(
+    old: Sequence[dict[str, Any]],
+    new: Sequence[dict[str, Any]],
+    *,
+    min_jaccard: float = 0.3,
+    min_piece: float = 0.2,
+    min_change: float = 0.2,
+) -> ReportDiff:
+    """Match the rings of a new report to an earlier one's and give each a status.
+
+    Parameters
+    ----------
+    old, new : sequence of dict
+        The ``rings`` of two ``rings.json`` files (``ring_id``, ``members``,
+        optional ``coins_total`` and ``beneficiaries``), best first.
+    min_jaccard : float
+        The least member overlap (Jaccard) for a one-to-one match.
+    min_piece : float
+        The least share of an earlier ring that makes a substantial part of it.
+    min_change : float
+        The least relative size change that makes a matched ring ``grown`` or ``shrunk``.
+
+    Returns
+    -------
+    ReportDiff
+    """
+    old_members, new_members = _members(old, "old"), _members(new, "new")
+    old_size = old_members.group_by("old").len("old_size")
+    new_size = new_members.group_by("new").len("new_size")
+    links = (
+        old_members.join(new_members, on="user_id").group_by("old", "new").len("shared")
+        .join(old_size, on="old").join(new_size, on="new")
+        .with_columns((pl.col("shared") / (pl.col("old_size") + pl.col("new_size") - pl.col("shared"))).alias("jaccard"))
+        .sort("old", "new")
+    )
+    matched = _assignment(links.filter(pl.col("jaccard") >= min_jaccard))
+    piece = links.filter(pl.col("shared") >= min_piece * pl.col("old_size"))
+    parts_of_new = piece.group_by("new").agg(pl.col("old").sort().alias("parts"))
+    pieces_of_old = piece.group_by("old").len("pieces")
+
+    by_new = {r["ring_id"]: r for r in new}
+    by_old = {r["ring_id"]: r for r in old}
+    members_new = {r["ring_id"]: set(r["members"]) for r in new}
+    members_old = {r["ring_id"]: set(r["members"]) for r in old}
+    parts = dict(parts_of_new.iter_rows())
+    split_olds = set(pieces_of_old.filter(pl.col("pieces") >= 2)["old"])
+    match_of = {n: (o, j) for o, n, j in matched.select("old", "new", "jaccard").iter_rows()}
+
+    changes, continued = [], set()
+    for ring in new:
+        rid = ring["ring_id"]
+        jaccard = None
+        if len(parts.get(rid, [])) >= 2:
+            status, previous = "merged", tuple(parts[rid])
+        elif rid in match_of:
+            previous_id, jaccard = match_of[rid]
+            previous = (previous_id,)
+            size_old, size_new = len(members_old[previous_id]), len(members_new[rid])
+            if previous_id in split_olds:
+                status = "split"
+            elif size_new >= (1 + min_change) * size_old:
+                status = "grown"
+            elif size_new <= (1 - min_change) * size_old:
+                status = "shrunk"
+            else:
+                status = "stable"
+        elif parts.get(rid):
+            status, previous = "split", tuple(parts[rid])
+        else:
+            status, previous = "new", ()
+        continued.update(previous)
+        before = set().union(*(members_old[p] for p in previous)) if previous else set()
+        changes.append(RingChange(
+            status=status, ring_id=rid, previous_ids=previous,
+            joined=tuple(sorted(members_new[rid] - before)), left=tuple(sorted(before - members_new[rid])),
+            coins_before=_coins(by_old, previous), coins_after=_coins(by_new, (rid,)),
+            beneficiaries_before=_beneficiaries(by_old, previous), beneficiaries_after=_beneficiaries(by_new, (rid,)),
+            jaccard=None if jaccard is None else round(float(jaccard), 4),
+        ))
+    for ring in old:
+        if ring["ring_id"] not in continued:
+            changes.append(RingChange(
+                status="quiet", ring_id=None, previous_ids=(ring["ring_id"],), left=tuple(sorted(ring["members"])),
+                coins_before=_coins(by_old, (ring["ring_id"],)), beneficiaries_before=_beneficiaries(by_old, (ring["ring_id"],)),
+            ))
+    return ReportDiff(tuple(changes), {"min_jaccard": min_jaccard, "min_piece": min_piece, "min_change": min_change})
+
+
+def _members(rings: Sequence[dict[str, Any]], column: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {column: [r["ring_id"] for r in rings for _ in r["members"]], "user_id": [m for r in rings for m in r["members"]]},
+        schema={column: pl.Utf8, "user_id": pl.Utf8},
+    )
+
+
+def _assignment(links: pl.DataFrame) -> pl.DataFrame:
+    """The one-to-one matching of most total Jaccard among ``links`` (``old, new, jaccard``).
+
+    The links fall apart into connected groups of rings; a group of one link
+    is its own match, and each larger group gets the Hungarian assignment of
+    its own small matrix.
+    """
+    if links.height == 0:
+        return links
+    olds = links["old"].unique().sort()
+    news = links["new"].unique().sort()
+    o = links["old"].replace_strict(olds, pl.int_range(olds.len(), eager=True)).to_numpy()
+    n = links["new"].replace_strict(news, pl.int_range(news.len(), eager=True)).to_numpy() + olds.len()
+    size = olds.len() + news.len()
+    _, component = connected_components(coo_matrix((np.ones(len(o)), (o, n)), shape=(size, size)), directed=False)
+    links = links.with_columns(pl.Series("component", component[o]))
+    sizes = links.group_by("component").len("links")
+    single = links.join(sizes.filter(pl.col("links") == 1), on="component", how="semi")
+    chosen = [single]
+    for _, group in links.join(sizes.filter(pl.col("links") > 1), on="component", how="semi").group_by(
+            "component", maintain_order=True):
+        rows, cols = group["old"].unique().sort(), group["new"].unique().sort()
+        weight = np.zeros((rows.len(), cols.len()))
+        weight[group["old"].replace_strict(rows, pl.int_range(rows.len(), eager=True)).to_numpy(),
+               group["new"].replace_strict(cols, pl.int_range(cols.len(), eager=True)).to_numpy()] = group["jaccard"].to_numpy()
+        r, c = linear_sum_assignment(weight, maximize=True)
+        keep = weight[r, c] > 0
+        pairs = pl.DataFrame({"old": rows.gather(r[keep]), "new": cols.gather(c[keep])})
+        chosen.append(group.join(pairs, on=["old", "new"], how="semi"))
+    return pl.concat(chosen).drop("component").sort("old", "new")
+
+
+def _coins(rings: dict[str, dict[str, Any]], ids: Sequence[str]) -> float | None:
+    values = [rings[i].get("coins_total") for i in ids]
+    return float(sum(values)) if ids and all(isinstance(v, (int, float)) for v in values) else None
+
+
+def _beneficiaries(rings: dict[str, dict[str, Any]], ids: Sequence[str]) -> tuple[str, ...]:
+    found = [b.get("user_id") for i in ids for b in rings[i].get("beneficiaries", []) if isinstance(b, dict)]
+    return tuple(dict.fromkeys(b for b in found if isinstance(b, str)))
+
+
+def diff_reports(old_dir: str | Path, new_dir: str | Path, **settings: float) -> ReportDiff:
+    """:func:`diff_rings` on the ``rings.json`` of two report folders (read with
+    :func:`graphkit.report.read_report`, so a folder that is not a report is one clear error)."""
+    return diff_rings(read_report(old_dir).rings, read_report(new_dir).rings, **settings)
+
+
+def write_diff(diff: ReportDiff, out_dir: str | Path, *, old: str = "", new: str = "") -> list[Path]:
+    """Write ``diff.json`` and ``diff.md`` into ``out_dir``, atomically; other files there are kept.
+
+    Raises :class:`InputError` when ``out_dir`` holds a ``diff.json`` that graphkit did not write.
+    """
+    out_dir = Path(out_dir)
+    existing = out_dir / "diff.json"
+    if existing.exists() and not _ours(existing):
+        raise InputError(f"{existing}: was not written by graphkit; choose another folder for --out")
+    with atomic_directory(out_dir, owned=DIFF_FILES) as tmp:
+        (tmp / "diff.json").write_text(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "diff.md").write_text(diff.to_markdown(old or "the earlier report", new or "this report"), encoding="utf-8")
+    return [out_dir / name for name in DIFF_FILES]
+
+
+def _ours(path: Path) -> bool:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(content, dict) and str(content.get("generator", "")).startswith("graphkit ")

@@ -1,0 +1,111 @@
+"""graphkit diff: each status on a pair of reports built by hand, the matching, the files and the command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from graphkit.history import STATUSES, diff_rings, write_diff
+from graphkit.errors import InputError
+from graphkit_cli.main import cli
+
+
+def ring(rid, members, coins=100.0, bens=()):
+    return {"ring_id": rid, "members": list(members), "coins_total": coins,
+            "beneficiaries": [{"user_id": b, "coins_in": 1.0} for b in bens]}
+
+
+def people(prefix, n, start=0):
+    return [f"{prefix}{i}" for i in range(start, start + n)]
+
+
+def statuses(diff):
+    return {(c.ring_id, c.previous_ids): c.status for c in diff.changes}
+
+
+def test_each_status_on_a_pair_of_reports_built_by_hand():
+    old = [
+        ring("R1", people("s", 10)),                     # stays the same -> stable
+        ring("R2", people("g", 10)),                     # grows to 15 -> grown
+        ring("R3", people("k", 10)),                     # loses 4 -> shrunk
+        ring("R4", people("m", 6)), ring("R5", people("n", 6)),   # come together -> merged
+        ring("R6", people("p", 12)),                     # breaks in two -> split
+        ring("R7", people("q", 8)),                      # disappears -> quiet
+    ]
+    new = [
+        ring("N1", people("s", 10)),
+        ring("N2", people("g", 15)),
+        ring("N3", people("k", 6)),
+        ring("N4", people("m", 6) + people("n", 6)),
+        ring("N5", people("p", 6)), ring("N6", people("p", 6, start=6)),
+        ring("N7", people("z", 9)),                      # nothing before -> new
+    ]
+    diff = diff_rings(old, new)
+    assert statuses(diff) == {
+        ("N1", ("R1",)): "stable", ("N2", ("R2",)): "grown", ("N3", ("R3",)): "shrunk",
+        ("N4", ("R4", "R5")): "merged", ("N5", ("R6",)): "split", ("N6", ("R6",)): "split",
+        ("N7", ()): "new", (None, ("R7",)): "quiet",
+    }
+    counts = diff.counts()
+    assert list(counts) == list(STATUSES) and counts["split"] == 2 and counts["re-formed"] == 0
+    grown = next(c for c in diff.changes if c.ring_id == "N2")
+    assert grown.joined == tuple(people("g", 5, start=10)) and grown.left == () and grown.jaccard == round(10 / 15, 4)
+
+
+def test_the_matching_is_one_to_one_with_the_most_overlap_in_total():
+    # N1 overlaps R1 and R2 by Jaccard 0.4 each; N2 overlaps only R1 (0.35): the best total gives R1 to N2
+    old = [ring("R1", people("a", 7)), ring("R2", people("b", 4))]
+    new = [ring("N1", people("a", 2) + people("b", 4)), ring("N2", people("a", 5, start=2) + people("x", 1))]
+    matched = {c.ring_id: c.previous_ids for c in diff_rings(old, new, min_piece=0.9).changes if c.jaccard is not None}
+    assert matched == {"N1": ("R2",), "N2": ("R1",)}
+
+
+def test_coins_and_beneficiaries_before_and_now():
+    diff = diff_rings([ring("R1", "abcd", coins=100, bens=["h1"])], [ring("R9", "abcd", coins=250, bens=["h2"])])
+    change = diff.changes[0]
+    assert (change.status, change.coins_before, change.coins_after) == ("stable", 100.0, 250.0)
+    assert (change.beneficiaries_before, change.beneficiaries_after) == (("h1",), ("h2",))
+    assert "coins 100 -> 250" not in diff.to_markdown()  # stable rings are counted, not listed
+    assert diff.to_markdown().splitlines()[2] == "1 stable."
+
+
+def test_write_diff_keeps_other_files_and_refuses_a_diff_json_it_did_not_write(tmp_path):
+    diff = diff_rings([ring("R1", "ab")], [])
+    out = tmp_path / "diff"
+    out.mkdir()
+    (out / "notes.md").write_text("mine")
+    write_diff(diff, out)
+    assert sorted(p.name for p in out.iterdir()) == ["diff.json", "diff.md", "notes.md"]
+    assert json.loads((out / "diff.json").read_text())["counts"]["quiet"] == 1
+    write_diff(diff, out)  # its own diff.json is replaced
+    (out / "diff.json").write_text('{"mine": true}')
+    with pytest.raises(InputError, match="was not written by graphkit"):
+        write_diff(diff, out)
+    assert (out / "diff.json").read_text() == '{"mine": true}'
+
+
+def test_diff_command_on_two_reports_of_the_demo(tmp_path, fixtures_dir):
+    runner = CliRunner()
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, extra in ((a, []), (b, ["--since", "2024-05-10"])):
+        result = runner.invoke(cli, ["report", str(fixtures_dir / "demo"), "--out", str(out), "--no-html", "-q"] + extra)
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["diff", str(a), str(a), "--json"])
+    assert result.exit_code == 0, result.output
+    same = json.loads(result.output)
+    assert same["counts"]["stable"] == len(json.loads((a / "rings.json").read_text())["rings"])
+    assert sum(same["counts"].values()) == same["counts"]["stable"]
+    result = runner.invoke(cli, ["diff", str(a), str(b), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "What changed" in result.output
+    doc = json.loads((tmp_path / "d" / "diff.json").read_text())
+    new_ids = [r["ring_id"] for r in json.loads((b / "rings.json").read_text())["rings"]]
+    assert [c["ring_id"] for c in doc["rings"] if c["status"] != "quiet"] == new_ids
+
+
+def test_diff_of_a_folder_that_is_not_a_report_is_one_line(tmp_path, fixtures_dir):
+    result = CliRunner().invoke(cli, ["diff", str(fixtures_dir / "demo"), str(tmp_path)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "not a graphkit report" in result.output
