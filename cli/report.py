@@ -19,10 +19,11 @@ from rich.text import Text
 from graphkit import __version__, load_config
 from graphkit.config import Config
 from graphkit.errors import GraphkitError, TooManyRejectedError
+from graphkit.history import carry_ring_ids
 from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
-from graphkit.report import ReportFiles, check_out_dir, output_lock, write_failed_rejected, write_report
+from graphkit.report import ReportFiles, check_out_dir, output_lock, read_report, write_failed_rejected, write_report
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     UserError,
@@ -97,6 +98,10 @@ def report_options(func: Callable) -> Callable:
 @config_option
 @_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
 @_time_option("--until", "Keep only events before TIME (ISO-8601 or epoch seconds).")
+@click.option("--previous", "previous", type=click.Path(path_type=Path, file_okay=False), default=None,
+              metavar="OLD_OUT", help="An earlier report (yesterday's OUT_DIR): rings that continue its rings keep "
+                                      "their ids, new rings get ids never used before, and each ring records its "
+                                      "status, previous_ids and first_seen.")
 @report_options
 def report(
     data_dir: Path,
@@ -106,6 +111,7 @@ def report(
     config_path: Path | None,
     since: str | None,
     until: str | None,
+    previous: Path | None,
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
@@ -123,7 +129,8 @@ def report(
     it was until the new one is ready. Files you added to a previous report
     (your notes) are carried into the new one. When too many input rows are
     rejected, the run fails and writes them to OUT_DIR.rejected/, beside the
-    report. Prints the top rings and where the files are.
+    report. With --previous, ring ids carry over from an earlier report
+    (graphkit diff shows the changes). Prints the top rings and where the files are.
 
     Example: graphkit report fixtures/demo --out out/
     """
@@ -131,6 +138,7 @@ def report(
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
         workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
+        previous=previous,
     )
 
 
@@ -146,6 +154,7 @@ def run_report(
     quiet: bool = False,
     as_json: bool = False,
     allow_outside_data_dir: bool = False,
+    previous: Path | None = None,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
@@ -156,11 +165,14 @@ def run_report(
     with output_lock(out_dir):
         check_out_dir(out_dir, data_dir=data_dir)
         redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
+        earlier = read_report(previous) if previous is not None else None  # a bad --previous fails before the work
         with _progress(quiet) as stages:
             stages.start("reading")
             tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
             stages.start("building")
             result = _analyze(tables, config, stages.pipeline, workers)
+            if earlier is not None:
+                result = carry_ring_ids(result, earlier)
             stages.start("writing")
             files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
                                  generator=f"graphkit {__version__}")

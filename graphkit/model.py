@@ -75,6 +75,14 @@ class Ring:
         How each entry of ``money_path`` is reached from the one before:
         ``"start"``, ``"gift"``, or ``"device"`` (another account on the same
         device: a host and its alt account). See :meth:`describe_money_path`.
+    status : str or None
+        With ``report --previous``: how the ring changed since the earlier
+        report (:data:`graphkit.history.STATUSES`); None otherwise.
+    previous_ids : tuple of str
+        With ``report --previous``: the earlier rings it continues.
+    first_seen : str or None
+        With ``report --previous``: ``as_of`` (the latest event) of the first
+        report that listed it; None when that report did not say.
     """
 
     ring_id: str
@@ -92,6 +100,9 @@ class Ring:
     contributions: dict[str, float] = field(default_factory=dict)
     """Signal name (a key of ``signals``) -> its share of the score (:func:`graphkit.score.contributions`);
     the top ones go to rings.csv."""
+    status: str | None = None
+    previous_ids: tuple[str, ...] = ()
+    first_seen: str | None = None
 
     @property
     def size(self) -> int:
@@ -124,6 +135,8 @@ class Ring:
             "sources": list(self.sources),
             "money_path": list(self.money_path),
             "money_path_hops": list(self.money_path_hops),
+            **({"status": self.status, "previous_ids": list(self.previous_ids), "first_seen": self.first_seen}
+               if self.status is not None else {}),
         }
 
 
@@ -194,6 +207,8 @@ class Report:
     tables: "Tables | None" = None
     graphs: "Graphs | None" = None
     user_features: pl.DataFrame | None = None
+    ring_counter: int | None = None
+    """With ``report --previous``: the highest ring number ever given, so that ids are never reused."""
 
     def ring(self, ring_id: str) -> Ring:
         for ring in self.rings:
@@ -208,6 +223,7 @@ class Report:
             "generator": generator,
             "params": self.params,
             "summary": self.summary,
+            **({"ring_counter": self.ring_counter} if self.ring_counter is not None else {}),
             "rings": [ring.to_dict() for ring in self.rings],
         }
 

@@ -160,6 +160,7 @@ def analyze(
         "exact_duplicate_rows": tables.exact_duplicate_rows,
         "unknown_accounts": tables.unknown_accounts,
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
+        "as_of": _as_of(graphs),
     }
     return Report(
         rings=tuple(rings),
@@ -227,6 +228,12 @@ def leiden_groupings(graphs: Graphs, config: Config, *, workers: int = 1) -> Ite
             "communities": pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "community": communities()}),
             "lockstep": lockstep(),
         }
+
+
+def _as_of(graphs: Graphs) -> str | None:
+    """The latest gift or device sighting in the window, ISO-8601 UTC (``None`` without dated events)."""
+    times = pl.concat([graphs.gifts.get_column("sent_at"), graphs.devices.get_column("seen_at")]).drop_nulls()
+    return f"{times.max():%Y-%m-%dT%H:%M:%SZ}" if times.len() else None
 
 
 def device_links(graphs: Graphs) -> pl.DataFrame:

@@ -78,6 +78,8 @@ class RingChange:
         Who received the coins, before and now.
     jaccard : float or None
         Member overlap with the earlier ring it was matched to (None when not matched one to one).
+    matched_id : str or None
+        The earlier ring it was matched to one to one (its id carries over with ``report --previous``).
     """
 
     status: str
@@ -90,6 +92,7 @@ class RingChange:
     beneficiaries_before: tuple[str, ...] = ()
     beneficiaries_after: tuple[str, ...] = ()
     jaccard: float | None = None
+    matched_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,11 @@ def diff_rings(
     changes, continued = [], set()
     for ring in new:
         rid = ring["ring_id"]
-        jaccard = None
+        matched_id, jaccard = match_of.get(rid, (None, None))
         if len(parts.get(rid, [])) >= 2:
             status, previous = "merged", tuple(parts[rid])
-        elif rid in match_of:
-            previous_id, jaccard = match_of[rid]
+        elif matched_id is not None:
+            previous_id = matched_id
             previous = (previous_id,)
             size_old, size_new = len(members_old[previous_id]), len(members_new[rid])
             if previous_id in split_olds:
@@ -227,7 +230,7 @@ def diff_rings(
             joined=tuple(sorted(members_new[rid] - before)), left=tuple(sorted(before - members_new[rid])),
             coins_before=_coins(by_old, previous), coins_after=_coins(by_new, (rid,)),
             beneficiaries_before=_beneficiaries(by_old, previous), beneficiaries_after=_beneficiaries(by_new, (rid,)),
-            jaccard=None if jaccard is None else round(float(jaccard), 4),
+            jaccard=None if jaccard is None else round(float(jaccard), 4), matched_id=matched_id,
         ))
     for ring in old:
         if ring["ring_id"] not in continued:
