@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect import candidates
+from graphkit.detect import big, candidates
 from graphkit.detect.signals import Baseline
 from graphkit.graphs import Graphs
 
@@ -86,7 +86,7 @@ class DetectorInputs:
     baseline : Baseline or None
         The platform's measured thresholds.
     device_links : polars.DataFrame or None
-        ``uid, identifier, kind, hub``: who used which device or IP.
+        ``uid, identifier, kind, hub, placeholder``: who used which device or IP.
     person : polars.DataFrame or None
         ``uid, person``: accounts on one (non-hub) device are one person.
     communities : polars.DataFrame or None
@@ -221,6 +221,11 @@ DETECTORS: tuple[Detector, ...] = (
         i.gift_flow, i.person, **_sizes(i.config))),
     Detector("fan_in", frozenset({"gift_flow", "activity", "baseline"}), lambda i: candidates.fan_in_candidates(
         i.gift_flow, i.activity, i.baseline, **_sizes(i.config))),
+    Detector("crowded_identifier", frozenset({"device_links"}), lambda i: big.crowded_identifier_candidates(
+        i.device_links, min_size=i.config.min_ring_size)),
+    Detector("burst_bucket", frozenset({"gifts"}), lambda i: big.burst_bucket_candidates(
+        i.gifts, window_s=i.config.cogift_window_s, min_gifters=i.config.cogift_stream_cap,
+        min_excess=i.config.burst_min_excess)),
 )
 """Every detector, in the order their candidates are pooled (the order fixes candidate ids, so it is part of
 what makes a report reproducible)."""
