@@ -216,3 +216,20 @@ def test_a_crowded_device_counts_as_shared_evidence_and_a_crowded_ip_does_not():
     assert device_row["n_shared_devices"] == 1 and device_row["n_sharing"] == 80
     nat_row = signals.filter(pl.col("n_sharing") == 0)
     assert nat_row.height == 1  # the carrier IP's accounts share nothing that counts
+
+
+def test_a_cash_out_network_of_600_mules_is_found_whole():
+    p = Platform(seed=7)
+    hosts = [p.add_user(f"mule-host{i}", -200 * 86_400) for i in range(2)]
+    for h in hosts:
+        p.devices.append((h, f"dev-{h}", f"10.8.8.{hosts.index(h)}", 0))
+    mules = [p.add_user(f"mule{i:03d}", int(p.rng.integers(0, 25)) * 86_400) for i in range(600)]
+    for i, uid in enumerate(mules):
+        created = dict(p.users)[uid]
+        p.devices.append((uid, f"phone-{uid}", f"home-{uid}", created))
+        for _ in range(1 + i % 2):  # one or two of the biggest gifts, to either host
+            p.gift_during(uid, hosts[int(p.rng.integers(0, 2))], 9_999.0, at=created + int(p.rng.integers(300, 86_400)),
+                          stream=None)
+    report = analyze(p.tables(), CONFIG, workers=1)
+    held = _rings_holding(report, mules)
+    assert held and held[0][1] >= 0.95 * len(mules), held

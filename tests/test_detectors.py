@@ -109,7 +109,7 @@ def test_a_new_detector_is_one_function_and_one_registry_line(fixtures_dir):
 
 
 DETECTORS_AND_TOY = {"community", "dense_block_moment", "dense_block_dst", "synchrony", "money_loop", "fan_in",
-                     "top_receiver"}
+                     "crowded_identifier_device", "crowded_identifier_ip", "burst_bucket", "top_receiver"}
 
 
 # -- each detector on a case built by hand -------------------------------------------------------------------------
@@ -150,9 +150,19 @@ def test_dense_block_finds_accounts_that_gift_the_same_streams_at_the_same_momen
     rows += [(f"v{i}", f"h{i % 5}", 10, 997 * i, f"s{10 + i}") for i in range(40)]  # scattered viewers
     inputs, ids = _inputs_with_ids(_gifts(rows))
     found = candidates.dense_block_candidates(inputs.gifts, inputs.n_users, window_s=120, max_blocks=5,
-                                              min_size=5, max_size=500)
+                                              min_size=5)
     moment_groups = _groups(ids, found.filter(pl.col("source") == "dense_block_moment"))
     assert farm in moment_groups
+
+
+def test_a_dense_block_bigger_than_max_community_size_is_kept_whole():
+    farm = [f"f{i:03d}" for i in range(600)]
+    rows = [(f, "h1", 10, 60 * 10 * m, f"s{m}") for f in farm for m in range(8)]  # 600 accounts x 8 moments
+    rows += [(f"v{i}", f"h{i % 5}", 10, 997 * i, f"s{10 + i % 500}") for i in range(3_000)]  # a platform around them
+    inputs, ids = _inputs_with_ids(_gifts(rows))
+    assert CONFIG.max_community_size < len(farm)
+    found = run_detectors(inputs)["dense_block"]
+    assert farm in _groups(ids, found.filter(pl.col("source") == "dense_block_moment"))
 
 
 def test_money_loop_finds_coins_that_come_back_between_persons():
@@ -167,5 +177,5 @@ def test_fan_in_finds_one_shot_large_senders_paying_one_receiver():
     mules = [(f"m{i}", "cashout", 5000, 60 * i, "s1") for i in range(6)]  # one large gift each
     viewers = [(f"v{i}", f"h{i % 3}", 10, 60 * j + i, f"s{2 + i % 3}") for i in range(30) for j in range(5)]
     inputs, ids = _inputs_with_ids(_gifts(mules + viewers))
-    found = candidates.fan_in_candidates(inputs.gift_flow, inputs.activity, inputs.baseline, min_size=5, max_size=100)
+    found = candidates.fan_in_candidates(inputs.gift_flow, inputs.activity, inputs.baseline, min_size=5)
     assert _groups(ids, found) == [sorted([f"m{i}" for i in range(6)] + ["cashout"])]

@@ -214,13 +214,13 @@ DETECTORS: tuple[Detector, ...] = (
         _membership(i.communities, "community", i.n_users), **_sizes(i.config))),
     Detector("dense_block", frozenset({"gifts"}), lambda i: candidates.dense_block_candidates(
         i.gifts, i.n_users, window_s=i.config.cogift_window_s, max_blocks=i.config.dense_max_blocks,
-        **_sizes(i.config))),
+        min_size=i.config.min_ring_size)),
     Detector("synchrony", frozenset({"lockstep"}), lambda i: candidates.synchrony_candidates(
         _membership(i.lockstep, "group", i.n_users), **_sizes(i.config))),
     Detector("money_loop", frozenset({"gift_flow", "person"}), lambda i: candidates.loop_candidates(
         i.gift_flow, i.person, **_sizes(i.config))),
     Detector("fan_in", frozenset({"gift_flow", "activity", "baseline"}), lambda i: candidates.fan_in_candidates(
-        i.gift_flow, i.activity, i.baseline, **_sizes(i.config))),
+        i.gift_flow, i.activity, i.baseline, min_size=i.config.min_ring_size)),
     Detector("crowded_identifier", frozenset({"device_links"}), lambda i: big.crowded_identifier_candidates(
         i.device_links, min_size=i.config.min_ring_size)),
     Detector("burst_bucket", frozenset({"gifts"}), lambda i: big.burst_bucket_candidates(
