@@ -46,7 +46,14 @@ from graphkit.config import Config
 from graphkit.detect.candidates import lockstep_groups
 from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import user_communities
-from graphkit.detect.registry import DETECTORS, Detector, DetectorInputs, detector_inputs, run_detectors
+from graphkit.detect.registry import (
+    DETECTORS,
+    Detector,
+    DetectorInputs,
+    crowd_sources,
+    detector_inputs,
+    run_detectors,
+)
 from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
@@ -135,7 +142,7 @@ def analyze(
     found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
     cands = pool_candidates([found[d.name] for d in detectors])
     del inputs
-    groups = find_ring_groups(cands, context)
+    groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)

@@ -233,3 +233,18 @@ def test_a_cash_out_network_of_600_mules_is_found_whole():
     report = analyze(p.tables(), CONFIG, workers=1)
     held = _rings_holding(report, mules)
     assert held and held[0][1] >= 0.95 * len(mules), held
+
+
+def test_the_demo_rings_and_bar_are_the_same_with_and_without_the_big_ring_detectors(fixtures_dir):
+    """The demo's five hub IPs (two carrier NATs, three campuses) are candidates now; they score low, so they
+    take no account from its groups and the bar the platform's groups set does not move."""
+    from graphkit import read_tables
+    from graphkit.detect.registry import DETECTORS
+    tables = read_tables(fixtures_dir / "demo")
+    small = tuple(d for d in DETECTORS if d.name not in ("crowded_identifier", "burst_bucket"))
+    before, after = analyze(tables, CONFIG, workers=1, detectors=small), analyze(tables, CONFIG, workers=1)
+    assert [(r.ring_id, r.members, r.score, r.reasons) for r in after.rings] == [
+        (r.ring_id, r.members, r.score, r.reasons) for r in before.rings]
+    assert after.summary["ring_threshold"] == before.summary["ring_threshold"]
+    assert after.summary["groups_scored"] == before.summary["groups_scored"]
+    assert after.summary["candidates"] == before.summary["candidates"] + 5
