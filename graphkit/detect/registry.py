@@ -238,7 +238,7 @@ DETECTORS: tuple[Detector, ...] = (
         _membership(i.communities, "community", i.n_users), **_sizes(i.config))),
     Detector("dense_block", frozenset({"gifts"}), lambda i: candidates.dense_block_candidates(
         i.gifts, i.n_users, window_s=i.config.cogift_window_s, max_blocks=i.config.dense_max_blocks,
-        min_size=i.config.min_ring_size)),
+        **_sizes(i.config))),
     Detector("synchrony", frozenset({"lockstep"}), lambda i: candidates.synchrony_candidates(
         _membership(i.lockstep, "group", i.n_users), **_sizes(i.config))),
     Detector("money_loop", frozenset({"gift_flow", "person"}), lambda i: candidates.loop_candidates(

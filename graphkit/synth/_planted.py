@@ -83,11 +83,12 @@ def _resized(rng: np.random.Generator, plans: list[RingPlan], ring_size_max: int
         p = dict(plan.params)
         size = int(size)
         if plan.kind == "gift_laundering":
-            hosts = int(np.clip(size // 30, 2, 8))
-            alts = [int(a) for a in rng.integers(2, 6, hosts)]
-            if hosts + sum(alts) + 3 > size:  # a small loop: fewer alts, at least 3 funders
-                alts = [1] * hosts
-            p.update(hosts=hosts, alts_per_host=alts, funders=max(3, size - hosts - sum(alts)))
+            # as in the default ranges: about a third funders, the rest hosts with their alts (2-20 hosts)
+            funders = max(3, int(round(0.3 * size)))
+            hosts = int(np.clip(round((size - funders) / 5), 2, 20))
+            n_alts = max(hosts, size - funders - hosts)
+            alts = np.bincount(rng.integers(0, hosts, n_alts - hosts), minlength=hosts) + 1
+            p.update(hosts=hosts, alts_per_host=[int(a) for a in alts], funders=funders)
         else:
             p["accounts"] = max(size, 5)
         if plan.kind == "gifting_burst":
