@@ -248,3 +248,15 @@ def test_the_demo_rings_and_bar_are_the_same_with_and_without_the_big_ring_detec
     assert after.summary["ring_threshold"] == before.summary["ring_threshold"]
     assert after.summary["groups_scored"] == before.summary["groups_scored"]
     assert after.summary["candidates"] == before.summary["candidates"] + 5
+
+
+def test_an_account_on_a_crowded_device_has_crowded_identifier_evidence_of_its_own():
+    p = Platform(seed=8, viewers=1_000)
+    farm = [p.add_user(f"farm{i:03d}", 2 * 86_400 + i * 60) for i in range(120)]
+    p.devices += [(uid, "emulator-2", f"proxy-{uid}", 3 * 86_400) for uid in farm]
+    p.devices += [(f"v{i:05d}", f"phone-v{i:05d}", "100.64.0.11", 0) for i in range(120)]  # a carrier NAT
+    report = analyze(p.tables(), CONFIG, workers=1)
+    features = report.user_features.select("user_id", "crowded_identifier")
+    assert features.filter(pl.col("user_id").is_in(farm))["crowded_identifier"].min() == 1.0
+    behind_nat = features.filter(pl.col("user_id").is_in([f"v{i:05d}" for i in range(120)]))
+    assert behind_nat["crowded_identifier"].max() == 0.0

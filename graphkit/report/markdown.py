@@ -183,7 +183,7 @@ def _data_section(report: Report) -> str:
             )
         placeholders = report.summary.get("placeholder_devices") or []
         if placeholders:
-            shown = ", ".join(f"{escape_markdown(repr(p['device_id']))} ({_plural(p['accounts'], 'account')})"
+            shown = ", ".join(f"{escape_markdown(repr(p['device_id']))} ({plural(p['accounts'], 'account')})"
                               for p in placeholders[:10])
             more = f" and {len(placeholders) - 10:,} more" if len(placeholders) > 10 else ""
             notes.append(
