@@ -282,7 +282,8 @@ def user_evidence(
     Returns ``uid, evidence, funder`` and one boolean/float column per
     :data:`USER_COMPONENTS` entry: young at first gift; one or two gifts, one
     large; uses a device, or a non-hub IP, shared by many accounts
-    (:func:`graphkit.detect.signals.evidence_links`); on a loop of coins (a strongly connected piece of the gift flow no larger than
+    (:func:`graphkit.detect.signals.evidence_links`); on a loop of coins (a
+    strongly connected piece of the gift flow no larger than
     ``max_community_size``); co-gifted in lockstep with several accounts on
     two or more streams; paid mostly by one-shot large senders; trades
     with accounts that trade with each other (local clustering coefficient of
