@@ -260,3 +260,26 @@ def test_an_account_on_a_crowded_device_has_crowded_identifier_evidence_of_its_o
     assert features.filter(pl.col("user_id").is_in(farm))["crowded_identifier"].min() == 1.0
     behind_nat = features.filter(pl.col("user_id").is_in([f"v{i:05d}" for i in range(120)]))
     assert behind_nat["crowded_identifier"].max() == 0.0
+
+
+def _stream_gifts(rows: list[tuple[int, int]]) -> pl.DataFrame:
+    """``rows``: (uid, seconds from START) on stream 1."""
+    return pl.DataFrame({"src": [u for u, _ in rows], "sid": [1] * len(rows),
+                         "sent_at": [START + timedelta(seconds=t) for _, t in rows]},
+                        schema={"src": pl.UInt32, "sid": pl.UInt32, "sent_at": pl.Datetime("us", "UTC")})
+
+
+def test_a_busy_streams_steady_crowd_is_no_burst_but_a_burst_across_a_bucket_edge_is_found_whole():
+    from graphkit.detect.big import burst_bucket_candidates
+    rng = np.random.default_rng(0)
+    # a big stream: 200 different gifters in every two minutes, for three hours
+    steady = [(int(u), int(t)) for t in range(0, 3 * 3_600, 120) for u, t in
+              zip(rng.integers(0, 20_000, 200), t + rng.integers(0, 120, 200))]
+    options = {"window_s": 120, "min_gifters": 50, "min_excess": 4.0}
+    assert burst_bucket_candidates(_stream_gifts(steady), **options).height == 0
+    # a quiet stream, and 300 accounts within 50 s that straddle the edge of two buckets (at 3,600 s)
+    quiet = [(30_000 + i, 60 * i) for i in range(100)]
+    burst = [(40_000 + i, 3_575 + i % 50) for i in range(300)]
+    found = burst_bucket_candidates(_stream_gifts(quiet + burst), **options)
+    whole = found.group_by("cand").agg(pl.col("uid").is_between(40_000, 40_299).sum().alias("held"))
+    assert whole["held"].max() == 300
