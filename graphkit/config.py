@@ -232,7 +232,9 @@ class Config:
     100 none, while campus (~300) and carrier NAT (400-3,700) IPs stay out either way
     and 500 puts 26% of the platform into one component. End to end (ring precision
     over seeds 1-3, 20k users) 50 did better than 100: internet cafes and busy shared
-    IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings."""
+    IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings.
+    A ring does not hide behind the cap: the accounts behind each hub are one candidate
+    group of their own (the ``crowded_identifier`` detector, graphkit.detect.big)."""
     placeholder_device_ids: tuple[str, ...] = _texts(
         ("", "0", "000000000000000", "00000000-0000-0000-0000-000000000000", "unknown", "null", "none", "n/a",
          "undefined", "default"), max=1000)
@@ -249,7 +251,9 @@ class Config:
     stream does not explode into all pairs, and a burst in a quiet minute of a big
     stream is still seen. 50 bounds the pairs of one bucket at 1,225: at 10^6 gifts the
     default of 200 built 3x the memory and 5x the build time for no change in ring
-    recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts."""
+    recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts. A bucket
+    with more gifters far above its stream's rate is one candidate group as a whole (the
+    ``burst_bucket`` detector, ``burst_min_excess``)."""
     cogift_min_streams: int = _int(2, min=1)
     """Pairs that co-gift in fewer distinct streams than this are left out of the co-gifting
     projection: one shared moment is weak evidence, and on `graphkit synth` data 82% of
@@ -277,7 +281,9 @@ class Config:
     time of igraph's default 2) finds the same rings on ``graphkit synth`` data over 3 seeds
     at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
     max_community_size: int = _int(500, min=2)
-    """Communities larger than this are split again at a higher resolution."""
+    """Communities larger than this are split again at a higher resolution (and lockstep groups,
+    dense blocks and money loops larger than this are not candidates). Hub crowds, burst
+    buckets and fan-in groups have no such ceiling."""
     min_ring_size: int = _int(3, min=2)
     """Smaller groups are not reported as rings."""
     dense_max_blocks: int = _int(20, min=0)
