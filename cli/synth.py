@@ -19,14 +19,20 @@ from graphkit_cli.common import CONTEXT_SETTINGS, stdout
               help="Number of gifts, the planted rings' gifts included.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of every random choice: the same seed writes the same files.")
+@click.option("--ring-size-max", type=click.IntRange(min=5), default=None,
+              help="Heavy-tailed ring sizes, from 5 to this many accounts (at most a quarter of --users), "
+                   "with big look-alikes (viral moments, giveaways). Default: rings of 10-60 accounts.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="File format of the four tables.")
-def synth(out_dir: Path, users: int, gifts: int, seed: int, fmt: str) -> None:
+def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, fmt: str) -> None:
     """Write a synthetic livestream platform to OUT_DIR: users, streams, devices
     and gifts tables with planted rings (account farms, gift laundering loops,
     gifting bursts, cash-out mules) among honest look-alikes (family tablets,
     carrier NAT and campus IPs, promotion waves, fan clubs, internet cafés),
     and truth.json naming each ring's members and beneficiaries.
+    --ring-size-max makes ring sizes heavy-tailed (farms of hundreds of
+    accounts on a few devices, bursts and mule networks of hundreds) and adds
+    viral moments and giveaways to the look-alikes.
 
     users.label is "bad" for ring members and "good" for everyone else.
     OUT_DIR must be new, empty or an earlier synth output; writing again
@@ -36,7 +42,7 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, fmt: str) -> None:
     Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7
     """
     with stdout.status(f"generating {users:,} users and {gifts:,} gifts (seed {seed})"):
-        platform = generate(users=users, gifts=gifts, seed=seed)
+        platform = generate(users=users, gifts=gifts, seed=seed, ring_size_max=ring_size_max)
         paths = platform.write(out_dir, format=fmt)
     stdout.print(written_table(platform, paths))
     counts: dict[str, int] = {}

@@ -7,7 +7,7 @@ traced back to the settings that shaped it.
 
 Each field declares its type and allowed values once, next to its default and
 its meaning (``hub_cap: int = _int(50, min=2)``; ``_float``, ``_bool``,
-``_choice``, ``_time`` for the other kinds); :class:`Config` checks every
+``_choice``, ``_time``, ``_texts`` for the other kinds); :class:`Config` checks every
 field against that declaration when it is built, so no setting out of range,
 NaN or infinity reaches the pipeline. A new setting is one line plus its
 docstring; a field without a declaration fails at import.
@@ -44,11 +44,12 @@ class Setting:
 
     Attributes
     ----------
-    kind : {"int", "float", "bool", "choice", "time"}
+    kind : {"int", "float", "bool", "choice", "time", "texts"}
         ``int``: a whole number (not a bool); ``float``: a finite number (an
         int is taken as a float); ``bool``: true or false; ``choice``: one of
         ``choices``; ``time``: text, epoch seconds or a datetime (kept as
-        ISO-8601 text), or None (unbounded). Whether text is a time is
+        ISO-8601 text), or None (unbounded); ``texts``: a list of at most
+        ``max`` strings of at most 200 characters each (kept as a tuple). Whether text is a time is
         decided where times are parsed (:func:`graphkit.graphs.window.parse_bound`,
         with the input's rules: the config sits below ``graphkit.io``).
     min, max : float, optional
@@ -68,6 +69,8 @@ class Setting:
     Traceback (most recent call last):
     ...
     graphkit.errors.ConfigError: min_score = nan is not allowed; min_score must be a number from 0 to 1
+    >>> Setting("texts", max=10).check("placeholder_device_ids", ["unknown", "0"])
+    ('unknown', '0')
     """
 
     kind: str
@@ -86,6 +89,8 @@ class Setting:
             return "true or false"
         if self.kind == "time":
             return "a time (ISO-8601 or epoch seconds)"
+        if self.kind == "texts":
+            return f"a list of at most {_g(self.max)} strings of at most {_TEXT_MAX} characters"
         noun = "a whole number" if self.kind == "int" else "a number"
         lo, hi = _g(self.min), _g(self.max)
         if self.min is not None and self.max is not None and not (self.min_open or self.max_open):
@@ -119,6 +124,11 @@ class Setting:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 return value
             raise self._refuse(name, value)
+        if self.kind == "texts":
+            if (isinstance(value, (list, tuple)) and all(isinstance(v, str) and len(v) <= _TEXT_MAX for v in value)
+                    and (self.max is None or len(value) <= self.max)):
+                return tuple(value)
+            raise self._refuse(name, value)
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value
@@ -148,6 +158,10 @@ class Setting:
         return ConfigError(f"{name} = {shown} is not allowed; {name} must be {self.describe()}")
 
 
+_TEXT_MAX = 200
+"""The longest string a ``texts`` setting holds."""
+
+
 def _g(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -171,6 +185,10 @@ def _choice(default: str, choices: tuple[str, ...]) -> Any:
 
 def _time() -> Any:
     return field(default=None, metadata={"setting": Setting("time")})
+
+
+def _texts(default: tuple[str, ...], *, max: int) -> Any:
+    return field(default=default, metadata={"setting": Setting("texts", max=max)})
 
 
 @dataclass(frozen=True)
@@ -214,7 +232,17 @@ class Config:
     100 none, while campus (~300) and carrier NAT (400-3,700) IPs stay out either way
     and 500 puts 26% of the platform into one component. End to end (ring precision
     over seeds 1-3, 20k users) 50 did better than 100: internet cafes and busy shared
-    IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings."""
+    IPs of 50-100 accounts otherwise glue unrelated accounts into candidate rings.
+    A ring does not hide behind the cap: the accounts behind each hub are one candidate
+    group of their own (the ``crowded_identifier`` detector, graphkit.detect.big)."""
+    placeholder_device_ids: tuple[str, ...] = _texts(
+        ("", "0", "000000000000000", "00000000-0000-0000-0000-000000000000", "unknown", "null", "none", "n/a",
+         "undefined", "default"), max=1000)
+    """Device ids that are defaults or blanks, not a device (an Android emulator's zero IMEI, the
+    zero advertising id, an SDK's "unknown"): compared as written after trimming and lower-casing.
+    Thousands of honest accounts report them, so they are never shared evidence (left out
+    like hubs, whatever their size) and never a crowded device of their own; the report names
+    them (rings.json ``summary.placeholder_devices``)."""
     cogift_window_s: int = _int(120, min=1)
     """Two accounts co-gift when they gift the same stream within this many seconds."""
     cogift_stream_cap: int = _int(50, min=2)
@@ -223,7 +251,9 @@ class Config:
     stream does not explode into all pairs, and a burst in a quiet minute of a big
     stream is still seen. 50 bounds the pairs of one bucket at 1,225: at 10^6 gifts the
     default of 200 built 3x the memory and 5x the build time for no change in ring
-    recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts."""
+    recall (benchmarks/RESULTS.md); the lockstep signal itself reads the raw gifts. A bucket
+    with more gifters far above its stream's rate is one candidate group as a whole (the
+    ``burst_bucket`` detector, ``burst_min_excess``)."""
     cogift_min_streams: int = _int(2, min=1)
     """Pairs that co-gift in fewer distinct streams than this are left out of the co-gifting
     projection: one shared moment is weak evidence, and on `graphkit synth` data 82% of
@@ -251,11 +281,19 @@ class Config:
     time of igraph's default 2) finds the same rings on ``graphkit synth`` data over 3 seeds
     at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
     max_community_size: int = _int(500, min=2)
-    """Communities larger than this are split again at a higher resolution."""
+    """Communities larger than this are split again at a higher resolution (and lockstep groups,
+    dense blocks and money loops larger than this are not candidates). Hub crowds, burst
+    buckets and fan-in groups have no such ceiling."""
     min_ring_size: int = _int(3, min=2)
     """Smaller groups are not reported as rings."""
     dense_max_blocks: int = _int(20, min=0)
     """At most this many dense blocks per matrix (sender x stream, sender x receiver)."""
+    burst_min_excess: float = _float(4.0, min=1)
+    """A stream's time bucket (``cogift_window_s`` long) with more gifters than ``cogift_stream_cap``
+    is a candidate group as a whole (the ``burst_bucket`` detector) when it holds at least this
+    many times the gifters the stream's busiest bucket would hold by chance (its other buckets'
+    rate; see graphkit.detect.big). A busy stream's steady crowd stays near 1x; a burst of
+    hundreds in a stream of a few gifters a minute is 10-100x."""
 
     # --- centrality -------------------------------------------------------
     pagerank_damping: float = _float(0.85, min=0, max=1, min_open=True, max_open=True)

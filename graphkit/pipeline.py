@@ -46,7 +46,14 @@ from graphkit.config import Config
 from graphkit.detect.candidates import lockstep_groups
 from graphkit.detect.centrality import centrality, gift_centrality_graph
 from graphkit.detect.communities import user_communities
-from graphkit.detect.registry import DETECTORS, Detector, DetectorInputs, detector_inputs, run_detectors
+from graphkit.detect.registry import (
+    DETECTORS,
+    Detector,
+    DetectorInputs,
+    crowd_sources,
+    detector_inputs,
+    run_detectors,
+)
 from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
@@ -135,7 +142,7 @@ def analyze(
     found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
     cands = pool_candidates([found[d.name] for d in detectors])
     del inputs
-    groups = find_ring_groups(cands, context)
+    groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
@@ -156,6 +163,7 @@ def analyze(
         "ring_threshold": round(threshold, 4),
         "rings": len(rings),
         "accounts_in_rings": int(sum(r.size for r in rings)),
+        "placeholder_devices": _placeholder_devices(graphs),
         "rejected_rows": tables.rejected_rows,
         "exact_duplicate_rows": tables.exact_duplicate_rows,
         "unknown_accounts": tables.unknown_accounts,
@@ -192,7 +200,7 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     >>> sorted(inputs.present())
     ['activity', 'baseline', 'cogift', 'config', 'device_links', 'gift_flow', 'gifts', 'n_users', 'person']
     >>> sorted(run_detectors(inputs))
-    ['dense_block', 'fan_in', 'money_loop']
+    ['burst_bucket', 'crowded_identifier', 'dense_block', 'fan_in', 'money_loop']
     """
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
@@ -250,8 +258,9 @@ def device_links(graphs: Graphs) -> pl.DataFrame:
     polars.DataFrame
         ``uid``, ``identifier`` (``device:<did>`` or ``ip:<iid>``, unique across
         kinds), ``kind`` (``device``/``ip``), ``hub`` (the identifier has more
-        than ``Config.hub_cap`` accounts): one row per distinct account and
-        identifier.
+        than ``Config.hub_cap`` accounts, or is a placeholder), ``placeholder``
+        (a default device id, ``Config.placeholder_device_ids``): one row per
+        distinct account and identifier.
 
     Examples
     --------
@@ -259,15 +268,23 @@ def device_links(graphs: Graphs) -> pl.DataFrame:
     >>> t = Tables.from_frames(devices=pl.DataFrame(
     ...     {"user_id": ["a", "b", "c"], "device_id": ["d1", "d1", "d2"], "ip": ["10.0.0.1"] * 3}))
     >>> device_links(build_graphs(t, Config(hub_cap=2))).rows()[-3:]
-    [(0, 'ip:0', 'ip', True), (1, 'ip:0', 'ip', True), (2, 'ip:0', 'ip', True)]
+    [(0, 'ip:0', 'ip', True, False), (1, 'ip:0', 'ip', True, False), (2, 'ip:0', 'ip', True, False)]
     """
-    hubs = graphs.identifiers.select("kind", "ident", "hub")
+    hubs = graphs.identifiers.select("kind", "ident", "hub", "placeholder")
     return graphs.links.join(hubs, on=["kind", "ident"], how="left").select(
         "uid",
         (pl.col("kind").cast(pl.Utf8) + ":" + pl.col("ident").cast(pl.Utf8)).alias("identifier"),
         pl.col("kind").cast(pl.Utf8),
         pl.col("hub").fill_null(False),
+        pl.col("placeholder").fill_null(False),
     )
+
+
+def _placeholder_devices(graphs: Graphs) -> list[dict[str, object]]:
+    """``[{"device_id", "accounts"}]``: the placeholder device ids seen (``Config.placeholder_device_ids``),
+    most accounts first; they link no one, and the report says so."""
+    seen = graphs.identifiers.filter(pl.col("placeholder")).sort(["accounts", "key"], descending=[True, False])
+    return [{"device_id": key, "accounts": int(n)} for key, n in zip(seen["key"].to_list(), seen["accounts"].to_list())]
 
 
 def _rings(

@@ -2,6 +2,12 @@
 
 1. Every detector's candidates (:mod:`graphkit.detect.candidates`) are pooled,
    completed with their funders and beneficiaries and scored (:mod:`graphkit.score`).
+   Whole crowds (the accounts behind a hub identifier, the gifters of a burst
+   bucket: :mod:`graphkit.detect.big`) stay only when they score above the bar
+   the other candidates set: a carrier NAT or a busy moment is one low group
+   of thousands, and must not take its accounts from the groups they are
+   judged in otherwise (nor, by swallowing hundreds of honest groups, move
+   the platform's bar).
 2. Each account goes to the best-scoring candidate it is in (a vectorised
    arg-max per account over score, size and candidate id), so an account belongs to at
    most one ring; pieces of one operation that pay the same beneficiary are
@@ -76,14 +82,28 @@ def assign_members(cands: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
     return scored.group_by("uid").agg(best.alias("group")).select("group", "uid").sort("group", "uid")
 
 
-def find_ring_groups(cands: pl.DataFrame, context: SignalContext) -> RingGroups:
-    """Steps 1-3 of the module notes on pooled candidates (``cand, uid, source``)."""
+def find_ring_groups(
+    cands: pl.DataFrame, context: SignalContext, *, crowd_sources: frozenset[str] = frozenset()
+) -> RingGroups:
+    """Steps 1-3 of the module notes on pooled candidates (``cand, uid, source``).
+
+    Candidates whose ``source`` is in ``crowd_sources`` are whole crowds
+    (:attr:`graphkit.detect.registry.Detector.crowds`): they are kept only
+    when they score at least :func:`ring_threshold` of the other candidates' scores.
+    """
     config = context.config
     completed = complete_beneficiaries(
         complete_funders(cands, context.gift_flow, context.activity, context.baseline), context.gift_flow, context.activity
     )
     candidates = completed.select(pl.col("cand").alias("group"), "uid")
     first = score_candidates(candidates, context)
+    if crowd_sources:
+        crowds = completed.filter(pl.col("source").is_in(list(crowd_sources))).select(pl.col("cand").alias("group")).unique()
+        bar = ring_threshold(first.join(crowds, on="group", how="anti")["score"], config)
+        weak = first.join(crowds, on="group", how="semi").filter(pl.col("score") < bar).select("group")
+        completed = completed.join(weak.rename({"group": "cand"}), on="cand", how="anti")
+        candidates = candidates.join(weak, on="group", how="anti")
+        first = first.join(weak, on="group", how="anti")
     assigned = assign_members(completed, first)
     # a candidate that kept all its members scores as before: only those that lost some are scored again
     changed = candidates.join(assigned, on=["group", "uid"], how="anti").select("group").unique()

@@ -43,7 +43,7 @@ import polars as pl
 
 from graphkit.graphs.build import graph_from_edges
 from graphkit.config import Config
-from graphkit.detect.signals import Baseline, fan_in_receivers
+from graphkit.detect.signals import Baseline, evidence_links, fan_in_receivers
 from graphkit.model import describe_path
 from graphkit.util.format import format_coins, plural
 
@@ -281,8 +281,9 @@ def user_evidence(
 
     Returns ``uid, evidence, funder`` and one boolean/float column per
     :data:`USER_COMPONENTS` entry: young at first gift; one or two gifts, one
-    large; uses a (non-hub) device/IP shared by many accounts; on a loop of
-    coins (a strongly connected piece of the gift flow no larger than
+    large; uses a device, or a non-hub IP, shared by many accounts
+    (:func:`graphkit.detect.signals.evidence_links`); on a loop of coins (a
+    strongly connected piece of the gift flow no larger than
     ``max_community_size``); co-gifted in lockstep with several accounts on
     two or more streams; paid mostly by one-shot large senders; trades
     with accounts that trade with each other (local clustering coefficient of
@@ -295,8 +296,8 @@ def user_evidence(
     """
     n = activity.height
     crowd = (
-        device_links.filter(~pl.col("hub"))
-        .join(device_links.filter(~pl.col("hub")).group_by("identifier").len().rename({"len": "accounts"}), on="identifier")
+        device_links.filter(evidence_links())
+        .join(device_links.filter(evidence_links()).group_by("identifier").len().rename({"len": "accounts"}), on="identifier")
         .group_by("uid")
         .agg(pl.col("accounts").max().alias("max_accounts"))
     )

@@ -8,6 +8,7 @@ allowed; the same checks hold for ``Config(...)`` and ``Config.replace``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from datetime import datetime, timezone
 
@@ -48,6 +49,9 @@ def write(tmp_path, text: str):
         ("pagerank_damping = 1.0", "a number > 0 and < 1"),
         ("since = [2024, 5]", "a time (ISO-8601 or epoch seconds)"),
         ("until = true", "a time (ISO-8601 or epoch seconds)"),
+        ("placeholder_device_ids = 'unknown'", "a list of at most 1000 strings of at most 200 characters"),
+        ("placeholder_device_ids = [0, 1]", "a list of at most 1000 strings of at most 200 characters"),
+        ("burst_min_excess = 0.5", "a number >= 1"),
     ],
 )
 def test_a_bad_setting_names_file_key_value_and_allowed_range(tmp_path, line, allowed):
@@ -90,6 +94,12 @@ def test_good_values_are_kept_and_whole_floats_become_floats(tmp_path):
     assert (cfg.top, cfg.min_score, cfg.resolution) == (7, 0.0, 1.0)
     assert isinstance(cfg.min_score, float) and isinstance(cfg.resolution, float)
     assert cfg.since == "2024-05-01T00:00:00+00:00"  # a TOML datetime, as ISO-8601 text (rings.json params)
+
+
+def test_a_list_of_placeholder_device_ids_is_kept_as_a_tuple_and_written_as_a_list(tmp_path):
+    cfg = load_config(write(tmp_path, 'placeholder_device_ids = ["unknown", "ffffffff"]'))
+    assert cfg.placeholder_device_ids == ("unknown", "ffffffff")
+    assert json.loads(json.dumps(cfg.to_params()))["placeholder_device_ids"] == ["unknown", "ffffffff"]
 
 
 def test_the_constructor_and_replace_check_too():

@@ -63,10 +63,10 @@ def test_every_detector_reads_only_the_inputs_it_declares(detector, demo_inputs)
 def test_run_detectors_waits_for_inputs_that_are_not_there_yet(demo_inputs):
     early = DetectorInputs(config=CONFIG, n_users=demo_inputs.n_users, gifts=demo_inputs.gifts,
                            gift_flow=demo_inputs.gift_flow, cogift=demo_inputs.cogift)
-    assert sorted(run_detectors(early)) == ["dense_block"]
+    assert sorted(run_detectors(early)) == ["burst_bucket", "dense_block"]
     assert sorted(run_detectors(demo_inputs)) == sorted(d.name for d in DETECTORS)
     assert sorted(run_detectors(demo_inputs, skip=frozenset({"community", "fan_in"}))) == [
-        "dense_block", "money_loop", "synchrony"]
+        "burst_bucket", "crowded_identifier", "dense_block", "money_loop", "synchrony"]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_a_new_detector_is_one_function_and_one_registry_line(fixtures_dir):
 
 
 DETECTORS_AND_TOY = {"community", "dense_block_moment", "dense_block_dst", "synchrony", "money_loop", "fan_in",
-                     "top_receiver"}
+                     "crowded_identifier_device", "crowded_identifier_ip", "burst_bucket", "top_receiver"}
 
 
 # -- each detector on a case built by hand -------------------------------------------------------------------------
@@ -167,5 +167,5 @@ def test_fan_in_finds_one_shot_large_senders_paying_one_receiver():
     mules = [(f"m{i}", "cashout", 5000, 60 * i, "s1") for i in range(6)]  # one large gift each
     viewers = [(f"v{i}", f"h{i % 3}", 10, 60 * j + i, f"s{2 + i % 3}") for i in range(30) for j in range(5)]
     inputs, ids = _inputs_with_ids(_gifts(mules + viewers))
-    found = candidates.fan_in_candidates(inputs.gift_flow, inputs.activity, inputs.baseline, min_size=5, max_size=100)
+    found = candidates.fan_in_candidates(inputs.gift_flow, inputs.activity, inputs.baseline, min_size=5)
     assert _groups(ids, found) == [sorted([f"m{i}" for i in range(6)] + ["cashout"])]

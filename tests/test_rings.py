@@ -20,8 +20,10 @@ def _flow(rows):
 
 def _links(rows):
     return pl.DataFrame({"uid": [r[0] for r in rows], "identifier": [r[1] for r in rows],
-                         "kind": ["device"] * len(rows), "hub": [False] * len(rows)},
-                        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean})
+                         "kind": ["device"] * len(rows), "hub": [False] * len(rows),
+                         "placeholder": [False] * len(rows)},
+                        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean,
+                                "placeholder": pl.Boolean})
 
 
 def test_a_loop_through_alt_accounts_with_its_funder_first():

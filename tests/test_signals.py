@@ -42,8 +42,8 @@ def _flow(gifts):
 def _links(rows):
     return pl.DataFrame(
         {"uid": [r[0] for r in rows], "identifier": [r[1] for r in rows], "kind": [r[2] for r in rows],
-         "hub": [r[3] for r in rows]},
-        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean},
+         "hub": [r[3] for r in rows], "placeholder": [False] * len(rows)},
+        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean, "placeholder": pl.Boolean},
     )
 
 

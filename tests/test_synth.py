@@ -225,3 +225,25 @@ def test_cli_help_has_an_example():
     result = CliRunner().invoke(cli, ["synth", "-h"])
     assert result.exit_code == 0
     assert "Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7" in result.output
+
+
+def test_ring_size_max_gives_heavy_tailed_rings_in_every_band_and_big_lookalikes():
+    from graphkit.synth import BIG_LOOKALIKE_KINDS
+    big = generate(users=20_000, gifts=100_000, seed=5, ring_size_max=2_000)
+    sizes = sorted(len(r["members"]) for r in big.truth["rings"])
+    assert sizes[0] >= 5 and sizes[-1] <= 2_000 + 16  # members include beneficiaries
+    assert any(s < 50 for s in sizes) and any(50 <= s < 200 for s in sizes) and any(s >= 200 for s in sizes), sizes
+    assert {g["kind"] for g in big.truth["lookalikes"]} >= set(BIG_LOOKALIKE_KINDS)
+    assert big.truth["params"]["ring_size_max"] == 2_000
+    assert "ring_size_max" not in generate(users=USERS, gifts=GIFTS, seed=11).truth["params"]
+
+
+def test_synth_refuses_a_ring_size_max_out_of_range_in_one_line(tmp_path):
+    from click.testing import CliRunner
+    from graphkit_cli.main import cli
+    result = CliRunner().invoke(cli, ["synth", str(tmp_path / "p"), "--users", "1000", "--gifts", "5000",
+                                      "--ring-size-max", "2000"])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and "ring_size_max" in result.stderr
+    result = CliRunner().invoke(cli, ["synth", str(tmp_path / "p"), "--ring-size-max", "4"])
+    assert result.exit_code == 2 and "--ring-size-max" in result.stderr

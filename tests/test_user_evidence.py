@@ -22,8 +22,10 @@ U32 = pl.UInt32
 BASELINE = Baseline(young_days=7.0, large_gift=100.0, popular_senders=50.0, household=2.0)
 
 
-def _evidence(n_users: int, links: list[tuple[int, str, bool]], gifts: list[tuple[int, int, float]] = ()) -> pl.DataFrame:
-    """``links``: (uid, identifier, hub); ``gifts``: (src, dst, coins), one second apart."""
+def _evidence(n_users: int, links: list[tuple[int, str, bool]], gifts: list[tuple[int, int, float]] = (),
+              placeholders: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """``links``: (uid, identifier, hub), the kind read from the identifier (``device:...``, ``ip:...``);
+    ``gifts``: (src, dst, coins), one second apart; ``placeholders``: identifiers that are placeholder devices."""
     gift_frame = pl.DataFrame(
         {
             "src": [g[0] for g in gifts], "dst": [g[1] for g in gifts], "coins": [float(g[2]) for g in gifts],
@@ -37,18 +39,19 @@ def _evidence(n_users: int, links: list[tuple[int, str, bool]], gifts: list[tupl
     flow = gift_frame.group_by("src", "dst").agg(pl.col("coins").sum(), pl.len().cast(U32).alias("count"))
     device_links = pl.DataFrame(
         {"uid": [u for u, _, _ in links], "identifier": [i for _, i, _ in links],
-         "kind": ["device"] * len(links), "hub": [h for _, _, h in links]},
-        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean},
+         "kind": [i.split(":")[0] for _, i, _ in links], "hub": [h or i in placeholders for _, i, h in links],
+         "placeholder": [i in placeholders for _, i, _ in links]},
+        schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean, "placeholder": pl.Boolean},
     )
     cogift = pl.DataFrame(schema={"a": U32, "b": U32, "weight": pl.Float64, "streams": U32})
     return user_evidence(activity, device_links, cogift, flow, BASELINE, Config())
 
 
 def _expected_crowding(n_users: int, links: list[tuple[int, str, bool]]) -> list[float]:
-    """``clip((accounts on the account's most crowded non-hub identifier - 2) / 10, 0, 1)``; 0 without one."""
+    """``clip((accounts on the account's most crowded device or non-hub IP - 2) / 10, 0, 1)``; 0 without one."""
     accounts: dict[str, set[int]] = {}
     for uid, ident, hub in links:
-        if not hub:
+        if not hub or ident.startswith("device:"):
             accounts.setdefault(ident, set()).add(uid)
     most = [0] * n_users
     for members in accounts.values():
@@ -72,10 +75,19 @@ def test_an_account_alone_on_its_device_or_without_one_is_not_crowded():
     assert evidence[4] == pytest.approx(USER_COMPONENTS["crowded_identifier"])
 
 
+def test_a_crowded_device_is_a_crowd_whatever_its_size_but_a_hub_ip_or_a_placeholder_is_not():
+    # 0..59: one device with sixty accounts (a hub); 60..119: one IP with sixty (a hub); 120..179: a zero IMEI
+    links = [(u, "device:emulator", True) for u in range(60)] + [(u, "ip:nat", True) for u in range(60, 120)]
+    links += [(u, "device:000000000000000", True) for u in range(120, 180)]
+    frame = _evidence(180, links, placeholders=frozenset({"device:000000000000000"}))
+    crowded = frame["crowded_identifier"].to_list()
+    assert crowded[0] == 1.0 and crowded[60] == 0.0 and crowded[120] == 0.0
+
+
 _LINKS = st.integers(1, 14).flatmap(
     lambda n: st.tuples(
         st.just(n),
-        st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(["device:a", "device:b", "device:c"]), st.booleans()),
+        st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(["device:a", "device:b", "ip:c"]), st.booleans()),
                  max_size=40),
     )
 )

@@ -61,10 +61,10 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
 
-def _from_membership(membership: np.ndarray, source: str, *, min_size: int, max_size: int) -> pl.DataFrame:
+def _from_membership(membership: np.ndarray, source: str, *, min_size: int, max_size: int | None) -> pl.DataFrame:
     frame = pl.DataFrame({"uid": np.arange(len(membership), dtype=np.uint32), "cand": np.asarray(membership, dtype=np.int64)})
     sizes = frame.group_by("cand").len()
-    keep = sizes.filter((pl.col("len") >= min_size) & (pl.col("len") <= max_size)).select("cand")
+    keep = sizes.filter((pl.col("len") >= min_size) & (pl.col("len") <= (max_size or len(membership)))).select("cand")
     return frame.join(keep, on="cand", how="semi").select("cand", "uid", pl.lit(source).alias("source"))
 
 
@@ -86,6 +86,11 @@ def dense_block_candidates(
     least twice as dense as its whole matrix (a baseline measured on the
     data), have at least ``min_size`` senders and at most ``max_size``.
     Receiver blocks bring their receivers along as members (the beneficiaries).
+    The ceiling stays: a block of hundreds peeled from a big platform is
+    most often a popular moment's crowd with a ring inside it, and it took
+    the ring's accounts from their own group (issue 21, seed 3 of a
+    ``--ring-size-max 2000`` platform); a burst of hundreds is found whole by
+    :func:`graphkit.detect.big.burst_bucket_candidates` instead.
     """
     frames = []
     bucket_us = max(int(window_s), 1) * 1_000_000
@@ -105,7 +110,7 @@ def dense_block_candidates(
         matrix = column_weighted_matrix(pairs["src"].to_numpy(), pairs[column].to_numpy(), (n_users, n_cols))
         whole = float(matrix.sum()) / max(int((np.diff(matrix.indptr) > 0).sum() + (matrix.getnnz(axis=0) > 0).sum()), 1)
         blocks = dense_blocks(matrix, max_blocks=max_blocks, min_rows=min_size, min_density=2.0 * whole)
-        for i, block in enumerate(blocks):
+        for block in blocks:
             if len(block.rows) > max_size:
                 continue
             uids = block.rows if not cols_are_users else np.union1d(block.rows, block.cols)
@@ -257,7 +262,7 @@ def loop_candidates(
 
 
 def fan_in_candidates(
-    gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, *, min_size: int, max_size: int
+    gift_flow: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline, *, min_size: int
 ) -> pl.DataFrame:
     """Receivers paid mostly by one-shot large senders, with those senders.
 
@@ -265,7 +270,9 @@ def fan_in_candidates(
     least the platform's large-gift value. A receiver qualifies when at least
     ``min_size`` such senders paid it and they make at least half of its
     income (:func:`graphkit.detect.signals.fan_in_receivers`). Receivers that
-    share such senders form one group.
+    share such senders form one group, whatever its size: every member is
+    there because of the same evidence, so a cash-out network of 600 mules
+    is one candidate, not cut at ``max_community_size``.
     """
     senders = activity.filter(baseline.one_shot_large()).select(pl.col("uid").alias("src"))
     receivers = fan_in_receivers(gift_flow, activity, baseline, min_senders=min_size).select(
@@ -280,7 +287,7 @@ def fan_in_candidates(
     involved[links["src"].to_numpy()] = True
     involved[links["dst"].to_numpy()] = True
     membership = np.where(involved, membership, -1)
-    frame = _from_membership(membership, "fan_in", min_size=min_size, max_size=max_size)
+    frame = _from_membership(membership, "fan_in", min_size=min_size, max_size=None)
     return frame.filter(pl.col("cand") >= 0)
 
 

@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect import candidates
+from graphkit.detect import big, candidates
 from graphkit.detect.signals import Baseline
 from graphkit.graphs import Graphs
 
@@ -56,6 +56,7 @@ __all__ = [
     "Detector",
     "DetectorInputs",
     "check_candidates",
+    "crowd_sources",
     "detector_inputs",
     "run_detectors",
 ]
@@ -86,7 +87,7 @@ class DetectorInputs:
     baseline : Baseline or None
         The platform's measured thresholds.
     device_links : polars.DataFrame or None
-        ``uid, identifier, kind, hub``: who used which device or IP.
+        ``uid, identifier, kind, hub, placeholder``: who used which device or IP.
     person : polars.DataFrame or None
         ``uid, person``: accounts on one (non-hub) device are one person.
     communities : polars.DataFrame or None
@@ -130,11 +131,17 @@ class Detector:
         Fields of :class:`DetectorInputs` that ``find`` reads.
     find : callable
         ``find(inputs) -> polars.DataFrame`` of :data:`CANDIDATE_SCHEMA`.
+    crowds : bool
+        Its candidates are whole crowds proposed by size (every account behind
+        a hub identifier, every gifter of a burst bucket), honest as often as
+        not: they are kept only when they score above the bar the other
+        candidates set (:func:`graphkit.rings.find_ring_groups`).
     """
 
     name: str
     needs: frozenset[str]
     find: Callable[[DetectorInputs], pl.DataFrame]
+    crowds: bool = False
 
     def __post_init__(self) -> None:
         unknown = self.needs - {f.name for f in fields(DetectorInputs)}
@@ -198,6 +205,23 @@ def run_detectors(
     return found
 
 
+def crowd_sources(found: dict[str, pl.DataFrame], detectors: tuple[Detector, ...] = ()) -> frozenset[str]:
+    """The ``source`` values of the candidates that are whole crowds (:attr:`Detector.crowds`), for
+    :func:`graphkit.rings.find_ring_groups`; ``found`` is :func:`run_detectors`' result.
+
+    Examples
+    --------
+    >>> found = {"crowded_identifier": pl.DataFrame({"cand": [0], "uid": [1], "source": ["crowded_identifier_ip"]},
+    ...                                             schema=CANDIDATE_SCHEMA)}
+    >>> sorted(crowd_sources(found))
+    ['crowded_identifier_ip']
+    """
+    return frozenset(
+        source for d in detectors or DETECTORS if d.crowds and d.name in found
+        for source in found[d.name]["source"].unique().to_list()
+    )
+
+
 def _membership(frame: pl.DataFrame, column: str, n_users: int) -> np.ndarray:
     """``membership[uid]`` from a ``uid, <column>`` frame, -1 for absent uids."""
     membership = np.full(n_users, -1, dtype=np.int64)
@@ -220,7 +244,12 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("money_loop", frozenset({"gift_flow", "person"}), lambda i: candidates.loop_candidates(
         i.gift_flow, i.person, **_sizes(i.config))),
     Detector("fan_in", frozenset({"gift_flow", "activity", "baseline"}), lambda i: candidates.fan_in_candidates(
-        i.gift_flow, i.activity, i.baseline, **_sizes(i.config))),
+        i.gift_flow, i.activity, i.baseline, min_size=i.config.min_ring_size)),
+    Detector("crowded_identifier", frozenset({"device_links"}), lambda i: big.crowded_identifier_candidates(
+        i.device_links, min_size=i.config.min_ring_size), crowds=True),
+    Detector("burst_bucket", frozenset({"gifts"}), lambda i: big.burst_bucket_candidates(
+        i.gifts, window_s=i.config.cogift_window_s, min_gifters=i.config.cogift_stream_cap,
+        min_excess=i.config.burst_min_excess), crowds=True),
 )
 """Every detector, in the order their candidates are pooled (the order fixes candidate ids, so it is part of
 what makes a report reproducible)."""

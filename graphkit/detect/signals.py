@@ -32,6 +32,7 @@ __all__ = [
     "age_days",
     "Baseline",
     "SignalContext",
+    "evidence_links",
     "fan_in_receivers",
     "group_signals",
     "internal_flow",
@@ -46,7 +47,7 @@ SIGNALS: dict[str, str] = {
     "size": "number of member accounts",
     "internal_density": "share of member pairs linked by a gift, a shared identifier or co-gifting",
     "conductance": "share of the members' link weight that leaves the group (low: a closed group)",
-    "shared_identifier_ratio": "share of members sharing a device or IP (hubs excluded) with another member",
+    "shared_identifier_ratio": "share of members sharing a device (any, but placeholder ids) or a non-hub IP with another member",
     "accounts_per_identifier": "members per identifier shared inside the group (3 emulators for 40 accounts: 13)",
     "crowding": "shared_identifier_ratio, scaled down when the group's identifiers hold no more accounts than a household",
     "new_account_ratio": "share of members that were young (below the platform's young-account age) at their first gift",
@@ -266,7 +267,7 @@ class SignalContext:
     gifts, gift_flow : polars.DataFrame
         From :class:`graphkit.graphs.Graphs` (encoded uids).
     device_links : polars.DataFrame
-        ``uid, identifier, kind, hub`` (:func:`graphkit.pipeline.device_links`).
+        ``uid, identifier, kind, hub, placeholder`` (:func:`graphkit.pipeline.device_links`).
     person : numpy.ndarray
         ``person[uid]`` from :func:`person_of`.
     activity : polars.DataFrame
@@ -282,8 +283,13 @@ class SignalContext:
         ``sid, expected``: accounts the busiest co-gifting window of the stream
         holds by chance (see :func:`_synchrony_signals`).
     identifier_links : polars.DataFrame
-        ``uid, identifier, kind``: the distinct links of ``device_links`` to
-        identifiers that are not hubs (what the identifier signals count).
+        ``uid, identifier, kind``: the distinct links of ``device_links`` that
+        are evidence (what the identifier signals count): identifiers that are
+        not hubs, and crowded devices. A carrier NAT or campus IP joins
+        thousands of honest accounts, so a crowded IP is no evidence by its
+        size; a physical device is used by a household at most, so one
+        seen with more than ``hub_cap`` accounts is a farm's emulator or
+        phone, unless its id is a placeholder (``Config.placeholder_device_ids``).
     """
 
     gifts: pl.DataFrame
@@ -336,8 +342,25 @@ def signal_context(
         gifts=gifts, gift_flow=gift_flow, device_links=device_links, person=person, activity=activity,
         baseline=baseline, config=config, links=links, degree=degree,
         stream_baseline=_stream_baseline(gifts, config),
-        identifier_links=device_links.filter(~pl.col("hub")).select("uid", "identifier", "kind").unique(),
+        identifier_links=device_links.filter(evidence_links()).select("uid", "identifier", "kind").unique(),
     )
+
+
+def evidence_links() -> pl.Expr:
+    """On :func:`graphkit.pipeline.device_links` rows: the links that are evidence of a shared owner.
+
+    Identifiers that are not hubs, and devices whatever their size unless
+    their id is a placeholder: a crowded device is a farm's, a crowded IP is
+    a carrier's or a campus's (see :class:`SignalContext`).
+
+    Examples
+    --------
+    >>> links = pl.DataFrame({"kind": ["device", "device", "ip", "ip"], "hub": [True, True, True, False],
+    ...                       "placeholder": [False, True, False, False]})
+    >>> links.select(evidence_links()).to_series().to_list()
+    [True, False, False, True]
+    """
+    return ~pl.col("hub") | ((pl.col("kind") == "device") & ~pl.col("placeholder"))
 
 
 def fan_in_receivers(

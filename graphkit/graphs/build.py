@@ -83,7 +83,8 @@ class Graphs:
         ``Config.cogift_min_streams`` distinct streams.
     identifiers : polars.DataFrame
         ``kind`` ("device"/"ip"), ``ident``, ``key`` (id string), ``accounts``,
-        ``hub`` (left out of ``shared``), most accounts first: the evidence
+        ``hub`` (left out of ``shared``), ``placeholder`` (a default device id,
+        ``Config.placeholder_device_ids``; a hub too), most accounts first: the evidence
         for "carrier NAT IP with 4,000 accounts left out".
     links : polars.DataFrame
         ``kind`` ("device"/"ip"), ``ident``, ``uid``: the distinct
@@ -325,7 +326,7 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
         Validated input tables.
     config : Config
         Uses ``since``, ``until`` (applied first), ``hub_cap``,
-        ``cogift_window_s``, ``cogift_stream_cap``, ``cogift_min_streams``.
+        ``placeholder_device_ids``, ``cogift_window_s``, ``cogift_stream_cap``, ``cogift_min_streams``.
 
     Returns
     -------
@@ -353,13 +354,16 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     streams = index.streams.join(
         tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left", maintain_order="left"
     ).select("sid", "host", "started_at", "ended_at")
+    identifiers = identifiers_frame(links, index, config.hub_cap, config.placeholder_device_ids)
+    # a default or blank device id ("unknown", a zero IMEI) links nobody, whatever its size
+    evidence = links.join(identifiers.filter(pl.col("placeholder")).select("kind", "ident"), on=["kind", "ident"], how="anti")
     return Graphs(
         index=index,
         gifts=gifts,
         gift_flow=gift_flow(gifts),
-        shared=shared_projection(links, config.hub_cap),
+        shared=shared_projection(evidence, config.hub_cap),
         cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap, config.cogift_min_streams),
-        identifiers=identifiers_frame(links, index, config.hub_cap),
+        identifiers=identifiers,
         links=links,
         devices=devices,
         streams=streams,

@@ -126,26 +126,42 @@ def identifier_links(devices: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([distinct("did", "device"), distinct("iid", "ip")]).collect()
 
 
-def identifiers_frame(links: pl.DataFrame, index, hub_cap: int) -> pl.DataFrame:  # noqa: ANN001
-    """Every device and IP with its account count and whether it is a hub.
+def identifiers_frame(links: pl.DataFrame, index, hub_cap: int, placeholders: tuple[str, ...] = ()) -> pl.DataFrame:  # noqa: ANN001
+    """Every device and IP with its account count and whether it is a hub or a placeholder.
+
+    Parameters
+    ----------
+    links : polars.DataFrame
+        Distinct ``kind``, ``ident``, ``uid`` (from :func:`identifier_links`).
+    index : IdIndex
+        Decodes ``ident`` to the id string.
+    hub_cap : int
+        Identifiers seen with more accounts than this are hubs.
+    placeholders : tuple of str
+        Device ids that are defaults or blanks (``Config.placeholder_device_ids``),
+        compared after trimming and lower-casing.
 
     Returns
     -------
     polars.DataFrame
         ``kind`` ("device"/"ip"), ``ident`` (did/iid), ``key`` (the id string),
         ``accounts`` (distinct accounts seen with it), ``hub`` (``accounts >
-        hub_cap``: left out of the shared projection); sorted by accounts
-        (most first), then kind and key.
+        hub_cap``, or a placeholder device: left out of the shared projection),
+        ``placeholder`` (a device id listed in ``placeholders``); sorted by
+        accounts (most first), then kind and key.
     """
     counts = links.group_by("kind", "ident").agg(pl.len().cast(pl.UInt32).alias("accounts"))
     dev = index.decode(counts.filter(pl.col("kind") == "device"), "ident", kind="device", as_="key")
     ips = index.decode(counts.filter(pl.col("kind") == "ip"), "ident", kind="ip", as_="key")
+    known = pl.Series([p.strip().lower() for p in placeholders], dtype=pl.Utf8).implode()
+    placeholder = (pl.col("kind") == "device") & pl.col("key").cast(pl.Utf8).str.strip_chars().str.to_lowercase().is_in(known)
     # ident numbers follow the sorted id strings (graphkit.graphs.ids): sorting by ident sorts by key
     return (
         pl.concat([dev, ips])
-        .with_columns((pl.col("accounts") > hub_cap).alias("hub"))
+        .with_columns(placeholder.fill_null(False).alias("placeholder"))
+        .with_columns(((pl.col("accounts") > hub_cap) | pl.col("placeholder")).alias("hub"))
         .sort(["accounts", "kind", "ident"], descending=[True, False, False])
-        .select("kind", "ident", "key", "accounts", "hub")
+        .select("kind", "ident", "key", "accounts", "hub", "placeholder")
     )
 
 

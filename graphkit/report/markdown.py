@@ -181,6 +181,15 @@ def _data_section(report: Report) -> str:
                 f"{plural(tables.rejected_rows, 'row')} broke the data contract ({'; '.join(reasons)}); "
                 "they are in `rejected/` with their reasons."
             )
+        placeholders = report.summary.get("placeholder_devices") or []
+        if placeholders:
+            shown = ", ".join(f"{escape_markdown(repr(p['device_id']))} ({plural(p['accounts'], 'account')})"
+                              for p in placeholders[:10])
+            more = f" and {len(placeholders) - 10:,} more" if len(placeholders) > 10 else ""
+            notes.append(
+                f"Device ids that are placeholders, not devices (`placeholder_device_ids`): {shown}{more}; "
+                "they link no one."
+            )
         if notes:
             lines += [" ".join(notes), ""]
     counts = {k: v for k, v in report.summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -226,9 +235,13 @@ def _method_section(params: Mapping[str, Any], baseline: Mapping[str, Any] | Non
         "Accounts are linked by the coins they gift each other (weight "
         f"{get('weight_gift')}), by the devices and IPs they share (weight {get('weight_shared')}; "
         f"a device or IP seen with more than {get('hub_cap')} accounts is a hub, such as a carrier NAT or a "
-        f"campus network, and links no one) and by gifting the same stream within {get('cogift_window_s')} s "
+        "campus network, and links no one pair by pair; a placeholder device id links no one at all) and by "
+        f"gifting the same stream within {get('cogift_window_s')} s "
         f"of each other (weight {get('weight_cogift')}). Groups are found with {community}, and also proposed "
-        "by the dense-block, synchrony and money-loop detectors. Each group of at least "
+        "by the dense-block, synchrony, money-loop and fan-in detectors; the accounts behind each hub, and the "
+        f"gifters of each stream's {get('cogift_window_s')} s bucket with more than {get('cogift_stream_cap')} "
+        f"gifters and {get('burst_min_excess'):g}x its chance level, are proposed as whole groups, whatever their "
+        "size, and their signals tell a farm from a carrier NAT or a viral moment. Each group of at least "
         f"{get('min_ring_size')} accounts gets a score in [0, 1] from its signals (shared devices; young "
         f"accounts: {young}; synchronised gifting; coins concentrated on few receivers; coins flowing back), "
         "with the reasons below. "

@@ -17,6 +17,8 @@ from graphkit.synth._world import COUNTRIES, COUNTRY_P, DAY, HOUR, PRICES, Organ
 YEAR = 365 * DAY
 RING_KINDS = ("account_farm", "gift_laundering", "gifting_burst", "cashout_mules")
 LOOKALIKE_KINDS = ("family_device", "carrier_nat", "campus_ip", "promotion_wave", "fan_club", "internet_cafe")
+BIG_LOOKALIKE_KINDS = ("viral_moment", "giveaway")
+"""Look-alikes planted with ``ring_size_max`` only (the default platform stays as it was)."""
 
 
 @dataclass
@@ -32,8 +34,17 @@ class RingPlan:
         return p["accounts"]
 
 
-def plan_rings(rng: np.random.Generator, users: int) -> list[RingPlan]:
-    """How many rings of each kind, and their sizes (at least 2 rings of each kind)."""
+def plan_rings(rng: np.random.Generator, users: int, ring_size_max: int | None = None) -> list[RingPlan]:
+    """How many rings of each kind, and their sizes (at least 2 rings of each kind).
+
+    With ``ring_size_max``, ring sizes are heavy-tailed instead of the default
+    ranges: log-uniform from :data:`RING_SIZE_MIN` to ``ring_size_max``
+    accounts, stratified over the rings (ring ``i`` of ``n`` at the ``(i + u) / n``
+    quantile, ``u`` uniform) so that every size band gets rings, then shuffled
+    over the kinds. Farms keep 2-5 devices (hundreds of accounts per device
+    when they are big), bursts and mules grow in accounts, laundering loops
+    in funders and hosts.
+    """
     plans = []
     for kind in RING_KINDS:
         for _ in range(max(2, int(rng.poisson(users / rng.uniform(4000, 8000))))):
@@ -52,7 +63,38 @@ def plan_rings(rng: np.random.Generator, users: int) -> list[RingPlan]:
                 params = {"accounts": int(rng.integers(10, 31)), "beneficiaries": int(rng.integers(1, 4))}
             plans.append(RingPlan(kind, params))
     order = rng.permutation(len(plans))
-    return [plans[i] for i in order]
+    plans = [plans[i] for i in order]
+    if ring_size_max is not None:
+        plans = _resized(rng, plans, ring_size_max)
+    return plans
+
+
+RING_SIZE_MIN = 5
+"""The smallest ring of ``--ring-size-max`` (heavy-tailed sizes)."""
+
+
+def _resized(rng: np.random.Generator, plans: list[RingPlan], ring_size_max: int) -> list[RingPlan]:
+    """Each plan with a heavy-tailed size (:func:`plan_rings`); its other parameters are kept."""
+    n = len(plans)
+    q = (rng.permutation(n) + rng.random(n)) / n
+    sizes = np.round(RING_SIZE_MIN * (ring_size_max / RING_SIZE_MIN) ** q).astype(int)
+    out = []
+    for plan, size in zip(plans, sizes):
+        p = dict(plan.params)
+        size = int(size)
+        if plan.kind == "gift_laundering":
+            # as in the default ranges: about a third funders, the rest hosts with their alts (2-20 hosts)
+            funders = max(3, int(round(0.3 * size)))
+            hosts = int(np.clip(round((size - funders) / 5), 2, 20))
+            n_alts = max(hosts, size - funders - hosts)
+            alts = np.bincount(rng.integers(0, hosts, n_alts - hosts), minlength=hosts) + 1
+            p.update(hosts=hosts, alts_per_host=[int(a) for a in alts], funders=funders)
+        else:
+            p["accounts"] = max(size, 5)
+        if plan.kind == "gifting_burst":
+            p["bursts"] = int(np.clip(p["bursts"], 3, 5)) if size > 200 else p["bursts"]
+        out.append(RingPlan(plan.kind, p))
+    return out
 
 
 def plant_rings(w: World, org: Organic, plans: list[RingPlan]) -> list[dict]:
@@ -67,11 +109,15 @@ def plant_rings(w: World, org: Organic, plans: list[RingPlan]) -> list[dict]:
     return rings
 
 
-def plant_lookalikes(w: World, org: Organic, users: int) -> list[dict]:
-    """Benign groups that resemble rings: promotion waves, fan clubs, internet cafés."""
+def plant_lookalikes(w: World, org: Organic, users: int, *, big: bool = False) -> list[dict]:
+    """Benign groups that resemble rings: promotion waves, fan clubs, internet cafés; with ``big``
+    (``--ring-size-max``) also viral moments and giveaways of hundreds of accounts."""
     rng = w.rng
     groups = []
-    for kind, make in (("promotion_wave", _promotion), ("fan_club", _fan_club), ("internet_cafe", _cafe)):
+    makers = [("promotion_wave", _promotion), ("fan_club", _fan_club), ("internet_cafe", _cafe)]
+    if big:
+        makers += list(zip(BIG_LOOKALIKE_KINDS, (_viral, _giveaway)))
+    for kind, make in makers:
         for _ in range(max(1, int(round(users / rng.uniform(12_000, 25_000))))):
             members = make(w, org)
             if len(members):
@@ -332,6 +378,40 @@ def _fan_club(w: World, org: Organic) -> np.ndarray:
     in_hype = hype[si] & (rng.random(len(si)) < 0.5)
     sent[in_hype] = moment[si[in_hype]] + rng.integers(0, 91, int(in_hype.sum()))
     w.add_gifts(members[mi], np.full(len(mi), host), w.prices(len(mi), hi=6), sent, stream)
+    return members
+
+
+def _viral(w: World, org: Organic) -> np.ndarray:
+    """A viral moment: hundreds of aged accounts, each with its own history, gift one popular stream within a minute."""
+    rng = w.rng
+    host = _take_hosts(w, org, 1, 0.0, 0.05)[0]
+    streams = np.flatnonzero((w.s_host == host) & (w.s_end - w.s_start >= 10 * 60))
+    if not len(streams):
+        return np.zeros(0, np.int64)
+    s = int(rng.choice(streams))
+    members = _take_users(w, org, min(int(rng.integers(200, 801)), max(20, org.n // 10)), min_age_days=180)
+    moment = w.s_start[s] + int(rng.random() * (w.s_end[s] - w.s_start[s] - 60))
+    sent = moment + rng.integers(0, 61, len(members))
+    w.add_gifts(members, np.full(len(members), host), w.prices(len(members), hi=5), sent, np.full(len(members), s))
+    return members
+
+
+def _giveaway(w: World, org: Organic) -> np.ndarray:
+    """A giveaway: a host asks for one cheap gift to enter; hundreds of viewers of every age, some of them
+    opened for it, send it within a few minutes of one stream."""
+    rng = w.rng
+    host = _take_hosts(w, org, 1, 0.02, 0.3)[0]
+    streams = np.flatnonzero((w.s_host == host) & (w.s_end - w.s_start >= 15 * 60))
+    if not len(streams):
+        return np.zeros(0, np.int64)
+    s = int(rng.choice(streams))
+    members = _take_users(w, org, min(int(rng.integers(150, 601)), max(20, org.n // 10)))
+    opened = members[rng.random(len(members)) < 0.2]  # accounts opened the day of the giveaway
+    w.created[0][opened] = w.s_start[s] - rng.integers(HOUR, DAY, len(opened))
+    org.activity[opened] = 0.0  # opened for the giveaway: no history before it
+    start = w.s_start[s] + int(rng.random() * (w.s_end[s] - w.s_start[s] - 600))
+    sent = start + rng.integers(0, 601, len(members))
+    w.add_gifts(members, np.full(len(members), host), np.full(len(members), PRICES[0]), sent, np.full(len(members), s))
     return members
 
 

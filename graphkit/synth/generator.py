@@ -26,6 +26,7 @@ def generate(
     seed: int = 0,
     days: int = 30,
     start: datetime = DEFAULT_START,
+    ring_size_max: int | None = None,
 ) -> Platform:
     """Generate a livestream platform with planted abuse rings and benign look-alikes.
 
@@ -50,7 +51,14 @@ def generate(
     - ``cashout_mules``: 10-30 fresh accounts each sending one or two of the
       biggest gifts to 1-3 hosts with little real audience;
 
-    with camouflage gifts to popular honest hosts. Look-alikes (honest):
+    with camouflage gifts to popular honest hosts. With ``ring_size_max``,
+    ring sizes are heavy-tailed instead: from 5 to ``ring_size_max`` accounts,
+    log-uniform and spread over every size band (device farms of hundreds of
+    accounts on 2-5 devices, bursts and mule networks of hundreds), and two
+    big look-alikes join: ``viral_moment`` (200-800 aged accounts with their
+    own history gifting one popular stream within a minute) and ``giveaway``
+    (150-600 viewers, a fifth of them opened that day, sending the cheapest
+    gift within ten minutes of one stream). Look-alikes (honest):
     ``family_device``, ``carrier_nat``, ``campus_ip``, ``promotion_wave``
     (hundreds of accounts opened the same day), ``fan_club`` (old accounts
     gifting one popular host stream after stream) and ``internet_cafe``.
@@ -67,6 +75,10 @@ def generate(
         Length of the observed window (at least 7).
     start : datetime
         Start of the window (UTC).
+    ring_size_max : int, optional
+        Heavy-tailed ring sizes up to this many accounts (at least 5), and
+        the big look-alikes; default: the ranges above, which the default
+        platform keeps byte for byte.
 
     Returns
     -------
@@ -91,16 +103,20 @@ def generate(
     ['account_farm', 'cashout_mules', 'gift_laundering', 'gifting_burst']
     """
     _check(users, gifts, seed, days)
+    if ring_size_max is not None and (not isinstance(ring_size_max, (int, np.integer)) or isinstance(ring_size_max, bool)
+                                      or not _planted.RING_SIZE_MIN <= ring_size_max <= users // 4):
+        raise ConfigError(f"ring_size_max must be an integer from {_planted.RING_SIZE_MIN} to a quarter of the users "
+                          f"({users // 4:,}; got {ring_size_max!r}): the planted rings need a crowd to hide in")
     rng = np.random.default_rng(seed)
     t0 = int(start.astimezone(timezone.utc).timestamp()) if start.tzinfo else int(
         start.replace(tzinfo=timezone.utc).timestamp())
     w = World(rng=rng, start=t0, end=t0 + days * DAY)
 
-    plans = _planted.plan_rings(rng, users)
+    plans = _planted.plan_rings(rng, users, ring_size_max)
     ring_accounts = sum(p.new_accounts for p in plans)
     org, natural = _organic.population(w, users - ring_accounts)
     rings = _planted.plant_rings(w, org, plans)
-    lookalikes = natural + _planted.plant_lookalikes(w, org, users)
+    lookalikes = natural + _planted.plant_lookalikes(w, org, users, big=ring_size_max is not None)
     planted = w.planted_gifts
     if planted > _MAX_PLANTED_SHARE * gifts:
         raise ConfigError(
@@ -111,6 +127,7 @@ def generate(
     return _assemble(w, rings, lookalikes, params={
         "users": users, "gifts": gifts, "seed": seed, "days": days,
         "start": datetime.fromtimestamp(t0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **({"ring_size_max": ring_size_max} if ring_size_max is not None else {}),
     })
 
 
