@@ -11,10 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from graphkit.config import load_config
-from graphkit.detect.evidence import entity_edges, evidence_graph
 from graphkit.report.reader import read_scores
 from graphkit.util.atomic import atomic_write_text
-from graphkit.viz import expand_view, load_or_create_key
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     columns_option,
@@ -72,6 +70,10 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
 
     Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
     """
+    # imported here: igraph, networkx and pyvis are for this command only, not for `graphkit -h`
+    from graphkit.detect.evidence import entity_edges, evidence_graph
+    from graphkit.viz import expand_view, load_or_create_key
+
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None

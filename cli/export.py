@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from graphkit.graphs import GRAPH_NAMES, build_graphs
+from graphkit.graphs import GRAPH_NAMES
 from graphkit.config import load_config
 from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
 from graphkit_cli.common import (
@@ -57,6 +57,8 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
 
     Example: graphkit export fixtures/demo --graph gifts --format graphml --out gifts.graphml
     """
+    from graphkit.graphs import build_graphs  # igraph: for this command only, not for `graphkit -h`
+
     config = load_config(config_path, since=since, until=until, hub_cap=hub_cap)
     fmt = export_format(out, fmt)
     if ring is not None and report_dir is None:

@@ -9,7 +9,6 @@ import click
 from rich.text import Text
 
 from graphkit.config import load_config
-from graphkit.detect.evidence import evidence_path
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     columns_option,
@@ -46,6 +45,8 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_dat
 
     Example: graphkit path u17 h3 --data fixtures/demo
     """
+    from graphkit.detect.evidence import evidence_path  # igraph: for this command only, not for `graphkit -h`
+
     config = load_config(config_path, since=since, until=until)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     steps = evidence_path(tables, a, b, config=config)

@@ -3,13 +3,56 @@
 The pipeline reads the platform's tables (:func:`read_tables`), builds graphs
 from them, detects communities and ring signals, and scores the rings with
 reasons an investigator can paste into a case.
+
+``import graphkit`` is light: the names that need polars, igraph or the
+pipeline (:func:`analyze`, :func:`read_tables`, :class:`Tables`,
+:class:`Report`, :class:`Ring`) are imported on first use (PEP 562), so that
+``graphkit -h`` and the commands that do not analyse start without loading
+igraph, networkx or matplotlib.
+
+Examples
+--------
+>>> import graphkit
+>>> graphkit.Config().hub_cap
+50
+>>> graphkit.analyze.__module__
+'graphkit.pipeline'
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from graphkit.config import Config, load_config
 from graphkit.errors import GraphkitError
-from graphkit.io import Tables, read_tables
-from graphkit.model import Report, Ring
-from graphkit.pipeline import analyze
 from graphkit.util.version import __version__
 
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
+    from graphkit.io import Tables, read_tables
+    from graphkit.model import Report, Ring
+    from graphkit.pipeline import analyze
+
 __all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "read_tables"]
+
+_LAZY = {
+    "Tables": "graphkit.io",
+    "read_tables": "graphkit.io",
+    "Report": "graphkit.model",
+    "Ring": "graphkit.model",
+    "analyze": "graphkit.pipeline",
+}
+"""Public name -> the module it comes from, imported on first access."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,10 +1,25 @@
 """Graphs from the input tables: id index, entity graph, gift flow, shared-identifier
-and co-gifting projections (:func:`build_graphs`)."""
+and co-gifting projections (:func:`build_graphs`).
 
-from graphkit.graphs.build import GRAPH_NAMES, Graphs, build_graphs, graph_from_edges
-from graphkit.graphs.ids import IdIndex, build_index
-from graphkit.graphs.projections import cogift_projection, gift_flow, shared_projection
-from graphkit.graphs.window import TimeWindow, apply_window, check_window, time_window
+The names below are imported on first use (PEP 562): ``from graphkit.graphs
+import GRAPH_NAMES`` (a command's option choices) does not load igraph,
+networkx or scipy; ``build_graphs`` and the others load their module when
+first asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphkit.graphs.build import Graphs, build_graphs, graph_from_edges
+    from graphkit.graphs.ids import IdIndex, build_index
+    from graphkit.graphs.projections import cogift_projection, gift_flow, shared_projection
+    from graphkit.graphs.window import TimeWindow, apply_window, check_window, time_window
+
+GRAPH_NAMES = ("gifts", "shared", "cogift")
+"""The user graphs that can be exported (:meth:`Graphs.frames`)."""
 
 __all__ = [
     "GRAPH_NAMES",
@@ -21,3 +36,32 @@ __all__ = [
     "shared_projection",
     "time_window",
 ]
+
+_LAZY = {
+    "Graphs": "graphkit.graphs.build",
+    "build_graphs": "graphkit.graphs.build",
+    "graph_from_edges": "graphkit.graphs.build",
+    "IdIndex": "graphkit.graphs.ids",
+    "build_index": "graphkit.graphs.ids",
+    "cogift_projection": "graphkit.graphs.projections",
+    "gift_flow": "graphkit.graphs.projections",
+    "shared_projection": "graphkit.graphs.projections",
+    "TimeWindow": "graphkit.graphs.window",
+    "apply_window": "graphkit.graphs.window",
+    "check_window": "graphkit.graphs.window",
+    "time_window": "graphkit.graphs.window",
+}
+"""Public name -> the module it comes from, imported on first access."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphkit.graphs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -31,6 +31,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from graphkit.graphs import GRAPH_NAMES
 from graphkit.graphs.ids import IdIndex, build_index
 from graphkit.graphs.projections import (
     cogift_projection,
@@ -51,8 +52,6 @@ from graphkit.io import Tables
 
 __all__ = ["Graphs", "build_graphs", "graph_from_edges", "weak_components", "GRAPH_NAMES", "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
 
-GRAPH_NAMES = ("gifts", "shared", "cogift")
-"""The user graphs that can be exported (:meth:`Graphs.frames`)."""
 ENTITY_NODE_KINDS = ("user", "device", "ip", "stream")
 ENTITY_EDGE_KINDS = ("used_device", "used_ip", "hosted", "gifted_in")
 _NODE_KIND = pl.Enum(ENTITY_NODE_KINDS)

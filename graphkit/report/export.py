@@ -49,7 +49,7 @@ from pathlib import Path
 import polars as pl
 
 from graphkit.errors import ConfigError
-from graphkit.graphs.build import GRAPH_NAMES
+from graphkit.graphs import GRAPH_NAMES
 from graphkit.report.reader import read_report
 from graphkit.util.atomic import atomic_write_bytes
 from graphkit.util.version import __version__
