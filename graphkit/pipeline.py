@@ -54,6 +54,7 @@ from graphkit.detect.registry import (
     detector_inputs,
     run_detectors,
 )
+from graphkit.detect.worker import remove_stale_folders
 from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
@@ -117,6 +118,7 @@ def analyze(
         tables, graphs and per-user features for views and notebooks.
     """
     say = progress or (lambda stage: None)
+    remove_stale_folders()  # of Leiden workers whose run was killed before it could clean up
     say("build")
     graphs = build_graphs(tables, config)
     workers = min(2, os.cpu_count() or 1) if workers is None else workers

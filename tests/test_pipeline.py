@@ -191,8 +191,7 @@ def test_leiden_runs_in_child_processes_give_the_same_report(monkeypatch):
     started = []
     popen = worker.subprocess.Popen
     monkeypatch.setattr(worker.subprocess, "Popen", lambda *a, **k: started.append(a[0][-1]) or popen(*a, **k))
-    monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(communities, "_PARALLEL_MIN_EDGES", 1)
+    monkeypatch.setenv("GRAPHKIT_WORKER_MIN_SIZE", "1")
     two = analyze(tables, Config(seed=0), workers=2)
     assert [Path(folder).name.split("-")[1] for folder in started] == ["lockstep", "communities"]
     assert [(r.ring_id, r.members, r.score, r.sources) for r in one.rings] == [
@@ -211,8 +210,7 @@ def test_a_failed_worker_is_a_clear_error(monkeypatch, task):
     import graphkit.detect.communities as communities
 
     graphs = build_graphs(read_tables(DEMO), Config())
-    monkeypatch.setattr(candidates, "_PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(communities, "_PARALLEL_MIN_EDGES", 1)
+    monkeypatch.setenv("GRAPHKIT_WORKER_MIN_SIZE", "1")
     monkeypatch.setattr(sys, "executable", "/bin/false")
     start = {
         "lockstep": lambda: candidates.lockstep_groups(graphs.cogift, graphs.n_users, Config(), workers=2),

@@ -38,7 +38,7 @@ from graphkit.config import Config
 from graphkit.detect.communities import edge_membership
 from graphkit.detect.dense import column_weighted_matrix, dense_blocks
 from graphkit.detect.signals import Baseline, fan_in_receivers
-from graphkit.detect.worker import in_background
+from graphkit.detect.worker import in_background, worth_a_worker
 
 __all__ = [
     "CANDIDATE_SCHEMA",
@@ -165,11 +165,6 @@ def lockstep_membership(
     return membership
 
 
-_PARALLEL_MIN_PAIRS = 2_000_000
-"""Below this many repeated co-gifting pairs the lockstep Leiden takes a few seconds at most:
-starting a worker process (about a second) is not worth it."""
-
-
 @contextmanager
 def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, workers: int = 2) -> Iterator[Callable[[], pl.DataFrame]]:
     """Start the lockstep grouping; the context yields a function that returns it as ``uid, group``.
@@ -178,7 +173,7 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
     ``synchrony`` detector turns the groups into candidates.
 
     With ``workers >= 2`` and a big repeated co-gifting graph (at least
-    2,000,000 pairs), the Leiden run of :func:`lockstep_membership` goes to
+    2,000,000 pairs: :func:`graphkit.detect.worker.worth_a_worker`), the Leiden run of :func:`lockstep_membership` goes to
     a second process while the caller goes on with the main
     communities: igraph runs on one core, and this graph's Leiden is the
     second largest (:func:`graphkit.detect.worker.in_background`). The
@@ -194,7 +189,7 @@ def lockstep_groups(cogift: pl.DataFrame, n_users: int, config: Config, *, worke
     """
     a, b, weight = _repeated_pairs(cogift)
     settings = {"n_users": n_users, **_lockstep_settings(config)}
-    if workers < 2 or len(a) < _PARALLEL_MIN_PAIRS:
+    if not worth_a_worker(len(a), workers):
         yield lambda: _grouped(lockstep_membership(a, b, weight, **settings))
         return
     with in_background("lockstep", {"a": a, "b": b, "weight": weight}, settings) as membership:

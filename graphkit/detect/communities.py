@@ -37,7 +37,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.graphs.build import graph_from_edges
-from graphkit.detect.worker import in_background
+from graphkit.detect.worker import in_background, worth_a_worker
 from graphkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -314,11 +314,6 @@ def vertex_rank(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> np.
     return rank
 
 
-_PARALLEL_MIN_EDGES = 2_000_000
-"""Below this many user-graph edges Leiden takes a couple of seconds at most: a worker process
-(about a second to start) is not worth it."""
-
-
 @contextmanager
 def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) -> Iterator[Callable[[], np.ndarray]]:
     """Find the communities of the combined user graph; the context yields a function that returns the membership.
@@ -327,7 +322,7 @@ def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) ->
     ``resolution``, ``seed``, ``max_community_size`` and
     ``leiden_iterations``, on :meth:`graphkit.graphs.Graphs.user_edges`
     weighted by ``weight``. With ``workers >= 2`` and a big graph (at least
-    2,000,000 edges) the igraph graph is built and partitioned in a second
+    2,000,000 edges: :func:`graphkit.detect.worker.worth_a_worker`) the igraph graph is built and partitioned in a second
     process (:func:`graphkit.detect.worker.in_background`) while the caller
     goes on with work that does not need the communities: igraph holds one
     core for the whole run (15-20 s at 10^7 gifts). Otherwise it is done
@@ -359,7 +354,7 @@ def user_communities(graphs: "Graphs", config: "Config", *, workers: int = 2) ->
     edges = graphs.user_edges(config)
     arrays = {"a": edges["a"].to_numpy(), "b": edges["b"].to_numpy(), "weight": edges["weight"].to_numpy()}
     del edges
-    if workers < 2 or len(arrays["a"]) < _PARALLEL_MIN_EDGES:
+    if not worth_a_worker(len(arrays["a"]), workers):
         membership = edge_membership(**arrays, **settings)
         del arrays
         yield lambda: membership
