@@ -14,6 +14,7 @@ __all__ = [
     "SchemaError",
     "TooManyRejectedError",
     "ConfigError",
+    "NotEnoughMemoryError",
     "NotFoundError",
     "OutputBusyError",
 ]
@@ -49,6 +50,10 @@ class TooManyRejectedError(InputError):
 
 class ConfigError(GraphkitError):
     """A configuration file, mapping file or option value is wrong."""
+
+
+class NotEnoughMemoryError(ConfigError):
+    """A setting would make the run need more memory than the machine has (said before it is spent)."""
 
 
 class NotFoundError(GraphkitError):

@@ -34,7 +34,10 @@ from scipy.sparse.csgraph import connected_components
 from graphkit.graphs import GRAPH_NAMES
 from graphkit.graphs.ids import IdIndex, build_index
 from graphkit.graphs.projections import (
+    check_memory,
+    cogift_events,
     cogift_projection,
+    estimate_pairs,
     encode_gifts,
     gift_flow,
     encode_devices,
@@ -49,6 +52,7 @@ from graphkit.graphs.window import apply_window
 from graphkit.config import Config
 from graphkit.errors import ConfigError
 from graphkit.io import Tables
+from graphkit.util.memory import available_memory
 
 __all__ = ["Graphs", "build_graphs", "graph_from_edges", "weak_components", "GRAPH_NAMES", "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
 
@@ -316,7 +320,7 @@ class Graphs:
         return self.links["uid"]
 
 
-def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
+def build_graphs(tables: Tables, config: Config = Config(), *, memory_budget: int | None = None) -> Graphs:
     """Build every graph of a data set.
 
     Parameters
@@ -326,6 +330,9 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     config : Config
         Uses ``since``, ``until`` (applied first), ``hub_cap``,
         ``placeholder_device_ids``, ``cogift_window_s``, ``cogift_stream_cap``, ``cogift_min_streams``.
+    memory_budget : int, optional
+        Bytes the projections may use (default: what the machine has
+        available now, :func:`graphkit.util.memory.available_memory`).
 
     Returns
     -------
@@ -335,6 +342,11 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     ------
     ConfigError
         When ``since``/``until`` are not times (every other setting is range-checked by :class:`Config`).
+    NotEnoughMemoryError
+        When the shared-identifier and co-gifting projections would need more
+        memory than the budget, counted from the identifier and bucket sizes
+        before any pair is made (:func:`graphkit.graphs.projections.estimate_pairs`);
+        the message names the setting (``hub_cap``, ``cogift_stream_cap``).
 
     Examples
     --------
@@ -350,18 +362,27 @@ def build_graphs(tables: Tables, config: Config = Config()) -> Graphs:
     gifts = encode_gifts(tables.gifts, index)
     devices = encode_devices(tables.devices, index)
     links = identifier_links(devices)
-    streams = index.streams.join(
-        tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left", maintain_order="left"
-    ).select("sid", "host", "started_at", "ended_at")
     identifiers = identifiers_frame(links, index, config.hub_cap, config.placeholder_device_ids)
     # a default or blank device id ("unknown", a zero IMEI) links nobody, whatever its size
     evidence = links.join(identifiers.filter(pl.col("placeholder")).select("kind", "ident"), on=["kind", "ident"], how="anti")
+    events = cogift_events(gifts, config.cogift_window_s)
+    check_memory(
+        estimate_pairs(evidence, events, hub_cap=config.hub_cap, stream_cap=config.cogift_stream_cap),
+        hub_cap=config.hub_cap, stream_cap=config.cogift_stream_cap,
+        available=memory_budget if memory_budget is not None else available_memory(),
+    )
+    cogift = cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap, config.cogift_min_streams,
+                               events=events)
+    del events
+    streams = index.streams.join(
+        tables.streams.select("stream_id", "started_at", "ended_at"), on="stream_id", how="left", maintain_order="left"
+    ).select("sid", "host", "started_at", "ended_at")
     return Graphs(
         index=index,
         gifts=gifts,
         gift_flow=gift_flow(gifts),
         shared=shared_projection(evidence, config.hub_cap),
-        cogift=cogift_projection(gifts, config.cogift_window_s, config.cogift_stream_cap, config.cogift_min_streams),
+        cogift=cogift,
         identifiers=identifiers,
         links=links,
         devices=devices,
