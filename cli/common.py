@@ -8,9 +8,10 @@ become one line on stderr and exit code 2; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 import click
 from rich.console import Console
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from graphkit.io import Tables
 
 __all__ = [
+    "EXIT_BROKEN_PIPE",
+    "broken_pipe_exit",
     "UserError",
     "GraphkitGroup",
     "usage_line",
@@ -40,8 +43,38 @@ __all__ = [
     "safe_text",
 ]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: the exit code when the reader of stdout went away (``graphkit report ... | head``)."""
+
+
+def broken_pipe_exit() -> NoReturn:
+    """The reader of stdout went away: point stdout at /dev/null and exit with 141, quietly.
+
+    What well-behaved command-line tools do (the recipe of the ``signal``
+    module's documentation, "Note on SIGPIPE"): no message, since nobody
+    reads the output any more, and an exit code that says what happened
+    (128 + SIGPIPE, as the shell reports for a tool that SIGPIPE stopped).
+    stdout is pointed at /dev/null first, so that Python's flush at exit
+    does not fail again. Raised as ``SystemExit``, which click and
+    :class:`GraphkitGroup` let through.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no real file (a test runner's buffer)
+        pass
+    raise SystemExit(EXIT_BROKEN_PIPE)
+
+
+class _Console(Console):
+    """rich's console, with a closed stdout handled as :func:`broken_pipe_exit` (rich's own exits with 1)."""
+
+    def on_broken_pipe(self) -> None:
+        broken_pipe_exit()
+
+
+stdout = _Console(highlight=False, soft_wrap=True)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def safe_text(value: Any) -> Text:
@@ -122,6 +155,8 @@ class GraphkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("graphkit: interrupted; nothing was written", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # click.echo to a closed stdout: not an internal error
+            broken_pipe_exit()
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug: one line, exit 1; --debug shows the traceback
