@@ -140,8 +140,6 @@ def main(argv: Sequence[str] | None = None, *, standalone: bool = True) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     try:
-        from click.utils import PacifyFlushWrapper
-
         from graphkit_cli.common import EXIT_BROKEN_PIPE, broken_pipe_exit
         from graphkit_cli.main import cli
 
@@ -152,8 +150,9 @@ def _run(argv: Sequence[str] | None) -> int:
             code = _exit_code(exc.code)
         if _State.interrupted and code != EXIT_BROKEN_PIPE:  # the interrupt became another error on its way up
             return _interrupted_exit()
-        if isinstance(sys.stdout, PacifyFlushWrapper):
-            # click met a closed stdout itself (while printing help) and exited with 1
+        if type(sys.stdout).__name__.lstrip("_") == "PacifyFlushWrapper":
+            # click met a closed stdout itself (while printing help), wrapped stdout so and exited with 1
+            # (by its type's name, _PacifyFlushWrapper since click 8.2, which deprecates importing it)
             broken_pipe_exit()
         sys.stdout.flush()  # here, not at exit: a closed pipe is handled below
         return code
