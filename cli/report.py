@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -19,11 +19,10 @@ from rich.text import Text
 from graphkit import __version__, load_config
 from graphkit.config import Config
 from graphkit.errors import GraphkitError, TooManyRejectedError
-from graphkit.history import carry_ring_ids
 from graphkit.io import Tables
 from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
-from graphkit.report import ReportFiles, check_out_dir, output_lock, read_report, write_failed_rejected, write_report
+from graphkit.util.atomic import output_lock
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     UserError,
@@ -37,6 +36,9 @@ from graphkit_cli.common import (
     stderr,
     stdout,
 )
+
+if TYPE_CHECKING:
+    from graphkit.report import ReportFiles
 
 __all__ = ["STAGES", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
 
@@ -162,6 +164,11 @@ def run_report(
     is refused at once, and an unwritable parent folder is found before the
     analysis) until the report is in place.
     """
+    # imported here: the report writers pull in the detectors' signals and igraph, and graphkit.history scipy,
+    # which `graphkit -h` does not need
+    from graphkit.history import carry_ring_ids
+    from graphkit.report import check_out_dir, read_report, write_report
+
     with output_lock(out_dir):
         check_out_dir(out_dir, data_dir=data_dir)
         redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
@@ -189,6 +196,8 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, a
         tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         # beside OUT_DIR, never in it: a previous report there stays as it was
+        from graphkit.report import write_failed_rejected
+
         try:
             written = write_failed_rejected(exc.rejected, out_dir)
             where = f"; the rejected rows are in {written[0].parent}/" if written else ""

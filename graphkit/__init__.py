@@ -21,11 +21,11 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from graphkit.config import Config, load_config
 from graphkit.errors import GraphkitError
+from graphkit.util.lazy import lazy_exports
 from graphkit.util.version import __version__
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
@@ -35,24 +35,10 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
 
 __all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "read_tables"]
 
-_LAZY = {
+__getattr__, __dir__ = lazy_exports(__name__, {
     "Tables": "graphkit.io",
     "read_tables": "graphkit.io",
     "Report": "graphkit.model",
     "Ring": "graphkit.model",
     "analyze": "graphkit.pipeline",
-}
-"""Public name -> the module it comes from, imported on first access."""
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'graphkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+})

@@ -9,8 +9,9 @@ first asked for.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from graphkit.util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from graphkit.graphs.build import Graphs, build_graphs, graph_from_edges
@@ -37,7 +38,7 @@ __all__ = [
     "time_window",
 ]
 
-_LAZY = {
+__getattr__, __dir__ = lazy_exports(__name__, {
     "Graphs": "graphkit.graphs.build",
     "build_graphs": "graphkit.graphs.build",
     "graph_from_edges": "graphkit.graphs.build",
@@ -50,18 +51,4 @@ _LAZY = {
     "apply_window": "graphkit.graphs.window",
     "check_window": "graphkit.graphs.window",
     "time_window": "graphkit.graphs.window",
-}
-"""Public name -> the module it comes from, imported on first access."""
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'graphkit.graphs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+})
