@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from graphkit.history import diff_reports, write_diff
-from graphkit.history.diff import ReportDiff
 from graphkit.util.format import format_coins
 from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
+
+if TYPE_CHECKING:
+    from graphkit.history.diff import ReportDiff
 
 __all__ = ["diff"]
 
@@ -38,6 +40,8 @@ def diff(old_out: Path, new_out: Path, out_dir: Path | None, min_jaccard: float,
 
     Example: graphkit diff out-monday/ out-tuesday/ --out diff-tuesday/
     """
+    from graphkit.history import diff_reports, write_diff  # scipy: for this command only, not for `graphkit -h`
+
     result = diff_reports(old_out, new_out, min_jaccard=min_jaccard)
     written = write_diff(result, out_dir, old=str(old_out), new=str(new_out)) if out_dir is not None else []
     if as_json:
