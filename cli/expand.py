@@ -78,7 +78,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
-    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, edges=edges,
+    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids, edges=edges,
                         max_nodes=config.view_max_nodes, through_popular_hosts=through_popular_hosts)
     scores = read_scores(scores_path) if scores_path is not None else None
     atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),

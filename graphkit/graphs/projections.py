@@ -35,6 +35,8 @@ __all__ = [
     "gift_flow",
     "identifier_links",
     "identifiers_frame",
+    "is_hub",
+    "is_placeholder",
     "shared_projection",
     "cogift_projection",
     "saturate",
@@ -139,6 +141,37 @@ def identifier_links(devices: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([distinct("did", "device"), distinct("iid", "ip")]).collect()
 
 
+def is_hub(accounts: pl.Expr, hub_cap: int, placeholder: pl.Expr | None = None) -> pl.Expr:
+    """The one hub rule: an identifier seen with more than ``hub_cap`` accounts (carrier NAT, campus
+    IP, a popular stream), or a placeholder device id (:func:`is_placeholder`), links no one.
+
+    Every stage that decides whether an identifier links accounts uses it: the shared projection,
+    its memory estimate, the evidence graph of ``expand``/``path`` and the overview page.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"accounts": [2, 50, 51], "placeholder": [True, False, False]})
+    >>> frame.select(is_hub(pl.col("accounts"), 50, pl.col("placeholder")))["accounts"].to_list()
+    [True, False, True]
+    """
+    hub = accounts > hub_cap
+    return hub if placeholder is None else hub | placeholder
+
+
+def is_placeholder(key: pl.Expr, placeholders: tuple[str, ...]) -> pl.Expr:
+    """Whether a device id is a default or blank one (``Config.placeholder_device_ids``),
+    compared after trimming and lower-casing.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"device_id": [" UNKNOWN", "d7"]})
+    >>> frame.select(is_placeholder(pl.col("device_id"), ("unknown",)))["device_id"].to_list()
+    [True, False]
+    """
+    known = pl.Series([p.strip().lower() for p in placeholders], dtype=pl.Utf8).implode()
+    return key.cast(pl.Utf8).str.strip_chars().str.to_lowercase().is_in(known).fill_null(False)
+
+
 def identifiers_frame(links: pl.DataFrame, index, hub_cap: int, placeholders: tuple[str, ...] = ()) -> pl.DataFrame:  # noqa: ANN001
     """Every device and IP with its account count and whether it is a hub or a placeholder.
 
@@ -166,13 +199,12 @@ def identifiers_frame(links: pl.DataFrame, index, hub_cap: int, placeholders: tu
     counts = links.group_by("kind", "ident").agg(pl.len().cast(pl.UInt32).alias("accounts"))
     dev = index.decode(counts.filter(pl.col("kind") == "device"), "ident", kind="device", as_="key")
     ips = index.decode(counts.filter(pl.col("kind") == "ip"), "ident", kind="ip", as_="key")
-    known = pl.Series([p.strip().lower() for p in placeholders], dtype=pl.Utf8).implode()
-    placeholder = (pl.col("kind") == "device") & pl.col("key").cast(pl.Utf8).str.strip_chars().str.to_lowercase().is_in(known)
+    placeholder = (pl.col("kind") == "device") & is_placeholder(pl.col("key"), placeholders)
     # ident numbers follow the sorted id strings (graphkit.graphs.ids): sorting by ident sorts by key
     return (
         pl.concat([dev, ips])
         .with_columns(placeholder.fill_null(False).alias("placeholder"))
-        .with_columns(((pl.col("accounts") > hub_cap) | pl.col("placeholder")).alias("hub"))
+        .with_columns(is_hub(pl.col("accounts"), hub_cap, pl.col("placeholder")).alias("hub"))
         .sort(["accounts", "kind", "ident"], descending=[True, False, False])
         .select("kind", "ident", "key", "accounts", "hub", "placeholder")
     )
@@ -208,7 +240,7 @@ def shared_projection(links: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
     counted = (
         links.lazy()
         .with_columns(pl.len().over("kind", "ident").alias("__n"))
-        .filter((pl.col("__n") >= 2) & (pl.col("__n") <= hub_cap))
+        .filter((pl.col("__n") >= 2) & ~is_hub(pl.col("__n"), hub_cap))
         .select("kind", "ident", "uid", (1.0 / pl.col("__n").cast(pl.Float64).log(2)).alias("__w"))
     )
     pairs = (
@@ -459,7 +491,7 @@ def estimate_pairs(links: pl.DataFrame, events: pl.DataFrame, *, hub_cap: int, s
     PairEstimate(shared=4, cogift=10)
     """
     sizes = links.group_by("kind", "ident").agg(pl.len().cast(pl.Int64).alias("k")).filter(
-        (pl.col("k") >= 2) & (pl.col("k") <= hub_cap)
+        (pl.col("k") >= 2) & ~is_hub(pl.col("k"), hub_cap)
     )
     shared = int(sizes.select((pl.col("k") * (pl.col("k") - 1) // 2).sum()).item() or 0)
     buckets = events.group_by("sid", "__bucket").agg(

@@ -14,6 +14,7 @@ from graphkit.util.format import format_coins
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 from graphkit.viz.ring_page import check_ring_id
+from graphkit.graphs.projections import is_hub, is_placeholder
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
@@ -31,7 +32,7 @@ def _score_group(score: float) -> str:
     return "score < 0.4"
 
 
-def _ring_links(rings: Sequence["Ring"], tables: "Tables", hub_cap: int) -> pl.DataFrame:
+def _ring_links(rings: Sequence["Ring"], tables: "Tables", hub_cap: int, placeholders: tuple[str, ...]) -> pl.DataFrame:
     """Edges between rings: coins gifted across them, and identifiers they share."""
     membership = pl.DataFrame(
         {"user_id": [m for r in rings for m in r.members], "ring": [r.ring_id for r in rings for _ in r.members]},
@@ -53,7 +54,7 @@ def _ring_links(rings: Sequence["Ring"], tables: "Tables", hub_cap: int) -> pl.D
         small = (
             tables.devices.filter(pl.col(column).is_in(wanted))
             .group_by(column).agg(pl.col("user_id").n_unique().alias("n"))
-            .filter(pl.col("n") <= hub_cap)
+            .filter(~is_hub(pl.col("n"), hub_cap, (column == "device_id") & is_placeholder(pl.col(column), placeholders)))
         )
         ring_idents.append(mine.join(small.select(column), on=column).select(
             (pl.lit(label) + pl.col(column)).alias("ident"), "ring"))
@@ -129,7 +130,8 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
                          orient="row")
     links = None
     if report.tables is not None and rings:  # the links in the report's time window, like everything else it shows
-        links = _ring_links(rings, apply_window(report.tables, config.since, config.until), config.hub_cap)
+        links = _ring_links(rings, apply_window(report.tables, config.since, config.until), config.hub_cap,
+                            config.placeholder_device_ids)
     edge_rows = []
     if links is not None:
         top_coins = max(float(links.get_column("coins").max() or 0.0), 1.0)

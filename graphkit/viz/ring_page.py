@@ -78,8 +78,8 @@ def ring_view(
     if edges is None:
         edges = entity_edges(tables, since=config.since, until=config.until)
     seeds = [f"account:{m}" for m in ring.members]
-    ev = evidence_graph(tables, seeds, hops=1, hub_cap=config.hub_cap, max_nodes=config.view_max_nodes, edges=edges,
-                        facts=facts)
+    ev = evidence_graph(tables, seeds, hops=1, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids,
+                        max_nodes=config.view_max_nodes, edges=edges, facts=facts)
     ids = list(zip(ev.nodes.get_column("kind").to_list(), ev.nodes.get_column("key").to_list()))
     red = (lambda s: redactor.text(s, ids)) if redactor is not None else (lambda s: s)
     name = (lambda s: redactor.pseudonym(s)) if redactor is not None else (lambda s: s)

@@ -64,7 +64,7 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     # the platform-wide facts of their nodes, and the account facts of every account among them, once
     members = [m for ring in report.rings[:top] for m in ring.members]
     around, facts = neighbourhood_edges(report.tables, members, since=config.since, until=config.until,
-                                        hub_cap=config.hub_cap)
+                                        hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids)
     ends = pl.concat([around.get_column("source"), around.get_column("target"),
                       pl.Series("source", [f"account:{m}" for m in members], dtype=pl.Utf8)])
     accounts = ends.filter(ends.str.starts_with("account:")).str.strip_prefix("account:").unique()

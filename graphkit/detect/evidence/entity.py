@@ -35,6 +35,7 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.detect.signals import popular_senders
 from graphkit.errors import NotFoundError
+from graphkit.graphs.projections import is_hub, is_placeholder
 from graphkit.graphs.window import check_window, time_window
 from graphkit.io import Tables
 
@@ -110,6 +111,7 @@ def neighbourhood_edges(
     until: str | datetime | None = None,
     min_coins: float = 0.0,
     hub_cap: int = Config.hub_cap,
+    placeholders: tuple[str, ...] = Config.placeholder_device_ids,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The entity edges within one link of ``accounts``, and the platform-wide facts of their nodes.
 
@@ -178,7 +180,7 @@ def neighbourhood_edges(
     )
     inside = reach.implode()
     edges = counted.filter(pl.col("source").is_in(inside) & pl.col("target").is_in(inside))
-    facts = node_facts(counted, hub_cap).filter(pl.col("node_id").is_in(inside))
+    facts = node_facts(counted, hub_cap, placeholders).filter(pl.col("node_id").is_in(inside))
     return edges.sort("source", "target", "relation"), facts.sort("node_id")
 
 
@@ -253,17 +255,19 @@ def _key(expr: pl.Expr) -> pl.Expr:
     return expr.str.splitn(":", 2).struct.field("field_1")
 
 
-def _hubs(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
-    """Identifier nodes with their number of distinct accounts: ``node_id, accounts, hub``."""
+def _hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> pl.DataFrame:
+    """Identifier nodes with their number of distinct accounts: ``node_id, accounts, hub``, by the one
+    hub rule of the report (:func:`graphkit.graphs.projections.is_hub`)."""
+    placeholder = (_kind(pl.col("node_id")) == "device") & is_placeholder(_key(pl.col("node_id")), placeholders)
     return (
         edges.filter(pl.col("relation") != "gifted")
         .group_by(pl.col("target").alias("node_id"))
         .agg(pl.col("source").n_unique().cast(pl.Int64).alias("accounts"))
-        .with_columns((pl.col("accounts") > hub_cap).alias("hub"))
+        .with_columns(is_hub(pl.col("accounts"), hub_cap, placeholder).alias("hub"))
     )
 
 
-def node_facts(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
+def node_facts(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> pl.DataFrame:
     """What every node is, measured over all of ``edges``: ``node_id, accounts, hub, coins_sent, coins_received``.
 
     Computed once when many views are drawn from the same edges
@@ -274,7 +278,7 @@ def node_facts(edges: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
     sent = gifts.group_by(pl.col("source").alias("node_id")).agg(pl.col("coins").sum().alias("coins_sent"))
     received = gifts.group_by(pl.col("target").alias("node_id")).agg(pl.col("coins").sum().alias("coins_received"))
     return (
-        _hubs(edges, hub_cap)
+        _hubs(edges, hub_cap, placeholders)
         .join(sent, on="node_id", how="full", coalesce=True)
         .join(received, on="node_id", how="full", coalesce=True)
     )

@@ -105,6 +105,7 @@ def evidence_graph(
     until: str | datetime | None = None,
     min_coins: float = 0.0,
     hub_cap: int = Config.hub_cap,
+    placeholders: tuple[str, ...] = Config.placeholder_device_ids,
     max_nodes: int | None = None,
     edges: pl.DataFrame | None = None,
     facts: pl.DataFrame | None = None,
@@ -131,6 +132,9 @@ def evidence_graph(
         Popular hosts (:func:`popular_hosts`) are shown but not expanded
         through either, unless ``through_popular_hosts``; ``skipped`` and a
         note say which, and how many accounts linked to them were not reached.
+    placeholders : tuple of str
+        Default or blank device ids (``Config.placeholder_device_ids``): hubs
+        whatever their size, by the report's one hub rule.
     max_nodes : int, optional
         Keep at most this many nodes: seeds first, then the nearest, then the
         most important (by coins and degree); a note says how many were left out.
@@ -179,7 +183,7 @@ def evidence_graph(
     if edges is None:
         edges = entity_edges(tables, since=since, until=until, min_coins=min_coins)
     seed_ids = resolve_ids(seeds, edges, tables)
-    facts = node_facts(edges, hub_cap) if facts is None else facts
+    facts = node_facts(edges, hub_cap, placeholders) if facts is None else facts
     popular = popular_hosts(edges, hub_cap=hub_cap) if popular is None else popular
     hub_ids = facts.filter(pl.col("hub").fill_null(False)).select("node_id")
     if not through_popular_hosts:

@@ -107,7 +107,7 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     if src == dst:
         return []
     popular = popular_hosts(edges, hub_cap=config.hub_cap).filter(pl.col("popular")).select("node_id", "senders")
-    costed = _link_costs(edges, config.hub_cap, popular.get_column("node_id"))
+    costed = _link_costs(edges, config.hub_cap, popular.get_column("node_id"), config.placeholder_device_ids)
     names = (
         pl.concat([costed.get_column("source"), costed.get_column("target"), pl.Series([src, dst])])
         .unique().sort().to_frame("node_id").with_row_index("vid")
@@ -132,7 +132,7 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     return [_step(costed, chain[i], chain[i + 1], senders) for i in range(len(chain) - 1)]
 
 
-def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series) -> pl.DataFrame:
+def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placeholders: tuple[str, ...]) -> pl.DataFrame:
     """The edges a path may use (no hub identifier) with the ``cost`` of each, as :func:`evidence_path` says."""
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
                       edges.select(pl.col("target").alias("node_id"), pl.col("source").alias("other"))])
@@ -144,7 +144,7 @@ def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series) -> pl.Dat
         share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
         return -share.clip(_MIN_SHARE, 1.0).log()
 
-    hub_ids = _hubs(edges, hub_cap).filter(pl.col("hub")).select("node_id")
+    hub_ids = _hubs(edges, hub_cap, placeholders).filter(pl.col("hub")).select("node_id")
     gift = pl.col("relation").is_in(["gifted", "gifted_in"])
     costed = (
         edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
