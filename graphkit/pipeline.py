@@ -143,6 +143,7 @@ def analyze(
     n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
     found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
     cands = pool_candidates([found[d.name] for d in detectors])
+    grouped = _groupings(inputs.communities, inputs.lockstep)
     del inputs
     groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
@@ -150,7 +151,8 @@ def analyze(
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     user_features = graphs.index.decode(
-        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left").sort("uid"), "uid", as_="user_id"
+        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left")
+        .join(grouped, on="uid", how="left").sort("uid"), "uid", as_="user_id"
     )
     summary = {
         "users": graphs.n_users,
@@ -238,6 +240,14 @@ def leiden_groupings(graphs: Graphs, config: Config, *, workers: int = 1) -> Ite
             "communities": pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "community": communities()}),
             "lockstep": lockstep(),
         }
+
+
+def _groupings(communities: pl.DataFrame, lockstep: pl.DataFrame) -> pl.DataFrame:
+    """``uid, community, community_size, lockstep_group, lockstep_size`` (lockstep null outside a group)."""
+    sized = communities.with_columns(pl.len().over("community").cast(pl.Int64).alias("community_size"))
+    steps = lockstep.select("uid", pl.col("group").alias("lockstep_group"),
+                            pl.len().over("group").cast(pl.Int64).alias("lockstep_size"))
+    return sized.join(steps, on="uid", how="left")
 
 
 def _as_of(graphs: Graphs) -> str | None:
