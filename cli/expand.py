@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from graphkit.config import load_config
-from graphkit.report.reader import read_scores
+from graphkit.report.reader import read_report, read_scores
 from graphkit.util.atomic import atomic_write_text
+from graphkit.util.format import format_coins
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     columns_option,
@@ -34,16 +35,21 @@ _SHOWN = 50
 @columns_option
 @outside_data_dir_option
 @config_option
-@click.option("--hops", type=click.IntRange(0, 6), default=2, show_default=True,
-              help="Links to follow from the starting points (account -> device -> account is 2).")
+@click.option("--hops", type=click.IntRange(0, 6), default=None,
+              help="Links to follow from the starting points (account -> device -> account is 2) "
+                   "[default: 2, or 1 when an ID is a ring].")
 @click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
 @click.option("--until", default=None, help="Only events before this time.")
 @click.option("--min-coins", type=click.FloatRange(0), default=0.0, show_default=True,
               help="Do not follow gift links carrying fewer coins.")
 @click.option("--max-nodes", type=setting_type("view_max_nodes"), default=None,
               help="Most nodes in the view (default: view_max_nodes, 2000).")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="OUT_DIR of `graphkit report` on the same data: an ID may then be one of its rings (R0002, "
+                   "or ring:R0002), drawn from its members, and every account shows its score and ring.")
 @click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
-              help="scores.csv of an earlier `graphkit report` run, to show each account's score and ring.")
+              help="scores.csv of an earlier `graphkit report` run, to show each account's score and ring "
+                   "(--report reads it from there).")
 @click.option("--redact", "redact_key", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Key file (created when missing; keep it apart): replace every id in the view by a keyed pseudonym.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
@@ -58,29 +64,36 @@ _SHOWN = 50
 def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_outside_data_dir: bool,
            config_path: Path | None, hops: int,
            since: str | None, until: str | None, min_coins: float, max_nodes: int | None,
-           scores_path: Path | None, redact_key: Path | None, out_path: Path, as_json: bool,
-           through_popular_hosts: bool) -> None:
+           report_dir: Path | None, scores_path: Path | None, redact_key: Path | None, out_path: Path,
+           as_json: bool, through_popular_hosts: bool) -> None:
     """Show the network around one or more accounts (or devices, IPs, streams):
     print the accounts reached (how, score, coins) and write an HTML view.
 
     An ID may name its kind (device:d7, ip:10.0.0.1, stream:s3); a bare ID
-    matches every kind it exists as. Shared identifiers linked to more than
+    matches every kind it exists as; with --report, an ID may be one of the
+    report's rings (R0002), which starts from all its members. Shared
+    identifiers linked to more than
     hub_cap accounts, and popular hosts (a 1-coin gift to a star links its
     giver to hundreds of strangers), are shown but not expanded through.
 
-    Example: graphkit expand u17 device:d7 --data fixtures/demo --hops 2 --out u17.html
+    Example: graphkit expand u007282 device:d006080 --data fixtures/demo --hops 2 --out u007282.html
     """
     # imported here: igraph, networkx and pyvis are for this command only, not for `graphkit -h`
     from graphkit.detect.evidence import entity_edges, evidence_graph
     from graphkit.viz import expand_view, load_or_create_key
 
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
+    saved = read_report(report_dir) if report_dir is not None else None  # a bad --report fails before the work
+    rings: tuple[str, ...] = ()
+    if saved is not None:
+        ids, rings = saved.resolve_rings(ids)
+    hops = hops if hops is not None else (1 if rings else 2)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
-    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids, edges=edges,
-                        max_nodes=config.view_max_nodes, through_popular_hosts=through_popular_hosts)
-    scores = read_scores(scores_path) if scores_path is not None else None
+    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids,
+                        edges=edges, max_nodes=config.view_max_nodes, through_popular_hosts=through_popular_hosts)
+    scores = read_scores(scores_path) if scores_path is not None else (saved.scores if saved is not None else None)
     atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
                       out_path)
     accounts = _with_scores(ev.accounts(), scores)
@@ -120,5 +133,5 @@ def _accounts_table(accounts: pl.DataFrame) -> Table:
         # ids come from the data: no markup, no escape sequences or line breaks
         table.add_row(safe_text(row["user_id"]), str(row["hops"]), safe_text(row["how"]),
                       "" if score is None else f"{score:.2f}", safe_text(row.get("ring_id")),
-                      f"{row['coins_sent']:,.0f}", f"{row['coins_received']:,.0f}")
+                      format_coins(row["coins_sent"]), format_coins(row["coins_received"]))
     return table

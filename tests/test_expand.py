@@ -436,3 +436,31 @@ def test_gifts_of_zero_coins_are_the_weakest_links_but_still_link():
         "a gifted 0 coins to h in 1 gift", "b gifted 0 coins to h in 1 gift"]
     # a -d1- x -d2- c -> b (5 links) is stronger than a -> h <- b over gifts of 0 coins (2 links)
     assert len(evidence_path(t, "a", "b")) == 5
+
+
+def test_expand_a_ring_of_a_report_starts_from_all_its_members(tmp_path, fixtures_dir):
+    """graphkit expand R0002 --report OUT draws the ring (issue 18 item 17)."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from graphkit_cli.main import cli
+
+    runner = CliRunner()
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["report", str(fixtures_dir / "demo"), "--out", str(out), "--no-html", "-q"])
+    assert result.exit_code == 0, result.output
+    ring = _json.loads((out / "rings.json").read_text())["rings"][1]
+    result = runner.invoke(cli, ["expand", ring["ring_id"], "--data", str(fixtures_dir / "demo"), "--report", str(out),
+                                 "--out", str(tmp_path / "ring.html"), "--json"])
+    assert result.exit_code == 0, result.output
+    accounts = _json.loads(result.output)["accounts"]
+    seeds = {a["user_id"] for a in accounts if a["hops"] == 0}
+    assert seeds == set(ring["members"])
+    assert {a["ring_id"] for a in accounts if a["hops"] == 0} == {ring["ring_id"]}  # scores from the report
+    assert max(a["hops"] for a in accounts) == 1  # a ring is drawn one link out unless --hops says otherwise
+    assert (tmp_path / "ring.html").is_file()
+    result = runner.invoke(cli, ["expand", "ring:R0999", "--data", str(fixtures_dir / "demo"), "--report", str(out),
+                                 "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "R0999 is not a ring of" in result.output and not (tmp_path / "x.html").exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import polars as pl
 
@@ -53,6 +53,32 @@ class SavedReport:
                 return ring
         known = f"{self.rings[0]['ring_id']} .. {self.rings[-1]['ring_id']}" if self.rings else "none"
         raise NotFoundError(f"{ring_id} is not a ring of {self.out_dir} (its rings: {known})")
+
+    def resolve_rings(self, ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Replace the rings among ``ids`` by their members: ``(seeds, rings)``.
+
+        ``ring:R0002`` always names a ring of this report (an unknown one is
+        :class:`NotFoundError`); a bare ``R0002`` does when the report has that
+        ring, and is left as it is otherwise. A ring becomes its members as
+        ``account:<user_id>`` seeds; every other id is kept, in order.
+
+        Examples
+        --------
+        >>> saved = SavedReport(Path("out"), {"rings": [{"ring_id": "R0002", "members": ["a", "b"]}]}, None)
+        >>> saved.resolve_rings(["R0002", "device:d7", "u1"])
+        (('account:a', 'account:b', 'device:d7', 'u1'), ('R0002',))
+        """
+        seeds: list[str] = []
+        rings: list[str] = []
+        known = {r.get("ring_id") for r in self.rings}
+        for raw in ids:
+            name = raw[len("ring:"):] if raw.startswith("ring:") else raw
+            if raw.startswith("ring:") or name in known:
+                seeds.extend(f"account:{m}" for m in self.ring(name)["members"])
+                rings.append(name)
+            else:
+                seeds.append(raw)
+        return tuple(dict.fromkeys(seeds)), tuple(rings)
 
 
 def read_report(out_dir: str | Path) -> SavedReport:
