@@ -7,7 +7,6 @@ become one line on stderr and exit code 2; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ __all__ = [
     "EXIT_BROKEN_PIPE",
     "broken_pipe_exit",
     "UserError",
+    "check_out_file",
     "GraphkitGroup",
     "usage_line",
     "setting_type",
@@ -258,3 +258,26 @@ def read_data(
         allow_outside_data_dir=allow_outside_data_dir,
         count_distinct=count_distinct,
     )
+
+
+def check_out_file(out: Path, data_dir: Path) -> None:
+    """Refuse an output file that could replace an input table of the data directory (one line, exit 2).
+
+    ``graphkit report`` refuses an ``OUT_DIR`` that holds the input data; the
+    commands that write one file (``expand``, ``export``, ``features``) may
+    write inside ``DATA_DIR`` (a view beside the case's data), but never over
+    a file that is or may be a table there (a table's name such as
+    ``gifts.csv``, ``graphkit.toml``, or any existing CSV, Parquet or NDJSON
+    file, which a mapping may name), links resolved.
+    """
+    from graphkit.io.mapping import MAPPING_FILE
+    from graphkit.io.schema import TABLE_NAMES
+    from graphkit.io.scan import SUFFIXES
+
+    target, data = out.resolve(), data_dir.resolve()
+    if not (data == target or data in target.parents):
+        return
+    tables = {f"{name}{suffix}" for name in TABLE_NAMES for suffix in SUFFIXES} | {MAPPING_FILE}
+    if target.name in tables or (target.exists() and target.name.endswith(SUFFIXES)):
+        raise UserError(f"{out}: could replace an input table of the data directory {data_dir}; "
+                        "choose another file name or a folder outside it for --out")

@@ -16,6 +16,7 @@ from graphkit.util.atomic import atomic_write_text
 from graphkit.util.format import format_coins
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
+    check_out_file,
     columns_option,
     config_option,
     outside_data_dir_option,
@@ -82,6 +83,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     from graphkit.detect.evidence import entity_edges, evidence_graph
     from graphkit.viz import expand_view, load_or_create_key
 
+    check_out_file(out_path, data_dir)  # before any work: never over an input table
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
     saved = read_report(report_dir) if report_dir is not None else None  # a bad --report fails before the work
     rings: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ from graphkit.config import load_config
 from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
+    check_out_file,
     UserError,
     columns_option,
     config_option,
@@ -59,6 +60,7 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     """
     from graphkit.graphs import build_graphs  # igraph: for this command only, not for `graphkit -h`
 
+    check_out_file(out, data_dir)  # before any work: never over an input table
     config = load_config(config_path, since=since, until=until, hub_cap=hub_cap)
     fmt = export_format(out, fmt)
     if ring is not None and report_dir is None:

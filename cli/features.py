@@ -11,6 +11,7 @@ from graphkit.config import load_config
 from graphkit.util.atomic import atomic_write_bytes
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
+    check_out_file,
     columns_option,
     config_option,
     data_dir_argument,
@@ -49,6 +50,7 @@ def features(data_dir: Path, out: Path, since: str | None, until: str | None, wo
     from graphkit.features import account_features  # igraph and the detectors: not for `graphkit -h`
     from graphkit.pipeline import analyze
 
+    check_out_file(out, data_dir)  # before any work: never over an input table
     config = load_config(config_path, since=since, until=until)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     frame = account_features(analyze(tables, config, workers=workers))

@@ -43,7 +43,7 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_dat
     used; popular hosts only when no other chain exists, and then each step
     through one says so.
 
-    Example: graphkit path u17 h3 --data fixtures/demo
+    Example: graphkit path u000236 u004242 --data fixtures/demo
     """
     from graphkit.detect.evidence import evidence_path  # igraph: for this command only, not for `graphkit -h`
 

@@ -6,15 +6,18 @@ import json
 from pathlib import Path
 
 import click
+import polars as pl
 from rich.markup import escape
 
 from graphkit.config import load_config
 from graphkit.errors import TooManyRejectedError
 from graphkit.io import TABLES, Tables
 from graphkit.io.parse import TIME_RULE
-from graphkit.io.tables import write_rejected_frames
+from graphkit.io.schema import TABLE_NAMES
+from graphkit.util.atomic import atomic_directory, atomic_write_csv
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
+    UserError,
     columns_option,
     config_option,
     data_dir_argument,
@@ -46,18 +49,21 @@ def validate(
     reading settings (max_bad_share, max_coins, dedupe_exact_rows) from the
     [params] table of a graphkit.toml, as report does.
 
-    Example: graphkit validate fixtures/demo --rejected out/
+    Example: graphkit validate fixtures/bad/negative_coins --rejected checks/
     """
     config = load_config(config_path, max_bad_share=max_bad_share)
+    if rejected_dir is not None and (rejected_dir / "rings.json").is_file():
+        raise UserError(f"{rejected_dir}: is a graphkit report, whose rejected/ belongs to that report's data; "
+                        "choose another folder for --rejected")
     try:
         tables = read_data(data_dir, columns=columns, config=config, count_distinct=True,
                            allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
         if rejected_dir is not None:
-            write_rejected_frames(exc.rejected, rejected_dir)
+            _write_rejected(exc.rejected, rejected_dir)
         raise
     if rejected_dir is not None:
-        tables.write_rejected(rejected_dir)
+        _write_rejected(tables.rejected, rejected_dir)
     if as_json:
         click.echo(json.dumps(validation_summary(tables), indent=2))
         return
@@ -72,6 +78,15 @@ def validate(
         plural = "" if tables.rejected_rows == 1 else "s"
         stdout.print(f"{tables.rejected_rows:,} rejected row{plural}{where}.", markup=False)
     stdout.print(f"[green]ok[/green]: {escape(str(data_dir))} can be analysed.")
+
+
+def _write_rejected(rejected: dict[str, pl.DataFrame], rejected_dir: Path) -> None:
+    """``DIR/rejected/NAME.csv`` for this run's tables, as one set: the CSV files an earlier run left
+    for another data set go (other files in the folder stay)."""
+    with atomic_directory(rejected_dir / "rejected", owned=tuple(f"{name}.csv" for name in TABLE_NAMES)) as tmp:
+        for name, frame in sorted(rejected.items()):
+            if frame.height:
+                atomic_write_csv(frame, tmp / f"{name}.csv")
 
 
 def validation_summary(tables: Tables) -> dict:

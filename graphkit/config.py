@@ -427,6 +427,15 @@ def load_config(path: str | Path | None = None, base: Config | None = None, **ov
             raise ConfigError(f"{path}: config file not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or leave it out") from None
+        unknown = sorted(set(doc) - {"params", "tables"})
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], ["params", "tables"], n=1)
+            if not isinstance(doc[unknown[0]], dict):
+                raise ConfigError(f"{path}: {unknown[0]} = ... is outside any table; settings go under [params]")
+            raise ConfigError(
+                f"{path}: [{unknown[0]}] is not a table graphkit reads"
+                + (f"; did you mean [{hint[0]}]?" if hint else "; settings go in [params], column names in [tables]")
+            )
         params = doc.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"{path}: [params] must be a table of settings")

@@ -158,7 +158,9 @@ def test_a_read_only_parent_is_one_clear_error(tmp_path):
         parent.chmod(0o700)
 
 
-def test_an_out_dir_that_is_a_link_is_replaced_and_its_target_left_alone(tmp_path):
+def test_an_out_dir_that_is_a_link_writes_into_the_folder_it_points_to(tmp_path):
+    """``latest -> 2024-05-02``: the report goes into the linked folder (the link stays a link, one lock
+    for both names); before, the link was replaced by a new folder and the target went stale."""
     target = tmp_path / "elsewhere"
     target.mkdir()
     (target / "a.txt").write_text("theirs")
@@ -167,10 +169,17 @@ def test_an_out_dir_that_is_a_link_is_replaced_and_its_target_left_alone(tmp_pat
     with atomic_directory(tmp_path / "out", owned=("a.txt",)) as tmp:
         (tmp / "a.txt").write_text("new")
     out = tmp_path / "out"
-    assert not out.is_symlink()
-    assert {p.name: p.read_text() for p in out.iterdir()} == {"a.txt": "new", "notes.md": "mine"}
-    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "theirs", "notes.md": "mine"}
+    assert out.is_symlink() and out.resolve() == target.resolve()
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "new", "notes.md": "mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]
+
+
+def test_an_out_dir_that_is_a_dangling_link_is_refused(tmp_path):
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    with pytest.raises(InputError, match="does not exist"):
+        with atomic_directory(tmp_path / "out", owned=("a.txt",)) as tmp:
+            (tmp / "a.txt").write_text("new")
+    assert not (tmp_path / "gone").exists()
 
 
 def test_a_file_where_the_folder_should_go_is_refused_and_kept(tmp_path):

@@ -89,3 +89,22 @@ def test_report_with_a_gift_of_1e308_coins_has_finite_totals(tmp_path: Path) -> 
     summary = json.loads((tmp_path / "out" / "rings.json").read_text())["summary"]
     assert summary["coins"] == 200.0 and summary["rejected_rows"] == 1
     assert "inf coins" not in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("command", [
+    ["expand", "u007282", "--hops", "0", "--data", "{data}", "--out", "{data}/users.csv"],
+    ["export", "{data}", "--graph", "gifts", "--format", "parquet", "--out", "{data}/gifts.csv"],
+    ["features", "{data}", "--out", "{data}/streams.csv"],
+    ["features", "{data}", "--out", "{data}/graphkit.toml"],
+])
+def test_an_out_file_inside_the_data_directory_is_refused_before_any_work(command, tmp_path, fixtures_dir):
+    """expand/export/features --out inside DATA_DIR could replace an input table (found by a new-user tryout)."""
+    import shutil
+
+    data = tmp_path / "demo"
+    shutil.copytree(fixtures_dir / "demo", data)
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    result = CliRunner().invoke(cli, [part.format(data=data) for part in command])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "could replace an input table" in result.output
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == before

@@ -229,6 +229,24 @@ def test_the_failed_runs_folder_keeps_files_the_user_put_there(data_dir, tmp_pat
     assert (tmp_path / "out.rejected" / "gifts.csv").is_file()
 
 
+def test_a_csv_of_the_users_in_the_failed_runs_folder_is_never_replaced_or_removed(data_dir, tmp_path, pipeline_calls):
+    """A gifts.csv someone put in OUT_DIR.rejected/ is theirs: a failed run does not overwrite it, and the next
+    good run does not delete it (only folders holding graphkit's marker are graphkit's)."""
+    (tmp_path / "out.rejected").mkdir()
+    (tmp_path / "out.rejected" / "gifts.csv").write_text("mine")
+    good = tmp_path / "good"
+    good.mkdir()
+    for path in (data_dir.iterdir()):
+        (good / path.name).write_bytes(path.read_bytes())
+    assert invoke("report", good, "--out", tmp_path / "out").exit_code == 0
+    assert (tmp_path / "out.rejected" / "gifts.csv").read_text() == "mine"
+    _break_gifts(data_dir)
+    result = invoke("report", data_dir, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "which graphkit did not write" in _error_line(result)
+    assert (tmp_path / "out.rejected" / "gifts.csv").read_text() == "mine"
+
+
 def test_a_file_in_the_failed_runs_place_is_kept_and_the_error_says_so(data_dir, tmp_path, pipeline_calls):
     (tmp_path / "out.rejected").write_text("someone's file")
     _break_gifts(data_dir)

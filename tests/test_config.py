@@ -170,3 +170,16 @@ def test_an_option_value_outside_the_setting_is_refused_by_the_option_too():
     assert result.stderr.splitlines() == [
         "graphkit: error: --max-bad-share: nan is not allowed; it must be a number from 0 to 1 "
         "(see graphkit validate -h)"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[parms]\ntop = 3\n", "[parms] is not a table graphkit reads; did you mean [params]?"),
+    ("top = 3\n", "top = ... is outside any table; settings go under [params]"),
+])
+def test_a_config_file_with_a_misspelt_table_or_a_loose_setting_is_refused(tmp_path, text, words):
+    """Before, both were read as 'no settings' and the run went on with the defaults."""
+    path = tmp_path / "graphkit.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: {words}"

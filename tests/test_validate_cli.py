@@ -189,3 +189,24 @@ def test_amlsim_steps_are_read_as_days(shared_dataset, fixtures_dir: Path) -> No
     assert result.exit_code == 0, result.output + result.stderr
     gifts = {t["table"]: t for t in json.loads(result.stdout)["tables"]}["gifts"]
     assert (gifts["time_min"], gifts["time_max"]) == ("1970-01-02T00:00:00+00:00", "1970-05-30T00:00:00+00:00")
+
+
+def test_rejected_rows_of_an_earlier_validate_do_not_linger_and_a_report_folder_is_refused(tmp_path, fixtures_dir):
+    """Found by a new-user tryout: validating a clean data set after a bad one left the bad one's
+    rejected/gifts.csv in place, and --rejected OUT_DIR put another data set's rows into a report."""
+    from click.testing import CliRunner
+
+    from graphkit_cli.main import cli
+
+    runner = CliRunner()
+    checks = tmp_path / "checks"
+    assert runner.invoke(cli, ["validate", str(fixtures_dir / "bad" / "negative_coins"), "--rejected", str(checks)]).exit_code == 0
+    assert (checks / "rejected" / "gifts.csv").is_file()
+    (checks / "rejected" / "notes.md").write_text("mine")
+    assert runner.invoke(cli, ["validate", str(fixtures_dir / "demo"), "--rejected", str(checks)]).exit_code == 0
+    assert sorted(p.name for p in (checks / "rejected").iterdir()) == ["notes.md"]
+    report = tmp_path / "out"
+    assert runner.invoke(cli, ["report", str(fixtures_dir / "demo"), "--out", str(report), "--no-html", "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["validate", str(fixtures_dir / "bad" / "negative_coins"), "--rejected", str(report)])
+    assert result.exit_code == 2 and "is a graphkit report" in result.output
+    assert not (report / "rejected").exists()

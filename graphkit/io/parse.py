@@ -384,7 +384,8 @@ def parse_time_value(value: "str | int | None") -> "datetime | None":
     checked = parse_time_checked(pl.Series("value", [str(value)]), name="it")
     time, problem = checked.struct.field("time")[0], checked.struct.field("problem")[0]
     if time is None:
-        why = "it is empty" if problem is None else problem.replace("unparseable it", "it is not ISO-8601 or a number")
+        why = "it is empty" if problem is None else (
+            problem.replace("unparseable it", "it is not ISO-8601 or a number").replace("it outside", "it is outside"))
         raise ValueError(f"{value!r} is not a timestamp: {why}; {TIME_RULE}")
     return time
 

@@ -53,7 +53,9 @@ report. :func:`write_report` cannot write a name missing here (the swap
 refuses it), so this list is complete.
 """
 
-_FAILED_REJECTED = tuple(f"{name}.csv" for name in TABLE_NAMES)
+_FAILED_MARKER = ".graphkit-rejected"
+"""Written into ``OUT_DIR.rejected/`` with the rows: only CSV files of a folder holding it are graphkit's."""
+_FAILED_REJECTED = (*(f"{name}.csv" for name in TABLE_NAMES), _FAILED_MARKER)
 """The names :func:`write_failed_rejected` writes in ``OUT_DIR.rejected/``."""
 
 REDACTED = "redacted"
@@ -430,17 +432,24 @@ def write_failed_rejected(rejected: Mapping[str, pl.DataFrame], out_dir: str | P
     if not frames:
         return []
     target = failed_rejected_dir(out_dir)
+    if target.is_dir() and not (target / _FAILED_MARKER).is_file():
+        theirs = sorted(name for name in _FAILED_REJECTED if (target / name).exists())
+        if theirs:
+            raise InputError(f"{target} holds {', '.join(theirs)}, which graphkit did not write; move them away "
+                             "and run again to get the rejected rows there")
     with output_lock(out_dir), atomic_directory(target, owned=_FAILED_REJECTED) as tmp:
         for name, frame in frames.items():
             atomic_write_csv(frame, tmp / f"{name}.csv")
+        (tmp / _FAILED_MARKER).write_text("rejected rows of a failed graphkit run; graphkit removes them\n",
+                                          encoding="utf-8")
     return [target / f"{name}.csv" for name in frames]
 
 
 def _remove_failed_rejected(out_dir: Path) -> None:
     """After a successful run: remove the rejected rows a failed run left beside ``out_dir`` (the user's files stay)."""
     target = failed_rejected_dir(out_dir)
-    if not target.is_dir() or target.is_symlink():
-        return
+    if not target.is_dir() or target.is_symlink() or not (target / _FAILED_MARKER).is_file():
+        return  # not a folder of graphkit's rejected rows: nothing there is graphkit's to remove
     for name in _FAILED_REJECTED:
         path = target / name
         if path.is_file() and not path.is_symlink():

@@ -39,6 +39,7 @@ import polars as pl
 from graphkit.errors import InputError, OutputBusyError
 
 __all__ = [
+    "through_link",
     "atomic_write_text",
     "atomic_write_bytes",
     "atomic_write_csv",
@@ -127,6 +128,29 @@ def _lock_path(path: Path) -> Path:
     return Path(os.path.abspath(path.parent)).resolve() / f".{path.name}.lock"
 
 
+
+def through_link(path: str | Path) -> Path:
+    """The folder an output path names: a symbolic link's target, so that writing through a link
+    (``latest -> 2024-05-02``) replaces the folder it points to, not the link.
+
+    Raises :class:`InputError` for a link whose target does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "real").mkdir(); (root / "latest").symlink_to(root / "real")
+    >>> through_link(root / "latest") == (root / "real").resolve()
+    True
+    """
+    path = Path(path)
+    if not path.is_symlink():
+        return path
+    target = path.resolve()
+    if not target.exists():
+        raise InputError(f"{path}: is a link to {target}, which does not exist; choose another folder for --out")
+    return target
+
 @contextmanager
 def output_lock(path: str | Path) -> Iterator[None]:
     """Hold the lock of the output folder (or file) ``path`` for the duration of the block.
@@ -158,7 +182,7 @@ def output_lock(path: str | Path) -> Iterator[None]:
     >>> sorted(p.name for p in out.parent.iterdir())
     []
     """
-    path = Path(path)
+    path = through_link(path)
     _make_parent(path)
     lock = _lock_path(path)
     with _held_guard:
@@ -291,7 +315,7 @@ def atomic_directory(path: str | Path, *, owned: Collection[str] | None = None) 
     >>> sorted(p.name for p in out.iterdir()), (out / "a.txt").read_text()
     (['a.txt', 'notes.md'], 'again')
     """
-    path = Path(path)
+    path = through_link(path)
     with output_lock(path), _sigterm_as_interrupt():
         if (path.exists() or path.is_symlink()) and not path.is_dir():
             raise InputError(f"{path}: exists and is not a folder; move it away or choose another folder")
