@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from graphkit.errors import ColumnNotFoundError, TooManyRejectedError
+from graphkit.errors import ColumnNotFoundError, InputError, TooManyRejectedError
 from graphkit.io import Tables, empty_table, load_mapping, read_tables
 from graphkit.io.parse import parse_time_value
 
@@ -34,11 +34,19 @@ def test_ids_keep_surrounding_whitespace_and_leading_zeros(tmp_path: Path) -> No
 
 def test_header_only_file_is_an_empty_table(tmp_path: Path) -> None:
     _write(tmp_path, "gifts.csv", HEADER)
+    _write(tmp_path, "devices.csv", "user_id,device_id\na,d1\n")
     tables = read_tables(tmp_path)
-    assert tables.present == {"gifts"}
+    assert tables.present == {"gifts", "devices"}
     assert_frame_equal(tables.gifts, empty_table("gifts"))
     assert tables.stats["gifts"].rows_read == 0
     assert tables.stats["gifts"].time_min is None
+
+
+def test_data_without_a_single_gift_or_device_row_is_one_clear_error(tmp_path: Path) -> None:
+    """A header-only gifts.csv (and no devices) was analysed as an empty platform: 'No ring was found', exit 0."""
+    _write(tmp_path, "gifts.csv", HEADER)
+    with pytest.raises(InputError, match="gifts.csv hold no rows, only a header"):
+        read_tables(tmp_path)
 
 
 def test_crlf_line_endings_and_a_bom(tmp_path: Path) -> None:

@@ -248,6 +248,9 @@ def read_tables(
     rules = RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows)
     parts = {name: _read_part(path, name, mapping.get(name), rules) for name, path in paths.items()}
     check_bad_share(parts, max_bad_share)
+    if not any(parts[name].stats.rows_read for name in ("gifts", "devices") if name in parts):
+        found = ", ".join(str(paths[name].name) for name in ("gifts", "devices") if name in paths)
+        raise InputError(f"{data_dir}: {found} hold no rows, only a header; export the gifts or devices again")
     if count_distinct:
         parts = {name: _with_distinct_ids(part) for name, part in parts.items()}
     return _assemble(parts, data_dir)

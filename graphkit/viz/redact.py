@@ -118,6 +118,9 @@ def load_or_create_key(path: str | Path, *, outside: str | Path | None = None) -
             key = bytes.fromhex(path.read_text(encoding="ascii").strip())
         except (ValueError, UnicodeDecodeError):
             raise ConfigError(f"{path}: not a graphkit redaction key (expected hex); use another file name") from None
+        if len(key) < 16:
+            raise ConfigError(f"{path}: a redaction key needs at least 16 bytes (32 hex digits); "
+                              "remove the file to have a new key made")
         return Redactor(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
