@@ -223,9 +223,10 @@ def test_ring_view_draws_members_big_by_role_and_collapses_context_by_kind():
     assert '<button id="gk-context" type="button" aria-pressed="false">show context (6 nodes)</button>' in page
     # the member table: id, role, score, coins; each row focuses its node; hostile ids escaped
     table = page.split('<table id="gk-table">', 1)[1].split("</table>", 1)[0]
-    assert "<th scope=\"col\">role</th>" in table and '<tr data-node="account:h1"><td data-sort="h1">h1</td>' \
+    assert "<th scope=\"col\">role</th>" in table and '<tr data-focus="0"><td data-sort="h1">h1</td>' \
         '<td data-sort="beneficiary">beneficiary</td><td class="num" data-sort="0.95">0.95</td>' in table
-    assert table.count("<tr data-node=") == len(ring.members) and "<img" not in table
+    assert table.count("<tr data-focus=") == len(ring.members) and "<img" not in table
+    assert _data(page)["focus"][:2] == ["account:h1", f"account:{XSS}"]  # exact ids, in the escaped JSON
     # other pages (expand) keep their plain view
     assert "part" not in _data(render_network(*_frames(), title="t"))["nodes"]
 
@@ -240,3 +241,4 @@ def test_context_groups_never_take_the_id_of_a_node():
     assert data["nodes"]["id"] == ["context:devices", "d", "~context:devices"]
     assert data["nodes"]["label"][2] == "1 devices" and data["nodes"]["part"] == ["f", "c", "s"]
     assert data["edges"]["from"][-1] == "context:devices" and data["edges"]["to"][-1] == "~context:devices"
+

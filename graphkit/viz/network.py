@@ -130,7 +130,8 @@ class TableBlock:
     """Per row, a relative URL for the first cell (or None); built by graphkit, never from data."""
     caption: str = ""
     focus: tuple[str | None, ...] = ()
-    """Per row, the id of a node that a click on the row selects and centres (or None)."""
+    """Per row, the id of a node that a click on the row selects and centres (or None); the ids go into
+    the page's JSON, the rows carry only their position."""
 
 
 @dataclass(frozen=True)
@@ -494,7 +495,8 @@ def render_network(
         summary_line = (f"{focus:,} nodes in focus; {n_context:,} context nodes in {n_groups:,}"
                         f" group{'s' if n_groups != 1 else ''}, collapsed until shown"
                         " (click a group, or 'show context').")
-    data = {"nodes": node_data, "edges": edge_data, "options": options, "links": links or {}}
+    data = {"nodes": node_data, "edges": edge_data, "options": options, "links": links or {},
+            "focus": list(table.focus) if table is not None else []}
     return _page(_Page(title=title, panel=panel, legend=legend, notes=list(notes) + cap_notes, table=table,
                        summary=summary_line, context=n_context), data)
 
@@ -534,7 +536,7 @@ aside ul{margin:0;padding-left:18px}aside li{margin:2px 0;overflow-wrap:anywhere
 .gk-sw.star{clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%)}
 #gk-search{width:100%;padding:5px;font:inherit}
 #gk-context{width:100%;margin:0 0 8px;padding:6px;font:inherit;cursor:pointer}
-tr[data-node]{cursor:pointer}tr[data-node]:hover{background:#fff8e1}
+tr[data-focus]{cursor:pointer}tr[data-focus]:hover{background:#fff8e1}
 #gk-found{font-size:12px;color:#555;min-height:1.2em}
 .vis-tooltip{position:absolute;visibility:hidden;padding:6px 8px;white-space:pre-wrap;max-width:420px;
  font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;color:#000;background:#fffde7;border:1px solid #999;
@@ -693,9 +695,10 @@ _JS = r"""
   var table = document.getElementById("gk-table");
   if (table) {
     table.addEventListener("click", function (ev) {
-      var row = ev.target.closest ? ev.target.closest("tr[data-node]") : null;
-      if (row && ev.target.tagName !== "A" && Object.prototype.hasOwnProperty.call(at, row.getAttribute("data-node"))) {
-        focusNode(row.getAttribute("data-node"));
+      var row = ev.target.closest ? ev.target.closest("tr[data-focus]") : null;
+      var id = row ? data.focus[parseInt(row.getAttribute("data-focus"), 10)] : null;
+      if (id !== null && id !== undefined && ev.target.tagName !== "A" && Object.prototype.hasOwnProperty.call(at, id)) {
+        focusNode(id);
         container.scrollIntoView({block: "nearest"});
       }
     });
@@ -767,7 +770,7 @@ def _table_html(table: TableBlock) -> str:
             text = "" if row[0] is None else str(row[0])
             cells[0] = f'<td data-sort="{_esc(text)}"><a href="{_esc(link)}">{_esc(text)}</a></td>'
         node = table.focus[i] if i < len(table.focus) else None
-        attr = f' data-node="{html.escape(node, quote=True)}"' if node is not None else ""
+        attr = f' data-focus="{i}"' if node is not None else ""  # the id itself is in the page's JSON
         body.append(f"<tr{attr}>" + "".join(cells) + "</tr>")
     caption = f"<caption>{_esc(table.caption)}</caption>" if table.caption else ""
     return (f'<section class="gk-table"><table id="gk-table">{caption}<thead><tr>{head}</tr></thead>'
