@@ -116,7 +116,7 @@ def test_ring_view_draws_offline_with_tooltips(open_page, views):
     opened = open_page(path)
     _assert_offline_clean(opened, path)
     ev = evidence_graph(tables(), [f"account:{m}" for m in report().ring("R0001").members], hops=1)
-    assert opened.node_count() == ev.nodes.height
+    assert opened.node_count() == ev.nodes.height + 4  # and one collapsed group per kind of context
     assert opened.painted_pixels() > 500
     text = opened.hover("account:h1")
     assert "account h1" in text and "score: 0.95" in text and "ring: R0001 (beneficiary)" in text
@@ -134,6 +134,7 @@ def test_hostile_ids_render_as_text_and_never_run(open_page, views):
     assert XSS in aside
     tip = opened.hover(f"account:{XSS}")
     assert f"account {XSS}" in tip
+    opened.page.click("#gk-context")  # the device is context: collapsed until shown
     tip = opened.hover(f"device:{XSS_DEVICE}")
     assert f"device {XSS_DEVICE}" in tip
     opened.page.fill("#gk-search", XSS)
@@ -197,3 +198,80 @@ def test_expand_view_file_works_offline(open_page, tmp_path):
     assert opened.node_count() == ev.nodes.height
     assert "starting point" in opened.page.locator("aside").inner_text()
     assert "reached in 1 hop: used by u8" in opened.hover("device:d8")
+
+
+def _visible(opened: Opened) -> list[str]:
+    return opened.eval("window.gkNetwork.body.data.nodes.get({filter: n => !n.hidden}).map(n => n.id)")
+
+
+def test_ring_view_shows_the_ring_and_collapses_its_context_until_asked(open_page, views):
+    """Issue 18 item 20: members and beneficiaries drawn big with labels; context collapsed, then shown."""
+    path = views / "rings" / "R0001.html"
+    opened = open_page(path)
+    _assert_offline_clean(opened, path)
+    members = [f"account:{m}" for m in report().ring("R0001").members]
+    groups = ["context:IPs", "context:devices", "context:other accounts", "context:streams"]
+    assert sorted(_visible(opened)) == sorted(members + groups)
+    assert opened.eval("document.body.dataset.context") == "collapsed"
+    drawn = opened.eval(f"""() => {{
+        const net = window.gkNetwork;
+        return {json.dumps(members)}.map(id => {{
+            const n = net.body.nodes[id];
+            return [n.options.label, n.options.font.size * net.getScale(), n.options.size];
+        }});
+    }}""")
+    assert [label for label, _, _ in drawn] == [m.split(":", 1)[1][:29] + ("\u2026" if len(m) > 38 else "")
+                                                for m in members]
+    assert min(font for _, font, _ in drawn) >= 11  # legible at 1280x800 without zooming
+    labels = opened.eval("window.gkNetwork.body.data.nodes.get(" + json.dumps(groups) + ").map(n => n.label)")
+    assert labels == ["2 IPs", "2 devices", "1 other account", "1 stream"]
+    opened.page.click("#gk-context")  # show context: every node, and no group
+    shown = _visible(opened)
+    assert len(shown) == 11 and not set(groups) & set(shown) and f"device:{XSS_DEVICE}" in shown
+    assert opened.eval("document.body.dataset.context") == "shown"
+    assert opened.page.locator("#gk-context").inner_text() == "hide context"
+    opened.page.click("#gk-context")
+    assert sorted(_visible(opened)) == sorted(members + groups)
+    # a click on one group shows its nodes only
+    xy = opened.eval("""() => {
+        const net = window.gkNetwork, p = net.canvasToDOM(net.getPosition("context:devices"));
+        const r = document.getElementById('gk-graph').getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }""")
+    opened.page.mouse.click(xy[0], xy[1])
+    shown = _visible(opened)
+    assert "device:d1" in shown and "context:devices" not in shown and "ip:10.0.0.1" not in shown
+    # the member table: a row focuses its node, the hostile id included, and nothing runs
+    opened.page.click("#gk-table tbody tr:nth-child(1) td:nth-child(2)")
+    assert opened.eval("window.gkNetwork.getSelectedNodes()") == ["account:h1"]
+    opened.page.locator("#gk-table tbody tr").nth(1).click()
+    assert opened.eval("window.gkNetwork.getSelectedNodes()") == [f"account:{XSS}"]
+    _assert_offline_clean(opened, path)
+
+
+def test_collapsed_page_of_2000_nodes_stays_interactive(open_page, tmp_path):
+    n, focus = 2000, 60
+    rng = np.random.default_rng(2)
+    ids = [f"n{i}" for i in range(n)]
+    kinds = ["devices", "IPs", "streams", "other accounts"]
+    nodes = pl.DataFrame({"id": ids, "label": ids, "type": ["account"] * n, "group": ["member"] * n,
+                          "size": [10.0] * n, "tooltip": ids,
+                          "context": [None] * focus + [kinds[i % 4] for i in range(n - focus)]})
+    s, t = rng.integers(0, focus, 3 * n), rng.integers(0, n, 3 * n)
+    edges = pl.DataFrame({"source": [ids[i] for i in s], "target": [ids[i] for i in t],
+                          "relation": ["gifted"] * (3 * n), "width": [1.0] * (3 * n), "tooltip": ["e"] * (3 * n)})
+    path = tmp_path / "big-ring.html"
+    page = render_network(nodes, edges, title="big ring", max_nodes=2000)
+    path.write_text(page, encoding="utf-8")
+    opened = open_page(path)
+    _assert_offline_clean(opened, path)
+    assert opened.eval("window.gkVisibleNodes()") == focus + 4
+    took = opened.eval("""() => {
+        const t0 = performance.now();
+        document.getElementById('gk-context').click();
+        window.gkNetwork.redraw();
+        return performance.now() - t0;
+    }""")
+    assert opened.eval("window.gkVisibleNodes()") == n
+    assert took < 2000
+    assert opened.painted_pixels() > 1000

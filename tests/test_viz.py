@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from graphkit.config import Config
 from graphkit.errors import InputError
 from graphkit.model import Ring
+from graphkit.viz.evidence_page import ROLE_SIZES
+from graphkit.viz.network import GROUP_COLORS
 from graphkit.viz import LegendItem, Redactor, TableBlock, overview, render_network, ring_view, script_json, write_views
 from views_fixtures import XSS, XSS_DEVICE, report, tables
 
@@ -141,7 +143,10 @@ def test_redacted_views_carry_no_id_from_the_data(tmp_path):
     for page in ["index.html", "rings/R0001.html", "rings/R0002.html"]:
         text = (tmp_path / page).read_text(encoding="utf-8")
         visible = text.split("<body>", 1)[1].split('<script type="application/json"', 1)[0]
-        shown = json.dumps(_data(text), ensure_ascii=False) + html.unescape(re.sub(r"<[^>]+>", " ", visible))
+        data = _data(text)
+        for part in ("nodes", "edges"):  # colours are graphkit's own hex codes ("#a5d8d0"), not data
+            data[part].pop("color")
+        shown = json.dumps(data, ensure_ascii=False) + html.unescape(re.sub(r"<[^>]+>", " ", visible))
         for raw in ("u1", "u8", "h1", "h2", "d1", "d8", "10.0.0.1", "window.__xss", "onerror"):
             assert raw not in shown, (page, raw)
     ring1 = (tmp_path / "rings" / "R0001.html").read_text(encoding="utf-8")
@@ -174,7 +179,8 @@ def test_show_embeds_the_page_in_a_sandboxed_iframe(monkeypatch):
 def test_views_use_the_view_settings_of_the_report():
     r = report()
     page = ring_view(r.ring("R0001"), r.tables, r.user_scores, config=Config(view_max_nodes=6))
-    assert len(_data(page)["nodes"]["id"]) == 6 and "more nodes were reached and left out" in page
+    nodes = _data(page)["nodes"]
+    assert len([p for p in nodes["part"] if p != "s"]) == 6 and "more nodes were reached and left out" in page
     assert tables().users.height == 9
 
 
@@ -187,3 +193,52 @@ def test_write_views_draws_each_ring_as_ring_view_does_on_the_whole_platform(tmp
     for ring in demo.rings[:3]:
         whole = ring_view(ring, demo.tables, demo.user_scores, user_features=demo.user_features, config=Config())
         assert (tmp_path / "rings" / f"{ring.ring_id}.html").read_text(encoding="utf-8") == whole
+
+
+def test_ring_view_draws_members_big_by_role_and_collapses_context_by_kind():
+    """Issue 18 item 20: the ring stands out; its context is faded and collapsed into counted groups."""
+    r = report()
+    ring = r.ring("R0001")
+    page = ring_view(ring, r.tables, r.user_scores)
+    nodes = _data(page)["nodes"]
+    rows = list(zip(nodes["id"], nodes["part"], nodes["size"], nodes["color"], nodes["label"], nodes["grp"]))
+    members = {f"account:{m}" for m in ring.members}
+    focus = {row[0]: row for row in rows if row[1] == "f"}
+    context = [row for row in rows if row[1] == "c"]
+    summaries = [row for row in rows if row[1] == "s"]
+    assert set(focus) == members
+    h1 = focus["account:h1"]
+    assert h1[2] == ROLE_SIZES["beneficiary"] and h1[3] == GROUP_COLORS["beneficiary"]
+    assert focus[f"account:{XSS}"][2] == ROLE_SIZES["funder"] and focus[f"account:{XSS}"][3] == GROUP_COLORS["funder"]
+    assert focus["account:u1"][2] == ROLE_SIZES["member"] and focus["account:u1"][3] == GROUP_COLORS["member"]
+    assert ROLE_SIZES["beneficiary"] > ROLE_SIZES["funder"] > ROLE_SIZES["member"]
+    assert min(row[2] for row in focus.values()) > max(row[2] for row in context)
+    # one summary node per kind, with the count of its context nodes; faded colours for the context
+    assert sorted(row[4] for row in summaries) == ["1 other account", "1 stream", "2 IPs", "2 devices"]
+    for summary in summaries:
+        count = sum(1 for row in context if row[5] == summary[5])
+        assert summary[4].startswith(f"{count} ")
+    assert all(row[3] not in GROUP_COLORS.values() for row in context)
+    assert "5 nodes in focus; 6 context nodes in 4 groups, collapsed until shown" in page
+    assert '<button id="gk-context" type="button" aria-pressed="false">show context (6 nodes)</button>' in page
+    # the member table: id, role, score, coins; each row focuses its node; hostile ids escaped
+    table = page.split('<table id="gk-table">', 1)[1].split("</table>", 1)[0]
+    assert "<th scope=\"col\">role</th>" in table and '<tr data-focus="0"><td data-sort="h1">h1</td>' \
+        '<td data-sort="beneficiary">beneficiary</td><td class="num" data-sort="0.95">0.95</td>' in table
+    assert table.count("<tr data-focus=") == len(ring.members) and "<img" not in table
+    assert _data(page)["focus"][:2] == ["account:h1", f"account:{XSS}"]  # exact ids, in the escaped JSON
+    # other pages (expand) keep their plain view
+    assert "part" not in _data(render_network(*_frames(), title="t"))["nodes"]
+
+
+def test_context_groups_never_take_the_id_of_a_node():
+    nodes = pl.DataFrame({"id": ["context:devices", "d"], "label": ["a", "d"], "type": ["account", "device"],
+                          "group": ["member", "device"], "size": [10.0, 5.0], "tooltip": ["a", "d"],
+                          "context": [None, "devices"]})
+    edges = pl.DataFrame({"source": ["context:devices"], "target": ["d"], "relation": ["used_device"],
+                          "width": [1.0], "tooltip": ["e"]})
+    data = _data(render_network(nodes, edges, title="t"))
+    assert data["nodes"]["id"] == ["context:devices", "d", "~context:devices"]
+    assert data["nodes"]["label"][2] == "1 devices" and data["nodes"]["part"] == ["f", "c", "s"]
+    assert data["edges"]["from"][-1] == "context:devices" and data["edges"]["to"][-1] == "~context:devices"
+

@@ -20,14 +20,14 @@ from graphkit.detect.signals import account_ages
 from graphkit.graphs.window import apply_window
 from graphkit.util.display import display_text
 from graphkit.util.format import format_coins
-from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, render_network
+from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
     from graphkit.model import Ring
 
-__all__ = ["KIND_WORD", "display_names", "evidence_view", "facts_of_accounts"]
+__all__ = ["CONTEXT_WORDS", "KIND_WORD", "ROLE_SIZES", "display_names", "evidence_view", "facts_of_accounts"]
 
 KIND_WORD = {"account": "account", "device": "device", "ip": "IP", "stream": "stream"}
 
@@ -37,6 +37,19 @@ _RELATION_WORD = {"used_device": "used device", "used_ip": "used IP", "gifted_in
 
 
 _HIGH_RISK = 0.5
+
+ROLE_SIZES: dict[str, float] = {"beneficiary": 24.0, "funder": 14.0, "member": 12.0}
+"""On a ring's page, the size of its members by role: the ring stands out from its context."""
+
+_CONTEXT_MAX = 9.0
+"""On a ring's page, a context node (anything not in the ring) is at most this big."""
+
+CONTEXT_WORDS: dict[str, tuple[str, str]] = {
+    "account": ("other account", "other accounts"), "host": ("host", "hosts"), "device": ("device", "devices"),
+    "ip": ("IP", "IPs"), "stream": ("stream", "streams"),
+    "hub": ("shared identifier (hub)", "shared identifiers (hubs)"),
+}
+"""On a ring's page, the words (one, many) of the collapsed context groups ("312 other accounts")."""
 
 
 def _when(value: datetime | None) -> str:
@@ -100,7 +113,10 @@ def evidence_view(
 
     Node shape by type (account, host, device, IP, stream), colour by role in
     a ring or risk (``user_scores``), size by PageRank (``user_features``) or
-    coins, edge width by coins and colour by relation. Tooltips carry the id,
+    coins, edge width by coins and colour by relation. With a ``ring``, its
+    members are drawn big by role (:data:`ROLE_SIZES`) and everything else is
+    context, collapsed by kind (:data:`CONTEXT_WORDS`) until shown, and a
+    member table is added under the graph. Tooltips carry the id,
     score, account age, coins sent/received, how the node was reached and, for
     ring members, the ring's reasons.
 
@@ -148,6 +164,8 @@ def evidence_view(
         pl.when(pl.col("kind") == "account").then(pl.col(c)).alias(c)
         for c in ("score", "ring_id", "role", "age_days", "pagerank", "host", "created_at")
     )
+    in_ring = (pl.col("kind") == "account") & pl.col("key").is_in(list(ring.members) if ring is not None else [])
+    nodes = nodes.with_columns(in_ring.alias("in_ring"))
     kinds = nodes.get_column("kind")
     names = display_names(nodes, "key", kinds, redactor)
     via_kind = nodes.get_column("via").str.split_exact(":", 1).struct.field("field_0").fill_null("account")
@@ -166,7 +184,11 @@ def evidence_view(
         rows.append(_node_row(row, total, max_coins, max_pr, ring, ring_reasons))
     node_frame = pl.DataFrame(rows, schema={"id": pl.Utf8, "label": pl.Utf8, "type": pl.Utf8, "group": pl.Utf8,
                                             "size": pl.Float64, "tooltip": pl.Utf8, "importance": pl.Float64,
-                                            "pinned": pl.Boolean}, orient="row")
+                                            "pinned": pl.Boolean, "context": pl.Utf8, "context_one": pl.Utf8},
+                              orient="row")
+    if ring is None:
+        node_frame = node_frame.drop("context", "context_one")
+    table = _member_table(nodes, ring) if ring is not None else None
 
     alias = nodes.select("node_id", "id", "name")
     edges = (
@@ -180,7 +202,27 @@ def evidence_view(
                                                  "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
     notes = [redactor.text(n, ids_in_view) if redactor else n for n in evidence.notes]
     return render_network(node_frame, edge_frame, title=title, panel=panel, legend=_legend(node_frame, edge_frame),
-                          notes=notes, max_nodes=max_nodes, physics_max_nodes=physics_max_nodes, seed=seed)
+                          notes=notes, table=table, max_nodes=max_nodes, physics_max_nodes=physics_max_nodes,
+                          seed=seed)
+
+
+def _member_table(nodes: pl.DataFrame, ring: "Ring") -> TableBlock:
+    """The ring's members drawn on its page: id, role, score, coins in and out; a click on a row focuses the node."""
+    order = {"beneficiary": 0, "funder": 1, "member": 2}
+    members = (
+        nodes.filter(pl.col("in_ring"))
+        .with_columns(pl.when(pl.col("ring_id") == ring.ring_id).then(pl.col("role")).otherwise(pl.lit("member"))
+                      .fill_null("member").alias("role"))
+        .with_columns(pl.col("role").replace_strict(order, default=3, return_dtype=pl.Int64).alias("__order"))
+        .sort(["__order", "coins_received", "key"], descending=[False, True, False])
+    )
+    rows = tuple(zip(members.get_column("name").to_list(), members.get_column("role").to_list(),
+                     members.get_column("score").round(2).to_list(), members.get_column("coins_received").to_list(),
+                     members.get_column("coins_sent").to_list()))
+    return TableBlock(columns=("account", "role", "score", "coins received", "coins sent"), rows=rows,
+                      focus=tuple(members.get_column("id").to_list()),
+                      caption=(f"Members of ring {ring.ring_id} (coins over all their gifts in the data):"
+                               " click a row to find the account in the graph"))
 
 
 def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float, ring: "Ring | None",
@@ -191,10 +233,12 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
     if row["via_key"] is not None:
         how = how.replace(row["via_key"], row["via_name"], 1)
     if kind == "account":
-        in_ring = ring is not None and row["ring_id"] == ring.ring_id
+        in_ring = row["in_ring"]
         role = row["role"] if row["ring_id"] is not None else None
         if row["ring_id"] is not None:
             lines.append(f"ring: {row['ring_id']}" + (f" ({role})" if role else ""))
+        if in_ring and (row["ring_id"] != ring.ring_id or role is None):
+            role = "member"  # a member of the ring drawn, whatever the scores say
         lines.append(f"score: {row['score']:.2f}" if row["score"] is not None else "score: (not scored)")
         if row["age_days"] is not None:
             lines.append(f"age at the first gift it sent: {row['age_days']:,.0f} days")
@@ -211,9 +255,15 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
         else:
             group = "account"
         if max_pr > 0 and row["pagerank"] is not None:
-            size = 8.0 + 32.0 * math.sqrt(row["pagerank"] / max_pr)
+            weight = math.sqrt(row["pagerank"] / max_pr)
         else:
-            size = 8.0 + 32.0 * math.sqrt(total / max_coins)
+            weight = math.sqrt(total / max_coins)
+        if ring is None:
+            size = 8.0 + 32.0 * weight
+        elif in_ring:  # the ring stands out from its context, by role
+            size = ROLE_SIZES.get(role or "member", ROLE_SIZES["member"])
+        else:
+            size = 4.0 + (_CONTEXT_MAX - 4.0) * weight
         if in_ring and ring_reasons:
             lines.append("ring reasons:")
             lines.extend(f"- {r}" for r in ring_reasons[:4])
@@ -225,13 +275,17 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
             lines.append("shared identifier (hub): shown, not expanded through")
         group = "hub" if row["hub"] else kind
         size = 8.0 + 3.0 * math.log1p(linked)
+        if ring is not None:
+            size = min(size, _CONTEXT_MAX)
+        in_ring = False
     if not row["seed"]:
         lines.append(f"reached in {row['hops']} hop{'s' if row['hops'] != 1 else ''}: {how}")
     shown = display_text(name)
     label = shown if len(shown) <= 30 else shown[:29] + "\u2026"  # the full id is in the tooltip and the search
     # each line in its display form: an id's own line breaks or bidi controls cannot fake a line of evidence
     tooltip = "\n".join(display_text(line) for line in lines)
-    return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"])
+    one, many = (None, None) if in_ring else CONTEXT_WORDS["hub" if group == "hub" else node_type]
+    return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"], many, one)
 
 
 def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:

@@ -25,6 +25,11 @@ Scale: a view keeps at most ``max_nodes`` nodes (the most important, by the
 ``importance`` column) and says on the page what it left out. Positions are
 precomputed with igraph; above ``physics_max_nodes`` nodes the physics
 simulation is off and edges are straight, so 2,000 nodes draw in about a second.
+
+Focus: with a ``context`` node column (ring pages), the nodes in focus are
+laid out together in the middle and drawn at full strength; the context is
+faded and collapsed into one counted node per kind around them, until a click
+or the "show context" button shows it.
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ EDGE_COLORS: dict[str, str] = {
     "hosted": "#a6761d",
     "used_device": "#33a02c",
     "used_ip": "#1f78b4",
+    "context": "#b0bec5",
     "money": "#d95f02",
     "shared identifiers": "#33a02c",
 }
@@ -123,6 +129,9 @@ class TableBlock:
     links: tuple[str | None, ...] = ()
     """Per row, a relative URL for the first cell (or None); built by graphkit, never from data."""
     caption: str = ""
+    focus: tuple[str | None, ...] = ()
+    """Per row, the id of a node that a click on the row selects and centres (or None); the ids go into
+    the page's JSON, the rows carry only their position."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,12 @@ class _Page:
     legend: Sequence[LegendItem] = ()
     notes: Sequence[str] = ()
     table: TableBlock | None = None
+    summary: str = ""
+    context: int = 0
+
+
+CONTEXT_COLOR = "#b0bec5"
+"""Colour of a collapsed context group ("312 other accounts")."""
 
 
 @lru_cache(maxsize=1)
@@ -230,6 +245,112 @@ def _layout(nodes: pl.DataFrame, edges: pl.DataFrame, seed: int) -> np.ndarray:
     return np.round(coords / extent * radius, 1)
 
 
+def _fade(color: str) -> str:
+    """``color`` blended 60% into white: context nodes recede behind the nodes in focus."""
+    if not _is_color(color):
+        color = _FALLBACK_COLOR
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * 0.6):02x}" for c in rgb)
+
+
+def _collapse(nodes: pl.DataFrame, edges: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One summary node per context word (``"312 other accounts"``) and one edge per focus node and group.
+
+    Returns the summary nodes (``id, label, type, group, size, tooltip, context``) and their edges.
+    """
+    ctx = nodes.filter(pl.col("context").is_not_null())
+    taken = set(nodes.get_column("id").to_list())
+    one = pl.col("context_one").min() if "context_one" in ctx.columns else pl.col("context").min()
+    groups = ctx.group_by("context").agg(pl.len().alias("n"), pl.col("type").min().alias("type"),
+                                         one.fill_null(pl.col("context").min()).alias("one")).sort("context")
+    ids = []
+    for word in groups.get_column("context").to_list():
+        sid = f"context:{word}"
+        while sid in taken:  # never the id of a node from the data
+            sid = "~" + sid
+        taken.add(sid)
+        ids.append(sid)
+    summary = groups.with_columns(
+        pl.Series("id", ids, dtype=pl.Utf8),
+        (pl.col("n").map_elements(lambda n: f"{n:,}", return_dtype=pl.Utf8) + " "
+         + pl.when(pl.col("n") == 1).then(pl.col("one")).otherwise(pl.col("context"))).alias("label"),
+        pl.lit("context").alias("group"),
+        (8.0 + 1.5 * pl.col("n").cast(pl.Float64).log1p()).round(2).alias("size"),
+    ).with_columns((pl.col("label") + " linked to the nodes in focus, collapsed: click to show them").alias("tooltip"))
+    word = nodes.select("id", "context")
+    links = (
+        edges.join(word.rename({"id": "source", "context": "sc"}), on="source", how="left")
+        .join(word.rename({"id": "target", "context": "tc"}), on="target", how="left")
+        .filter(pl.col("sc").is_null() != pl.col("tc").is_null())
+        .select(pl.when(pl.col("sc").is_null()).then(pl.col("source")).otherwise(pl.col("target")).alias("source"),
+                pl.coalesce("sc", "tc").alias("context"))
+        .group_by("source", "context").len().sort("source", "context")
+        .join(summary.select("context", pl.col("id").alias("target")), on="context")
+    )
+    summary_edges = links.select(
+        "source", "target", pl.lit("context").alias("relation"),
+        (1.0 + pl.col("len").cast(pl.Float64).log1p() / 2).round(2).alias("width"),
+        (pl.col("len").map_elements(lambda n: f"{n:,}", return_dtype=pl.Utf8) + " link(s) to " + pl.col("context"))
+        .alias("tooltip"),
+    )
+    return summary.select("id", "label", "type", "group", "size", "tooltip", "context"), summary_edges
+
+
+def _spread(xy: np.ndarray, gap: float, seed: int, rounds: int = 80) -> np.ndarray:
+    """Push apart the nodes closer than ``gap`` pixels, so their labels do not overlap (up to 800 nodes)."""
+    n = len(xy)
+    if n < 2 or n > 800:
+        return xy
+    xy = xy + np.random.default_rng(seed).uniform(-0.5, 0.5, size=xy.shape)  # coincident nodes part too
+    for _ in range(rounds):
+        delta = xy[:, None, :] - xy[None, :, :]
+        dist = np.sqrt((delta ** 2).sum(axis=-1))
+        np.fill_diagonal(dist, gap)  # a node does not push itself
+        close = dist < gap
+        if not close.any():
+            break
+        push = np.where(close, (gap - dist) / 2 / np.maximum(dist, 1e-6), 0.0)
+        xy = xy + (delta * push[..., None]).sum(axis=1)
+    return xy
+
+
+def _focus_layout(focus: pl.DataFrame, edges: pl.DataFrame, part: list[str], group: list[int],
+                  n_groups: int, seed: int) -> np.ndarray:
+    """Positions for a collapsed page: the nodes in focus together in the middle (Fruchterman-Reingold),
+    one summary node per context group on a circle around them, and each group's nodes in a
+    golden-angle spiral just outside its summary node (where they appear when shown).
+    """
+    inner = _layout(focus, edges, seed)
+    reach = float(np.sqrt((inner ** 2).sum(axis=1)).max()) if len(inner) else 0.0
+    # compact: at 1280x800 the ring fits without zooming out, so its labels stay legible
+    compact = 34.0 * math.sqrt(max(len(inner), 1)) + 40.0
+    if reach > 0:
+        inner = _spread(inner * (compact / reach), 64.0, seed)
+        reach = float(np.sqrt((inner ** 2).sum(axis=1)).max())
+    ring = reach + 110.0
+    xy = np.zeros((len(part), 2))
+    xy[: len(inner)] = inner  # the nodes in focus come first (render_network orders them so)
+    count = [0] * n_groups
+    for p, g in zip(part, group):
+        if p == "c":
+            count[g] += 1
+    seen = [0] * n_groups
+    for i, (p, g) in enumerate(zip(part, group)):
+        if p == "f":
+            continue
+        angle = -math.pi / 2 + 2 * math.pi * g / max(n_groups, 1)
+        direction = np.array([math.cos(angle), math.sin(angle)])
+        if p == "s":
+            xy[i] = ring * direction
+            continue
+        k = seen[g]
+        seen[g] = k + 1
+        spread = 12.0 * math.sqrt(count[g])
+        turn, radius = k * 2.399963, 12.0 * math.sqrt(k)
+        xy[i] = (ring + spread) * direction + radius * np.array([math.cos(turn), math.sin(turn)])
+    return np.round(xy, 1)
+
+
 def render_network(
     nodes: pl.DataFrame,
     edges: pl.DataFrame,
@@ -250,8 +371,14 @@ def render_network(
     ----------
     nodes : polars.DataFrame
         ``id, label, type, group, size, tooltip``; optional ``importance``
-        (higher is kept first when capping), ``pinned`` (always kept) and
-        ``color`` (overrides the group colour). ``type`` picks the shape
+        (higher is kept first when capping), ``pinned`` (always kept),
+        ``color`` (overrides the group colour) and ``context`` (a plural
+        word such as ``"other accounts"`` for nodes around the ones in
+        focus, null for the nodes in focus: context nodes are drawn faded
+        and collapsed, by default, into one node per word with their count,
+        which a click or the page's "show context" button expands; an
+        optional ``context_one`` gives the word for a count of one).
+        ``type`` picks the shape
         (:data:`TYPE_SHAPES`), ``group`` the colour (:data:`GROUP_COLORS`).
     edges : polars.DataFrame
         ``source, target, relation, width, tooltip``. ``relation`` picks the
@@ -296,12 +423,33 @@ def render_network(
     if nodes.get_column("id").n_unique() != nodes.height:
         raise InputError("nodes frame has duplicate ids; each node needs a unique id")
     nodes, edges, cap_notes = _cap(nodes, edges, max(1, max_nodes))
-    physics = nodes.height <= physics_max_nodes
-    xy = _layout(nodes, edges, seed)
     colors = (
         nodes.get_column("color").to_list() if "color" in nodes.columns
         else [GROUP_COLORS.get(g, _FALLBACK_COLOR) for g in nodes.get_column("group").to_list()]
     )
+    collapsing = "context" in nodes.columns and nodes.get_column("context").null_count() < nodes.height
+    n_context = 0
+    extra: dict[str, list] = {}
+    if collapsing:
+        order = nodes.with_row_index("__i").sort(pl.col("context").is_not_null(), "__i", maintain_order=True)
+        colors = [colors[i] for i in order.get_column("__i").to_list()]
+        nodes = order.drop("__i")
+        summary, summary_edges = _collapse(nodes, edges)
+        part = ["f" if c is None else "c" for c in nodes.get_column("context").to_list()] + ["s"] * summary.height
+        n_context = part.count("c")
+        colors = [_fade(c) if p == "c" else c for c, p in zip(colors, part)] + [CONTEXT_COLOR] * summary.height
+        words = summary.get_column("context").to_list()
+        number = {w: k for k, w in enumerate(words)}
+        group = [number.get(c, -1) if c is not None else -1 for c in nodes.get_column("context").to_list()]
+        group += list(range(summary.height))
+        xy = _focus_layout(nodes.filter(pl.col("context").is_null()), edges, part, group, summary.height, seed)
+        nodes = pl.concat([nodes.select(_NODE_COLUMNS), summary.select(_NODE_COLUMNS)])
+        edges = pl.concat([edges.select(_EDGE_COLUMNS), summary_edges.select(_EDGE_COLUMNS)])
+        extra = {"part": part, "grp": group}
+        physics = False  # the layout above keeps the ring together and its context around it
+    else:
+        physics = nodes.height <= physics_max_nodes
+        xy = _layout(nodes, edges, seed)
     node_data = {
         "id": nodes.get_column("id").to_list(),
         "label": [display_text(label) for label in nodes.get_column("label").to_list()],
@@ -311,6 +459,7 @@ def render_network(
         "tip": [_display_lines(tip) for tip in nodes.get_column("tooltip").fill_null("").to_list()],
         "x": xy[:, 0].tolist() if len(xy) else [],
         "y": xy[:, 1].tolist() if len(xy) else [],
+        **extra,
     }
     relations = edges.get_column("relation").to_list()
     edge_data = {
@@ -338,9 +487,18 @@ def render_network(
     }
     if legend is None:
         legend = _default_legend(nodes, relations)
-    data = {"nodes": node_data, "edges": edge_data, "options": options, "links": links or {}}
-    return _page(_Page(title=title, panel=panel, legend=legend, notes=list(notes) + cap_notes, table=table),
-                 data, nodes.height, edges.height)
+    summary_line = f"{nodes.height:,} nodes, {edges.height:,} edges."
+    if collapsing:
+        legend = [*legend, LegendItem("context group: click to show its nodes", CONTEXT_COLOR)]
+        n_groups = extra["part"].count("s")
+        focus = extra["part"].count("f")
+        summary_line = (f"{focus:,} nodes in focus; {n_context:,} context nodes in {n_groups:,}"
+                        f" group{'s' if n_groups != 1 else ''}, collapsed until shown"
+                        " (click a group, or 'show context').")
+    data = {"nodes": node_data, "edges": edge_data, "options": options, "links": links or {},
+            "focus": list(table.focus) if table is not None else []}
+    return _page(_Page(title=title, panel=panel, legend=legend, notes=list(notes) + cap_notes, table=table,
+                       summary=summary_line, context=n_context), data)
 
 
 def _default_legend(nodes: pl.DataFrame, relations: list[str]) -> list[LegendItem]:
@@ -377,6 +535,8 @@ aside ul{margin:0;padding-left:18px}aside li{margin:2px 0;overflow-wrap:anywhere
 .gk-sw.diamond{clip-path:polygon(50% 0,100% 50%,50% 100%,0 50%)}
 .gk-sw.star{clip-path:polygon(50% 0,61% 35%,98% 35%,68% 57%,79% 91%,50% 70%,21% 91%,32% 57%,2% 35%,39% 35%)}
 #gk-search{width:100%;padding:5px;font:inherit}
+#gk-context{width:100%;margin:0 0 8px;padding:6px;font:inherit;cursor:pointer}
+tr[data-focus]{cursor:pointer}tr[data-focus]:hover{background:#fff8e1}
 #gk-found{font-size:12px;color:#555;min-height:1.2em}
 .vis-tooltip{position:absolute;visibility:hidden;padding:6px 8px;white-space:pre-wrap;max-width:420px;
  font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;color:#000;background:#fffde7;border:1px solid #999;
@@ -399,21 +559,83 @@ _JS = r"""
     return el;
   }
   var N = data.nodes, E = data.edges, nodes = [], edges = [], i;
-  for (i = 0; i < N.id.length; i++) {
-    nodes.push({id: N.id[i], label: N.label[i], shape: N.shape[i], size: N.size[i],
-                color: {background: N.color[i], border: "#37474f",
-                        highlight: {background: N.color[i], border: "#000"}},
-                title: tip(N.tip[i]), x: N.x[i], y: N.y[i]});
+  // focus ("f"), context ("c", faded, collapsed into its group's summary node "s" until shown)
+  var P = N.part || null, open = {}, at = {};
+  var FONTS = {f: {size: 16, color: "#111", strokeWidth: 4, strokeColor: "#fff"},
+               c: {size: 9, color: "#90a4ae"},
+               s: {size: 14, color: "#263238", strokeWidth: 4, strokeColor: "#fff"}};
+  for (i = 0; i < N.id.length; i++) { at[N.id[i]] = i; }
+  function shown(k) {
+    if (!P || P[k] === "f") { return true; }
+    return P[k] === "c" ? open[N.grp[k]] === true : open[N.grp[k]] !== true;
   }
+  for (i = 0; i < N.id.length; i++) {
+    var node = {id: N.id[i], label: N.label[i], shape: N.shape[i], size: N.size[i],
+                color: {background: N.color[i], border: P && P[i] === "c" ? "#b0bec5" : "#37474f",
+                        highlight: {background: N.color[i], border: "#000"}},
+                title: tip(N.tip[i]), x: N.x[i], y: N.y[i]};
+    if (P) { node.font = FONTS[P[i]]; node.hidden = !shown(i); }
+    nodes.push(node);
+  }
+  function edgeShown(k) { return shown(at[E.from[k]]) && shown(at[E.to[k]]); }
   for (i = 0; i < E.from.length; i++) {
+    var faded = P && (P[at[E.from[i]]] !== "f" || P[at[E.to[i]]] !== "f");
     edges.push({id: "e" + i, from: E.from[i], to: E.to[i], width: E.width[i],
-                color: {color: E.color[i], highlight: "#000", opacity: 0.8},
-                arrows: {to: {enabled: E.arrow[i], scaleFactor: 0.5}}, title: tip(E.tip[i])});
+                color: {color: E.color[i], highlight: "#000", opacity: faded ? 0.35 : 0.8},
+                arrows: {to: {enabled: E.arrow[i], scaleFactor: 0.5}}, title: tip(E.tip[i]),
+                hidden: P ? !edgeShown(i) : false});
   }
   var container = document.getElementById("gk-graph");
-  var network = new vis.Network(container, {nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges)},
-                                data.options);
+  var nodeSet = new vis.DataSet(nodes), edgeSet = new vis.DataSet(edges);
+  var network = new vis.Network(container, {nodes: nodeSet, edges: edgeSet}, data.options);
   window.gkNetwork = network;
+  var toggle = document.getElementById("gk-context"), groups = [];
+  if (P) { for (i = 0; i < N.id.length; i++) { if (P[i] === "s") { groups[N.grp[i]] = i; } } }
+  function visible() {
+    var n = 0;
+    for (var k = 0; k < N.id.length; k++) { if (shown(k)) { n++; } }
+    return n;
+  }
+  function setOpen(which, value) {  // which: a group number, or null for all
+    var moved = [], changed = [], k;
+    for (var g = 0; g < groups.length; g++) {
+      if ((which === null || which === g) && (open[g] === true) !== value) {
+        open[g] = value;
+        if (value) {  // its nodes around where the group's node now is
+          var s = groups[g], p = network.getPosition(N.id[s]), dx = p.x - N.x[s], dy = p.y - N.y[s];
+          for (k = 0; k < N.id.length; k++) {
+            if (P[k] === "c" && N.grp[k] === g) { moved.push({id: N.id[k], x: N.x[k] + dx, y: N.y[k] + dy}); }
+          }
+        }
+      }
+    }
+    nodeSet.update(moved);
+    for (k = 0; k < N.id.length; k++) { changed.push({id: N.id[k], hidden: !shown(k)}); }
+    nodeSet.update(changed);
+    changed = [];
+    for (k = 0; k < E.from.length; k++) { changed.push({id: "e" + k, hidden: !edgeShown(k)}); }
+    edgeSet.update(changed);
+    var all = true;
+    for (g = 0; g < groups.length; g++) { if (open[g] !== true) { all = false; } }
+    if (toggle) {
+      toggle.textContent = all ? "hide context" : "show context";
+      toggle.setAttribute("aria-pressed", all ? "true" : "false");
+    }
+    document.body.setAttribute("data-context", all ? "shown" : "collapsed");
+  }
+  window.gkVisibleNodes = visible;
+  if (P) {
+    document.body.setAttribute("data-context", "collapsed");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        setOpen(null, toggle.getAttribute("aria-pressed") !== "true");
+        network.fit({animation: false});
+      });
+    }
+    network.on("click", function (params) {
+      if (params.nodes.length && P[at[params.nodes[0]]] === "s") { setOpen(N.grp[at[params.nodes[0]]], true); }
+    });
+  }
   network.once("afterDrawing", function () {
     window.gkFirstDrawn = performance.now();
     document.body.setAttribute("data-drawn", "1");
@@ -458,6 +680,10 @@ _JS = r"""
       }
     }
     if (id === null) { found.textContent = "not in this view"; return; }
+    focusNode(id);
+  }
+  function focusNode(id) {
+    if (P && !shown(at[id])) { setOpen(N.grp[at[id]], true); }
     network.selectNodes([id]);
     network.focus(id, {scale: 1.2, animation: false});
     found.textContent = "selected: " + N.label[N.id.indexOf(id)];
@@ -468,6 +694,14 @@ _JS = r"""
   // sortable table
   var table = document.getElementById("gk-table");
   if (table) {
+    table.addEventListener("click", function (ev) {
+      var row = ev.target.closest ? ev.target.closest("tr[data-focus]") : null;
+      var id = row ? data.focus[parseInt(row.getAttribute("data-focus"), 10)] : null;
+      if (id !== null && id !== undefined && ev.target.tagName !== "A" && Object.prototype.hasOwnProperty.call(at, id)) {
+        focusNode(id);
+        container.scrollIntoView({block: "nearest"});
+      }
+    });
     var heads = table.querySelectorAll("th");
     Array.prototype.forEach.call(heads, function (th, col) {
       th.addEventListener("click", function () {
@@ -535,13 +769,15 @@ def _table_html(table: TableBlock) -> str:
         if link and cells:
             text = "" if row[0] is None else str(row[0])
             cells[0] = f'<td data-sort="{_esc(text)}"><a href="{_esc(link)}">{_esc(text)}</a></td>'
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        node = table.focus[i] if i < len(table.focus) else None
+        attr = f' data-focus="{i}"' if node is not None else ""  # the id itself is in the page's JSON
+        body.append(f"<tr{attr}>" + "".join(cells) + "</tr>")
     caption = f"<caption>{_esc(table.caption)}</caption>" if table.caption else ""
     return (f'<section class="gk-table"><table id="gk-table">{caption}<thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></section>')
 
 
-def _page(page: _Page, data: dict, n_nodes: int, n_edges: int) -> str:
+def _page(page: _Page, data: dict) -> str:
     vis_js = vis_network_js()
     csp = (f"default-src 'none'; script-src {_sha256(vis_js)} {_sha256(_JS)}; style-src 'unsafe-inline';"
            " img-src data:; base-uri 'none'; form-action 'none'")
@@ -558,9 +794,11 @@ def _page(page: _Page, data: dict, n_nodes: int, n_edges: int) -> str:
         '<meta name="referrer" content="no-referrer">'
         f"<title>{_esc(page.title)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>{_esc(page.title)}</h1>"
-        f"<p>{n_nodes:,} nodes, {n_edges:,} edges. Hover for evidence, scroll to zoom"
+        f'<p><span id="gk-summary">{_esc(page.summary)}</span> Hover for evidence, scroll to zoom'
         f"{', double-click a node to open its view' if data['links'] else ''}.</p></header>"
         '<main><div id="gk-graph" role="img" aria-label="network view"></div><aside>'
+        + (f'<button id="gk-context" type="button" aria-pressed="false">show context ({page.context:,} nodes)</button>'
+           if page.context else "") +
         '<label for="gk-search">Find a node</label>'
         '<input id="gk-search" list="gk-ids" autocomplete="off" placeholder="id or label, then Enter">'
         '<datalist id="gk-ids"></datalist><div id="gk-found" aria-live="polite"></div>'
