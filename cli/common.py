@@ -28,6 +28,7 @@ __all__ = [
     "broken_pipe_exit",
     "UserError",
     "check_out_file",
+    "data_source",
     "GraphkitGroup",
     "usage_line",
     "setting_type",
@@ -281,3 +282,18 @@ def check_out_file(out: Path, data_dir: Path) -> None:
     if target.name in tables or (target.exists() and target.name.endswith(SUFFIXES)):
         raise UserError(f"{out}: could replace an input table of the data directory {data_dir}; "
                         "choose another file name or a folder outside it for --out")
+
+
+def data_source(data_dir: Path | None, columns: Path | None, allow_outside_data_dir: bool,
+                report_dir: Path | None) -> tuple[Path, Path | None, bool]:
+    """The data directory a follow-up command reads: ``--data``, or the one the ``--report`` read."""
+    if data_dir is not None:
+        return data_dir, columns, allow_outside_data_dir
+    if report_dir is None:
+        raise UserError("pass --data DATA_DIR (or --report OUT_DIR of a graphkit report of that data)")
+    from graphkit.report.reader import read_source
+
+    source = read_source(report_dir)
+    mapped = source.get("columns")
+    return (Path(source["data_dir"]), columns or (Path(mapped) if isinstance(mapped, str) else None),
+            allow_outside_data_dir or bool(source.get("allow_outside_data_dir")))

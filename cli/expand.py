@@ -17,6 +17,7 @@ from graphkit.util.format import format_coins
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     check_out_file,
+    data_source,
     columns_option,
     config_option,
     outside_data_dir_option,
@@ -31,8 +32,9 @@ _SHOWN = 50
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="The data directory (users, streams, devices, gifts).")
+@click.option("--data", "data_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
+              help="The data directory (users, streams, devices, gifts) [default, with --report: the one that "
+                   "report read].")
 @columns_option
 @outside_data_dir_option
 @config_option
@@ -83,9 +85,10 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     from graphkit.detect.evidence import entity_edges, evidence_graph
     from graphkit.viz import expand_view, load_or_create_key
 
+    saved = read_report(report_dir) if report_dir is not None else None  # a bad --report fails before the work
+    data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
     check_out_file(out_path, data_dir)  # before any work: never over an input table
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
-    saved = read_report(report_dir) if report_dir is not None else None  # a bad --report fails before the work
     rings: tuple[str, ...] = ()
     if saved is not None:
         ids, rings = saved.resolve_rings(ids)

@@ -13,6 +13,7 @@ from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     columns_option,
     config_option,
+    data_source,
     outside_data_dir_option,
     read_data,
     safe_text,
@@ -23,8 +24,10 @@ from graphkit_cli.common import (
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+@click.option("--data", "data_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
               help="The data directory (users, streams, devices, gifts).")
+@click.option("--report", "report_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
+              help="OUT_DIR of `graphkit report`: read the data that report read (instead of --data).")
 @columns_option
 @outside_data_dir_option
 @config_option
@@ -33,8 +36,9 @@ from graphkit_cli.common import (
 @click.option("--json", "as_json", is_flag=True,
               help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text, hubs}]} as JSON on "
                    "stdout (hubs: the popular hosts a step passes through).")
-def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_data_dir: bool, config_path: Path | None,
-         since: str | None, until: str | None, as_json: bool) -> None:
+def path(a: str, b: str, data_dir: Path | None, report_dir: Path | None, columns: Path | None,
+         allow_outside_data_dir: bool, config_path: Path | None, since: str | None, until: str | None,
+         as_json: bool) -> None:
     """Print the strongest chain of evidence linking accounts A and B across
     every relation (shared device or IP, gift, co-gifting in a stream), step
     by step. A link costs more the more common and the weaker it is (a device
@@ -43,10 +47,13 @@ def path(a: str, b: str, data_dir: Path, columns: Path | None, allow_outside_dat
     used; popular hosts only when no other chain exists, and then each step
     through one says so.
 
+    A and B are read from --data, or from the data a --report OUT_DIR read.
+
     Example: graphkit path u000236 u004242 --data fixtures/demo
     """
     from graphkit.detect.evidence import evidence_path  # igraph: for this command only, not for `graphkit -h`
 
+    data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
     config = load_config(config_path, since=since, until=until)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     steps = evidence_path(tables, a, b, config=config)

@@ -181,8 +181,10 @@ def run_report(
             if earlier is not None:
                 result = carry_ring_ids(result, earlier)
             stages.start("writing")
+            source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
+                      "allow_outside_data_dir": allow_outside_data_dir}
             files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
-                                 generator=f"graphkit {__version__}")
+                                 generator=f"graphkit {__version__}", source=source)
             stages.finish()
     if as_json:
         click.echo(json.dumps(summary_json(result, files, config.top), indent=2, ensure_ascii=False))

@@ -76,8 +76,8 @@ def test_report_writes_every_output(data_dir, tmp_path, pipeline_calls, views):
     result = invoke("report", data_dir, "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["index.html", "members.csv", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json",
-                     "rings/R0001.html", "rings/R0002.html", "scores.csv"]
+    assert names == ["graph/source.json", "index.html", "members.csv", "rejected/gifts.csv", "report.md", "rings.csv",
+                     "rings.json", "rings/R0001.html", "rings/R0002.html", "scores.csv"]
     assert "R0001" in result.stdout and "Top rings (2 of 2)" in result.stdout
     assert f"Open {out / 'index.html'} in a browser" in result.stdout
     for stage in report_cmd.STAGES:

@@ -464,3 +464,33 @@ def test_expand_a_ring_of_a_report_starts_from_all_its_members(tmp_path, fixture
                                  "--out", str(tmp_path / "x.html")])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "R0999 is not a ring of" in result.output and not (tmp_path / "x.html").exists()
+
+
+def test_expand_and_path_with_report_alone_read_the_data_that_report_read(tmp_path, fixtures_dir):
+    """`graphkit expand R0002 --report OUT` (issue 18 item 17, as written): the report records where its data
+    is (graph/source.json); without it, or when the data is gone, one line says to pass --data."""
+    import json as _json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from graphkit_cli.main import cli
+
+    runner = CliRunner()
+    data, out = tmp_path / "demo", tmp_path / "out"
+    shutil.copytree(fixtures_dir / "demo", data)
+    assert runner.invoke(cli, ["report", str(data), "--out", str(out), "--no-html", "-q"]).exit_code == 0
+    assert _json.loads((out / "graph" / "source.json").read_text())["data_dir"] == str(data.resolve())
+    ring = _json.loads((out / "rings.json").read_text())["rings"][1]
+    result = runner.invoke(cli, ["expand", ring["ring_id"], "--report", str(out), "--out", str(tmp_path / "r.html"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert {a["user_id"] for a in _json.loads(result.output)["accounts"] if a["hops"] == 0} == set(ring["members"])
+    a, b = ring["members"][:2]
+    result = runner.invoke(cli, ["path", a, b, "--report", str(out), "--json"])
+    assert result.exit_code == 0 and _json.loads(result.output)["linked"], result.output
+    shutil.rmtree(data)
+    result = runner.invoke(cli, ["path", a, b, "--report", str(out)])
+    assert result.exit_code == 2 and "is not there any more; pass --data" in result.output
+    result = runner.invoke(cli, ["path", a, b])
+    assert result.exit_code == 2 and "pass --data DATA_DIR" in result.output

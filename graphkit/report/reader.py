@@ -18,7 +18,7 @@ import polars as pl
 from graphkit.errors import InputError, NotFoundError
 from graphkit.model import SCHEMA_VERSION
 
-__all__ = ["SavedReport", "read_report", "read_scores"]
+__all__ = ["SavedReport", "read_report", "read_scores", "read_source"]
 
 _SCORES_SCHEMA = {"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8}
 
@@ -159,3 +159,21 @@ def read_scores(path: str | Path) -> pl.DataFrame:
         raise InputError(f"{path}: column 'score' holds values that are not numbers; "
                          "pass the scores.csv of graphkit report") from None
     return frame.unique("user_id", keep="first", maintain_order=True)
+
+
+def read_source(out_dir: str | Path) -> dict[str, Any]:
+    """Where a report's tables were read: ``data_dir``, ``columns``, ``allow_outside_data_dir``
+    (``graph/source.json``, written by ``graphkit report``).
+
+    Raises :class:`InputError` when the report does not record it, or its data folder is gone.
+    """
+    path = Path(out_dir) / "graph" / "source.json"
+    try:
+        source = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(f"{out_dir}: the report does not record where its data is (no {path.name}); "
+                         "pass --data DATA_DIR") from None
+    data_dir = source.get("data_dir") if isinstance(source, dict) else None
+    if not isinstance(data_dir, str) or not Path(data_dir).is_dir():
+        raise InputError(f"{out_dir}: its data folder {data_dir} is not there any more; pass --data DATA_DIR")
+    return source

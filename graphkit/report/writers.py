@@ -223,8 +223,14 @@ def write_report(
     top: int | None = None,
     generator: str = GENERATOR,
     redactor: "Redactor | None" = None,
+    source: dict[str, Any] | None = None,
 ) -> ReportFiles:
     """Write every output of the contract for ``report`` into ``out_dir``, atomically.
+
+    With ``source`` (``data_dir``, ``columns``, ``allow_outside_data_dir``:
+    where the tables were read), ``graph/source.json`` records it, so that
+    follow-up commands given ``--report OUT_DIR`` find the data
+    (:func:`graphkit.report.reader.read_source`).
 
     Parameters
     ----------
@@ -279,6 +285,9 @@ def write_report(
         kept = unowned_entries(out_dir, REPORT_ENTRIES)
         with atomic_directory(out_dir, owned=REPORT_ENTRIES) as tmp:
             _write_files(report, tmp, html=html, top=top, generator=generator)
+            if source is not None:
+                (tmp / "graph").mkdir(exist_ok=True)
+                (tmp / "graph" / "source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
             if redactor is not None:
                 from graphkit.report.redact import redact_report
 
