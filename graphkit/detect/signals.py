@@ -139,7 +139,8 @@ def age_days(created_at: str = "created_at", first_sent_at: str = "first_sent_at
     return ((pl.col(first_sent_at) - pl.col(created_at)).dt.total_seconds() / 86_400.0).alias("age_days")
 
 
-def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sender_id", user: str = "user_id") -> pl.DataFrame:
+def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sender_id", user: str = "user_id",
+                 accounts: pl.Series | None = None) -> pl.DataFrame:
     """:func:`age_days` of the accounts of ``users`` that sent a gift: ``user, age_days``.
 
     Parameters
@@ -148,6 +149,9 @@ def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sen
         Gift events with ``sender`` and ``sent_at`` (already cut to the time window).
     users : polars.DataFrame
         ``user`` and ``created_at``.
+    accounts : polars.Series, optional
+        Only these accounts (a report's ring members): their gifts alone are
+        grouped, not the whole platform's. The ages are the same.
 
     Examples
     --------
@@ -156,7 +160,13 @@ def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sen
     >>> users = pl.DataFrame({"user_id": ["a", "b", "c"], "created_at": [datetime(2024, 5, 1), None, datetime(2024, 5, 1)]})
     >>> account_ages(gifts, users).rows()
     [('a', 1.0), ('b', None)]
+    >>> account_ages(gifts, users, accounts=pl.Series(["a", "c"])).rows()
+    [('a', 1.0)]
     """
+    if accounts is not None:
+        wanted = accounts.unique().implode()
+        gifts = gifts.filter(pl.col(sender).is_in(wanted))
+        users = users.filter(pl.col(user).is_in(wanted))
     first = gifts.group_by(sender).agg(pl.col("sent_at").min().alias("first_sent_at"))
     return (
         users.select(user, "created_at")
