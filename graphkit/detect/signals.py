@@ -715,10 +715,13 @@ def _synchrony_signals(
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window"), pl.col("sent_at").min().alias("window_start")
     )
+    # per (group, stream): its busiest window, the earliest of equals (reduced first, then the few rows sorted)
+    busiest = pl.col("accounts_in_window").max()
     per_stream = (
-        windows.sort(["group", "sid", "accounts_in_window", "window_start"], descending=[False, False, True, False])
-        .group_by("group", "sid", maintain_order=True)
-        .agg(pl.col("accounts_in_window").first().alias("burst_accounts"), pl.col("window_start").first())
+        windows.group_by("group", "sid")
+        .agg(busiest.alias("burst_accounts"),
+             pl.col("window_start").filter(pl.col("accounts_in_window") == busiest).min())
+        .sort("group", "sid")
         .filter(pl.col("burst_accounts") >= 3)
         .join(stream_baseline, on="sid", how="left")
         .with_columns((pl.col("burst_accounts") - pl.col("expected").fill_null(0.0)).clip(lower_bound=0.0).alias("excess"))
