@@ -96,14 +96,18 @@ def find_ring_groups(
         complete_funders(cands, context.gift_flow, context.activity, context.baseline), context.gift_flow, context.activity
     )
     candidates = completed.select(pl.col("cand").alias("group"), "uid")
-    first = score_candidates(candidates, context)
     if crowd_sources:
         crowds = completed.filter(pl.col("source").is_in(list(crowd_sources))).select(pl.col("cand").alias("group")).unique()
+        # a group's signals are its own: the crowds (as many members as every other candidate together at 10^6)
+        # are scored apart, so the two sets' joins are never in memory at once
+        first = _scored_apart(candidates, crowds, context)
         bar = ring_threshold(first.join(crowds, on="group", how="anti")["score"], config)
         weak = first.join(crowds, on="group", how="semi").filter(pl.col("score") < bar).select("group")
         completed = completed.join(weak.rename({"group": "cand"}), on="cand", how="anti")
         candidates = candidates.join(weak, on="group", how="anti")
         first = first.join(weak, on="group", how="anti")
+    else:
+        first = score_candidates(candidates, context)
     assigned = assign_members(completed, first)
     # a candidate that kept all its members scores as before: only those that lost some are scored again
     changed = candidates.join(assigned, on=["group", "uid"], how="anti").select("group").unique()
@@ -123,6 +127,16 @@ def find_ring_groups(
     )
     final = final.join(sources, on="group", how="left")
     return RingGroups(members=merged.sort("group", "uid"), scored=final)
+
+
+def _scored_apart(candidates: pl.DataFrame, crowds: pl.DataFrame, context: SignalContext) -> pl.DataFrame:
+    """:func:`score_candidates` of ``candidates`` (``group, uid``), the groups listed in ``crowds`` in a call of
+    their own; the same rows as one call, sorted by group."""
+    parts = [candidates.join(crowds, on="group", how=how) for how in ("anti", "semi")]
+    scored = [score_candidates(part, context) for part in parts if part.height]
+    if not scored:
+        return score_candidates(candidates, context)
+    return pl.concat(scored, how="vertical_relaxed").sort("group")
 
 
 def _rescored(scored: pl.DataFrame, members: pl.DataFrame, changed: pl.DataFrame, context: SignalContext) -> pl.DataFrame:

@@ -283,3 +283,31 @@ def test_a_busy_streams_steady_crowd_is_no_burst_but_a_burst_across_a_bucket_edg
     found = burst_bucket_candidates(_stream_gifts(quiet + burst), **options)
     whole = found.group_by("cand").agg(pl.col("uid").is_between(40_000, 40_299).sum().alias("held"))
     assert whole["held"].max() == 300
+
+
+def test_a_groups_score_does_not_depend_on_the_other_groups_scored_with_it(fixtures_dir):
+    """find_ring_groups scores the whole crowds apart from the other candidates (memory): that is the same
+    only while every signal of a group is a function of that group alone. On the demo's candidates, the
+    crowds' rows and the others' rows are the rows of one call."""
+    from graphkit import read_tables
+    from graphkit.detect.registry import DETECTORS, crowd_sources
+    from graphkit.detect.signals import signal_context
+    from graphkit.rings import pool_candidates, score_candidates
+
+    tables = read_tables(fixtures_dir / "demo")
+    graphs = build_graphs(tables, CONFIG)
+    inputs = detection_inputs(tables, graphs, CONFIG)
+    found = run_detectors(inputs)
+    ran = tuple(d for d in DETECTORS if d.name in found)
+    cands = pool_candidates([found[d.name] for d in ran])
+    crowd = cands.filter(pl.col("source").is_in(list(crowd_sources(found, ran)))).select(
+        pl.col("cand").alias("group")).unique()
+    assert 0 < crowd.height < cands["cand"].n_unique()
+    context = signal_context(gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
+                             device_links=inputs.device_links, person=inputs.person["person"].to_numpy(),
+                             activity=inputs.activity, baseline=inputs.baseline, config=CONFIG)
+    members = cands.select(pl.col("cand").alias("group"), "uid")
+    together = score_candidates(members, context)
+    apart = pl.concat([score_candidates(members.join(crowd, on="group", how=how), context) for how in ("anti", "semi")],
+                      how="vertical_relaxed").sort("group")
+    assert apart.equals(together)

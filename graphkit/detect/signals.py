@@ -139,7 +139,8 @@ def age_days(created_at: str = "created_at", first_sent_at: str = "first_sent_at
     return ((pl.col(first_sent_at) - pl.col(created_at)).dt.total_seconds() / 86_400.0).alias("age_days")
 
 
-def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sender_id", user: str = "user_id") -> pl.DataFrame:
+def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sender_id", user: str = "user_id",
+                 accounts: pl.Series | None = None) -> pl.DataFrame:
     """:func:`age_days` of the accounts of ``users`` that sent a gift: ``user, age_days``.
 
     Parameters
@@ -148,6 +149,9 @@ def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sen
         Gift events with ``sender`` and ``sent_at`` (already cut to the time window).
     users : polars.DataFrame
         ``user`` and ``created_at``.
+    accounts : polars.Series, optional
+        Only these accounts (a report's ring members): their gifts alone are
+        grouped, not the whole platform's. The ages are the same.
 
     Examples
     --------
@@ -156,7 +160,13 @@ def account_ages(gifts: pl.DataFrame, users: pl.DataFrame, *, sender: str = "sen
     >>> users = pl.DataFrame({"user_id": ["a", "b", "c"], "created_at": [datetime(2024, 5, 1), None, datetime(2024, 5, 1)]})
     >>> account_ages(gifts, users).rows()
     [('a', 1.0), ('b', None)]
+    >>> account_ages(gifts, users, accounts=pl.Series(["a", "c"])).rows()
+    [('a', 1.0)]
     """
+    if accounts is not None:
+        wanted = accounts.unique().implode()
+        gifts = gifts.filter(pl.col(sender).is_in(wanted))
+        users = users.filter(pl.col(user).is_in(wanted))
     first = gifts.group_by(sender).agg(pl.col("sent_at").min().alias("first_sent_at"))
     return (
         users.select(user, "created_at")
@@ -705,10 +715,13 @@ def _synchrony_signals(
     windows = g.rolling(index_column="sent_at", period=f"{window_s}s", group_by=["group", "sid"]).agg(
         pl.col("src").n_unique().alias("accounts_in_window"), pl.col("sent_at").min().alias("window_start")
     )
+    # per (group, stream): its busiest window, the earliest of equals (reduced first, then the few rows sorted)
+    busiest = pl.col("accounts_in_window").max()
     per_stream = (
-        windows.sort(["group", "sid", "accounts_in_window", "window_start"], descending=[False, False, True, False])
-        .group_by("group", "sid", maintain_order=True)
-        .agg(pl.col("accounts_in_window").first().alias("burst_accounts"), pl.col("window_start").first())
+        windows.group_by("group", "sid")
+        .agg(busiest.alias("burst_accounts"),
+             pl.col("window_start").filter(pl.col("accounts_in_window") == busiest).min())
+        .sort("group", "sid")
         .filter(pl.col("burst_accounts") >= 3)
         .join(stream_baseline, on="sid", how="left")
         .with_columns((pl.col("burst_accounts") - pl.col("expected").fill_null(0.0)).clip(lower_bound=0.0).alias("excess"))

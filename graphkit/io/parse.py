@@ -222,7 +222,9 @@ def _parse_times(values: pl.Series, unit: TimeUnit | None, name: str) -> pl.Data
     if isinstance(values.dtype, pl.Datetime):
         zoned = values.dt.convert_time_zone("UTC") if values.dtype.time_zone else values.dt.replace_time_zone("UTC")
         frame = pl.DataFrame({"time": zoned.cast(TIME_DTYPE)}).with_columns(
-            text=pl.col("time").cast(pl.Utf8), number=pl.lit(False), mismatch=pl.lit(None, pl.Utf8)
+            # _judge reads ``text`` only for being null: a marker, not the 1M formatted strings of a cast
+            text=pl.when(pl.col("time").is_not_null()).then(pl.lit("")), number=pl.lit(False),
+            mismatch=pl.lit(None, pl.Utf8),
         )
         return _judge(frame, name, "")
 

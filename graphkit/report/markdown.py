@@ -346,7 +346,7 @@ def _member_details(report: Report, rings: tuple[Ring, ...]) -> dict[str, pl.Dat
         # the run's own time window (gifts and device observations) and account age (one definition:
         # graphkit.detect.signals.age_days)
         window = apply_window(tables, report.params.get("since"), report.params.get("until"))
-        age = account_ages(window.gifts, tables.users)
+        age = account_ages(window.gifts, tables.users, accounts=members["user_id"])
         seen = (
             window.devices.filter(pl.col("device_id").is_not_null())
             .select("user_id", "device_id")

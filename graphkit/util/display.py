@@ -96,4 +96,6 @@ def display_text(value: Any) -> str:
     ''
     """
     text = "" if value is None else str(value)
+    if text.isprintable():  # no Cc, Cf, Cs, Zl or Zp character (nor Zs but the space): nothing to escape
+        return text
     return hidden_pattern().sub(lambda m: _escape(m.group()), text)

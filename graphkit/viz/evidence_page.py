@@ -71,7 +71,7 @@ def facts_of_accounts(tables: "Tables", keys: pl.Series, user_scores: pl.DataFra
     """
     base = keys.unique().to_frame("user_id")
     users = tables.users.select("user_id", "created_at").unique("user_id", keep="first")
-    ages = account_ages(apply_window(tables, since, until).gifts, users)
+    ages = account_ages(apply_window(tables, since, until).gifts, users, accounts=base["user_id"])
     facts = (
         base.join(users, on="user_id", how="left")
         .join(ages, on="user_id", how="left")

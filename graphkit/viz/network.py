@@ -179,6 +179,8 @@ def script_json(value: Any) -> str:
         text = text.replace(char, escape)
     # hidden characters (bidi controls, zero-width, separators) as JSON escapes: the same strings, no raw
     # character in the page's source that could reorder or hide what an editor or a viewer shows
+    if text.isprintable():  # no Cc, Cf, Cs, Zl or Zp character: nothing to escape (the usual page)
+        return text
     return hidden_pattern().sub(lambda m: "".join(f"\\u{unit:04x}" for unit in _utf16(m.group())), text)
 
 

@@ -40,6 +40,7 @@ def ring_view(
     edges: pl.DataFrame | None = None,
     facts: pl.DataFrame | None = None,
     account_facts: pl.DataFrame | None = None,
+    popular: pl.DataFrame | None = None,
 ) -> str:
     """The HTML view of one ring: its members and their direct evidence.
 
@@ -69,6 +70,9 @@ def ring_view(
         (:func:`graphkit.detect.evidence.neighbourhood_edges` gives both).
     account_facts : polars.DataFrame, optional
         See :func:`evidence_view`.
+    popular : polars.DataFrame, optional
+        :func:`graphkit.detect.evidence.popular_hosts` of ``edges``, when drawing many rings
+        on the same edges (otherwise measured here, on ``edges``).
 
     Returns
     -------
@@ -79,7 +83,7 @@ def ring_view(
         edges = entity_edges(tables, since=config.since, until=config.until)
     seeds = [f"account:{m}" for m in ring.members]
     ev = evidence_graph(tables, seeds, hops=1, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids,
-                        max_nodes=config.view_max_nodes, edges=edges, facts=facts)
+                        max_nodes=config.view_max_nodes, edges=edges, facts=facts, popular=popular)
     ids = list(zip(ev.nodes.get_column("kind").to_list(), ev.nodes.get_column("key").to_list()))
     red = (lambda s: redactor.text(s, ids)) if redactor is not None else (lambda s: s)
     name = (lambda s: redactor.pseudonym(s)) if redactor is not None else (lambda s: s)

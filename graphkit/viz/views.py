@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect.evidence import Evidence, neighbourhood_edges
+from graphkit.detect.evidence import Evidence, neighbourhood_edges, popular_hosts
 from graphkit.errors import InputError
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz.redact import Redactor
@@ -70,10 +70,12 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     accounts = ends.filter(ends.str.starts_with("account:")).str.strip_prefix("account:").unique()
     per_account = facts_of_accounts(report.tables, accounts, report.user_scores, report.user_features,
                                     since=config.since, until=config.until)
+    popular = popular_hosts(around, hub_cap=config.hub_cap)  # what each ring's evidence_graph measured on ``around``
     written = [atomic_write_text(overview(report, top=top, redactor=redactor, config=config), out / "index.html")]
     for ring in report.rings[:top]:
         page = ring_view(ring, report.tables, report.user_scores, user_features=report.user_features,
-                         config=config, redactor=redactor, edges=around, facts=facts, account_facts=per_account)
+                         config=config, redactor=redactor, edges=around, facts=facts, account_facts=per_account,
+                         popular=popular)
         written.append(atomic_write_text(page, out / "rings" / f"{check_ring_id(ring.ring_id)}.html"))
     return written
 
