@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from graphkit.errors import ColumnNotFoundError, InputError, TooManyRejectedError
+from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
 from graphkit.io import Tables, empty_table, load_mapping, read_tables
 from graphkit.io.parse import parse_time_value
 
@@ -596,3 +596,22 @@ def test_parse_time_keeps_the_column_name() -> None:
     frame = pl.DataFrame({"created": ["2024-05-01T10:00:00Z", "1714557600"]})
     assert frame.select(parse_time(pl.col("created"))).columns == ["created"]
     assert parse_time(frame["created"]).name == "created"
+
+
+@pytest.mark.parametrize("value", ["1234567890123456789.0", "1e3", "-2.5E2"])
+def test_an_ndjson_id_column_mixing_strings_and_floats_is_refused(tmp_path: Path, value: str) -> None:
+    """Found by a new-user tryout: strings and floats in one NDJSON id column were read as text after the
+    floats had lost their digits (1234567890123456789.0 and ...790.0 became one account)."""
+    lines = [{"sender_id": "a", "receiver_id": "h", "coins": 5, "sent_at": "2024-05-01T10:00:00Z"}]
+    body = "\n".join(json.dumps(line) for line in lines)
+    body += '\n{"sender_id": ' + value + ', "receiver_id": "h", "coins": 5, "sent_at": "2024-05-01T10:00:00Z"}\n'
+    _write(tmp_path, "gifts.ndjson", body)
+    with pytest.raises(SchemaError, match="column 'sender_id' holds floating-point numbers"):
+        read_tables(tmp_path)
+
+
+def test_an_ndjson_id_column_mixing_strings_and_integers_still_reads(tmp_path: Path) -> None:
+    _write(tmp_path, "gifts.ndjson",
+           '{"sender_id": "a", "receiver_id": "h", "coins": 5.5, "sent_at": "2024-05-01T10:00:00Z"}\n'
+           '{"sender_id": 1234567890123456789, "receiver_id": "h", "coins": 1e2, "sent_at": "2024-05-01T10:00:00Z"}\n')
+    assert read_tables(tmp_path).gifts["sender_id"].to_list() == ["a", "1234567890123456789"]

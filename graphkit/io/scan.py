@@ -173,7 +173,28 @@ def _scan_ndjson(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, p
         raise InputError(f"{path}: no JSON objects found; write one JSON object per line")
     frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(inferred, pl.Utf8), infer_schema_length=10_000)
     frame.collect_schema()
-    return frame, inferred
+    return frame, {**inferred, **_floats_among_text(path, [c for c in known if inferred.get(c) == pl.Utf8])}
+
+
+def _floats_among_text(path: Path, columns: list[str]) -> dict[str, pl.DataType]:
+    """``{column: Float64}`` for the text columns whose JSON values include a float (``1.0``, ``1e3``).
+
+    A column of strings and floats is inferred as text, and read as text a
+    float has already lost its digits (``1234567890123456789.0`` reads as
+    ``1234567890123456800``): only the raw JSON tells, so each line is
+    matched, vectorised, against ``"column": <number with a point or an
+    exponent>``. Lines are read whole (a NUL byte, which JSON text cannot
+    hold unescaped, as the separator).
+    """
+    if not columns:
+        return {}
+    lines = pl.scan_csv(path, has_header=False, separator="\x00", quote_char=None,
+                        new_columns=["line"], schema_overrides={"line": pl.Utf8}, glob=False)
+    number = r"\s*:\s*-?[0-9]+(?:\.[0-9]*|(?:\.[0-9]*)?[eE][-+]?[0-9]+)\s*[,}]"
+    found = lines.select(
+        pl.col("line").str.contains(f'"{pl.escape_regex(column)}"{number}').any().alias(column) for column in columns
+    ).collect().row(0, named=True)
+    return {column: pl.Float64 for column, has_float in found.items() if has_float}
 
 
 SCANNERS: dict[str, Callable[[Path, set[str]], tuple[pl.LazyFrame, dict[str, pl.DataType]]]] = {
