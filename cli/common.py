@@ -29,6 +29,7 @@ __all__ = [
     "UserError",
     "check_out_file",
     "data_source",
+    "window_options",
     "GraphkitGroup",
     "usage_line",
     "setting_type",
@@ -297,3 +298,23 @@ def data_source(data_dir: Path | None, columns: Path | None, allow_outside_data_
     mapped = source.get("columns")
     return (Path(source["data_dir"]), columns or (Path(mapped) if isinstance(mapped, str) else None),
             allow_outside_data_dir or bool(source.get("allow_outside_data_dir")))
+
+
+def _time_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from graphkit.io.parse import parse_time_value  # polars: only when a time is given
+
+    try:
+        parse_time_value(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def window_options(func: Callable) -> Callable:
+    """``--since`` and ``--until``: the time window, checked when parsed (one line on a bad time)."""
+    func = click.option("--until", metavar="TIME", default=None, callback=_time_value,
+                        help="Keep only events before TIME (ISO-8601 or an epoch number; README, Input).")(func)
+    return click.option("--since", metavar="TIME", default=None, callback=_time_value,
+                        help="Keep only events at or after TIME (ISO-8601 or an epoch number).")(func)

@@ -25,6 +25,7 @@ from graphkit_cli.common import (
     safe_text,
     setting_type,
     stdout,
+    window_options,
 )
 
 _SHOWN = 50
@@ -41,8 +42,7 @@ _SHOWN = 50
 @click.option("--hops", type=click.IntRange(0, 6), default=None,
               help="Links to follow from the starting points (account -> device -> account is 2) "
                    "[default: 2, or 1 when an ID is a ring].")
-@click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
-@click.option("--until", default=None, help="Only events before this time.")
+@window_options
 @click.option("--min-coins", type=click.FloatRange(0), default=0.0, show_default=True,
               help="Do not follow gift links carrying fewer coins.")
 @click.option("--max-nodes", type=setting_type("view_max_nodes"), default=None,

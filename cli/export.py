@@ -21,6 +21,7 @@ from graphkit_cli.common import (
     safe_text,
     setting_type,
     stdout,
+    window_options,
 )
 
 
@@ -34,8 +35,7 @@ from graphkit_cli.common import (
                    "and the node list next to it as NAME.nodes.parquet.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="File to write (replaced atomically).")
-@click.option("--since", default=None, help="Keep events at or after this time (ISO-8601 or epoch seconds).")
-@click.option("--until", default=None, help="Keep events before this time (ISO-8601 or epoch seconds).")
+@window_options
 @click.option("--hub-cap", type=setting_type("hub_cap"), default=None,
               help="shared: leave out devices/IPs seen with more accounts than this (default: hub_cap, 50).")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None,

@@ -19,6 +19,7 @@ from graphkit_cli.common import (
     read_data,
     safe_text,
     stdout,
+    window_options,
 )
 
 __all__ = ["features"]
@@ -28,8 +29,7 @@ __all__ = ["features"]
 @data_dir_argument
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Parquet file to write (replaced atomically).")
-@click.option("--since", default=None, help="Keep events at or after this time (ISO-8601 or an epoch number).")
-@click.option("--until", default=None, help="Keep events before this time (ISO-8601 or an epoch number).")
+@window_options
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes to use, as for graphkit report [default: 2, or 1 on a one-core machine].")
 @columns_option

@@ -18,6 +18,7 @@ from graphkit_cli.common import (
     read_data,
     safe_text,
     stdout,
+    window_options,
 )
 
 
@@ -31,8 +32,7 @@ from graphkit_cli.common import (
 @columns_option
 @outside_data_dir_option
 @config_option
-@click.option("--since", default=None, help="Only events at or after this time (ISO-8601 or epoch seconds).")
-@click.option("--until", default=None, help="Only events before this time.")
+@window_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print {a, b, linked, hub_cap, steps: [{source, target, relation, text, hubs}]} as JSON on "
                    "stdout (hubs: the popular hosts a step passes through).")

@@ -20,7 +20,6 @@ from graphkit import __version__, load_config
 from graphkit.config import Config
 from graphkit.errors import GraphkitError, TooManyRejectedError
 from graphkit.io import Tables
-from graphkit.io.parse import parse_time_value
 from graphkit.model import Report
 from graphkit.util.atomic import output_lock
 from graphkit_cli.common import (
@@ -35,6 +34,7 @@ from graphkit_cli.common import (
     setting_type,
     stderr,
     stdout,
+    window_options,
 )
 
 if TYPE_CHECKING:
@@ -49,19 +49,6 @@ _PIPELINE_STAGES = {"build": "building", "communities": "detecting", "detect": "
 """``analyze``'s progress names -> the stage they belong to (unknown names stay in the current stage)."""
 
 _SHOWN_RINGS = 10
-
-
-def _time_option(name: str, help: str) -> Callable:
-    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parse_time_value(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
-        return value
-
-    return click.option(name, metavar="TIME", default=None, callback=check, help=help)
 
 
 def report_options(func: Callable) -> Callable:
@@ -98,8 +85,7 @@ def report_options(func: Callable) -> Callable:
 @columns_option
 @outside_data_dir_option
 @config_option
-@_time_option("--since", "Keep only events at or after TIME (ISO-8601 or epoch seconds).")
-@_time_option("--until", "Keep only events before TIME (ISO-8601 or epoch seconds).")
+@window_options
 @click.option("--previous", "previous", type=click.Path(path_type=Path, file_okay=False), default=None,
               metavar="OLD_OUT", help="An earlier report (yesterday's OUT_DIR): rings that continue its rings keep "
                                       "their ids, new rings get ids never used before, and each ring records its "
