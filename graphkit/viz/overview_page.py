@@ -10,7 +10,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.graphs.window import apply_window
-from graphkit.util.format import format_coins
+from graphkit.util.format import format_coins, format_number
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 from graphkit.viz.ring_page import check_ring_id
@@ -80,10 +80,8 @@ def _summary_lines(summary: dict, prefix: str = "") -> list[str]:
             lines.extend(_summary_lines(value, prefix=f"{label} "))
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             lines.append(f"{label}: {value}")
-        elif isinstance(value, int) or float(value).is_integer():
-            lines.append(f"{label}: {int(value):,}")
         else:
-            lines.append(f"{label}: {value:,.2f}")
+            lines.append(f"{label}: {format_number(value)}")
     return lines
 
 
