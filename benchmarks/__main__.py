@@ -16,7 +16,9 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
 ``results``
     Rewrite ``RESULTS.md`` from ``results.json``.
 
-Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``
+Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``;
+the big-ring size bands of issue 21: ``python -m benchmarks run --sizes 1e6,1e7 --seeds 0,1,2
+--all-seeds-max 1e7 --ring-size-max 2000 --no-baseline --no-amlsim --no-views --no-html``
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="AMLSim sample folder [<repo>/../shared/datasets/amlsim-20k]")
     run.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
                      help="graphkit runs: override a Config field; recorded as a separate variant")
+    run.add_argument("--ring-size-max", type=int, default=None, metavar="N",
+                     help="platforms from graphkit synth --ring-size-max N (rings of 5 to N accounts, big look-alikes); "
+                          "recorded as their own variant, judged per size band (issue 21)")
     run.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
 
     for name in ("graphkit", "baseline"):

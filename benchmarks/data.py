@@ -25,15 +25,19 @@ def users_for(gifts: int) -> int:
     return max(1_000, int(gifts * USERS_PER_GIFT))
 
 
-def platform_dir(gifts: int, seed: int, *, users: int | None = None) -> Path:
-    """The cached synth platform of ``gifts`` gifts and ``seed``; generated (in a child process) when missing."""
+def platform_dir(gifts: int, seed: int, *, users: int | None = None, ring_size_max: int | None = None) -> Path:
+    """The cached synth platform of ``gifts`` gifts and ``seed``; generated (in a child process) when missing.
+
+    With ``ring_size_max``, ``graphkit synth --ring-size-max`` (heavy-tailed ring sizes and the big look-alikes).
+    """
     users = users or users_for(gifts)
-    path = CACHE / f"synth-{gifts}-u{users}-s{seed}"
+    path = CACHE / (f"synth-{gifts}-u{users}-s{seed}" + (f"-r{ring_size_max}" if ring_size_max else ""))
     if not (path / "truth.json").is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "-c", "from graphkit_cli.main import cli; cli()", "synth", str(path), "--users", str(users), "--gifts",
-             str(gifts), "--seed", str(seed), "--format", "parquet"],
+             str(gifts), "--seed", str(seed), "--format", "parquet",
+             *(["--ring-size-max", str(ring_size_max)] if ring_size_max else [])],
             check=True, stdout=subprocess.DEVNULL,
         )
     return path

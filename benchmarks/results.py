@@ -91,6 +91,7 @@ def render(results: dict[str, Any]) -> str:
             lines.append(f"- {_size(gifts)} gifts: baseline {b.get('status', 'not run')}")
     lines += _growth(runs)
     lines += _quality(runs)
+    lines += _size_bands(runs)
     lines += _amlsim(results.get("amlsim", {}))
     lines += _views(results.get("views", []))
     if ANALYSIS.is_file():
@@ -148,6 +149,34 @@ def _quality(runs: list[dict[str, Any]]) -> list[str]:
                     and (q["user_average_precision"] or 0) >= 0.8 for q in qs)
         lines.append(f"| {_size(gifts)} | {tool} | {len(qs)} | {rec:.2f} | {pre:.2f} | {looks} | {ap:.2f} | "
                      f"{'yes' if meets else 'no'} |")
+    return lines
+
+
+def _size_bands(runs: list[dict[str, Any]]) -> list[str]:
+    """Ring recall per planted-ring size band on the ``--ring-size-max`` platforms (issue 21)."""
+    judged = sorted((r for r in runs if r.get("ring_size_max") and r.get("quality", {}).get("recall_by_size")),
+                    key=lambda r: (r["gifts"], r["seed"], _label(r)))
+    if not judged:
+        return []
+    bands = [b for b in ("5-49", "50-199", "200+") if any(b in r["quality"]["recall_by_size"] for r in judged)]
+    lines = [
+        "", "## Big rings: recall by ring size (synth --ring-size-max)", "",
+        "Bar (issue 21): ring recall >= 0.9 in every size band, precision >= 0.8 and no look-alike in the top "
+        "2 x planted rings, at 10^6 and 10^7 gifts over 3 seeds. Cells: recall (found of planted).", "",
+        "| gifts | seed | tool | " + " | ".join(f"{b} accounts" for b in bands)
+        + " | ring precision | look-alikes in top | user AP | s | peak GB | missed |",
+        "|---|---|---|" + "---|" * len(bands) + "---|---|---|---|---|---|",
+    ]
+    for r in judged:
+        q = r["quality"]
+        cells = []
+        for b in bands:
+            got = q["recall_by_size"].get(b)
+            cells.append(f"{got['found'] / got['planted']:.2f} ({got['found']} of {got['planted']})" if got else "–")
+        missed = "; ".join(q.get("missed", [])[:4]) + (" ..." if len(q.get("missed", [])) > 4 else "")
+        lines.append(f"| {_size(r['gifts'])} | {r['seed']} | {_label(r)} | " + " | ".join(cells)
+                     + f" | {_f(q['ring_precision'])} | {len(q['lookalikes_reported'])} | "
+                       f"{_f(q['user_average_precision'])} | {_s(r.get('wall_s'))} | {r['peak_rss_mb'] / 1024:.2f} | {missed} |")
     return lines
 
 

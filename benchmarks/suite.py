@@ -76,7 +76,7 @@ def quality_of(out_dir: Path, truth: Path | None = None, labels: Any = None) -> 
         scores = pl.read_csv(out_dir / "scores.csv", schema_overrides={"user_id": pl.Utf8, "ring_id": pl.Utf8})
         ev = evaluate([], scores, None, labels=labels)
     d = ev.to_dict()
-    keep = ("k", "planted_rings", "reported_rings", "ring_recall", "ring_precision", "recall_by_kind",
+    keep = ("k", "planted_rings", "reported_rings", "ring_recall", "ring_precision", "recall_by_kind", "recall_by_size",
             "lookalikes_reported", "user_auc", "user_average_precision", "precision_at")
     out = {k: d[k] for k in keep}
     out["missed"] = [f"{m['ring_id']} {m['kind']} ({m['size']}, best overlap {m['overlap']:.0%})"
@@ -120,7 +120,8 @@ def run_suite(args: argparse.Namespace) -> None:
     from benchmarks.results import write_results_md
 
     params = getattr(args, "params", None) or []
-    variant = " ".join(sorted(params))
+    ring_size_max = getattr(args, "ring_size_max", None)
+    variant = " ".join(sorted(params) + ([f"ring-size-max {ring_size_max}"] if ring_size_max else []))
     results = load_results(args.results)
     results["machine"] = machine()
     results["versions"] = versions()
@@ -129,7 +130,7 @@ def run_suite(args: argparse.Namespace) -> None:
         for seed in seeds:
             _say(f"synth {gifts:,} gifts, seed {seed}")
             t = time.perf_counter()
-            data = platform_dir(gifts, seed)
+            data = platform_dir(gifts, seed, ring_size_max=ring_size_max)
             _say(f"  data ready in {time.perf_counter() - t:.0f} s: {data}")
             truth = data / "truth.json"
             tools = ["graphkit"] + ([] if args.no_baseline or variant or gifts > args.baseline_max else ["baseline"])
@@ -145,6 +146,7 @@ def run_suite(args: argparse.Namespace) -> None:
                 child = run_child(cmd, timeout_s=timeout, cwd=ROOT, max_rss_mb=MAX_RSS_MB)
                 run = {"tool": tool, "gifts": gifts, "seed": seed, "users_generated": users_for(gifts),
                        **({"variant": variant} if variant and tool == "graphkit" else {}),
+                       **({"ring_size_max": ring_size_max} if ring_size_max else {}),
                        **_record(child, timeout)}
                 if child.ok:
                     run["quality"] = quality_of(out, truth)

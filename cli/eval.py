@@ -29,7 +29,8 @@ def eval_command(out_dir: Path, truth_path: Path, columns: Path | None, k: int |
     Reads OUT_DIR/rings.json and OUT_DIR/scores.csv from graphkit report.
     A planted ring is found when one reported ring in the top K holds at least
     half of its members and at least half of that ring are its members.
-    Prints ring recall and precision in the top K (and per kind), look-alike
+    Prints ring recall and precision in the top K (per kind and per size
+    band: 5-49, 50-199 and 200+ accounts), look-alike
     groups wrongly reported, user-level ROC AUC, average precision,
     precision@k, and the score threshold trade-off (accounts flagged,
     precision, recall) for deciding where to act.
@@ -58,6 +59,8 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
         head.add_row(f"ring precision in the top {evaluation.k}", _fmt(evaluation.ring_precision))
         for kind, recall in evaluation.recall_by_kind().items():
             head.add_row(safe_text(f"  recall, {kind}"), _fmt(recall))  # kinds come from the truth file
+        for band, (found, planted) in evaluation.recall_by_size().items():
+            head.add_row(f"  recall, {band} accounts", f"{found / planted:.3f} ({found} of {planted})")
         head.add_row("look-alike groups reported", safe_text(", ".join(evaluation.lookalikes_reported) or "none"))
     head.add_row("rings reported", f"{evaluation.n_reported:,}")
     head.add_row("user ROC AUC", _fmt(evaluation.auc))

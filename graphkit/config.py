@@ -281,9 +281,20 @@ class Config:
     time of igraph's default 2) finds the same rings on ``graphkit synth`` data over 3 seeds
     at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
     max_community_size: int = _int(500, min=2)
-    """Communities larger than this are split again at a higher resolution (and lockstep groups,
-    dense blocks and money loops larger than this are not candidates). Hub crowds, burst
+    """Communities larger than this are split again at a higher resolution (and lockstep groups
+    and dense blocks larger than this are not candidates). Money loops, hub crowds, burst
     buckets and fan-in groups have no such ceiling."""
+    loop_min_out_share: float = _float(0.05, min=0, max=1)
+    """A gift tie between two persons joins a money loop (the ``money_loop`` detector) when it
+    carries at least this share of the sender's coins (and ``loop_min_in_share`` of the
+    receiver's). A host's alts that pass coins on to every other host of a loop of k hosts give
+    each about 1/(k - 1) of their coins: 0.05 follows loops of up to about 20 hosts, camouflage
+    included (0.1, the value before, lost the laundering loops of 20 hosts on a
+    ``--ring-size-max 2000`` synth)."""
+    loop_min_in_share: float = _float(0.02, min=0, max=1)
+    """A gift tie joins a money loop when it carries at least this share of the receiver's
+    income (see ``loop_min_out_share``): the odd gift of one host to a popular other does not
+    chain the platform together."""
     min_ring_size: int = _int(3, min=2)
     """Smaller groups are not reported as rings."""
     dense_max_blocks: int = _int(20, min=0)

@@ -33,12 +33,14 @@ from graphkit.report.reader import read_report
 __all__ = [
     "Evaluation",
     "RingMatch",
+    "SIZE_BANDS",
     "average_precision",
     "evaluate",
     "evaluate_output",
     "evaluate_rings",
     "load_truth",
     "roc_auc",
+    "size_band",
     "threshold_table",
     "user_labels",
 ]
@@ -97,6 +99,23 @@ class Evaluation:
             kinds.setdefault(m.kind, []).append(m.found_by is not None)
         return {kind: sum(v) / len(v) for kind, v in sorted(kinds.items())}
 
+    def recall_by_size(self) -> dict[str, tuple[int, int]]:
+        """``band -> (found, planted)`` for the size bands of :data:`SIZE_BANDS` that hold a planted ring.
+
+        Examples
+        --------
+        >>> ev = Evaluation(k=4, ring_recall=0.5, ring_precision=0.5, matches=[
+        ...     RingMatch("T1", "account_farm", 12, "R0001", 1.0), RingMatch("T2", "gifting_burst", 600, None, 0.1)])
+        >>> ev.recall_by_size()
+        {'5-49': (1, 1), '200+': (0, 1)}
+        """
+        bands: dict[str, tuple[int, int]] = {}
+        for m in self.matches:
+            band = size_band(m.size)
+            found, planted = bands.get(band, (0, 0))
+            bands[band] = (found + (m.found_by is not None), planted + 1)
+        return {label: bands[label] for label in _BAND_LABELS if label in bands}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "k": self.k,
@@ -105,6 +124,7 @@ class Evaluation:
             "ring_recall": round(self.ring_recall, 4),
             "ring_precision": round(self.ring_precision, 4),
             "recall_by_kind": {k: round(v, 4) for k, v in self.recall_by_kind().items()},
+            "recall_by_size": {band: {"found": f, "planted": n} for band, (f, n) in self.recall_by_size().items()},
             "lookalikes_reported": list(self.lookalikes_reported),
             "user_auc": None if self.auc is None else round(self.auc, 4),
             "user_average_precision": None if self.average_precision is None else round(self.average_precision, 4),
@@ -112,6 +132,26 @@ class Evaluation:
             "thresholds": [] if self.thresholds is None else self.thresholds.to_dicts(),
             "rings": [m.__dict__ for m in self.matches],
         }
+
+
+SIZE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 5), (5, 50), (50, 200), (200, None))
+"""Planted-ring size bands of :meth:`Evaluation.recall_by_size` (lower bound included, upper excluded;
+``None``: no upper bound): small rings, the 50-200 accounts ``hub_cap`` and ``cogift_stream_cap`` sit in, and
+the farms and bursts of hundreds that issue 21 is about."""
+
+_BAND_LABELS = tuple(f"{lo}-{hi - 1}" if hi is not None else f"{lo}+" for lo, hi in SIZE_BANDS)
+
+
+def size_band(size: int) -> str:
+    """The label of the :data:`SIZE_BANDS` band ``size`` falls in.
+
+    >>> size_band(4), size_band(5), size_band(199), size_band(2000)
+    ('0-4', '5-49', '50-199', '200+')
+    """
+    for (lo, hi), label in zip(SIZE_BANDS, _BAND_LABELS):
+        if size >= lo and (hi is None or size < hi):
+            return label
+    raise ValueError(f"size {size} is negative")
 
 
 def _match(reported: set[str], planted: set[str]) -> bool:

@@ -64,3 +64,16 @@ def test_results_markdown_has_the_tables(platform_dir: Path, tmp_path: Path) -> 
                   {"tool": "baseline", "gifts": 12_000, "seed": 0, "ok": False, "status": "timed out after 900 s"}]})
     assert "## Speed and memory" in text and "## Detection quality" in text
     assert "timed out after 900 s" in text
+
+
+def test_results_markdown_has_recall_by_size_band_for_big_ring_platforms(platform_dir: Path, tmp_path: Path) -> None:
+    gk = run_graphkit(platform_dir, tmp_path / "gk", html=False)
+    quality = quality_of(tmp_path / "gk", platform_dir / "truth.json")
+    planted = sum(band["planted"] for band in quality["recall_by_size"].values())
+    assert planted == quality["planted_rings"]
+    run = {"tool": "graphkit", "gifts": 12_000, "seed": 0, "ok": True, "wall_s": 5.0, "peak_rss_mb": 300,
+           "variant": "ring-size-max 2000", "ring_size_max": 2000, **gk, "quality": quality}
+    text = render({"machine": {"cores": 2}, "versions": {"graphkit": "0"}, "runs": [run]})
+    section = text.split("## Big rings: recall by ring size")[1]
+    band, got = next(iter(quality["recall_by_size"].items()))
+    assert f"{band} accounts" in section and f"({got['found']} of {got['planted']})" in section

@@ -311,3 +311,56 @@ def test_a_groups_score_does_not_depend_on_the_other_groups_scored_with_it(fixtu
     apart = pl.concat([score_candidates(members.join(crowd, on="group", how=how), context) for how in ("anti", "semi")],
                       how="vertical_relaxed").sort("group")
     assert apart.equals(together)
+
+
+def _laundering_loop(p: Platform, hosts: int, alts_per_host: int) -> tuple[list[str], list[str]]:
+    """``hosts`` loop hosts, each logging ``alts_per_host`` aged alts into its own phone; every alt passes big
+    gifts on to the other hosts of the loop, so coins leave each host's person and come back (issue 21)."""
+    loop_hosts = []
+    for i in range(hosts):
+        h = p.add_user(f"loop-host{i:02d}", -300 * 86_400)
+        p.devices.append((h, f"phone-{h}", f"10.7.7.{i}", 0))
+        p.hosts.append(h)
+        p.streams[h] = [(f"s-{h}-{d}", d * 86_400 + 40_000 + 60 * i) for d in range(30)]
+        loop_hosts.append(h)
+    alts = []
+    for i, h in enumerate(loop_hosts):
+        for j in range(alts_per_host):
+            alt = p.add_user(f"alt{i:02d}-{j:03d}", -int(p.rng.integers(5, 400)) * 86_400)
+            p.devices.append((alt, f"phone-{h}", f"10.7.7.{i}", 0))  # the host's own phone and home IP
+            alts.append(alt)
+            for _ in range(3):
+                other = loop_hosts[(i + int(p.rng.integers(1, hosts))) % hosts]
+                p.gift_during(alt, other, float(p.rng.choice([999, 1_999])))
+    return loop_hosts, alts
+
+
+def test_a_laundering_loop_of_20_hosts_with_60_alts_each_is_one_money_loop_candidate():
+    """Each host's phone holds 61 accounts, past ``hub_cap``: a device still makes one person of them
+    (:func:`graphkit.detect.signals.person_of`), and ties of 1/19 of an alt's coins still join the loop."""
+    p = Platform(seed=8)
+    loop_hosts, alts = _laundering_loop(p, hosts=20, alts_per_host=60)
+    tables = p.tables()
+    graphs = build_graphs(tables, CONFIG)
+    inputs = detection_inputs(tables, graphs, CONFIG)
+    person = inputs.person.sort("uid")["person"].to_numpy()
+    host_uids = graphs.index.lookup(loop_hosts).to_numpy()
+    alt_uids = graphs.index.lookup(alts).to_numpy()
+    # every alt is its host's person, though the phone has more accounts than hub_cap
+    assert np.array_equal(person[alt_uids], np.repeat(person[host_uids], 60))
+    loops = run_detectors(inputs, skip=frozenset({"community", "synchrony"}))["money_loop"]
+    wanted = np.concatenate([host_uids, alt_uids])
+    holding = loops.filter(pl.col("uid").is_in(wanted.tolist())).group_by("cand").len().sort("len", descending=True)
+    best = holding.row(0, named=True)
+    assert best["len"] == len(wanted), holding
+    assert loops.filter(pl.col("cand") == best["cand"]).height == len(wanted)  # no one else in it
+
+
+def test_a_laundering_loop_of_1220_accounts_is_reported_as_one_ring():
+    p = Platform(seed=9)
+    loop_hosts, alts = _laundering_loop(p, hosts=20, alts_per_host=60)
+    report = analyze(p.tables(), CONFIG, workers=1)
+    held = _rings_holding(report, loop_hosts + alts)
+    assert held and held[0][1] >= 0.95 * len(loop_hosts + alts), held
+    ring = next(r for r in report.rings if r.ring_id == held[0][0])
+    assert any("loop" in reason for reason in ring.reasons), ring.reasons

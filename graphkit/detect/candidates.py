@@ -220,8 +220,8 @@ def loop_candidates(
     person: pl.DataFrame,
     *,
     min_size: int,
-    max_size: int,
-    min_out_share: float = 0.1,
+    max_size: int | None = None,
+    min_out_share: float = 0.05,
     min_in_share: float = 0.02,
 ) -> pl.DataFrame:
     """Money loops: strongly connected pieces of the gift flow between persons.
@@ -232,8 +232,22 @@ def loop_candidates(
     back through that host's alt form a loop even though no single account
     both sent and received them. Only ties that matter to both sides count
     (at least ``min_out_share`` of the sender's coins and ``min_in_share`` of
-    the receiver's). A piece of two or more persons, with ``min_size`` to
-    ``max_size`` accounts, is a candidate.
+    the receiver's: ``Config.loop_min_out_share``, ``Config.loop_min_in_share``).
+    A piece of two or more persons, with at least ``min_size`` accounts (and at
+    most ``max_size``, when given), is a candidate. The registry gives no
+    ceiling: every account of a loop is there because coins went round through
+    it, so a laundering loop of 20 hosts and 1,300 alts is one candidate
+    (issue 21), as a fan-in group of any size is.
+
+    Examples
+    --------
+    Host 0's alt 1 pays host 2, host 2's alt 3 pays host 0; alts share their host's device:
+
+    >>> flow = pl.DataFrame({"src": [1, 3], "dst": [2, 0], "coins": [50.0, 40.0]},
+    ...                     schema_overrides={"src": pl.UInt32, "dst": pl.UInt32})
+    >>> person = pl.DataFrame({"uid": [0, 1, 2, 3], "person": [0, 0, 2, 2]}, schema_overrides={"uid": pl.UInt32})
+    >>> loop_candidates(flow, person, min_size=3).sort("uid")["uid"].to_list()
+    [0, 1, 2, 3]
     """
     person = person.sort("uid")["person"].to_numpy()
     flow = gift_flow.select(

@@ -594,24 +594,29 @@ def _money_signals(members: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.
 
 
 def person_of(device_links: pl.DataFrame, n_users: int) -> np.ndarray:
-    """``person[uid]``: accounts linked by shared (non-hub) devices are one person.
+    """``person[uid]``: accounts linked by shared devices are one person.
 
     A host and the alt accounts it logs into from the same phone are one
     person; coins that go from the host's alt to another host and come back
     through that host's alt went round in a loop, even though no single
     account both sent and received them. Components of the account-device
-    graph, hub devices left out; an account without a shared device is a
-    person of its own.
+    graph; an account without a shared device is a person of its own.
+
+    Every device counts, however many accounts it holds, except the
+    placeholder ids (``Config.placeholder_device_ids``): a physical device
+    shared by hundreds of accounts is one operator's, and leaving it out as a
+    hub (as before issue 21) let a host with 60 alts on its phone launder
+    coins without a loop ever being seen. IPs never join persons.
 
     Examples
     --------
     >>> links = pl.DataFrame({"uid": [0, 2], "identifier": ["device:a", "device:a"], "kind": ["device"] * 2,
-    ...                       "hub": [False, False]}, schema_overrides={"uid": pl.UInt32})
+    ...                       "placeholder": [False, False]}, schema_overrides={"uid": pl.UInt32})
     >>> p = person_of(links, 3)
     >>> bool(p[0] == p[2]), bool(p[0] == p[1])
     (True, False)
     """
-    devices = device_links.filter(~pl.col("hub") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
+    devices = device_links.filter(~pl.col("placeholder") & (pl.col("kind") == "device")).select("uid", "identifier").unique()
     ids = devices.select("identifier").unique().sort("identifier").with_row_index("d")
     edges = devices.join(ids, on="identifier")
     return weak_components(n_users + ids.height, edges["uid"].cast(pl.Int64), edges["d"].cast(pl.Int64) + n_users)[:n_users]
