@@ -282,8 +282,9 @@ class Config:
     at 10^6 gifts (benchmarks/RESULTS.md); -1 runs until no vertex moves."""
     max_community_size: int = _int(500, min=2)
     """Communities larger than this are split again at a higher resolution (and lockstep groups
-    and dense blocks larger than this are not candidates). Money loops, hub crowds, burst
-    buckets and fan-in groups have no such ceiling."""
+    and dense blocks larger than this, and money loops of more persons than this, are not
+    candidates: a loop counts persons, so a host's hundreds of alts on its phone do not count
+    against it). Hub crowds, burst buckets and fan-in groups have no such ceiling."""
     loop_min_out_share: float = _float(0.05, min=0, max=1)
     """A gift tie between two persons joins a money loop (the ``money_loop`` detector) when it
     carries at least this share of the sender's coins (and ``loop_min_in_share`` of the

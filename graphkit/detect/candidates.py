@@ -220,7 +220,7 @@ def loop_candidates(
     person: pl.DataFrame,
     *,
     min_size: int,
-    max_size: int | None = None,
+    max_persons: int | None = None,
     min_out_share: float = 0.05,
     min_in_share: float = 0.02,
 ) -> pl.DataFrame:
@@ -233,11 +233,13 @@ def loop_candidates(
     both sent and received them. Only ties that matter to both sides count
     (at least ``min_out_share`` of the sender's coins and ``min_in_share`` of
     the receiver's: ``Config.loop_min_out_share``, ``Config.loop_min_in_share``).
-    A piece of two or more persons, with at least ``min_size`` accounts (and at
-    most ``max_size``, when given), is a candidate. The registry gives no
-    ceiling: every account of a loop is there because coins went round through
-    it, so a laundering loop of 20 hosts and 1,300 alts is one candidate
-    (issue 21), as a fan-in group of any size is.
+    A piece of two to ``max_persons`` persons (``Config.max_community_size``
+    in the registry; no bound when None) with at least ``min_size`` accounts
+    is a candidate. The bound counts persons, not accounts: a laundering loop
+    of 20 hosts and their 1,300 alts is 20 persons and one candidate (issue
+    21), however many alts each host logs in, while the whole transaction
+    graph of a bank (AMLSim: 17,000 accounts on one strongly connected piece)
+    is no ring.
 
     Examples
     --------
@@ -264,9 +266,12 @@ def loop_candidates(
     src, dst = flow["ps"].to_numpy(), flow["pd"].to_numpy()
     graph = graph_from_edges(int(person.max()) + 1, src, dst, directed=True)
     scc = np.asarray(graph.connected_components(mode="strong").membership)
+    # persons per piece: each person is one vertex (persons absent from the flow are pieces of one)
     persons_per_scc = np.bincount(scc)
-    membership = np.where(persons_per_scc[scc[person]] >= 2, scc[person], -1)
-    frame = _from_membership(membership, "money_loop", min_size=min_size, max_size=max_size)
+    size = persons_per_scc[scc[person]]
+    loop = (size >= 2) & (size <= (max_persons if max_persons is not None else size.max(initial=0)))
+    membership = np.where(loop, scc[person], -1)
+    frame = _from_membership(membership, "money_loop", min_size=min_size, max_size=None)
     return frame.filter(pl.col("cand") >= 0)
 
 

@@ -242,8 +242,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("synchrony", frozenset({"lockstep"}), lambda i: candidates.synchrony_candidates(
         _membership(i.lockstep, "group", i.n_users), **_sizes(i.config))),
     Detector("money_loop", frozenset({"gift_flow", "person"}), lambda i: candidates.loop_candidates(
-        i.gift_flow, i.person, min_size=i.config.min_ring_size, min_out_share=i.config.loop_min_out_share,
-        min_in_share=i.config.loop_min_in_share)),
+        i.gift_flow, i.person, min_size=i.config.min_ring_size, max_persons=i.config.max_community_size,
+        min_out_share=i.config.loop_min_out_share, min_in_share=i.config.loop_min_in_share)),
     Detector("fan_in", frozenset({"gift_flow", "activity", "baseline"}), lambda i: candidates.fan_in_candidates(
         i.gift_flow, i.activity, i.baseline, min_size=i.config.min_ring_size)),
     Detector("crowded_identifier", frozenset({"device_links"}), lambda i: big.crowded_identifier_candidates(
