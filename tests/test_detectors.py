@@ -159,7 +159,7 @@ def test_money_loop_finds_coins_that_come_back_between_persons():
     # a -> b -> c -> a carry most of each other's coins; x pays a once and gets nothing back
     rows = [("a", "b", 100, 0, "s1"), ("b", "c", 100, 10, "s2"), ("c", "a", 100, 20, "s3"), ("x", "a", 5, 30, "s1")]
     inputs, ids = _inputs_with_ids(_gifts(rows))
-    found = candidates.loop_candidates(inputs.gift_flow, inputs.person, min_size=3, max_size=10)
+    found = candidates.loop_candidates(inputs.gift_flow, inputs.person, min_size=3, max_persons=10)
     assert _groups(ids, found) == [["a", "b", "c"]]
 
 
@@ -169,3 +169,20 @@ def test_fan_in_finds_one_shot_large_senders_paying_one_receiver():
     inputs, ids = _inputs_with_ids(_gifts(mules + viewers))
     found = candidates.fan_in_candidates(inputs.gift_flow, inputs.activity, inputs.baseline, min_size=5)
     assert _groups(ids, found) == [sorted([f"m{i}" for i in range(6)] + ["cashout"])]
+
+
+def test_money_loop_bounds_persons_not_accounts():
+    # hosts h1, h2 each log 4 alts into their own phone; the alts pay the other host: 2 persons, 10 accounts
+    rows, devices = [], []
+    for h, other in (("h1", "h2"), ("h2", "h1")):
+        devices.append((h, f"phone-{h}"))
+        for j in range(4):
+            alt = f"{h}-alt{j}"
+            devices.append((alt, f"phone-{h}"))
+            rows.append((alt, other, 100, j, f"s-{other}"))
+    device_table = pl.DataFrame({"user_id": [u for u, _ in devices], "device_id": [d for _, d in devices],
+                                 "ip": [None] * len(devices)}, schema_overrides={"ip": pl.Utf8})
+    inputs, ids = _inputs_with_ids(Tables.from_frames(gifts=_gifts(rows).gifts, devices=device_table))
+    whole = sorted(u for u, _ in devices)
+    assert _groups(ids, candidates.loop_candidates(inputs.gift_flow, inputs.person, min_size=3, max_persons=2)) == [whole]
+    assert _groups(ids, candidates.loop_candidates(inputs.gift_flow, inputs.person, min_size=3, max_persons=1)) == []
