@@ -348,6 +348,25 @@ class Config:
     top: int = _int(50, min=1)
     """How many rings to report (and draw)."""
 
+    # --- ring assembly ----------------------------------------------------
+    funder_min_share: float = _float(0.8, min=0, max=1, min_open=True)
+    """A young account that sends at least this share of all its coins to a candidate's members
+    joins the candidate as its funder (stolen-card coins paid into a loop, a farm's top-up
+    account); old fans and young accounts spreading their coins around do not."""
+    beneficiary_min_share: float = _float(0.2, min=0, max=1, min_open=True)
+    """A receiver joins a candidate as its beneficiary when it gets at least this share of the
+    coins the candidate's members send ..."""
+    beneficiary_min_income_share: float = _float(0.25, min=0, max=1, min_open=True)
+    """... and the candidate is at least this share of the receiver's whole income, so a popular
+    host that ring accounts gift as camouflage does not join."""
+    merge_min_share: float = _float(0.3, min=0, max=1, min_open=True)
+    """A suspicious group whose top receiver takes at least this share of the coins it sends, and
+    sits in another suspicious group, is merged with that group: pieces of one operation paying
+    one beneficiary are one ring."""
+    beneficiary_listed_min_share: float = _float(0.05, min=0, max=1)
+    """A ring's members receiving at least this share of the coins its members sent each other
+    are listed as its beneficiaries (rings.json, rings.csv, report.md)."""
+
     # --- views ------------------------------------------------------------
     view_max_nodes: int = _int(2000, min=1)
     """At most this many nodes in one HTML view; the rest is counted on the page."""

@@ -314,7 +314,8 @@ def _rings(
     )
     members = groups.members.join(passing.select("group"), on="group", how="semi")
     internal = internal_flow(members, graphs.gift_flow).sort("group", "src", "dst")
-    bens = beneficiaries_of(internal, activity, passing.select("group", "coins_total"))
+    bens = beneficiaries_of(internal, activity, passing.select("group", "coins_total"),
+                            min_share=config.beneficiary_listed_min_share)
     flow_of = {key[0]: frame.drop("group") for key, frame in internal.partition_by("group", as_dict=True).items()}
     empty_flow = internal.clear().drop("group")
     decode = graphs.index.users.select("uid", "user_id")

@@ -93,7 +93,9 @@ def find_ring_groups(
     """
     config = context.config
     completed = complete_beneficiaries(
-        complete_funders(cands, context.gift_flow, context.activity, context.baseline), context.gift_flow, context.activity
+        complete_funders(cands, context.gift_flow, context.activity, context.baseline, min_share=config.funder_min_share),
+        context.gift_flow, context.activity, min_share=config.beneficiary_min_share,
+        min_income_share=config.beneficiary_min_income_share,
     )
     candidates = completed.select(pl.col("cand").alias("group"), "uid")
     if crowd_sources:
@@ -113,7 +115,7 @@ def find_ring_groups(
     changed = candidates.join(assigned, on=["group", "uid"], how="anti").select("group").unique()
     pieces = _rescored(first, assigned, changed, context)
     suspicious = pieces.filter(pl.col("score") >= ring_threshold(pieces["score"], config)).select("group")
-    merged, renamed = merge_by_beneficiary(assigned, context.gift_flow, among=suspicious)
+    merged, renamed = merge_by_beneficiary(assigned, context.gift_flow, among=suspicious, min_share=config.merge_min_share)
     sizes = merged.group_by("group").len()
     merged = merged.join(sizes.filter(pl.col("len") >= config.min_ring_size).select("group"), on="group", how="semi")
     # only groups that took in another piece are scored again; the others keep their pieces' rows
@@ -158,8 +160,8 @@ def merge_by_beneficiary(
 
     A detector may cut a ring in pieces (the accounts that gifted in lockstep,
     and the rest of the farm that did not); the pieces still pay the same
-    beneficiary. A group whose top receiver takes at least ``min_share`` of
-    the coins it sends, and sits in another group, is merged with that group
+    beneficiary. A group whose top receiver takes at least ``min_share``
+    (``Config.merge_min_share``) of the coins it sends, and sits in another group, is merged with that group
     (transitively, as connected components over groups). Only groups listed
     in ``among`` (``group``; default all) take part: a beneficiary host's
     honest fans pay it too, and must not be merged into its ring.
@@ -216,7 +218,8 @@ def ring_threshold(scores: pl.Series, config: Config) -> float:
 def beneficiaries_of(
     internal: pl.DataFrame, activity: pl.DataFrame, coins_total: pl.DataFrame, *, min_share: float = 0.05
 ) -> pl.DataFrame:
-    """Members receiving at least ``min_share`` of the coins their group's members sent each other.
+    """Members receiving at least ``min_share`` (``Config.beneficiary_listed_min_share``) of the coins their
+    group's members sent each other.
 
     Parameters
     ----------

@@ -78,3 +78,17 @@ def test_each_account_goes_to_the_same_candidate_whatever_the_row_order(pairs, r
         mine = [c for c, u in pairs if u == uid]
         top = max(0.5 if c % 2 else 0.7 for c in mine)
         assert group == min(c for c in mine if (0.5 if c % 2 else 0.7) == top)
+
+
+def test_ring_assembly_shares_are_config_settings_that_reach_the_report(fixtures_dir):
+    """``beneficiary_listed_min_share`` decides who is listed as a ring's beneficiary: at 0.5 at most two
+    members can take half of what the ring's members sent each other, and every one listed does."""
+    from graphkit import Config, analyze, read_tables
+
+    tables = read_tables(fixtures_dir / "demo")
+    default = analyze(tables, Config(), workers=1)
+    strict = analyze(tables, Config(beneficiary_listed_min_share=0.5), workers=1)
+    assert [r.members for r in strict.rings] == [r.members for r in default.rings]
+    assert all(len(r.beneficiaries) <= 2 for r in strict.rings)
+    assert sum(len(r.beneficiaries) for r in strict.rings) < sum(len(r.beneficiaries) for r in default.rings)
+    assert strict.params["beneficiary_listed_min_share"] == 0.5

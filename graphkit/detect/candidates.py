@@ -309,7 +309,7 @@ def complete_funders(cands: pl.DataFrame, gift_flow: pl.DataFrame, activity: pl.
                      min_share: float = 0.8) -> pl.DataFrame:
     """Add to each candidate the young accounts that spend (nearly) all their coins on it.
 
-    A fresh account that sends at least ``min_share`` of everything it ever
+    A fresh account that sends at least ``min_share`` (``Config.funder_min_share``) of everything it ever
     sent to a candidate's members is that candidate's funder (stolen-card
     coins paid into a laundering loop, a farm's top-up account). Old fans of
     a host are not added, nor young accounts spreading their coins around.
@@ -334,9 +334,9 @@ def complete_beneficiaries(cands: pl.DataFrame, gift_flow: pl.DataFrame, activit
                            min_income_share: float = 0.25) -> pl.DataFrame:
     """Add to each candidate the accounts its members pay most, when the candidate is most of their income.
 
-    A receiver joins when it gets at least ``min_share`` of the coins the
+    A receiver joins when it gets at least ``min_share`` (``Config.beneficiary_min_share``) of the coins the
     candidate's members send, and the candidate is at least
-    ``min_income_share`` of everything it receives (so a popular host that
+    ``min_income_share`` (``Config.beneficiary_min_income_share``) of everything it receives (so a popular host that
     ring accounts gift as camouflage does not join).
     """
     sent = gift_flow.select("src", "dst", "coins").join(cands.select("cand", pl.col("uid").alias("src")), on="src")
