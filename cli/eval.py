@@ -26,7 +26,7 @@ __all__ = ["decision_tables", "eval_command", "evaluation_tables", "truth_tables
                    "positive, benign = negative, unsure and undecided left out) and ROC AUC / average precision "
                    "of the scores of the accounts they name. Any bad row is one line, exit 2.")
 @click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
-              help="Mapping file renaming the labels table's columns ([tables.users.columns]).")
+              help="Mapping file renaming the columns of a --truth users table ([tables.users.columns]).")
 @click.option("--k", "k", type=click.IntRange(min=1), default=None,
               help="Judge the top K rings (default: twice the number of planted rings).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON on stdout.")

@@ -227,7 +227,7 @@ def _read_labels(path: Path, tables: Tables, earlier: Any, previous: Path | None
     accounts = pl.concat([
         tables.users["user_id"], tables.gifts["sender_id"], tables.gifts["receiver_id"], tables.devices["user_id"],
         tables.streams["host_id"],
-    ])
+    ], rechunk=False)  # chunks side by side, no copy of the platform's ids
     rings_from = f"--previous {previous}" if previous is not None else "a --previous report (none was given)"
     try:
         read = read_labels(path, known_users=accounts, known_rings=known_ring_ids(earlier), rings_from=rings_from,

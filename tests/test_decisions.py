@@ -259,6 +259,12 @@ def test_report_with_labels_holds_back_benign_groups_tracks_confirmed_rings_and_
     members = (day2 / "members.csv").read_text()
     assert not any(f",{m}," in members for h in held.values() for m in h["members"])
     assert "## Investigators' decisions" in (day2 / "report.md").read_text()
+    # benign_max_growth is a setting: a looser one holds back the groups that grew too
+    (tmp_path / "loose.toml").write_text("[params]\nbenign_max_growth = 1.0\n")
+    _run("report", demo, "--out", tmp_path / "loose", "--previous", day1, "--labels", labels, "--no-html", "-q",
+         "--config", tmp_path / "loose.toml")
+    loose = json.loads((tmp_path / "loose" / "rings.json").read_text())
+    assert loose["params"]["benign_max_growth"] == 1.0 and len(loose["held_back"]) > len(held)
     # the next day, without --labels, the decisions still hold, under the same ids
     _run("report", demo, "--out", day3, "--previous", day2, "--no-html", "-q")
     doc3 = json.loads((day3 / "rings.json").read_text())
@@ -282,3 +288,15 @@ def test_a_bad_labels_file_fails_the_run_in_one_line_keeps_the_previous_report_a
     assert (out / "rings.json").read_bytes() == before
     rejected = pl.read_csv(tmp_path / "out.rejected" / "labels.csv", infer_schema=False)
     assert rejected["reason"].to_list() == ["unknown ring_id", "unknown verdict", "unknown user_id"]
+
+
+def test_the_decision_settings_are_checked_and_go_into_params():
+    from graphkit.config import Config
+    from graphkit.errors import ConfigError
+
+    params = Config().to_params()
+    assert params["decision_min_jaccard"] == 0.5 and params["benign_max_growth"] == 0.2
+    with pytest.raises(ConfigError, match="decision_min_jaccard"):
+        Config(decision_min_jaccard=0)
+    with pytest.raises(ConfigError, match="benign_max_growth"):
+        Config(benign_max_growth=-0.1)
