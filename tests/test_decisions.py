@@ -256,6 +256,8 @@ def test_report_with_labels_holds_back_benign_groups_tracks_confirmed_rings_and_
     (tracked,) = [r for r in doc["rings"] if any(d.get("verdict") == "confirmed" for d in r["decisions"])]
     assert tracked["new_members"] == sorted(set(tracked["members"]) - before[confirmed])
     assert [r["rank"] for r in doc["rings"]] == list(range(1, len(doc["rings"]) + 1))
+    assert doc["summary"]["rings"] == len(doc["rings"])
+    assert doc["summary"]["accounts_in_rings"] == sum(r["size"] for r in doc["rings"])
     members = (day2 / "members.csv").read_text()
     assert not any(f",{m}," in members for h in held.values() for m in h["members"])
     assert "## Investigators' decisions" in (day2 / "report.md").read_text()

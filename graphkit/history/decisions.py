@@ -185,7 +185,7 @@ def apply_decisions(
         The rings no benign decision holds back, ranked 1.. again, with their ``decisions`` and
         ``new_members`` (and a reason sentence for each decision that touched them); ``held_back``;
         ``decisions`` (the trail); ``user_scores`` without ring for the held-back groups' members; and
-        ``summary`` with ``rings`` and ``held_back`` counts.
+        ``summary`` with ``rings``, ``accounts_in_rings`` and ``held_back`` counting what is reported.
     """
     trail = tuple(sorted(decisions, key=lambda d: d.decided_at or ""))
     effective = latest_decisions(decisions)
@@ -218,6 +218,8 @@ def apply_decisions(
             for c, c_type in (("ring_id", pl.Utf8), ("role", pl.Utf8)) if c in scores.columns
         )
     summary = {**report.summary, "rings": len(kept), "held_back": len(held)}
+    if "accounts_in_rings" in summary:
+        summary["accounts_in_rings"] = sum(r.size for r in kept)
     return dataclasses.replace(report, rings=tuple(kept), held_back=tuple(held), decisions=trail,
                                user_scores=scores, summary=summary)
 
