@@ -188,16 +188,28 @@ def apply_decisions(
         ``summary`` with ``rings``, ``accounts_in_rings`` and ``held_back`` counting what is reported.
     """
     trail = tuple(sorted(decisions, key=lambda d: d.decided_at or ""))
+    history: dict[tuple[str, str], list[tuple[int, Decision]]] = {}  # target -> (place in the trail, decision)
+    for place, decision in enumerate(trail):
+        history.setdefault(decision.target, []).append((place, decision))
     effective = latest_decisions(decisions)
     ring_decisions = [d for d in effective.values() if d.ring_id is not None]
+    decided_sets = [set(d.members) for d in ring_decisions]
+    sharing: dict[str, list[int]] = {}  # account -> the ring decisions that name it: only those can overlap
+    for i, members in enumerate(decided_sets):
+        for member in members:
+            sharing.setdefault(member, []).append(i)
+    by_id = {d.ring_id: i for i, d in enumerate(ring_decisions)}
     user_verdict = {d.user_id: d for d in effective.values() if d.user_id is not None}
     carried_ids = any(r.status is not None for r in report.rings)
     kept: list[Ring] = []
     held: list[HeldBack] = []
     for ring in report.rings:
         group = set(ring.members)
-        related = [(d, _jaccard(group, set(d.members))) for d in ring_decisions
-                   if _jaccard(group, set(d.members)) >= min_jaccard or (carried_ids and d.ring_id == ring.ring_id)]
+        candidates = {i for m in group for i in sharing.get(m, ())}
+        if carried_ids and ring.ring_id in by_id:
+            candidates.add(by_id[ring.ring_id])
+        related = [(ring_decisions[i], _jaccard(group, decided_sets[i])) for i in sorted(candidates)]
+        related = [(d, j) for d, j in related if j >= min_jaccard or (carried_ids and d.ring_id == ring.ring_id)]
         about_members = [user_verdict[m] for m in sorted(group) if m in user_verdict]
         confirmed = [d for d, _ in related if d.verdict == "confirmed"] + [d for d in about_members if d.verdict == "confirmed"]
         holding, decided, overlap = _benign_hold(group, related, about_members, min_jaccard, max_growth)
@@ -206,9 +218,11 @@ def apply_decisions(
                                  round(overlap, 4), tuple(sorted(group - decided))))
             continue
         sentences, new_members = _sentences(group, related, about_members, confirmed, max_growth)
+        targets = {d.target for d in [*(d for d, _ in related), *about_members]}
+        about = sorted(entry for t in targets for entry in history[t])
         kept.append(dataclasses.replace(
             ring, rank=len(kept) + 1, reasons=ring.reasons + tuple(sentences), new_members=new_members,
-            decisions=tuple(d for d in trail if d.target in {t.target for t in [*(d for d, _ in related), *about_members]}),
+            decisions=tuple(d for _, d in about),
         ))
     scores = report.user_scores
     if held and "ring_id" in scores.columns:
