@@ -9,6 +9,8 @@ import re
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.evaluate import evaluate_decisions
 from graphkit.history import (
@@ -302,3 +304,61 @@ def test_the_decision_settings_are_checked_and_go_into_params():
         Config(decision_min_jaccard=0)
     with pytest.raises(ConfigError, match="benign_max_growth"):
         Config(benign_max_growth=-0.1)
+
+
+_POOL = [f"p{i}" for i in range(14)]
+
+
+@st.composite
+def _rings_and_decisions(draw):
+    accounts = draw(st.permutations(_POOL))
+    cuts = sorted(draw(st.lists(st.integers(1, len(_POOL) - 1), max_size=4, unique=True)))
+    groups = [g for g in (accounts[a:b] for a, b in zip([0, *cuts], [*cuts, len(_POOL)])) if len(g) >= 2]
+    rings = [Ring(f"R{i:04d}", i + 1, 1.0 - i / 10, tuple(sorted(g)), 1.0) for i, g in enumerate(groups)]
+    verdicts = st.sampled_from(["confirmed", "benign", "unsure"])
+    days = st.sampled_from([None, "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"])
+    ring_decisions = []
+    for _ in range(draw(st.integers(0, 4))):  # a decision about an earlier form of a group: a few accounts off
+        base = set(draw(st.sampled_from([r.members for r in rings]))) if rings else set()
+        base -= draw(st.sets(st.sampled_from(_POOL), max_size=2))
+        base |= draw(st.sets(st.sampled_from(_POOL), max_size=2))
+        if base:
+            ring_decisions.append(Decision(draw(verdicts), ring_id=f"X{draw(st.integers(0, 3))}", decided_at=draw(days),
+                                           members=tuple(sorted(base))))
+    user_decisions = draw(st.lists(st.builds(lambda v, u, day: Decision(v, user_id=u, decided_at=day),
+                                             verdicts, st.sampled_from(_POOL), days), max_size=10))
+    return rings, ring_decisions + user_decisions
+
+
+def _held_by_rule(group, decisions, min_jaccard, max_growth):
+    """The documented rule, restated with plain sets: latest decision per target, then benign holds and
+    confirmed vetoes."""
+    latest = {}
+    for i, d in sorted(enumerate(decisions), key=lambda e: (e[1].decided_at or "", e[0])):
+        latest[d.ring_id or "user:" + d.user_id] = d
+    ring_ds = [d for d in latest.values() if d.ring_id]
+    user_ds = {d.user_id: d.verdict for d in latest.values() if d.user_id}
+    jac = [(d, len(group & set(d.members)) / len(group | set(d.members))) for d in ring_ds]
+    if any(d.verdict == "confirmed" and j >= min_jaccard for d, j in jac):
+        return False
+    if any(user_ds.get(m) == "confirmed" for m in group):
+        return False
+    by_ring = any(d.verdict == "benign" and j >= min_jaccard and len(group - set(d.members)) <= max_growth * len(d.members)
+                  for d, j in jac)
+    cleared = {m for m in group if user_ds.get(m) == "benign"}
+    by_users = bool(cleared) and len(cleared) / len(group) >= min_jaccard and len(group - cleared) <= max_growth * len(cleared)
+    return by_ring or by_users
+
+
+@settings(max_examples=60, deadline=None)
+@given(_rings_and_decisions(), st.sampled_from([0.3, 0.5, 0.8]), st.sampled_from([0.0, 0.2, 1.0]))
+def test_every_group_is_either_reported_or_held_back_exactly_as_the_rule_says(case, min_jaccard, max_growth):
+    rings, decisions = case
+    after = apply_decisions(_report(*rings), decisions, min_jaccard=min_jaccard, max_growth=max_growth)
+    kept, held = [r.ring_id for r in after.rings], [h.ring_id for h in after.held_back]
+    assert sorted(kept + held) == [r.ring_id for r in rings]  # nothing disappears
+    assert [r.rank for r in after.rings] == list(range(1, len(kept) + 1))
+    for ring in rings:
+        assert (ring.ring_id in held) == _held_by_rule(set(ring.members), decisions, min_jaccard, max_growth)
+    for group in after.held_back:
+        assert group.decisions and all(d.verdict == "benign" for d in group.decisions)
