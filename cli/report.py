@@ -38,7 +38,8 @@ from graphkit_cli.common import (
 )
 
 if TYPE_CHECKING:
-    from graphkit.report import ReportFiles
+    from graphkit.model import Decision
+    from graphkit.report import ReportFiles, SavedReport
 
 __all__ = ["STAGES", "decision_lines", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
 
@@ -214,7 +215,9 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, a
     return tables
 
 
-def _read_labels(path: Path, tables: Tables, earlier: Any, previous: Path | None, out_dir: Path) -> Any:
+def _read_labels(
+    path: Path, tables: Tables, earlier: SavedReport | None, previous: Path | None, out_dir: Path
+) -> tuple[Decision, ...]:
     """The decisions of a ``--labels`` file, checked against the data's accounts and the ``--previous`` report's
     rings; a bad row fails the run like too many bad rows of a table (the rows go to ``OUT_DIR.rejected/``)."""
     from datetime import datetime, timezone
