@@ -167,10 +167,24 @@ class HeldBack:
         return len(self.members)
 
     def reason(self) -> str:
-        """Why it is held back, in one sentence."""
-        decided = "; ".join(d.describe() for d in self.decisions[:3])
-        more = f" (and {len(self.decisions) - 3:,} more decisions)" if len(self.decisions) > 3 else ""
-        return (f"{decided}{more}; {self.size - len(self.joined):,} of its {self.size:,} accounts were decided on, "
+        """Why it is held back, in one sentence: each decision about a ring, the decisions about its accounts
+        in brief.
+
+        Examples
+        --------
+        >>> users = tuple(Decision("benign", user_id=u, by="ana", decided_at="2024-05-02T09:00:00Z") for u in "abc")
+        >>> HeldBack("R0006", 0.3, ("a", "b", "c", "d"), 10.0, users, 0.75, ("d",)).reason()
+        '3 of its accounts were judged benign by ana, latest on 2024-05-02; 3 of its 4 accounts were decided on, 1 joined since'
+        """
+        parts = [d.describe() for d in self.decisions if d.ring_id is not None]
+        about_users = [d for d in self.decisions if d.ring_id is None]
+        if about_users:
+            who = sorted({d.by for d in about_users if d.by})
+            dates = sorted(d.decided_at[:10] for d in about_users if d.decided_at)
+            parts.append(f"{len(about_users):,} of its accounts were judged benign"
+                         + (f" by {', '.join(who[:3])}" + (" and others" if len(who) > 3 else "") if who else "")
+                         + (f", latest on {dates[-1]}" if dates else ""))
+        return (f"{'; '.join(parts)}; {self.size - len(self.joined):,} of its {self.size:,} accounts were decided on, "
                 f"{len(self.joined):,} joined since")
 
     def to_dict(self) -> dict[str, Any]:
