@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from graphkit.evaluate import Evaluation, evaluate_output
+from graphkit.evaluate import DecisionEvaluation, Evaluation, evaluate_output
 from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
 
-__all__ = ["eval_command", "evaluation_tables"]
+__all__ = ["decision_tables", "eval_command", "evaluation_tables", "truth_tables"]
 
 
 @click.command("eval", context_settings=CONTEXT_SETTINGS)
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False), metavar="OUT_DIR")
-@click.option("--truth", "truth_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--truth", "truth_path", default=None, type=click.Path(path_type=Path, dir_okay=False),
               help="truth.json from graphkit synth, or a users table with a label column (bad/good, 1/0).")
+@click.option("--labels", "labels_path", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE",
+              help="Investigators' decisions about this report (columns ring_id or user_id, verdict "
+                   "confirmed|benign|unsure, note, decided_at, by): precision@k of its rings (confirmed = "
+                   "positive, benign = negative, unsure and undecided left out) and ROC AUC / average precision "
+                   "of the scores of the accounts they name. Any bad row is one line, exit 2.")
 @click.option("--columns", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
-              help="Mapping file renaming the labels table's columns ([tables.users.columns]).")
+              help="Mapping file renaming the columns of a --truth users table ([tables.users.columns]).")
 @click.option("--k", "k", type=click.IntRange(min=1), default=None,
               help="Judge the top K rings (default: twice the number of planted rings).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON on stdout.")
-def eval_command(out_dir: Path, truth_path: Path, columns: Path | None, k: int | None, as_json: bool) -> None:
-    """Measure a report's detection quality against ground truth.
+def eval_command(out_dir: Path, truth_path: Path | None, labels_path: Path | None, columns: Path | None,
+                 k: int | None, as_json: bool) -> None:
+    """Measure a report's detection quality against ground truth or investigators' decisions.
 
     Reads OUT_DIR/rings.json and OUT_DIR/scores.csv from graphkit report.
     A planted ring is found when one reported ring in the top K holds at least
@@ -33,11 +41,16 @@ def eval_command(out_dir: Path, truth_path: Path, columns: Path | None, k: int |
     band: 5-49, 50-199 and 200+ accounts), look-alike
     groups wrongly reported, user-level ROC AUC, average precision,
     precision@k, and the score threshold trade-off (accounts flagged,
-    precision, recall) for deciding where to act.
+    precision, recall) for deciding where to act. With --labels (instead of
+    or with --truth): the share of confirmed among the judged rings of the top
+    k, and account ROC AUC and average precision over the decided accounts.
 
     Example: graphkit eval out/ --truth fixtures/demo/truth.json
     """
-    evaluation = evaluate_output(out_dir, truth_path, k=k, columns=columns)
+    if truth_path is None and labels_path is None:
+        raise click.UsageError("give --truth FILE, --labels FILE or both")
+    evaluation = evaluate_output(out_dir, truth_path, k=k, columns=columns, labels_path=labels_path,
+                                 now=datetime.now(timezone.utc))
     if as_json:
         click.echo(json.dumps(evaluation.to_dict(), indent=2))
         return
@@ -50,7 +63,37 @@ def _fmt(value: float | None) -> str:
 
 
 def evaluation_tables(evaluation: Evaluation) -> list[Table]:
-    """Rich tables: the headline numbers, each planted ring, the threshold trade-off."""
+    """Rich tables: the headline numbers, each planted ring, the threshold trade-off; the decisions' measures."""
+    decided = [] if evaluation.decisions is None else decision_tables(evaluation.decisions)
+    if not evaluation.has_truth:
+        return decided
+    return truth_tables(evaluation) + decided
+
+
+def decision_tables(decided: DecisionEvaluation) -> list[Table]:
+    """Rich tables: precision@k of the rings against the decisions, and the account measures."""
+    rings = Table(title="rings against investigators' decisions", title_justify="left")
+    for column in ("top k", "judged", "confirmed", "benign", "precision"):
+        rings.add_column(column, justify="right")
+    for kk, precision in decided.ring_precision_at.items():
+        judged = decided.rings_judged_at[kk]
+        confirmed = round(precision * judged) if precision is not None else 0
+        rings.add_row(f"{kk:,}", f"{judged:,}", f"{confirmed:,}", f"{judged - confirmed:,}", _fmt(precision))
+    head = Table(title="decisions", title_justify="left", show_header=False)
+    head.add_column("measure")
+    head.add_column("value", justify="right")
+    head.add_row("rings reported", f"{decided.rings:,}")
+    head.add_row("rings confirmed / benign / unsure",
+                 f"{decided.rings_confirmed:,} / {decided.rings_benign:,} / {decided.rings_unsure:,}")
+    head.add_row("accounts confirmed / benign / unsure",
+                 f"{decided.users_confirmed:,} / {decided.users_benign:,} / {decided.users_unsure:,}")
+    head.add_row("account ROC AUC (decided accounts)", _fmt(decided.user_auc))
+    head.add_row("account average precision (decided accounts)", _fmt(decided.user_average_precision))
+    return [rings, head] if decided.rings else [head]
+
+
+def truth_tables(evaluation: Evaluation) -> list[Table]:
+    """Rich tables against ground truth: the headline numbers, each planted ring, the threshold trade-off."""
     head = Table(title="detection quality", title_justify="left", show_header=False)
     head.add_column("measure")
     head.add_column("value", justify="right")

@@ -38,9 +38,10 @@ from graphkit_cli.common import (
 )
 
 if TYPE_CHECKING:
-    from graphkit.report import ReportFiles
+    from graphkit.model import Decision
+    from graphkit.report import ReportFiles, SavedReport
 
-__all__ = ["STAGES", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
+__all__ = ["STAGES", "decision_lines", "render", "report", "report_options", "rings_table", "run_report", "safe_text", "summary_json"]
 
 STAGES = ("reading", "building", "detecting", "scoring", "writing")
 """The stages shown on stderr, in order."""
@@ -90,6 +91,13 @@ def report_options(func: Callable) -> Callable:
               metavar="OLD_OUT", help="An earlier report (yesterday's OUT_DIR): rings that continue its rings keep "
                                       "their ids, new rings get ids never used before, and each ring records its "
                                       "status, previous_ids and first_seen.")
+@click.option("--labels", "labels", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Investigators' decisions (CSV, Parquet or NDJSON; columns ring_id or user_id, verdict "
+                   "confirmed|benign|unsure, note, decided_at, by; ring ids are those of --previous). A group that "
+                   "was judged benign and stayed materially the same is held back, listed with why instead of as "
+                   "a ring; a confirmed ring's new members are named. Decisions carry forward in rings.json, so "
+                   "a later --previous of this report applies them again. Any bad row fails the run (exit 2) "
+                   "and is written to OUT_DIR.rejected/labels.csv.")
 @report_options
 def report(
     data_dir: Path,
@@ -100,6 +108,7 @@ def report(
     since: str | None,
     until: str | None,
     previous: Path | None,
+    labels: Path | None,
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
@@ -118,7 +127,9 @@ def report(
     (your notes) are carried into the new one. When too many input rows are
     rejected, the run fails and writes them to OUT_DIR.rejected/, beside the
     report. With --previous, ring ids carry over from an earlier report
-    (graphkit diff shows the changes). Prints the top rings and where the files are.
+    (graphkit diff shows the changes); with --labels, investigators' decisions
+    hold back groups judged benign and track confirmed rings. Prints the top
+    rings, the groups held back, and where the files are.
 
     Example: graphkit report fixtures/demo --out out/
     """
@@ -126,7 +137,7 @@ def report(
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
         workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
-        previous=previous,
+        previous=previous, labels=labels,
     )
 
 
@@ -143,6 +154,7 @@ def run_report(
     as_json: bool = False,
     allow_outside_data_dir: bool = False,
     previous: Path | None = None,
+    labels: Path | None = None,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
@@ -152,7 +164,7 @@ def run_report(
     """
     # imported here: the report writers pull in the detectors' signals and igraph, and graphkit.history scipy,
     # which `graphkit -h` does not need
-    from graphkit.history import carry_ring_ids
+    from graphkit.history import apply_decisions, carried_decisions, carry_ring_ids, merge_decisions, with_held_back
     from graphkit.report import check_out_dir, read_report, write_report
 
     with output_lock(out_dir):
@@ -162,10 +174,15 @@ def run_report(
         with _progress(quiet) as stages:
             stages.start("reading")
             tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
+            decided = _read_labels(labels, tables, earlier, previous, out_dir) if labels is not None else None
             stages.start("building")
             result = _analyze(tables, config, stages.pipeline, workers)
             if earlier is not None:
-                result = carry_ring_ids(result, earlier)
+                result = carry_ring_ids(result, with_held_back(earlier))
+            trail = merge_decisions(carried_decisions(earlier), decided or ())
+            if decided is not None or trail:
+                result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,
+                                         max_growth=config.benign_max_growth)
             stages.start("writing")
             source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
                       "allow_outside_data_dir": allow_outside_data_dir}
@@ -196,6 +213,39 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, a
     for warning in tables.warnings:  # never silent: e.g. exact duplicate gifts that were kept
         stderr.print(safe_text(f"graphkit: warning: {warning}"))
     return tables
+
+
+def _read_labels(
+    path: Path, tables: Tables, earlier: SavedReport | None, previous: Path | None, out_dir: Path
+) -> tuple[Decision, ...]:
+    """The decisions of a ``--labels`` file, checked against the data's accounts and the ``--previous`` report's
+    rings; a bad row fails the run like too many bad rows of a table (the rows go to ``OUT_DIR.rejected/``)."""
+    from datetime import datetime, timezone
+
+    import polars as pl
+
+    from graphkit.history import decisions_from_labels, known_ring_ids
+    from graphkit.io.labels import read_labels
+
+    accounts = pl.concat([
+        tables.users["user_id"], tables.gifts["sender_id"], tables.gifts["receiver_id"], tables.devices["user_id"],
+        tables.streams["host_id"],
+    ], rechunk=False)  # chunks side by side, no copy of the platform's ids
+    rings_from = f"--previous {previous}" if previous is not None else "a --previous report (none was given)"
+    try:
+        read = read_labels(path, known_users=accounts, known_rings=known_ring_ids(earlier), rings_from=rings_from,
+                           now=datetime.now(timezone.utc))
+    except TooManyRejectedError as exc:
+        from graphkit.report import write_failed_rejected
+
+        try:
+            written = write_failed_rejected(exc.rejected, out_dir)
+            where = f"; the rejected rows are in {written[0]}" if written else ""
+        except GraphkitError as not_written:
+            where = f"; the rejected rows were not written ({not_written})"
+        kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
+        raise UserError(f"{exc}{where}{kept}") from None
+    return decisions_from_labels(read.decisions, earlier)
 
 
 def _redactor(key: Path, out_dir: Path) -> Any:
@@ -300,6 +350,9 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
         stdout.print(rings_table(result, min(top, _SHOWN_RINGS)))
     else:
         stdout.print("No ring was found with these settings.")
+    if result.decisions is not None:
+        for line in decision_lines(result):
+            stdout.print(safe_text(line))
     listing: list[tuple[str, str]] = [
         ("rings.json", "the ranked rings"),
         ("rings.csv", "one row per ring"),
@@ -330,6 +383,25 @@ def render(result: Report, files: ReportFiles, top: int) -> None:
                           "(the key file maps them back; keep it to yourself)."))
 
 
+def decision_lines(result: Report) -> list[str]:
+    """What the investigators' decisions changed, one line each: the groups held back (with why) and the
+    confirmed rings' new members."""
+    held = result.held_back
+    lines = [f"Held back {len(held):,} group{'s' if len(held) != 1 else ''} that investigators judged benign "
+             "(listed in report.md and rings.json held_back):" if held else
+             f"No group held back by a benign decision ({len(result.decisions or ()):,} decisions in effect or earlier)."]
+    lines += [f"  {h.ring_id} ({h.size:,} accounts, score {h.score:.2f}): {h.reason()}" for h in held[:_SHOWN_RINGS]]
+    if len(held) > _SHOWN_RINGS:
+        lines.append(f"  and {len(held) - _SHOWN_RINGS:,} more")
+    for ring in result.rings:
+        if any(d.verdict == "confirmed" and d.ring_id is not None for d in ring.decisions or ()):
+            new = ", ".join(ring.new_members[:10]) + (f" and {len(ring.new_members) - 10:,} more"
+                                                       if len(ring.new_members) > 10 else "")
+            lines.append(f"Confirmed ring {ring.ring_id}: " + (f"{len(ring.new_members):,} new members since: {new}"
+                                                               if ring.new_members else "no new member since"))
+    return lines
+
+
 def summary_json(result: Report, files: ReportFiles, top: int) -> dict[str, Any]:
     """What ``--json`` prints: the summary, the top rings in brief and the file paths."""
     return {
@@ -347,4 +419,8 @@ def summary_json(result: Report, files: ReportFiles, top: int) -> dict[str, Any]
             for ring in result.rings[:top]
         ],
         "files": files.to_dict(),
+        **({"held_back": [{"ring_id": h.ring_id, "size": h.size, "score": round(h.score, 4), "reason": h.reason()}
+                          for h in result.held_back],
+            "confirmed_new_members": {r.ring_id: list(r.new_members) for r in result.rings if r.new_members}}
+           if result.decisions is not None else {}),
     }

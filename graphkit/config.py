@@ -367,6 +367,17 @@ class Config:
     """A ring's members receiving at least this share of the coins its members sent each other
     are listed as its beneficiaries (rings.json, rings.csv, report.md)."""
 
+    # --- investigators' decisions (report --labels, --previous) ------------
+    decision_min_jaccard: float = _float(0.5, min=0, max=1, min_open=True)
+    """A decision about a ring applies to a group of this report when the group and the members the
+    investigator decided on overlap this much (Jaccard; for decisions about accounts, the share of the
+    group's members that were decided on). At least half by default: an account belongs to one group,
+    so at most one group can hold most of a decided ring."""
+    benign_max_growth: float = _float(0.2, min=0)
+    """A group matched to a benign decision is held back (not reported as a ring) only while it
+    stays materially the same: at most this many new accounts per decided account (0.2: 20 of a
+    cleared group of 100). A cleared group that grew more is reported again, saying so."""
+
     # --- views ------------------------------------------------------------
     view_max_nodes: int = _int(2000, min=1)
     """At most this many nodes in one HTML view; the rest is counted on the page."""

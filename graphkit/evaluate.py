@@ -19,8 +19,10 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -28,14 +30,17 @@ import numpy as np
 import polars as pl
 
 from graphkit.errors import InputError
+from graphkit.model import Decision, latest_decisions
 from graphkit.report.reader import read_report
 
 __all__ = [
+    "DecisionEvaluation",
     "Evaluation",
     "RingMatch",
     "SIZE_BANDS",
     "average_precision",
     "evaluate",
+    "evaluate_decisions",
     "evaluate_output",
     "evaluate_rings",
     "load_truth",
@@ -92,6 +97,10 @@ class Evaluation:
     thresholds: pl.DataFrame | None = None
     n_reported: int = 0
     n_planted: int = 0
+    decisions: "DecisionEvaluation | None" = None
+    """Against investigators' decisions (``graphkit eval --labels``); None without them."""
+    has_truth: bool = True
+    """False when only decisions were given: the ground-truth measures are then left out of :meth:`to_dict`."""
 
     def recall_by_kind(self) -> dict[str, float]:
         kinds: dict[str, list[bool]] = {}
@@ -117,6 +126,9 @@ class Evaluation:
         return {label: bands[label] for label in _BAND_LABELS if label in bands}
 
     def to_dict(self) -> dict[str, Any]:
+        if not self.has_truth:
+            return {"reported_rings": self.n_reported,
+                    **({"decisions": self.decisions.to_dict()} if self.decisions is not None else {})}
         return {
             "k": self.k,
             "planted_rings": self.n_planted,
@@ -131,6 +143,7 @@ class Evaluation:
             "precision_at": {str(k): round(v, 4) for k, v in self.precision_at.items()},
             "thresholds": [] if self.thresholds is None else self.thresholds.to_dicts(),
             "rings": [m.__dict__ for m in self.matches],
+            **({"decisions": self.decisions.to_dict()} if self.decisions is not None else {}),
         }
 
 
@@ -152,6 +165,129 @@ def size_band(size: int) -> str:
         if size >= lo and (hi is None or size < hi):
             return label
     raise ValueError(f"size {size} is negative")
+
+
+@dataclass(frozen=True)
+class DecisionEvaluation:
+    """Detection quality against investigators' decisions: partial labels, judged where they exist.
+
+    A ring decided ``confirmed`` is a positive, ``benign`` a negative; ``unsure``
+    and undecided rings are left out (they are counted, not guessed). The same for
+    accounts. For each ring or account the latest decision holds
+    (:func:`graphkit.model.latest_decisions`).
+
+    Attributes
+    ----------
+    ring_precision_at : dict
+        k -> confirmed / (confirmed + benign) among the top k rings; None when none of them was judged.
+    rings_judged_at : dict
+        k -> how many of the top k rings were judged confirmed or benign.
+    rings_confirmed, rings_benign, rings_unsure : int
+        The report's rings with each verdict.
+    rings : int
+        The report's rings.
+    user_auc, user_average_precision : float or None
+        ROC AUC and average precision of the account scores, over the accounts decided confirmed (positive) or
+        benign (negative); None unless both kinds are there (AP needs a confirmed account).
+    users_confirmed, users_benign, users_unsure : int
+        Decided accounts with each verdict.
+    """
+
+    ring_precision_at: dict[int, float | None]
+    rings_judged_at: dict[int, int]
+    rings_confirmed: int
+    rings_benign: int
+    rings_unsure: int
+    rings: int
+    user_auc: float | None
+    user_average_precision: float | None
+    users_confirmed: int
+    users_benign: int
+    users_unsure: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rings": self.rings,
+            "rings_confirmed": self.rings_confirmed,
+            "rings_benign": self.rings_benign,
+            "rings_unsure": self.rings_unsure,
+            "ring_precision_at": {str(k): None if v is None else round(v, 4) for k, v in self.ring_precision_at.items()},
+            "rings_judged_at": {str(k): v for k, v in self.rings_judged_at.items()},
+            "users_confirmed": self.users_confirmed,
+            "users_benign": self.users_benign,
+            "users_unsure": self.users_unsure,
+            "user_auc": None if self.user_auc is None else round(self.user_auc, 4),
+            "user_average_precision": (None if self.user_average_precision is None
+                                       else round(self.user_average_precision, 4)),
+        }
+
+
+def evaluate_decisions(
+    ring_ids: Sequence[str],
+    user_scores: pl.DataFrame,
+    decisions: Sequence[Decision],
+    *,
+    ks: Sequence[int] = (5, 10, 20, 50),
+) -> DecisionEvaluation:
+    """Precision@k of rings and account-level ROC AUC / AP against investigators' decisions.
+
+    Parameters
+    ----------
+    ring_ids : sequence of str
+        The report's rings in rank order (``rings.json``).
+    user_scores : polars.DataFrame
+        ``user_id, score`` (``scores.csv``).
+    decisions : sequence of Decision
+        About rings of this report (``ring_id``) and accounts (``user_id``);
+        :meth:`graphkit.model.Decision.from_row` on a labels file's rows.
+    ks : sequence of int
+        The k of precision@k; a k beyond the number of rings is left out, and
+        every ring (k = the number of rings) is always judged.
+
+    Returns
+    -------
+    DecisionEvaluation
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.model import Decision
+    >>> decided = [Decision("confirmed", ring_id="R1"), Decision("benign", ring_id="R3"), Decision("unsure", ring_id="R2"),
+    ...            Decision("confirmed", user_id="a"), Decision("benign", user_id="b"), Decision("benign", user_id="c")]
+    >>> scores = pl.DataFrame({"user_id": ["a", "b", "c", "d"], "score": [0.9, 0.2, 0.95, 0.5]})
+    >>> ev = evaluate_decisions(["R1", "R2", "R3", "R4"], scores, decided, ks=(1, 2))
+    >>> ev.ring_precision_at, ev.rings_judged_at
+    ({1: 1.0, 2: 1.0, 4: 0.5}, {1: 1, 2: 1, 4: 2})
+    >>> ev.user_auc, ev.user_average_precision
+    (0.5, 0.5)
+    """
+    latest = latest_decisions(decisions)
+    ring_verdict = {target: d.verdict for (kind, target), d in latest.items() if kind == "ring"}
+    user_verdict = {target: d.verdict for (kind, target), d in latest.items() if kind == "user"}
+    verdicts = [ring_verdict.get(r) for r in ring_ids]
+    precision: dict[int, float | None] = {}
+    judged_at: dict[int, int] = {}
+    for k in sorted({*(k for k in ks if k < len(ring_ids)), len(ring_ids)} - {0}):
+        top = verdicts[:k]
+        judged = sum(v in ("confirmed", "benign") for v in top)
+        judged_at[k] = judged
+        precision[k] = top.count("confirmed") / judged if judged else None
+    decided = pl.DataFrame({"user_id": list(user_verdict), "verdict": list(user_verdict.values())},
+                           schema={"user_id": pl.Utf8, "verdict": pl.Utf8})
+    scored = decided.filter(pl.col("verdict") != "unsure").join(
+        user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64)), on="user_id", how="left",
+    ).sort("user_id")
+    y = (scored["verdict"] == "confirmed").to_numpy()
+    s = scored["score"].fill_null(0.0).to_numpy()
+    return DecisionEvaluation(
+        ring_precision_at=precision, rings_judged_at=judged_at,
+        rings_confirmed=verdicts.count("confirmed"), rings_benign=verdicts.count("benign"),
+        rings_unsure=verdicts.count("unsure"), rings=len(ring_ids),
+        user_auc=roc_auc(y, s) if len(y) else None, user_average_precision=average_precision(y, s) if len(y) else None,
+        users_confirmed=list(user_verdict.values()).count("confirmed"),
+        users_benign=list(user_verdict.values()).count("benign"),
+        users_unsure=list(user_verdict.values()).count("unsure"),
+    )
 
 
 def _match(reported: set[str], planted: set[str]) -> bool:
@@ -394,20 +530,55 @@ def load_truth(path: str | Path, *, columns: str | Path | None = None) -> tuple[
 
 
 def evaluate_output(
-    out_dir: str | Path, truth_path: str | Path, *, k: int | None = None, columns: str | Path | None = None
+    out_dir: str | Path,
+    truth_path: str | Path | None = None,
+    *,
+    k: int | None = None,
+    columns: str | Path | None = None,
+    labels_path: str | Path | None = None,
+    now: datetime | None = None,
 ) -> Evaluation:
-    """Evaluate a ``graphkit report`` output folder (rings.json, scores.csv) against ground truth."""
+    """Evaluate a ``graphkit report`` output folder (rings.json, scores.csv) against ground truth, investigators'
+    decisions, or both.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report.
+    truth_path : path, optional
+        ``truth.json`` or a users table with ``label`` (:func:`load_truth`).
+    labels_path : path, optional
+        A decisions file (:func:`graphkit.io.labels.read_labels`) about this
+        report's rings and accounts: its ``ring_id`` must name a ring (or a
+        held-back group) of ``out_dir``, its ``user_id`` an account of its
+        ``scores.csv``; any bad row raises :class:`graphkit.errors.TooManyRejectedError`.
+    now : datetime, optional
+        Decisions dated after it are bad rows.
+
+    Raises
+    ------
+    InputError
+        Neither ``truth_path`` nor ``labels_path`` is given, or one of them cannot be used.
+    """
+    if truth_path is None and labels_path is None:
+        raise InputError("give --truth FILE, --labels FILE or both: there is nothing to evaluate against")
     saved = read_report(out_dir)
     doc, scores = saved.document, saved.scores
-    truth, labels = load_truth(truth_path, columns=columns)
-    return evaluate(
-        [r["members"] for r in doc.get("rings", [])],
-        scores,
-        truth,
-        labels=labels,
-        k=k,
-        ring_ids=[str(r.get("ring_id", f"#{i + 1}")) for i, r in enumerate(doc.get("rings", []))],
-    )
+    ring_ids = [str(r.get("ring_id", f"#{i + 1}")) for i, r in enumerate(doc.get("rings", []))]
+    truth, labels = load_truth(truth_path, columns=columns) if truth_path is not None else (None, None)
+    evaluation = evaluate([r["members"] for r in doc.get("rings", [])], scores, truth, labels=labels, k=k,
+                          ring_ids=ring_ids)
+    if labels_path is None:
+        return evaluation
+    from graphkit.io.labels import read_labels
+
+    held = [str(h.get("ring_id")) for h in doc.get("held_back") or [] if isinstance(h, dict)]
+    read = read_labels(labels_path, known_users=scores["user_id"], known_rings={*ring_ids, *held},
+                       rings_from=f"the report {out_dir}", now=now)
+    decided = evaluate_decisions(ring_ids, scores, [Decision.from_row(row) for row in read.decisions.iter_rows(named=True)])
+    if truth_path is None:  # the ground-truth measures mean nothing without ground truth
+        evaluation = Evaluation(k=0, ring_recall=0.0, ring_precision=0.0, n_reported=len(ring_ids), has_truth=False)
+    return dataclasses.replace(evaluation, decisions=decided)
 
 
 def _check_groups(groups: Any, path: Path, what: str) -> None:

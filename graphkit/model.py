@@ -7,7 +7,8 @@ promises, plus the frames and graphs that the views and notebooks build on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.graphs import Graphs
     from graphkit.io import Tables
 
-__all__ = ["Beneficiary", "Ring", "Report", "SCHEMA_VERSION", "describe_path"]
+__all__ = ["Beneficiary", "Decision", "HeldBack", "Ring", "Report", "SCHEMA_VERSION", "describe_path", "latest_decisions"]
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +39,165 @@ class Beneficiary:
             "coins_in": round(self.coins_in, 2),
             "share_of_ring": round(self.share_of_ring, 4),
             "share_of_income": round(self.share_of_income, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An investigator's decision about one ring or one account (``report --labels``), as the audit trail keeps it.
+
+    Attributes
+    ----------
+    verdict : str
+        ``confirmed``, ``benign`` or ``unsure``.
+    ring_id, user_id : str or None
+        What was decided on: a ring (by its id in the report that was judged) or an account.
+    note, decided_at, by : str or None
+        The investigator's note, when (ISO-8601, UTC) and who.
+    members : tuple of str
+        For a decision about a ring: its members when it was decided on (sorted); the decision
+        follows these accounts, whatever id their group has later. Empty for an account.
+    """
+
+    verdict: str
+    ring_id: str | None = None
+    user_id: str | None = None
+    note: str | None = None
+    decided_at: str | None = None
+    by: str | None = None
+    members: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], members: Sequence[str] = ()) -> "Decision":
+        """A decision from a row of :attr:`graphkit.io.labels.Labels.decisions` (``decided_at`` a datetime in UTC,
+        written as ISO-8601 with ``Z``, microseconds only when there are any).
+
+        Examples
+        --------
+        >>> from datetime import datetime, timezone
+        >>> Decision.from_row({"user_id": "u7", "verdict": "benign", "decided_at": datetime(2024, 5, 2, tzinfo=timezone.utc)})
+        Decision(verdict='benign', ring_id=None, user_id='u7', note=None, decided_at='2024-05-02T00:00:00Z', by=None, members=())
+        """
+        ring_id = row.get("ring_id")
+        when: datetime | None = row.get("decided_at")
+        decided_at = None
+        if when is not None:
+            decided_at = when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{when.microsecond:06d}" if when.microsecond else "") + "Z"
+        return cls(verdict=row["verdict"], ring_id=ring_id, user_id=None if ring_id is not None else row.get("user_id"),
+                   note=row.get("note"), decided_at=decided_at, by=row.get("by"),
+                   members=tuple(sorted(members)) if ring_id is not None else ())
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """``("ring", id)`` or ``("user", id)``: what the decision is about."""
+        return ("ring", self.ring_id) if self.ring_id is not None else ("user", self.user_id or "")
+
+    def describe(self) -> str:
+        """One sentence for reasons and report.md: verdict, who, when, note.
+
+        Examples
+        --------
+        >>> Decision("benign", ring_id="R0003", note="fan club of h1", decided_at="2024-05-02T00:00:00Z",
+        ...          by="ana").describe()
+        'R0003 was judged benign by ana on 2024-05-02 ("fan club of h1")'
+        """
+        what = f"{self.ring_id}" if self.ring_id is not None else f"account {self.user_id}"
+        by = f" by {self.by}" if self.by else ""
+        when = f" on {self.decided_at[:10]}" if self.decided_at else ""
+        note = f' ("{self.note}")' if self.note else ""
+        return f"{what} was judged {self.verdict}{by}{when}{note}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **({"ring_id": self.ring_id} if self.ring_id is not None else {"user_id": self.user_id}),
+            "verdict": self.verdict, "note": self.note, "decided_at": self.decided_at, "by": self.by,
+            **({"members": list(self.members)} if self.ring_id is not None else {}),
+        }
+
+
+def latest_decisions(decisions: Sequence[Decision]) -> dict[tuple[str, str], Decision]:
+    """What holds for each ring and account (:attr:`Decision.target`): its latest decision by ``decided_at``
+    (undated ones count as the oldest); at equal times the one later in ``decisions``.
+
+    Examples
+    --------
+    >>> trail = [Decision("benign", user_id="u1", decided_at="2024-05-02T00:00:00Z"),
+    ...          Decision("confirmed", user_id="u1", decided_at="2024-05-09T00:00:00Z"), Decision("unsure", user_id="u1")]
+    >>> latest_decisions(trail)[("user", "u1")].verdict
+    'confirmed'
+    """
+    order = sorted(range(len(decisions)), key=lambda i: (decisions[i].decided_at or "", i))
+    return {decisions[i].target: decisions[i] for i in order}
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A group that scored as a ring but is not reported as one: a benign decision covers it.
+
+    Attributes
+    ----------
+    ring_id : str
+        The id it would have had (with ``--previous``, carried like a ring's, so it stays the same
+        while it is held back).
+    score : float
+        Its score, as a ring's.
+    members : tuple of str
+        Its members, sorted.
+    coins_total : float
+        Coins its members sent.
+    decisions : tuple of Decision
+        The benign decisions that hold it back.
+    overlap : float
+        Jaccard of its members with the decided members (for account decisions: the share of its
+        members that were decided on).
+    joined : tuple of str
+        Its members that no decision covered (accounts that joined since), sorted.
+    """
+
+    ring_id: str
+    score: float
+    members: tuple[str, ...]
+    coins_total: float
+    decisions: tuple[Decision, ...]
+    overlap: float
+    joined: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def reason(self) -> str:
+        """Why it is held back, in one sentence: each decision about a ring, the decisions about its accounts
+        in brief.
+
+        Examples
+        --------
+        >>> users = tuple(Decision("benign", user_id=u, by="ana", decided_at="2024-05-02T09:00:00Z") for u in "abc")
+        >>> HeldBack("R0006", 0.3, ("a", "b", "c", "d"), 10.0, users, 0.75, ("d",)).reason()
+        '3 of its accounts were judged benign by ana, latest on 2024-05-02; 3 of its 4 accounts were decided on, 1 joined since'
+        """
+        parts = [d.describe() for d in self.decisions if d.ring_id is not None]
+        about_users = [d for d in self.decisions if d.ring_id is None]
+        if about_users:
+            who = sorted({d.by for d in about_users if d.by})
+            dates = sorted(d.decided_at[:10] for d in about_users if d.decided_at)
+            parts.append(f"{len(about_users):,} of its accounts were judged benign"
+                         + (f" by {', '.join(who[:3])}" + (" and others" if len(who) > 3 else "") if who else "")
+                         + (f", latest on {dates[-1]}" if dates else ""))
+        return (f"{'; '.join(parts)}; {self.size - len(self.joined):,} of its {self.size:,} accounts were decided on, "
+                f"{len(self.joined):,} joined since")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ring_id": self.ring_id,
+            "score": round(self.score, 4),
+            "members": list(self.members),
+            "size": self.size,
+            "coins_total": round(self.coins_total, 2),
+            "overlap": round(self.overlap, 4),
+            "joined": list(self.joined),
+            "reason": self.reason(),
+            "decisions": [d.to_dict() for d in self.decisions],
         }
 
 
@@ -83,6 +243,12 @@ class Ring:
     first_seen : str or None
         With ``report --previous``: ``as_of`` (the latest event) of the first
         report that listed it; None when that report did not say.
+    decisions : tuple of Decision or None
+        With ``report --labels`` (or decisions carried by ``--previous``): every
+        decision about the earlier rings it continues or about its members,
+        superseded ones too, oldest first; None otherwise.
+    new_members : tuple of str
+        For a ring confirmed earlier: its members that were not in it when it was confirmed.
     """
 
     ring_id: str
@@ -103,6 +269,8 @@ class Ring:
     status: str | None = None
     previous_ids: tuple[str, ...] = ()
     first_seen: str | None = None
+    decisions: tuple[Decision, ...] | None = None
+    new_members: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -137,6 +305,8 @@ class Ring:
             "money_path_hops": list(self.money_path_hops),
             **({"status": self.status, "previous_ids": list(self.previous_ids), "first_seen": self.first_seen}
                if self.status is not None else {}),
+            **({"decisions": [d.to_dict() for d in self.decisions], "new_members": list(self.new_members)}
+               if self.decisions is not None else {}),
         }
 
 
@@ -209,6 +379,12 @@ class Report:
     user_features: pl.DataFrame | None = None
     ring_counter: int | None = None
     """With ``report --previous``: the highest ring number ever given, so that ids are never reused."""
+    held_back: tuple[HeldBack, ...] = ()
+    """Groups that scored as rings but that a benign decision covers (:func:`graphkit.history.apply_decisions`)."""
+    decisions: tuple[Decision, ...] | None = None
+    """With ``report --labels`` or decisions carried by ``--previous``: every decision in effect or
+    superseded (the audit trail), oldest first; None when there were none (``rings.json`` then has
+    neither ``decisions`` nor ``held_back``)."""
 
     def ring(self, ring_id: str) -> Ring:
         for ring in self.rings:
@@ -225,6 +401,8 @@ class Report:
             "summary": self.summary,
             **({"ring_counter": self.ring_counter} if self.ring_counter is not None else {}),
             "rings": [ring.to_dict() for ring in self.rings],
+            **({"held_back": [h.to_dict() for h in self.held_back], "decisions": [d.to_dict() for d in self.decisions]}
+               if self.decisions is not None else {}),
         }
 
     def rings_frame(self) -> pl.DataFrame:

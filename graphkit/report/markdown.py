@@ -132,6 +132,8 @@ def render_markdown(
     parts.append(_data_section(report))
     parts.append(_method_section(report.params, report.summary.get("baseline")))
     parts.append(_rings_overview(report, shown, links))
+    if report.decisions is not None:
+        parts.append(_decisions_section(report))
     details = _member_details(report, shown)
     for ring in shown:
         parts.append(_ring_section(ring, details.get(ring.ring_id), links.get(ring.ring_id), max_members))
@@ -274,6 +276,45 @@ def _rings_overview(report: Report, shown: tuple[Ring, ...], links: Mapping[str,
         "seen on there, in brackets those also used by another member of the ring.",
         "",
     ]
+    return "\n".join(lines)
+
+
+def _decisions_section(report: Report, max_trail: int = 200) -> str:
+    """Groups held back by benign decisions (each with why), confirmed rings' new members, and the audit trail."""
+    lines = ["## Investigators' decisions", ""]
+    held = report.held_back
+    if held:
+        lines += [f"Held back, not reported above: {plural(len(held), 'group')} that scored as rings, that "
+                  "investigators judged benign, and that stayed materially the same since "
+                  "(`decision_min_jaccard`, `benign_max_growth`); `rings.json` lists them under `held_back`.", ""]
+        lines += ["| group | score | members | coins | why |", "|---|---:|---:|---:|---|"]
+        for group in held:
+            lines.append(f"| {escape_markdown(group.ring_id)} | {group.score:.2f} | {group.size:,} | "
+                         f"{format_coins(group.coins_total)} | {escape_markdown(group.reason())} |")
+        lines.append("")
+    else:
+        lines += ["No group was held back by a benign decision.", ""]
+    tracked = [r for r in report.rings if any(d.verdict == "confirmed" and d.ring_id is not None for d in r.decisions or ())]
+    for ring in tracked:
+        new = ", ".join(escape_markdown(m) for m in ring.new_members[:50])
+        more = f" and {len(ring.new_members) - 50:,} more" if len(ring.new_members) > 50 else ""
+        lines.append(f"- Ring {escape_markdown(ring.ring_id)} was confirmed earlier; "
+                     + (f"new members since: {new}{more}." if ring.new_members else "no new member since."))
+    if tracked:
+        lines.append("")
+    trail = report.decisions or ()
+    lines += [f"The audit trail: {plural(len(trail), 'decision')}, oldest first (the latest about each ring or "
+              "account holds; all are in `rings.json` under `decisions`).", ""]
+    if trail:
+        lines += ["| about | verdict | decided | by | note |", "|---|---|---|---|---|"]
+        for decision in trail[:max_trail]:
+            about = (f"ring {escape_markdown(decision.ring_id)}" if decision.ring_id is not None
+                     else f"account {escape_markdown(decision.user_id)}")
+            lines.append(f"| {about} | {decision.verdict} | {escape_markdown(decision.decided_at or '')} | "
+                         f"{escape_markdown(decision.by or '')} | {escape_markdown(decision.note or '')} |")
+        if len(trail) > max_trail:
+            lines.append(f"\n{len(trail) - max_trail:,} more decisions are in `rings.json`.")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterable
 import polars as pl
 
 from graphkit.io.schema import TABLES
-from graphkit.model import Report, Ring
+from graphkit.model import Decision, HeldBack, Report, Ring
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
@@ -95,7 +95,7 @@ def redact_report(report: Report, redactor: "Redactor", *, top: int | None = Non
     Examples
     --------
     >>> import polars as pl
-    >>> from graphkit.model import Report, Ring
+    >>> from graphkit.model import Decision, HeldBack, Report, Ring
     >>> from graphkit.viz import Redactor
     >>> red = Redactor(b"k" * 32)
     >>> ring = Ring("R0001", 1, 0.9, ("a", "h"), 10.0, reasons=("a paid h 10 coins",))
@@ -116,6 +116,8 @@ def redact_report(report: Report, redactor: "Redactor", *, top: int | None = Non
     return dataclasses.replace(
         report,
         rings=rings,
+        held_back=tuple(_redact_held_back(h, redactor) for h in report.held_back),
+        decisions=None if report.decisions is None else tuple(_redact_decision(d, redactor) for d in report.decisions),
         user_scores=scores,
         tables=_redact_tables(tables, shown, redactor) if tables is not None else None,
         graphs=None,
@@ -132,6 +134,26 @@ def _redact_ring(ring: Ring, redactor: "Redactor", ids: list[tuple[str, str]]) -
         beneficiaries=tuple(dataclasses.replace(b, user_id=name(b.user_id)) for b in ring.beneficiaries),
         reasons=tuple(text(r) for r in ring.reasons),
         money_path=tuple(name(u) for u in ring.money_path),
+        new_members=tuple(sorted(name(m) for m in ring.new_members)),
+        decisions=None if ring.decisions is None else tuple(_redact_decision(d, redactor) for d in ring.decisions),
+    )
+
+
+def _redact_decision(decision: Decision, redactor: "Redactor") -> Decision:
+    """A decision with pseudonyms for its accounts; its note and who decided are left out (free text and an
+    investigator's name: nothing says what they hold), its verdict, ring id and time kept."""
+    name = redactor.pseudonym
+    return dataclasses.replace(
+        decision, user_id=None if decision.user_id is None else name(decision.user_id), note=None, by=None,
+        members=tuple(sorted(name(m) for m in decision.members)),
+    )
+
+
+def _redact_held_back(held: HeldBack, redactor: "Redactor") -> HeldBack:
+    name = redactor.pseudonym
+    return dataclasses.replace(
+        held, members=tuple(sorted(name(m) for m in held.members)), joined=tuple(sorted(name(m) for m in held.joined)),
+        decisions=tuple(_redact_decision(d, redactor) for d in held.decisions),
     )
 
 

@@ -55,8 +55,9 @@ refuses it), so this list is complete.
 
 _FAILED_MARKER = ".graphkit-rejected"
 """Written into ``OUT_DIR.rejected/`` with the rows: only CSV files of a folder holding it are graphkit's."""
-_FAILED_REJECTED = (*(f"{name}.csv" for name in TABLE_NAMES), _FAILED_MARKER)
-"""The names :func:`write_failed_rejected` writes in ``OUT_DIR.rejected/``."""
+_FAILED_REJECTED = (*(f"{name}.csv" for name in (*TABLE_NAMES, "labels")), _FAILED_MARKER)
+"""The names :func:`write_failed_rejected` writes in ``OUT_DIR.rejected/``: the input tables', and the
+decisions file's (``report --labels``; :func:`graphkit.io.labels.read_labels`)."""
 
 REDACTED = "redacted"
 """The folder inside OUT_DIR that holds the shareable, redacted copy of the report (``--redact-key``)."""
