@@ -22,6 +22,7 @@ from graphkit.util.display import display_text
 from graphkit.util.format import format_coins
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
+from graphkit.viz.timeline import Timeline, edge_bins, gift_timeline
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
@@ -108,6 +109,7 @@ def evidence_view(
     account_facts: pl.DataFrame | None = None,
     since: str | None = None,
     until: str | None = None,
+    file_stem: str = "graphkit-view",
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -148,6 +150,14 @@ def evidence_view(
     since, until : str, optional
         The time window (``Config.since``/``until``): account ages are
         taken on its gifts, as in the report.
+    file_stem : str
+        The start of the names of the files the page saves.
+
+    Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
+    with a ``ring``, the coins its members sent, one series per role, the
+    times named by its reasons marked; without, the coins the accounts drawn
+    sent, one series per colour group. Brushing it keeps the gift edges with a
+    gift in the range.
 
     Returns
     -------
@@ -188,7 +198,10 @@ def evidence_view(
                               orient="row")
     if ring is None:
         node_frame = node_frame.drop("context", "context_one")
-    table = _member_table(nodes, ring) if ring is not None else None
+    node_frame = node_frame.with_columns(nodes.get_column("score").alias("score"))  # accounts; null for the rest
+    gifts = _gifts_in_view(tables, nodes, since, until)
+    timeline = _timeline(gifts, nodes, node_frame, ring, ring_reasons)
+    table = _member_table(nodes, ring, gifts, tables, since, until) if ring is not None else None
 
     alias = nodes.select("node_id", "id", "name")
     edges = (
@@ -200,14 +213,48 @@ def evidence_view(
     edge_rows = [_edge_row(e, max_edge) for e in edges.iter_rows(named=True)]
     edge_frame = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                                  "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
+    # for the filters: coins of the gift edges, and the timeline's bins each one has gifts in
+    gift_edge = pl.col("relation").is_in(["gifted", "gifted_in"])
+    edge_frame = edge_frame.with_columns(
+        pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
+    if timeline is not None:
+        binned = edge_bins(gifts, timeline).join(
+            edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),
+            on=["source", "target", "relation"]).select(pl.col("sid").alias("source"), pl.col("tid").alias("target"),
+                                                         "relation", "bins")
+        edge_frame = edge_frame.join(binned, on=["source", "target", "relation"], how="left", maintain_order="left")
     notes = [redactor.text(n, ids_in_view) if redactor else n for n in evidence.notes]
     return render_network(node_frame, edge_frame, title=title, panel=panel, legend=_legend(node_frame, edge_frame),
                           notes=notes, table=table, max_nodes=max_nodes, physics_max_nodes=physics_max_nodes,
-                          seed=seed)
+                          seed=seed, timeline=timeline, reasons=ring_reasons, file_stem=file_stem)
 
 
-def _member_table(nodes: pl.DataFrame, ring: "Ring") -> TableBlock:
-    """The ring's members drawn on its page: id, role, score, coins in and out; a click on a row focuses the node."""
+_SERIES_ORDER = ("beneficiary", "funder", "member", "seed", "high risk", "account")
+
+
+def _gifts_in_view(tables: "Tables", nodes: pl.DataFrame, since: str | None, until: str | None) -> pl.DataFrame:
+    """The gifts (in the window) sent by the accounts drawn: the timeline's and the brush's events."""
+    senders = nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("sender_id"))
+    return (apply_window(tables, since, until).gifts.join(senders, on="sender_id", how="semi")
+            .select("sender_id", "receiver_id", "stream_id", "coins", "sent_at"))
+
+
+def _timeline(gifts: pl.DataFrame, nodes: pl.DataFrame, node_frame: pl.DataFrame, ring: "Ring | None",
+              reasons: Sequence[str]) -> Timeline | None:
+    """With a ring, the coins its members sent, by role; without, the coins of the accounts drawn, by colour group."""
+    groups = node_frame.select("id", "group")
+    accounts = nodes.filter(pl.col("kind") == "account")
+    if ring is not None:
+        accounts = accounts.filter(pl.col("in_ring"))
+    series_of = accounts.select(pl.col("key").alias("user_id"), "id").join(groups, on="id").select(
+        "user_id", pl.col("group").alias("series"))
+    return gift_timeline(gifts, series_of, order=_SERIES_ORDER, reasons=reasons if ring is not None else ())
+
+
+def _member_table(nodes: pl.DataFrame, ring: "Ring", gifts: pl.DataFrame, tables: "Tables",
+                  since: str | None, until: str | None) -> TableBlock:
+    """The ring's members drawn on its page: id, role, score, coins in and out, first and last gift, devices,
+    IPs; a click on a row focuses the node."""
     order = {"beneficiary": 0, "funder": 1, "member": 2}
     members = (
         nodes.filter(pl.col("in_ring"))
@@ -216,12 +263,28 @@ def _member_table(nodes: pl.DataFrame, ring: "Ring") -> TableBlock:
         .with_columns(pl.col("role").replace_strict(order, default=3, return_dtype=pl.Int64).alias("__order"))
         .sort(["__order", "coins_received", "key"], descending=[False, True, False])
     )
+    keys = members.select(pl.col("key").alias("user_id"))
+    windowed = apply_window(tables, since, until)
+    received = windowed.gifts.join(keys.rename({"user_id": "receiver_id"}), on="receiver_id", how="semi")
+    times = (pl.concat([gifts.select(pl.col("sender_id").alias("user_id"), "sent_at"),
+                        received.select(pl.col("receiver_id").alias("user_id"), "sent_at")])
+             .join(keys, on="user_id", how="semi").group_by("user_id")
+             .agg(pl.col("sent_at").min().alias("first"), pl.col("sent_at").max().alias("last")))
+    used = windowed.devices.join(keys, on="user_id", how="semi").group_by("user_id").agg(
+        pl.col("device_id").drop_nulls().n_unique().alias("devices"), pl.col("ip").drop_nulls().n_unique().alias("ips"))
+    members = (members.join(times.rename({"user_id": "key"}), on="key", how="left", maintain_order="left")
+               .join(used.rename({"user_id": "key"}), on="key", how="left", maintain_order="left")
+               .with_columns(pl.col("devices", "ips").fill_null(0)))
     rows = tuple(zip(members.get_column("name").to_list(), members.get_column("role").to_list(),
                      members.get_column("score").round(2).to_list(), members.get_column("coins_received").to_list(),
-                     members.get_column("coins_sent").to_list()))
-    return TableBlock(columns=("account", "role", "score", "coins received", "coins sent"), rows=rows,
+                     members.get_column("coins_sent").to_list(), [_when(t) if t else "" for t in members["first"]],
+                     [_when(t) if t else "" for t in members["last"]], members.get_column("devices").to_list(),
+                     members.get_column("ips").to_list()))
+    return TableBlock(columns=("account", "role", "score", "coins received", "coins sent", "first gift (UTC)",
+                               "last gift (UTC)", "devices", "IPs"), rows=rows,
                       focus=tuple(members.get_column("id").to_list()),
-                      caption=(f"Members of ring {ring.ring_id} (coins over all their gifts in the data):"
+                      caption=(f"Members of ring {ring.ring_id} (coins, gifts sent or received, devices and IPs"
+                               " over all the data in the report's time window):"
                                " click a row to find the account in the graph"))
 
 

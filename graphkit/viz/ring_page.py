@@ -112,4 +112,4 @@ def ring_view(
                          panel=panel, user_scores=user_scores, user_features=user_features, ring=ring,
                          max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
                          seed=config.seed, redactor=redactor, account_facts=account_facts,
-                         since=config.since, until=config.until)
+                         since=config.since, until=config.until, file_stem=f"graphkit-ring-{ring.ring_id}")

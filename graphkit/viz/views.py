@@ -125,7 +125,7 @@ def expand_view(
     return evidence_view(evidence, tables, title=title, panel=panel, user_scores=user_scores,
                          user_features=user_features, max_nodes=config.view_max_nodes,
                          physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor,
-                         since=config.since, until=config.until)
+                         since=config.since, until=config.until, file_stem="graphkit-expand")
 
 
 def show(page: str, *, height: int = 720) -> None:
