@@ -200,9 +200,18 @@ def test_expand_view_file_works_offline(open_page, tmp_path):
     path.write_text(expand_view(ev, tables(), config=Config(), hops=2), encoding="utf-8")
     opened = open_page(path)
     _assert_offline_clean(opened, path)
-    assert opened.node_count() == ev.nodes.height
+    # issue 19: the starting point and its first hop in focus; the second hop collapsed by kind until shown
+    near = [f"{k}:{key}" for k, key, h in ev.nodes.select("kind", "key", "hops").rows() if h <= 1]
+    far = ev.nodes.filter(pl.col("hops") >= 2)
+    groups = opened.eval("window.gkNetwork.body.data.nodes.get({filter: n => n.id.startsWith('context:')})"
+                         ".map(n => n.label)")
+    assert far.height > 0 and sum(int(g.split(" ")[0]) for g in groups) == far.height
+    assert opened.node_count() == ev.nodes.height + len(groups)
+    assert sorted(n for n in _visible(opened) if not n.startswith("context:")) == sorted(near)
     assert "starting point" in opened.page.locator("aside").inner_text()
     assert "reached in 1 hop: used by u8" in opened.hover("device:d8")
+    opened.page.click("#gk-context")
+    assert len(_visible(opened)) == ev.nodes.height
 
 
 def _visible(opened: Opened) -> list[str]:
@@ -486,7 +495,9 @@ def test_expand_view_has_the_same_timeline_filters_and_downloads(open_page, tmp_
     _assert_offline_clean(opened, path)
     series = opened.eval("JSON.parse(document.getElementById('gk-data').textContent).timeline.series.map(s => s.label)")
     assert "seed" in series
+    opened.page.click("#gk-context")
     total = len(_visible(opened))
+    assert total == ev.nodes.height
     opened.page.uncheck("#gk-filters input[data-node=device]")
     assert len(_visible(opened)) == total - sum(1 for n in ev.nodes["kind"].to_list() if n == "device")
     assert "account:u8" in _visible(opened)  # the starting point stays

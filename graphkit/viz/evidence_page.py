@@ -118,7 +118,9 @@ def evidence_view(
     coins, edge width by coins and colour by relation. With a ``ring``, its
     members are drawn big by role (:data:`ROLE_SIZES`) and everything else is
     context, collapsed by kind (:data:`CONTEXT_WORDS`) until shown, and a
-    member table is added under the graph. Tooltips carry the id,
+    member table is added under the graph. Without one (``expand``), the
+    starting points and the nodes one link from them are in focus, and the
+    nodes farther out are the context, collapsed by kind in the same way. Tooltips carry the id,
     score, account age, coins sent/received, how the node was reached and, for
     ring members, the ring's reasons.
 
@@ -196,8 +198,6 @@ def evidence_view(
                                             "size": pl.Float64, "tooltip": pl.Utf8, "importance": pl.Float64,
                                             "pinned": pl.Boolean, "context": pl.Utf8, "context_one": pl.Utf8},
                               orient="row")
-    if ring is None:
-        node_frame = node_frame.drop("context", "context_one")
     node_frame = node_frame.with_columns(nodes.get_column("score").alias("score"))  # accounts; null for the rest
     gifts = _gifts_in_view(tables, nodes, since, until)
     timeline = _timeline(gifts, nodes, node_frame, ring, ring_reasons)
@@ -347,7 +347,9 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
     label = shown if len(shown) <= 30 else shown[:29] + "\u2026"  # the full id is in the tooltip and the search
     # each line in its display form: an id's own line breaks or bidi controls cannot fake a line of evidence
     tooltip = "\n".join(display_text(line) for line in lines)
-    one, many = (None, None) if in_ring else CONTEXT_WORDS["hub" if group == "hub" else node_type]
+    # in focus: a ring's members; without a ring, the starting points and what they reach in one link
+    focus = in_ring if ring is not None else row["hops"] <= 1
+    one, many = (None, None) if focus else CONTEXT_WORDS["hub" if group == "hub" else node_type]
     return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"], many, one)
 
 

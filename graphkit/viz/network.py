@@ -630,7 +630,7 @@ main{display:flex;gap:0;height:calc(100vh - 56px);min-height:420px}
 #gk-filters legend{font-size:12px;color:#555}#gk-filters label.gk-check{display:inline-block;margin:2px 10px 2px 0}
 #gk-hidden,#gk-saved,.gk-small{font-size:12px;color:#555;margin:4px 0}
 #gk-export button,#gk-reset{margin:2px 4px 2px 0;padding:4px 8px;font:inherit;font-size:12px;cursor:pointer}
-aside section.gk-table{padding:6px 0}
+aside section.gk-table{padding:6px 0}aside table{font-size:12px}aside caption{text-align:left;font-size:12px;color:#555;padding-bottom:4px}
 aside{flex:0 0 340px;overflow:auto;padding:10px 14px}
 aside h2{font-size:14px;margin:14px 0 4px;border-bottom:1px solid #e0e0e0}
 aside ul{margin:0;padding-left:18px}aside li{margin:2px 0;overflow-wrap:anywhere}
