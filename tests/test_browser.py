@@ -161,6 +161,12 @@ def test_overview_links_rings_and_sorts(open_page, views):
     first = opened.eval("document.querySelector('#gk-table tbody tr td').textContent")
     assert first == "R0002"
     assert XSS in opened.hover("R0001")  # the ring's second reason names the hostile id
+    # issue 19: the compact table sits beside the graph, ranked by score, and a row finds its ring
+    assert opened.eval("document.querySelector('aside #gk-table') !== null")
+    heads = opened.eval("Array.from(document.querySelectorAll('#gk-table th')).map(t => t.textContent)")
+    assert heads == ["ring", "rank", "score", "members", "coins"]
+    opened.page.locator("#gk-table tbody tr", has_text="R0001").locator("td").nth(2).click()
+    assert opened.eval("window.gkNetwork.getSelectedNodes()") == ["R0001"]
 
 
 def test_large_view_is_capped_and_drawn_without_physics(open_page, tmp_path):
@@ -498,11 +504,14 @@ def test_expand_view_has_the_same_timeline_filters_and_downloads(open_page, tmp_
     opened.page.click("#gk-context")
     total = len(_visible(opened))
     assert total == ev.nodes.height
+    far_nodes = ev.nodes.filter(pl.col("hops") >= 2).select("kind", "key").rows()
     opened.page.uncheck("#gk-filters input[data-node=device]")
     assert len(_visible(opened)) == total - sum(1 for n in ev.nodes["kind"].to_list() if n == "device")
     assert "account:u8" in _visible(opened)  # the starting point stays
     opened.page.click("#gk-reset")
     assert len(_visible(opened)) == total
     nodes = pl.read_csv(io.BytesIO(_download(opened, "#gk-nodes-csv")[1]))
-    assert nodes.height == total and nodes.filter(pl.col("id") == "account:u8")["in_focus"].item() == "seed"
+    focus = dict(zip(nodes["id"].to_list(), nodes["in_focus"].to_list()))
+    assert nodes.height == total and focus["account:u8"] == "focus"
+    assert {focus[f"{k}:{key}"] for k, key in far_nodes} == {"context"}
     _assert_offline_clean(opened, path)

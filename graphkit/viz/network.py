@@ -749,10 +749,17 @@ _JS = r"""
   var network = new vis.Network(container, {nodes: nodeSet, edges: edgeSet}, data.options);
   window.gkNetwork = network;
   var hiddenLine = document.getElementById("gk-hidden");
-  function refresh() {  // apply collapsing and filters to the drawn nodes and edges (only what changed)
+  function refresh(moved) {  // apply collapsing and filters to the drawn nodes and edges (only what changed)
     var wasN = nodeHidden.slice(), wasE = edgeHidden.slice(), changed = [], k;
     compute();
-    for (k = 0; k < N.id.length; k++) { if (wasN[k] !== nodeHidden[k]) { changed.push({id: N.id[k], hidden: nodeHidden[k]}); } }
+    for (k = 0; k < N.id.length; k++) {
+      var move = moved && moved[k];  // new positions go in the same update (one redraw, not two)
+      if (wasN[k] !== nodeHidden[k] || move) {
+        var item = {id: N.id[k], hidden: nodeHidden[k]};
+        if (move) { item.x = move[0]; item.y = move[1]; }
+        changed.push(item);
+      }
+    }
     nodeSet.update(changed);
     changed = [];
     for (k = 0; k < E.from.length; k++) { if (wasE[k] !== edgeHidden[k]) { changed.push({id: "e" + k, hidden: edgeHidden[k]}); } }
@@ -771,20 +778,19 @@ _JS = r"""
   var toggle = document.getElementById("gk-context"), groups = [];
   if (P) { for (i = 0; i < N.id.length; i++) { if (P[i] === "s") { groups[N.grp[i]] = i; } } }
   function setOpen(which, value) {  // which: a group number, or null for all
-    var moved = [], k;
+    var moved = {}, k;
     for (var g = 0; g < groups.length; g++) {
       if ((which === null || which === g) && (open[g] === true) !== value) {
         open[g] = value;
         if (value) {  // its nodes around where the group's node now is
           var s = groups[g], p = network.getPosition(N.id[s]), dx = p.x - N.x[s], dy = p.y - N.y[s];
           for (k = 0; k < N.id.length; k++) {
-            if (P[k] === "c" && N.grp[k] === g) { moved.push({id: N.id[k], x: N.x[k] + dx, y: N.y[k] + dy}); }
+            if (P[k] === "c" && N.grp[k] === g) { moved[k] = [N.x[k] + dx, N.y[k] + dy]; }
           }
         }
       }
     }
-    nodeSet.update(moved);
-    refresh();
+    refresh(moved);
     var all = true;
     for (g = 0; g < groups.length; g++) { if (open[g] !== true) { all = false; } }
     if (toggle) {
@@ -946,7 +952,7 @@ _JS = r"""
     return '"' + v.replace(/"/g, '""') + '"';
   }
   function csv(rows) { return rows.map(function (r) { return r.map(cell).join(","); }).join("\r\n") + "\r\n"; }
-  function role(k) { return P ? (P[k] === "f" ? "focus" : "context") : (N.keep[k] ? "seed" : ""); }
+  function role(k) { return P && P[k] !== "f" ? "context" : "focus"; }
   var KIND = function (k) { return N.type[k]; };
   function nodeRows(g) {
     var rows = [["id", "label", "kind", "group", "score", "in_focus"]];
