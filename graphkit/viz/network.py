@@ -620,8 +620,9 @@ main{display:flex;gap:0;height:calc(100vh - 56px);min-height:420px}
 #gk-graph{flex:1 1 auto;min-height:0;background:#fff}
 #gk-time{flex:0 0 auto;padding:4px 8px;background:#fff;border-top:1px solid #ddd;font-size:12px}
 #gk-timeline{display:block;width:100%;height:80px;cursor:crosshair}
-.gk-time-head{display:flex;gap:10px;align-items:center;flex-wrap:wrap}
-.gk-key{display:inline-flex;gap:4px;align-items:center}#gk-brush{color:#555;margin-left:auto}
+.gk-time-head{display:flex;gap:10px;align-items:center;white-space:nowrap}
+.gk-key{display:inline-flex;gap:4px;align-items:center}
+#gk-brush{color:#555;flex:1 1 0;min-width:0;text-align:right;overflow:hidden;text-overflow:ellipsis}
 .gk-marks{margin:2px 0 0;padding:0;list-style:none;max-height:3.2em;overflow:auto}
 .gk-marks li{display:flex;gap:6px;align-items:center;overflow-wrap:anywhere}
 .gk-sw.gk-mark{background:rgba(198,40,40,.35);border:1px solid #c62828}
@@ -893,8 +894,8 @@ _JS = r"""
     if (!brushLine) { return; }
     brushLine.textContent = range === null
       ? "drag across the timeline to keep the gifts of a time range"
-      : "gifts from " + when(range[0]) + " to " + when(range[1] + 1) + " UTC: " + stats.edges.toLocaleString("en")
-        + " edges hidden (click the timeline to show all)";
+      : "gifts from " + when(range[0]) + " to " + when(range[1] + 1) + " UTC; " + stats.edges.toLocaleString("en")
+        + " edges hidden; a click shows all";
   }
   window.gkBrush = function () { return F.brush === null ? null : F.brush.slice(); };
   if (T && canvas) {
