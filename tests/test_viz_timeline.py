@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import polars as pl
@@ -82,3 +85,16 @@ def test_ring_page_carries_timeline_edge_bins_filters_and_member_facts():
     assert data["reasons"] == list(report().ring("R0001").reasons)
     assert 'data-edge="used_device"' in page and 'data-node="device"' in page and 'id="gk-min-score"' in page
     assert XSS not in page  # in the table, the timeline's marks and the reasons: escaped only
+
+
+def test_a_ring_page_is_the_same_bytes_whatever_the_hash_seed(tmp_path):
+    """Sets iterate in a per-process order: nothing on the page may follow one."""
+    script = ("import sys; from graphkit.viz import write_views; from views_fixtures import report; "
+              "write_views(report(), sys.argv[1])")
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.path.dirname(__file__)}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env)
+        pages.append((out / "rings" / "R0001.html").read_bytes())
+    assert pages[0] == pages[1]

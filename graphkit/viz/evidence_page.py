@@ -110,6 +110,7 @@ def evidence_view(
     since: str | None = None,
     until: str | None = None,
     file_stem: str = "graphkit-view",
+    gifts: pl.DataFrame | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -154,6 +155,10 @@ def evidence_view(
         taken on its gifts, as in the report.
     file_stem : str
         The start of the names of the files the page saves.
+    gifts : polars.DataFrame, optional
+        The gifts in the window sent or received by a superset of the
+        accounts drawn, selected once when many views are drawn
+        (:func:`write_views`); by default selected here from ``tables``.
 
     Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
     with a ``ring``, the coins its members sent, one series per role, the
@@ -199,9 +204,10 @@ def evidence_view(
                                             "pinned": pl.Boolean, "context": pl.Utf8, "context_one": pl.Utf8},
                               orient="row")
     node_frame = node_frame.with_columns(nodes.get_column("score").alias("score"))  # accounts; null for the rest
-    gifts = _gifts_in_view(tables, nodes, since, until)
-    timeline = _timeline(gifts, nodes, node_frame, ring, ring_reasons)
-    table = _member_table(nodes, ring, gifts, tables, since, until) if ring is not None else None
+    near = apply_window(tables, since, until).gifts if gifts is None else gifts
+    sent = _gifts_sent_in_view(near, nodes)
+    timeline = _timeline(sent, nodes, node_frame, ring, ring_reasons)
+    table = _member_table(nodes, ring, sent, near, tables, since, until) if ring is not None else None
 
     alias = nodes.select("node_id", "id", "name")
     edges = (
@@ -218,7 +224,7 @@ def evidence_view(
     edge_frame = edge_frame.with_columns(
         pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
     if timeline is not None:
-        binned = edge_bins(gifts, timeline).join(
+        binned = edge_bins(sent, timeline).join(
             edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),
             on=["source", "target", "relation"]).select(pl.col("sid").alias("source"), pl.col("tid").alias("target"),
                                                          "relation", "bins")
@@ -232,10 +238,10 @@ def evidence_view(
 _SERIES_ORDER = ("beneficiary", "funder", "member", "seed", "high risk", "account")
 
 
-def _gifts_in_view(tables: "Tables", nodes: pl.DataFrame, since: str | None, until: str | None) -> pl.DataFrame:
+def _gifts_sent_in_view(gifts: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
     """The gifts (in the window) sent by the accounts drawn: the timeline's and the brush's events."""
     senders = nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("sender_id"))
-    return (apply_window(tables, since, until).gifts.join(senders, on="sender_id", how="semi")
+    return (gifts.join(senders, on="sender_id", how="semi")
             .select("sender_id", "receiver_id", "stream_id", "coins", "sent_at"))
 
 
@@ -251,7 +257,7 @@ def _timeline(gifts: pl.DataFrame, nodes: pl.DataFrame, node_frame: pl.DataFrame
     return gift_timeline(gifts, series_of, order=_SERIES_ORDER, reasons=reasons if ring is not None else ())
 
 
-def _member_table(nodes: pl.DataFrame, ring: "Ring", gifts: pl.DataFrame, tables: "Tables",
+def _member_table(nodes: pl.DataFrame, ring: "Ring", gifts: pl.DataFrame, near: pl.DataFrame, tables: "Tables",
                   since: str | None, until: str | None) -> TableBlock:
     """The ring's members drawn on its page: id, role, score, coins in and out, first and last gift, devices,
     IPs; a click on a row focuses the node."""
@@ -265,7 +271,7 @@ def _member_table(nodes: pl.DataFrame, ring: "Ring", gifts: pl.DataFrame, tables
     )
     keys = members.select(pl.col("key").alias("user_id"))
     windowed = apply_window(tables, since, until)
-    received = windowed.gifts.join(keys.rename({"user_id": "receiver_id"}), on="receiver_id", how="semi")
+    received = near.join(keys.rename({"user_id": "receiver_id"}), on="receiver_id", how="semi")
     times = (pl.concat([gifts.select(pl.col("sender_id").alias("user_id"), "sent_at"),
                         received.select(pl.col("receiver_id").alias("user_id"), "sent_at")])
              .join(keys, on="user_id", how="semi").group_by("user_id")

@@ -570,8 +570,6 @@ def render_network(
             "focus": list(table.focus) if table is not None else [],
             "timeline": ({**timeline.to_json(), "colors": series_colors} if timeline is not None else None),
             "reasons": [display_text(r) for r in reasons],
-            "words": {"edge": {r: EDGE_KIND_WORDS.get(r, r.replace("_", " ")) for r in set(relations)},
-                      "node": {t: NODE_KIND_WORDS.get(t, t) for t in set(types)}},
             "file": _FILE_UNSAFE.sub("_", file_stem)[:80] or "graphkit-view"}
     edge_kinds = sorted({r for r in relations if r != "context"})
     node_kinds = sorted(set(types))
