@@ -515,3 +515,27 @@ def test_expand_view_has_the_same_timeline_filters_and_downloads(open_page, tmp_
     assert nodes.height == total and focus["account:u8"] == "focus"
     assert {focus[f"{k}:{key}"] for k, key in far_nodes} == {"context"}
     _assert_offline_clean(opened, path)
+
+
+def test_exported_ids_survive_csv_and_graphml_exactly(open_page, tmp_path):
+    """Commas, quotes, line breaks, bidi controls and emoji come back as they were; a formula-like cell gets a "'"."""
+    import networkx as nx
+
+    ids = ["a,b", 'q"uote', "line\nbreak", "=1+2", "-5", "\u202eevil", "emoji \U0001f600", "tab\tid", "plain"]
+    nodes = pl.DataFrame({"id": ids, "label": ids, "type": ["account"] * len(ids), "group": ["member"] * len(ids),
+                          "size": [10.0] * len(ids), "tooltip": ids})
+    edges = pl.DataFrame({"source": ids[:-1], "target": ids[1:], "relation": ["gifted"] * (len(ids) - 1),
+                          "width": [1.0] * (len(ids) - 1), "tooltip": ["g"] * (len(ids) - 1),
+                          "coins": [float(i) for i in range(len(ids) - 1)]})
+    path = tmp_path / "ids.html"
+    path.write_text(render_network(nodes, edges, title="ids"), encoding="utf-8")
+    opened = open_page(path)
+    spreadsheet_safe = ["'" + i if i[0] in "=+-@\t\r" else i for i in ids]
+    got = pl.read_csv(io.BytesIO(_download(opened, "#gk-nodes-csv")[1]))["id"].to_list()
+    assert sorted(got) == sorted(spreadsheet_safe)
+    edge_rows = pl.read_csv(io.BytesIO(_download(opened, "#gk-edges-csv")[1])).select("source", "target", "coins")
+    assert edge_rows.height == len(ids) - 1 and edge_rows["coins"].sum() == sum(range(len(ids) - 1))
+    g = nx.read_graphml(io.BytesIO(_download(opened, "#gk-graphml")[1]))
+    assert set(g.nodes) == set(ids)  # GraphML is not a spreadsheet: ids as they are
+    assert all(g.has_edge(a, b) for a, b in zip(ids[:-1], ids[1:]))
+    _assert_offline_clean(opened, path)
