@@ -74,6 +74,16 @@ def test_each_gift_edge_knows_the_bins_it_has_gifts_in():
     assert ("account:h1", "stream:s1", "gifted_in") not in binned  # that gift names no stream
 
 
+def test_dated_device_and_ip_sightings_are_binned_and_undated_ones_are_not():
+    t = Timeline(start=int(T0.timestamp()), step=60, bins=10, series=())
+    devices = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "device_id": ["d1", "d1", "d2"],
+                            "ip": ["10.0.0.1", None, "10.0.0.2"],
+                            "seen_at": [T0 + timedelta(minutes=2), T0 + timedelta(minutes=7), None]})
+    binned = {(s, d, r): b for s, d, r, b in edge_bins(tables().gifts.head(0), t, devices).rows()}
+    assert binned == {("account:u1", "device:d1", "used_device"): [2, 7],
+                      ("account:u1", "ip:10.0.0.1", "used_ip"): [2]}
+
+
 def test_ring_page_carries_timeline_edge_bins_filters_and_member_facts():
     page = ring_view(report().ring("R0001"), tables(), report().user_scores)
     data = _data(page)

@@ -163,8 +163,8 @@ def evidence_view(
     Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
     with a ``ring``, the coins its members sent, one series per role, the
     times named by its reasons marked; without, the coins the accounts drawn
-    sent, one series per colour group. Brushing it keeps the gift edges with a
-    gift in the range.
+    sent, one series per colour group. Brushing it keeps the edges with an
+    event in the range: a gift, or a dated device or IP sighting.
 
     Returns
     -------
@@ -219,12 +219,14 @@ def evidence_view(
     edge_rows = [_edge_row(e, max_edge) for e in edges.iter_rows(named=True)]
     edge_frame = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                                  "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
-    # for the filters: coins of the gift edges, and the timeline's bins each one has gifts in
+    # for the filters: coins of the gift edges, and the timeline's bins each dated edge has events in
     gift_edge = pl.col("relation").is_in(["gifted", "gifted_in"])
     edge_frame = edge_frame.with_columns(
         pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
     if timeline is not None:
-        binned = edge_bins(sent, timeline).join(
+        seen = apply_window(tables, since, until).devices.join(
+            nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("user_id")), on="user_id", how="semi")
+        binned = edge_bins(sent, timeline, seen).join(
             edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),
             on=["source", "target", "relation"]).select(pl.col("sid").alias("source"), pl.col("tid").alias("target"),
                                                          "relation", "bins")

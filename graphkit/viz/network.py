@@ -443,7 +443,8 @@ def render_network(
     seed : int
         Seed of the layout.
     timeline : Timeline, optional
-        Drawn under the graph; brushing a range keeps the edges with ``bins`` in it.
+        Drawn under the graph; brushing a range keeps the edges with ``bins`` in it
+        (and the edges without ``bins``: they are not dated).
     reasons : sequence of str
         Sentences the page's "copy reasons" button copies (as plain text).
     file_stem : str
@@ -891,8 +892,8 @@ _JS = r"""
     drawTime();
     if (!brushLine) { return; }
     brushLine.textContent = range === null
-      ? "drag across the timeline to keep the gifts of a time range"
-      : "gifts from " + when(range[0]) + " to " + when(range[1] + 1) + " UTC; " + stats.edges.toLocaleString("en")
+      ? "drag across the timeline to keep what happened in a time range"
+      : "from " + when(range[0]) + " to " + when(range[1] + 1) + " UTC; " + stats.edges.toLocaleString("en")
         + " edges hidden; a click shows all";
   }
   window.gkBrush = function () { return F.brush === null ? null : F.brush.slice(); };
@@ -1172,7 +1173,7 @@ def _timeline_html(page: _Page) -> str:
     marks = "".join(f'<li><span class="gk-sw gk-mark"></span>{_esc(text)}</li>' for _, _, text in t.marks)
     return ('<section id="gk-time" aria-label="timeline of the coins gifted">'
             f'<div class="gk-time-head"><strong>Coins gifted over time</strong> {keys}'
-            '<span id="gk-brush" aria-live="polite">drag across the timeline to keep the gifts of a time range</span>'
+            '<span id="gk-brush" aria-live="polite">drag across the timeline to keep what happened in a time range</span>'
             '</div><canvas id="gk-timeline" height="80"></canvas>'
             + (f'<ul class="gk-marks">{marks}</ul>' if marks else "") + "</section>")
 

@@ -151,22 +151,26 @@ def reason_marks(reasons: Sequence[str], timeline: Timeline) -> tuple[tuple[int,
     return tuple(marks)
 
 
-def edge_bins(gifts: pl.DataFrame, timeline: Timeline) -> pl.DataFrame:
-    """Per gift edge, the bins of ``timeline`` it has gifts in.
+def edge_bins(gifts: pl.DataFrame, timeline: Timeline, devices: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per gift edge (and dated device or IP sighting), the bins of ``timeline`` it has events in.
 
     Parameters
     ----------
     gifts : polars.DataFrame
         ``sender_id, receiver_id, stream_id, sent_at``: the gifts of the edges drawn.
     timeline : Timeline
+    devices : polars.DataFrame, optional
+        ``user_id, device_id, ip, seen_at``: sightings of the accounts drawn; those
+        without a ``seen_at`` give no bins (their edges are not dated).
 
     Returns
     -------
     polars.DataFrame
         ``source, target, relation, bins``: node ids as in
         :mod:`graphkit.detect.evidence` (``account:u1``, ``stream:s1``), relation
-        ``gifted`` (sender to receiver) or ``gifted_in`` (sender to stream), and the
-        sorted distinct bins (a list; bins before the timeline are -1, after it ``bins``).
+        ``gifted`` (sender to receiver), ``gifted_in`` (sender to stream),
+        ``used_device`` or ``used_ip``, and the sorted distinct bins (a list; bins
+        before the timeline are -1, after it ``bins``).
 
     Examples
     --------
@@ -187,5 +191,13 @@ def edge_bins(gifts: pl.DataFrame, timeline: Timeline) -> pl.DataFrame:
     in_stream = binned.filter(pl.col("stream_id").is_not_null()).select(
         (pl.lit("account:") + pl.col("sender_id")).alias("source"), (pl.lit("stream:") + pl.col("stream_id")).alias("target"),
         pl.lit("gifted_in").alias("relation"), "bin")
-    return (pl.concat([to_account, in_stream]).group_by("source", "target", "relation")
+    parts = [to_account, in_stream]
+    if devices is not None:
+        seen = devices.filter(pl.col("seen_at").is_not_null()).with_columns(
+            ((_epoch("seen_at") - timeline.start) // timeline.step).clip(-1, timeline.bins).cast(pl.Int32).alias("bin"))
+        for column, kind, relation in (("device_id", "device", "used_device"), ("ip", "ip", "used_ip")):
+            parts.append(seen.filter(pl.col(column).is_not_null()).select(
+                (pl.lit("account:") + pl.col("user_id")).alias("source"),
+                (pl.lit(f"{kind}:") + pl.col(column)).alias("target"), pl.lit(relation).alias("relation"), "bin"))
+    return (pl.concat(parts).group_by("source", "target", "relation")
             .agg(pl.col("bin").unique().sort().alias("bins")).sort("source", "target", "relation"))
