@@ -30,6 +30,14 @@ Focus: with a ``context`` node column (ring pages), the nodes in focus are
 laid out together in the middle and drawn at full strength; the context is
 faded and collapsed into one counted node per kind around them, until a click
 or the "show context" button shows it.
+
+On every page: filters (minimum coins on an edge, edge kinds, node kinds,
+minimum score) that say how much they hide; with a
+:class:`~graphkit.viz.timeline.Timeline`, a histogram under the graph whose
+brush keeps the edges dated in a range; downloads made in the page (PNG of the
+canvas, CSV and GraphML of the selected or shown subgraph, as Blobs) and a
+"copy reasons" button. The downloads carry the exact ids; CSV cells that a
+spreadsheet would run as a formula start with ``'``.
 """
 
 from __future__ import annotations
