@@ -5,6 +5,7 @@
 - :func:`expand_view`: the escalation view of ``graphkit expand``.
 - :func:`show`: display a view inline in a notebook.
 - :class:`Redactor`, :func:`load_or_create_key`: keyed pseudonyms (``--redact``).
+- :mod:`~graphkit.viz.timeline`: the coins-over-time histogram under a view and its brush.
 """
 
 from graphkit.viz.network import LegendItem, TableBlock, render_network, script_json

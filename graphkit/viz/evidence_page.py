@@ -22,6 +22,7 @@ from graphkit.util.display import display_text
 from graphkit.util.format import format_coins
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
+from graphkit.viz.timeline import Timeline, edge_bins, gift_timeline
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
@@ -108,6 +109,8 @@ def evidence_view(
     account_facts: pl.DataFrame | None = None,
     since: str | None = None,
     until: str | None = None,
+    file_stem: str = "graphkit-view",
+    gifts: pl.DataFrame | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -116,7 +119,9 @@ def evidence_view(
     coins, edge width by coins and colour by relation. With a ``ring``, its
     members are drawn big by role (:data:`ROLE_SIZES`) and everything else is
     context, collapsed by kind (:data:`CONTEXT_WORDS`) until shown, and a
-    member table is added under the graph. Tooltips carry the id,
+    member table is added under the graph. Without one (``expand``), the
+    starting points and the nodes one link from them are in focus, and the
+    nodes farther out are the context, collapsed by kind in the same way. Tooltips carry the id,
     score, account age, coins sent/received, how the node was reached and, for
     ring members, the ring's reasons.
 
@@ -148,6 +153,18 @@ def evidence_view(
     since, until : str, optional
         The time window (``Config.since``/``until``): account ages are
         taken on its gifts, as in the report.
+    file_stem : str
+        The start of the names of the files the page saves.
+    gifts : polars.DataFrame, optional
+        The gifts in the window sent or received by a superset of the
+        accounts drawn, selected once when many views are drawn
+        (:func:`write_views`); by default selected here from ``tables``.
+
+    Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
+    with a ``ring``, the coins its members sent, one series per role, the
+    times named by its reasons marked; without, the coins the accounts drawn
+    sent, one series per colour group. Brushing it keeps the edges with an
+    event in the range: a gift, or a dated device or IP sighting.
 
     Returns
     -------
@@ -186,9 +203,11 @@ def evidence_view(
                                             "size": pl.Float64, "tooltip": pl.Utf8, "importance": pl.Float64,
                                             "pinned": pl.Boolean, "context": pl.Utf8, "context_one": pl.Utf8},
                               orient="row")
-    if ring is None:
-        node_frame = node_frame.drop("context", "context_one")
-    table = _member_table(nodes, ring) if ring is not None else None
+    node_frame = node_frame.with_columns(nodes.get_column("score").alias("score"))  # accounts; null for the rest
+    near = apply_window(tables, since, until).gifts if gifts is None else gifts
+    sent = _gifts_sent_in_view(near, nodes)
+    timeline = _timeline(sent, nodes, node_frame, ring, ring_reasons)
+    table = _member_table(nodes, ring, sent, near, tables, since, until) if ring is not None else None
 
     alias = nodes.select("node_id", "id", "name")
     edges = (
@@ -200,14 +219,50 @@ def evidence_view(
     edge_rows = [_edge_row(e, max_edge) for e in edges.iter_rows(named=True)]
     edge_frame = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                                  "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
+    # for the filters: coins of the gift edges, and the timeline's bins each dated edge has events in
+    gift_edge = pl.col("relation").is_in(["gifted", "gifted_in"])
+    edge_frame = edge_frame.with_columns(
+        pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
+    if timeline is not None:
+        seen = apply_window(tables, since, until).devices.join(
+            nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("user_id")), on="user_id", how="semi")
+        binned = edge_bins(sent, timeline, seen).join(
+            edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),
+            on=["source", "target", "relation"]).select(pl.col("sid").alias("source"), pl.col("tid").alias("target"),
+                                                         "relation", "bins")
+        edge_frame = edge_frame.join(binned, on=["source", "target", "relation"], how="left", maintain_order="left")
     notes = [redactor.text(n, ids_in_view) if redactor else n for n in evidence.notes]
     return render_network(node_frame, edge_frame, title=title, panel=panel, legend=_legend(node_frame, edge_frame),
                           notes=notes, table=table, max_nodes=max_nodes, physics_max_nodes=physics_max_nodes,
-                          seed=seed)
+                          seed=seed, timeline=timeline, reasons=ring_reasons, file_stem=file_stem)
 
 
-def _member_table(nodes: pl.DataFrame, ring: "Ring") -> TableBlock:
-    """The ring's members drawn on its page: id, role, score, coins in and out; a click on a row focuses the node."""
+_SERIES_ORDER = ("beneficiary", "funder", "member", "seed", "high risk", "account")
+
+
+def _gifts_sent_in_view(gifts: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """The gifts (in the window) sent by the accounts drawn: the timeline's and the brush's events."""
+    senders = nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("sender_id"))
+    return (gifts.join(senders, on="sender_id", how="semi")
+            .select("sender_id", "receiver_id", "stream_id", "coins", "sent_at"))
+
+
+def _timeline(gifts: pl.DataFrame, nodes: pl.DataFrame, node_frame: pl.DataFrame, ring: "Ring | None",
+              reasons: Sequence[str]) -> Timeline | None:
+    """With a ring, the coins its members sent, by role; without, the coins of the accounts drawn, by colour group."""
+    groups = node_frame.select("id", "group")
+    accounts = nodes.filter(pl.col("kind") == "account")
+    if ring is not None:
+        accounts = accounts.filter(pl.col("in_ring"))
+    series_of = accounts.select(pl.col("key").alias("user_id"), "id").join(groups, on="id").select(
+        "user_id", pl.col("group").alias("series"))
+    return gift_timeline(gifts, series_of, order=_SERIES_ORDER, reasons=reasons if ring is not None else ())
+
+
+def _member_table(nodes: pl.DataFrame, ring: "Ring", gifts: pl.DataFrame, near: pl.DataFrame, tables: "Tables",
+                  since: str | None, until: str | None) -> TableBlock:
+    """The ring's members drawn on its page: id, role, score, coins in and out, first and last gift, devices,
+    IPs; a click on a row focuses the node."""
     order = {"beneficiary": 0, "funder": 1, "member": 2}
     members = (
         nodes.filter(pl.col("in_ring"))
@@ -216,12 +271,28 @@ def _member_table(nodes: pl.DataFrame, ring: "Ring") -> TableBlock:
         .with_columns(pl.col("role").replace_strict(order, default=3, return_dtype=pl.Int64).alias("__order"))
         .sort(["__order", "coins_received", "key"], descending=[False, True, False])
     )
+    keys = members.select(pl.col("key").alias("user_id"))
+    windowed = apply_window(tables, since, until)
+    received = near.join(keys.rename({"user_id": "receiver_id"}), on="receiver_id", how="semi")
+    times = (pl.concat([gifts.select(pl.col("sender_id").alias("user_id"), "sent_at"),
+                        received.select(pl.col("receiver_id").alias("user_id"), "sent_at")])
+             .join(keys, on="user_id", how="semi").group_by("user_id")
+             .agg(pl.col("sent_at").min().alias("first"), pl.col("sent_at").max().alias("last")))
+    used = windowed.devices.join(keys, on="user_id", how="semi").group_by("user_id").agg(
+        pl.col("device_id").drop_nulls().n_unique().alias("devices"), pl.col("ip").drop_nulls().n_unique().alias("ips"))
+    members = (members.join(times.rename({"user_id": "key"}), on="key", how="left", maintain_order="left")
+               .join(used.rename({"user_id": "key"}), on="key", how="left", maintain_order="left")
+               .with_columns(pl.col("devices", "ips").fill_null(0)))
     rows = tuple(zip(members.get_column("name").to_list(), members.get_column("role").to_list(),
                      members.get_column("score").round(2).to_list(), members.get_column("coins_received").to_list(),
-                     members.get_column("coins_sent").to_list()))
-    return TableBlock(columns=("account", "role", "score", "coins received", "coins sent"), rows=rows,
+                     members.get_column("coins_sent").to_list(), [_when(t) if t else "" for t in members["first"]],
+                     [_when(t) if t else "" for t in members["last"]], members.get_column("devices").to_list(),
+                     members.get_column("ips").to_list()))
+    return TableBlock(columns=("account", "role", "score", "coins received", "coins sent", "first gift (UTC)",
+                               "last gift (UTC)", "devices", "IPs"), rows=rows,
                       focus=tuple(members.get_column("id").to_list()),
-                      caption=(f"Members of ring {ring.ring_id} (coins over all their gifts in the data):"
+                      caption=(f"Members of ring {ring.ring_id} (coins, gifts sent or received, devices and IPs"
+                               " over all the data in the report's time window):"
                                " click a row to find the account in the graph"))
 
 
@@ -284,7 +355,9 @@ def _node_row(row: dict[str, Any], total: float, max_coins: float, max_pr: float
     label = shown if len(shown) <= 30 else shown[:29] + "\u2026"  # the full id is in the tooltip and the search
     # each line in its display form: an id's own line breaks or bidi controls cannot fake a line of evidence
     tooltip = "\n".join(display_text(line) for line in lines)
-    one, many = (None, None) if in_ring else CONTEXT_WORDS["hub" if group == "hub" else node_type]
+    # in focus: a ring's members; without a ring, the starting points and what they reach in one link
+    focus = in_ring if ring is not None else row["hops"] <= 1
+    one, many = (None, None) if focus else CONTEXT_WORDS["hub" if group == "hub" else node_type]
     return (row["id"], label, node_type, group, round(size, 2), tooltip, row["importance"], row["seed"], many, one)
 
 

@@ -87,7 +87,7 @@ def _summary_lines(summary: dict, prefix: str = "") -> list[str]:
 
 def overview(report: "Report", *, top: int | None = None, redactor: Redactor | None = None,
              config: Config | None = None) -> str:
-    """The overview page: summary, a sortable ring table and a graph of rings.
+    """The overview page: summary, a compact ring table beside a graph of rings, ranked by score.
 
     Each node is a ring (size by coins, colour by score); edges are coins
     gifted between rings and identifiers (devices/IPs, hubs left out) they share.
@@ -143,15 +143,14 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
     edges = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                             "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
     summary = _summary_lines(report.summary)
+    # compact, beside the graph, ranked by score: a click on a row finds the ring in the graph, its id opens its page
     table = TableBlock(
-        columns=("ring", "rank", "score", "size", "coins", "beneficiaries", "first reason"),
-        rows=tuple(
-            (r.ring_id, r.rank, round(r.score, 3), r.size, round(r.coins_total, 2),
-             "; ".join(name(b.user_id) for b in r.beneficiaries), red(r.reasons[0]) if r.reasons else "")
-            for r in rings
-        ),
+        columns=("ring", "rank", "score", "members", "coins"),
+        rows=tuple((r.ring_id, r.rank, round(r.score, 3), r.size, round(r.coins_total, 2)) for r in rings),
         links=tuple(f"rings/{quote(r.ring_id)}.html" for r in rings),
-        caption=f"The {len(rings):,} highest-scoring rings; click a column to sort, a ring to open its view.",
+        focus=tuple(check_ring_id(r.ring_id) for r in rings),
+        caption=(f"The {len(rings):,} highest-scoring rings, by score: click a row to find the ring in the graph,"
+                 " its id to open its page, a column to sort."),
     )
     legend = [LegendItem(g, GROUP_COLORS[g], "dot") for g in ("score >= 0.8", "score 0.6-0.8", "score 0.4-0.6",
                                                               "score < 0.4")]
@@ -162,7 +161,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
     return render_network(nodes, edges, title="graphkit overview", panel=[("Summary", summary)], legend=legend,
                           notes=notes, table=table, links={r.ring_id: f"rings/{quote(r.ring_id)}.html" for r in rings},
                           max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
-                          seed=config.seed)
+                          seed=config.seed, file_stem="graphkit-overview", table_beside=True)
 
 
 def _ids_of_members(members: list[str], tables: "Tables | None") -> list[tuple[str, str]]:

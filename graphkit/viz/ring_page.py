@@ -41,6 +41,7 @@ def ring_view(
     facts: pl.DataFrame | None = None,
     account_facts: pl.DataFrame | None = None,
     popular: pl.DataFrame | None = None,
+    gifts: pl.DataFrame | None = None,
 ) -> str:
     """The HTML view of one ring: its members and their direct evidence.
 
@@ -73,6 +74,8 @@ def ring_view(
     popular : polars.DataFrame, optional
         :func:`graphkit.detect.evidence.popular_hosts` of ``edges``, when drawing many rings
         on the same edges (otherwise measured here, on ``edges``).
+    gifts : polars.DataFrame, optional
+        See :func:`evidence_view`.
 
     Returns
     -------
@@ -112,4 +115,5 @@ def ring_view(
                          panel=panel, user_scores=user_scores, user_features=user_features, ring=ring,
                          max_nodes=config.view_max_nodes, physics_max_nodes=config.physics_max_nodes,
                          seed=config.seed, redactor=redactor, account_facts=account_facts,
-                         since=config.since, until=config.until)
+                         since=config.since, until=config.until, file_stem=f"graphkit-ring-{ring.ring_id}",
+                         gifts=gifts)

@@ -18,6 +18,7 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.detect.evidence import Evidence, neighbourhood_edges, popular_hosts
 from graphkit.errors import InputError
+from graphkit.graphs.window import apply_window
 from graphkit.util.atomic import atomic_write_text
 from graphkit.viz.redact import Redactor
 from graphkit.viz.evidence_page import KIND_WORD, display_names, evidence_view, facts_of_accounts
@@ -71,11 +72,15 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
     per_account = facts_of_accounts(report.tables, accounts, report.user_scores, report.user_features,
                                     since=config.since, until=config.until)
     popular = popular_hosts(around, hub_cap=config.hub_cap)  # what each ring's evidence_graph measured on ``around``
+    # the gifts of those accounts (timelines, member tables), selected once rather than once per ring
+    wanted = accounts.implode()
+    near = apply_window(report.tables, config.since, config.until).gifts.filter(
+        pl.col("sender_id").is_in(wanted) | pl.col("receiver_id").is_in(wanted))
     written = [atomic_write_text(overview(report, top=top, redactor=redactor, config=config), out / "index.html")]
     for ring in report.rings[:top]:
         page = ring_view(ring, report.tables, report.user_scores, user_features=report.user_features,
                          config=config, redactor=redactor, edges=around, facts=facts, account_facts=per_account,
-                         popular=popular)
+                         popular=popular, gifts=near)
         written.append(atomic_write_text(page, out / "rings" / f"{check_ring_id(ring.ring_id)}.html"))
     return written
 
@@ -125,7 +130,7 @@ def expand_view(
     return evidence_view(evidence, tables, title=title, panel=panel, user_scores=user_scores,
                          user_features=user_features, max_nodes=config.view_max_nodes,
                          physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor,
-                         since=config.since, until=config.until)
+                         since=config.since, until=config.until, file_stem="graphkit-expand")
 
 
 def show(page: str, *, height: int = 720) -> None:
