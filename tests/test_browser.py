@@ -269,7 +269,10 @@ def test_ring_view_shows_the_ring_and_collapses_its_context_until_asked(open_pag
     _assert_offline_clean(opened, path)
 
 
-def test_collapsed_page_of_2000_nodes_stays_interactive(open_page, tmp_path):
+def test_collapsed_page_of_2000_nodes_shows_and_draws_all_its_context(open_page, tmp_path):
+    """The context of a 2,000-node page opens in one click and is drawn. How long that takes is measured
+    by ``python -m benchmarks.bench_views ring`` (benchmarks/RESULTS.md), never asserted here: a test's
+    wall time depends on what else the machine runs."""
     n, focus = 2000, 60
     rng = np.random.default_rng(2)
     ids = [f"n{i}" for i in range(n)]
@@ -286,14 +289,11 @@ def test_collapsed_page_of_2000_nodes_stays_interactive(open_page, tmp_path):
     opened = open_page(path)
     _assert_offline_clean(opened, path)
     assert opened.eval("window.gkVisibleNodes()") == focus + 4
-    took = opened.eval("""() => {
-        const t0 = performance.now();
+    opened.eval("""() => {
         document.getElementById('gk-context').click();
         window.gkNetwork.redraw();
-        return performance.now() - t0;
     }""")
     assert opened.eval("window.gkVisibleNodes()") == n
-    assert took < 2000
     assert opened.painted_pixels() > 1000
 
 
