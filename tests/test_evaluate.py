@@ -132,3 +132,43 @@ def test_malformed_rings_or_truth_is_one_clear_error(tmp_path, rings, message):
     truth.write_text(json.dumps({"rings": rings}))
     with pytest.raises(InputError, match=message):
         evaluate_output(tmp_path, truth)
+
+
+def _reference_rings(reported, truth, k):
+    """Pair-by-pair matching, as written in the evaluator's docstring (the vectorised one must agree)."""
+    def match(rep, planted):
+        common = len(rep & planted)
+        return common > 0 and common * 2 >= len(planted) and common * 2 >= len(rep)
+
+    top = [set(r) for r in reported[:k]]
+    found, best, hits = [], [], [False] * len(top)
+    for ring in truth["rings"]:
+        members = set(ring["members"])
+        first = None
+        for i, rep in enumerate(top):
+            if match(rep, members):
+                hits[i] = True
+                first = first if first is not None else i
+        found.append(first)
+        best.append(max((len(rep & members) / len(members) for rep in top), default=0.0))
+    looks = [g["group_id"] for g in truth["lookalikes"] if any(match(rep, set(g["members"])) for rep in top)]
+    return found, best, hits, looks
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    reported=st.lists(st.sets(st.integers(0, 30), min_size=1, max_size=12), max_size=8),
+    planted=st.lists(st.sets(st.integers(0, 30), min_size=1, max_size=12), min_size=1, max_size=6),
+    looks=st.lists(st.sets(st.integers(0, 30), min_size=1, max_size=8), max_size=6),
+    k=st.integers(1, 10),
+)
+def test_ring_matching_agrees_with_pair_by_pair_matching(reported, planted, looks, k):
+    reported = [[f"u{m}" for m in sorted(r)] for r in reported]
+    truth = {"rings": [{"ring_id": f"T{j}", "kind": "x", "members": [f"u{m}" for m in sorted(p)]} for j, p in enumerate(planted)],
+             "lookalikes": [{"group_id": f"L{j}", "members": [f"u{m}" for m in sorted(g)]} for j, g in enumerate(looks)]}
+    ev = evaluate_rings(reported, truth, k=k)
+    found, best, hits, false_looks = _reference_rings(reported, truth, k)
+    assert [m.found_by for m in ev.matches] == [None if f is None else f"#{f + 1}" for f in found]
+    assert [m.overlap for m in ev.matches] == pytest.approx(best)
+    assert ev.ring_precision == pytest.approx(sum(hits) / len(hits) if hits else 0.0)
+    assert ev.lookalikes_reported == false_looks
