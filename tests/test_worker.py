@@ -98,10 +98,10 @@ def test_a_killed_report_takes_its_worker_along_and_the_next_run_removes_its_fol
     parent.kill()
     parent.wait()
     os.kill(child, signal.SIGCONT)
-    assert _gone(child, 5), "the worker outlived its killed parent"
+    assert _gone(child, 30), "the worker outlived its killed parent"  # a bound, not a speed: generous for a loaded machine
     left = sorted(p.name for p in (tmp_path / "tmp").iterdir())
     assert left and all(name.startswith("graphkit-") and f"-{parent.pid}-" in name for name in left), left
-    assert _no_worker_in(tmp_path / "tmp", 5), "the other worker (communities, lockstep) is gone too"
+    assert _no_worker_in(tmp_path / "tmp", 30), "the other worker (communities, lockstep) is gone too"
 
     again = _report(tmp_path, "out2", {**env, "GRAPHKIT_WORKER_MIN_SIZE": ""},
                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
