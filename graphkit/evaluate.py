@@ -362,7 +362,7 @@ def evaluate_rings(
                                       & (look_common[j][1] * 2 >= top_sizes[look_common[j][0]])).any())
     ]
     recall = sum(m.found_by is not None for m in matches) / len(matches) if matches else 0.0
-    precision = sum(hits_per_reported) / len(top) if top else 0.0
+    precision = float(hits_per_reported.sum()) / len(top) if top else 0.0
     return Evaluation(
         k=k,
         ring_recall=recall,
