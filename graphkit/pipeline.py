@@ -133,12 +133,13 @@ def analyze(
         person = inputs.person["person"].to_numpy()
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
-        evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
-        del gift_graph
         context = signal_context(
             gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
             device_links=links, person=person, activity=activity, baseline=baseline, config=config,
         )
+        evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph,
+                                 relays=context.relays)
+        del gift_graph
         inputs = inputs.with_inputs(**groupings())
     n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
     found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
@@ -349,6 +350,7 @@ def _rings(
             young_days=baseline.young_days,
             large_gift=baseline.large_gift,
             burst=_burst(row, graphs),
+            relay=_relay(row, graphs),
         )
         rings.append(
             Ring(
@@ -379,6 +381,15 @@ def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:
     if row.get("sync_sid") is None or row.get("sync_start") is None:
         return None
     return graphs.index.decode_series([row["sync_sid"]], "stream").item(), row["sync_start"]
+
+
+def _relay(row: dict, graphs: Graphs) -> tuple[str, str, str] | None:
+    """The user ids of a group's biggest relay hop (source, middle, receiver), for its reason; None without one."""
+    hop = [row.get(k) for k in ("relay_a", "relay_m", "relay_c")]
+    if any(uid is None for uid in hop):
+        return None
+    a, m, c = graphs.index.decode_series(hop).to_list()
+    return a, m, c
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

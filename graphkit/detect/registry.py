@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect import big, candidates
+from graphkit.detect import big, candidates, flow
 from graphkit.detect.signals import Baseline
 from graphkit.graphs import Graphs
 
@@ -251,6 +251,18 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("burst_bucket", frozenset({"gifts"}), lambda i: big.burst_bucket_candidates(
         i.gifts, window_s=i.config.cogift_window_s, min_gifters=i.config.cogift_stream_cap,
         min_excess=i.config.burst_min_excess), crowds=True),
+    Detector("relay_chain", frozenset({"gifts"}), lambda i: flow.relay_chain_candidates(
+        flow.relay_hops(i.gifts, max_delay_s=i.config.flow_max_delay_s, amount_tolerance=i.config.flow_amount_tolerance,
+                        max_chance=i.config.flow_max_amount_chance),
+        n_users=i.n_users, **_sizes(i.config))),
+    Detector("flow_motif", frozenset({"gift_flow"}), lambda i: flow.flow_motif_candidates(
+        i.gift_flow, n_users=i.n_users, min_branches=i.config.flow_min_branches,
+        max_middle_degree=i.config.flow_max_middle_degree, balance_tolerance=i.config.flow_balance_tolerance,
+        **_sizes(i.config))),
+    Detector("fan_out", frozenset({"gifts", "baseline"}), lambda i: flow.fan_out_candidates(
+        i.gifts, window_s=i.config.flow_max_delay_s, amount_tolerance=i.config.flow_amount_tolerance,
+        max_chance=i.config.flow_max_amount_chance, min_receivers=i.config.fan_out_min_receivers, popular_senders=i.baseline.popular_senders,
+        min_size=i.config.min_ring_size)),
 )
 """Every detector, in the order their candidates are pooled (the order fixes candidate ids, so it is part of
 what makes a report reproducible)."""

@@ -22,6 +22,7 @@ import polars as pl
 
 from graphkit.graphs.build import graph_from_edges, weak_components
 from graphkit.graphs.projections import pack_pair, unpack_pair
+from graphkit.graphs.relays import relay_hops
 
 from graphkit.config import Config
 
@@ -63,6 +64,10 @@ SIGNALS: dict[str, str] = {
     "synchrony": "share of the group gifting the same stream within one co-gifting window (mean of its three best streams)",
     "one_shot_large_ratio": "share of sending members with at most two gifts, at least one of them large for the platform",
     "camouflage": "share of members' coins sent to popular hosts outside the group",
+    "relay_coin_share": "share of the coins members sent that a member passed on to another member at a near-equal "
+                        "amount soon after receiving them from a member (relay hops inside the group)",
+    "n_relay_middles": "members that relayed coins inside the group",
+    "coins_relayed": "coins members passed on to members in relay hops inside the group",
 }
 
 
@@ -75,7 +80,7 @@ def _float(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Float64)
 
 
-EVIDENCE_IDS = ("top_beneficiary", "sync_sid")
+EVIDENCE_IDS = ("top_beneficiary", "sync_sid", "relay_a", "relay_m", "relay_c")
 """Columns of :func:`group_signals` that hold ids (encoded uid, sid), not signals: the reasons quote them."""
 
 _PRIOR = 2.0
@@ -292,6 +297,8 @@ class SignalContext:
     stream_baseline : polars.DataFrame
         ``sid, expected``: accounts the busiest co-gifting window of the stream
         holds by chance (see :func:`_synchrony_signals`).
+    relays : polars.DataFrame
+        The relay hops of the gifts (:func:`graphkit.graphs.relays.relay_hops`).
     identifier_links : polars.DataFrame
         ``uid, identifier, kind``: the distinct links of ``device_links`` that
         are evidence (what the identifier signals count): identifiers that are
@@ -313,6 +320,7 @@ class SignalContext:
     degree: pl.DataFrame
     stream_baseline: pl.DataFrame
     identifier_links: pl.DataFrame
+    relays: pl.DataFrame
 
 
 def signal_context(
@@ -353,6 +361,8 @@ def signal_context(
         baseline=baseline, config=config, links=links, degree=degree,
         stream_baseline=_stream_baseline(gifts, config),
         identifier_links=device_links.filter(evidence_links()).select("uid", "identifier", "kind").unique(),
+        relays=relay_hops(gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                          max_chance=config.flow_max_amount_chance),
     )
 
 
@@ -423,8 +433,13 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _cycle_signals(members, c.gift_flow, c.person),
         _synchrony_signals(members, c.gifts, c.stream_baseline, c.config),
         _one_shot_signals(members, c.activity, c.baseline),
+        _relay_signals(members, c.relays),
     ):
         out = out.join(part, on="group", how="left")
+    out = out.with_columns(
+        pl.when(pl.col("coins_total") > 0).then(pl.col("coins_relayed").fill_null(0.0) / pl.col("coins_total"))
+        .otherwise(0.0).clip(0.0, 1.0).alias("relay_coin_share")
+    )
     float_cols = [col for col, t in out.schema.items() if t.is_float()]
     int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", *EVIDENCE_IDS)]
     return out.with_columns(
@@ -752,6 +767,31 @@ def _synchrony_signals(
         "sync_sid",
         "sync_start",
     )
+
+
+def _relay_signals(members: pl.DataFrame, relays: pl.DataFrame) -> pl.DataFrame:
+    """Relay hops ``a -> m -> c`` with all three accounts in the group: the coins passed on, the relaying
+    members, and the biggest hop (``relay_a, relay_m, relay_c, relay_coins, relay_delay_s``) for the reason."""
+    inside = (
+        relays.lazy()
+        .join(members.lazy().rename({"uid": "m"}), on="m")
+        .join(members.lazy().rename({"uid": "a"}), on=["group", "a"], how="semi")
+        .join(members.lazy().rename({"uid": "c"}), on=["group", "c"], how="semi")
+        .collect()
+    )
+    ordered = inside.sort("group", "coins_out", "m", "a", "c", descending=[False, True, False, False, False])
+    return ordered.group_by("group", maintain_order=True).agg(
+        pl.col("coins_out").sum().alias("coins_relayed"),
+        pl.col("m").n_unique().alias("n_relay_middles"),
+        pl.col("a").first().alias("relay_a"),
+        pl.col("m").first().alias("relay_m"),
+        pl.col("c").first().alias("relay_c"),
+        pl.col("coins_out").first().alias("relay_coins"),
+        pl.col("delay_s").first().alias("relay_delay_s"),
+    ) if inside.height else pl.DataFrame(schema={
+        "group": pl.Int64, "coins_relayed": pl.Float64, "n_relay_middles": pl.UInt32, "relay_a": pl.UInt32,
+        "relay_m": pl.UInt32, "relay_c": pl.UInt32, "relay_coins": pl.Float64, "relay_delay_s": pl.Float64,
+    })
 
 
 def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:
