@@ -351,6 +351,7 @@ def _rings(
             large_gift=baseline.large_gift,
             burst=_burst(row, graphs),
             relay=_relay(row, graphs),
+            fan_center=graphs.index.decode_series([row["fan_center"]]).item() if row.get("fan_center") is not None else None,
         )
         rings.append(
             Ring(

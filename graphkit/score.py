@@ -25,7 +25,7 @@ Examples
 >>> from graphkit.config import Config
 >>> signals = pl.DataFrame({"group": [1, 2], "size": [30, 30], "crowding": [1.0, 0.0],
 ...     "new_account_ratio": [1.0, 0.0], "creation_burst": [0.9, 0.1], "synchrony": [0.0, 0.0],
-...     "one_shot_large_ratio": [0.0, 0.0], "cycle_coin_share": [0.0, 0.0], "relay_coin_share": [0.0, 0.0],
+...     "one_shot_large_ratio": [0.0, 0.0], "cycle_coin_share": [0.0, 0.0], "relay_coin_share": [0.0, 0.0], "fan_coin_share": [0.0, 0.0],
 ...     "beneficiary_top3_share": [0.9, 0.9], "beneficiary_income_share": [0.95, 0.1]})
 >>> scored = score_groups(signals, Config())
 >>> scored["score"].round(2).to_list()
@@ -63,11 +63,12 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "one_shot": ("one_shot_large_ratio", "weight_one_shot"),
     "cycles": ("cycle_coin_share", "weight_cycles"),
     "relay": ("relay_coin_share", "weight_relay"),
+    "fan": ("fan_coin_share", "weight_fan"),
 }
 
 KINDS: dict[str, tuple[str, ...]] = {
     "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
-    "gift_laundering": ("cycles", "relay"),
+    "gift_laundering": ("cycles", "relay", "fan"),
     "gifting_burst": ("synchrony",),
     "cashout_mules": ("one_shot",),
 }
@@ -130,7 +131,7 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     >>> import polars as pl
     >>> from graphkit.config import Config
     >>> row = score_groups(pl.DataFrame({"group": [1], "size": [30], "crowding": [0.0], "new_account_ratio": [0.0],
-    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0], "relay_coin_share": [0.0],
+    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0], "relay_coin_share": [0.0], "fan_coin_share": [0.0],
     ...     "beneficiary_top3_share": [0.9], "beneficiary_income_share": [0.9]}), Config()).row(0, named=True)
     >>> shares = contributions(row)
     >>> max(shares, key=shares.get), shares["cycle_coin_share"]
@@ -193,6 +194,7 @@ def ring_reasons(
     large_gift: float,
     burst: tuple[str, datetime] | None = None,
     relay: tuple[str, str, str] | None = None,
+    fan_center: str | None = None,
 ) -> list[str]:
     """Sentences with numbers for one scored group, strongest evidence first.
 
@@ -214,6 +216,8 @@ def ring_reasons(
         named in the synchrony reason so that an investigator can look it up.
     relay : (user_id, user_id, user_id), optional
         The group's biggest relay hop (``relay_a``, ``relay_m``, ``relay_c``), named in the relay reason.
+    fan_center : str, optional
+        The user id at the center of the group's biggest equal-amount fan (``fan_center``).
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -271,6 +275,16 @@ def ring_reasons(
             f"passed on by {_accounts(middles)} of the ring to another member, each within "
             f"{_delay(config.flow_max_delay_s)} of receiving about as much (within "
             f"{_pct(config.flow_amount_tolerance)}) from a member{hop}",
+        ))
+    if row.get("coins_in_fans", 0) > 0:
+        who = fan_center if fan_center is not None else "one member"
+        paid = (f"{who} paid {_accounts(row['fan_size'])} of the ring" if row.get("fan_side") == "out"
+                else f"{_accounts(row['fan_size'])} of the ring paid {who}")
+        candidates.append((
+            row["part_fan"],
+            f"{format_coins(row['coins_in_fans'])} coins ({_pct(row['fan_coin_share'])} of the ring's coins) moved in "
+            f"equal-amount fans: {paid} the same amount (within {_pct(config.flow_amount_tolerance)}) within "
+            f"{_delay(config.flow_max_delay_s)}",
         ))
     reasons = [text for _, text in sorted(candidates, key=lambda c: -c[0])]
     if beneficiaries and row.get("coins_total", 0) > 0:

@@ -66,7 +66,7 @@ def test_run_detectors_waits_for_inputs_that_are_not_there_yet(demo_inputs):
     assert sorted(run_detectors(early)) == ["burst_bucket", "dense_block", "flow_motif", "relay_chain"]
     assert sorted(run_detectors(demo_inputs)) == sorted(d.name for d in DETECTORS)
     assert sorted(run_detectors(demo_inputs, skip=frozenset({"community", "fan_in"}))) == [
-        "burst_bucket", "crowded_identifier", "dense_block", "fan_out", "flow_motif", "money_loop", "relay_chain",
+        "burst_bucket", "crowded_identifier", "dense_block", "equal_fan", "flow_motif", "money_loop", "relay_chain",
         "synchrony"]
 
 

@@ -1,4 +1,4 @@
-"""Money-flow detectors: relay chains, scatter-gather and gather-scatter motifs, fan-outs.
+"""Money-flow detectors: relay chains, scatter-gather and gather-scatter motifs, equal-amount fans.
 
 Laundering typologies (as AMLSim plants them, and as they arrive on a
 gifting platform) move coins through intermediaries rather than around one
@@ -7,10 +7,11 @@ short delays (source -> middles -> sink); a *scatter-gather* spreads one
 source's coins over several middles that all pay the same sink; a
 *gather-scatter* collects from several sources into one account that pays
 about as much out to several sinks; a *fan-out* pays many receivers
-near-equal amounts at once. Each function here proposes such groups as
+near-equal amounts at once, and a *fan-in* gathers them from many. Each function here proposes such groups as
 candidates (``cand, uid, source``); they are scored like every other
-candidate (:mod:`graphkit.score`), where the ``relay_coin_share`` signal
-says how much of a group's coins were relayed.
+candidate (:mod:`graphkit.score`), where the ``relay_coin_share`` and
+``fan_coin_share`` signals say how much of a group's coins were relayed or
+moved in equal-amount fans.
 
 All four are joins and group-bys over the gift events and the gift flow
 (no loop over accounts or edges); the groups are connected components
@@ -33,12 +34,13 @@ import numpy as np
 import polars as pl
 
 from graphkit.graphs.build import weak_components
-from graphkit.graphs.relays import amount_chance, relay_hops
+from graphkit.graphs.relays import equal_fans, relay_hops
 
 from graphkit.detect.candidates import CANDIDATE_SCHEMA
 
 __all__ = [
-    "fan_out_candidates",
+    "equal_fan_candidates",
+    "equal_fans",
     "flow_motif_candidates",
     "relay_chain_candidates",
     "relay_hops",
@@ -172,64 +174,30 @@ def flow_motif_candidates(
     return pl.concat([scatter_gather, gather_scatter.with_columns(pl.col("cand") + offset)]).cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
 
 
-def fan_out_candidates(
-    gifts: pl.DataFrame, *, window_s: int, amount_tolerance: float, max_chance: float, min_receivers: int,
-    popular_senders: float, min_size: int,
-) -> pl.DataFrame:
-    """Senders that paid many receivers near-equal amounts within one short window, with those receivers.
+def equal_fan_candidates(fans: pl.DataFrame, *, min_size: int) -> pl.DataFrame:
+    """Each equal-amount fan's center with its counterparts (:func:`graphkit.graphs.relays.equal_fans`).
 
-    Gifts are bucketed by sender and ``window_s``-long time bucket. A bucket
-    in which the sender paid at least ``min_receivers`` distinct receivers
-    that are not popular (fewer distinct senders than ``popular_senders``,
-    :class:`graphkit.detect.signals.Baseline`) with amounts whose spread
-    (largest minus smallest) is at most ``amount_tolerance`` of their median
-    is a fan-out, unless that amount is common on the platform (a chance above
-    ``max_chance``, :func:`graphkit.graphs.relays.amount_chance`: five roses
-    to five hosts is a viewer's evening); the sender and the receivers of all its fan-outs are one
-    candidate of at least ``min_size`` accounts, ``source`` ``fan_out``. A viewer tipping the platform's stars
-    is not one; a mule account splitting a sum over fresh accounts is.
+    A sender that paid many accounts the same uncommon amount within a short
+    window (``source`` ``equal_fan_out``: a mule splitting a sum), or a
+    receiver paid the same uncommon amount by many accounts within one
+    (``equal_fan_in``: money gathered), with those accounts; all the fans of
+    one center and side are one candidate of at least ``min_size`` accounts.
 
     Examples
     --------
-    >>> from datetime import datetime, timezone
-    >>> t = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
-    >>> gifts = pl.DataFrame({"src": [0] * 5 + [9, 9, 9], "dst": [1, 2, 3, 4, 5, 6, 7, 8],
-    ...                       "coins": [100.0, 100.0, 101.0, 99.0, 100.0, 5.0, 300.0, 40.0], "sent_at": [t] * 8},
-    ...                      schema_overrides={"src": pl.UInt32, "dst": pl.UInt32})
-    >>> fan_out_candidates(gifts, window_s=3600, amount_tolerance=0.05, max_chance=1.0, min_receivers=3,
-    ...                    popular_senders=100.0, min_size=3)["uid"].to_list()
-    [0, 1, 2, 3, 4, 5]
+    >>> fans = pl.DataFrame({"side": ["out"] * 3, "center": [0, 0, 0], "src": [0, 0, 0], "dst": [1, 2, 3],
+    ...                      "coins": [500.0] * 3, "t_us": [0] * 3}, schema_overrides={"center": pl.UInt32, "src": pl.UInt32,
+    ...                      "dst": pl.UInt32})
+    >>> equal_fan_candidates(fans, min_size=3).rows()
+    [(0, 0, 'equal_fan_out'), (0, 1, 'equal_fan_out'), (0, 2, 'equal_fan_out'), (0, 3, 'equal_fan_out')]
     """
-    bucket_us = max(int(window_s), 1) * 1_000_000
-    events = gifts.lazy().filter(pl.col("src") != pl.col("dst")).select(
-        "src", "dst", "coins", (pl.col("sent_at").dt.epoch("us") // bucket_us).alias("bucket"))
-    popular = (
-        events.group_by("dst").agg(pl.col("src").n_unique().alias("n"))
-        .filter(pl.col("n") >= popular_senders).select("dst")
-    )
-    events = events.join(popular, on="dst", how="anti")
-    fans = (
-        events.group_by("src", "bucket")
-        .agg(pl.col("dst").n_unique().alias("receivers"), pl.col("coins").min().alias("lo"),
-             pl.col("coins").max().alias("hi"), pl.col("coins").median().alias("mid"))
-        .filter((pl.col("receivers") >= min_receivers) & (pl.col("hi") - pl.col("lo") <= amount_tolerance * pl.col("mid")))
-        .select("src", "bucket", "mid")
-        .collect()
-    )
-    chance = amount_chance(gifts["coins"].to_numpy(), fans["mid"].to_numpy(), tolerance=amount_tolerance)
-    fans = fans.filter(pl.Series(chance <= max_chance, dtype=pl.Boolean)).select("src", "bucket").lazy()
-    members = (
-        pl.concat([
-            events.join(fans, on=["src", "bucket"], how="semi").select("src", pl.col("dst").alias("uid")),
-            fans.select("src", pl.col("src").alias("uid")),
-        ])
-        .unique()
-        .filter(pl.len().over("src") >= min_size)
-        .collect()
-    )
-    if members.height == 0:
+    if fans.height == 0:
         return _empty()
-    renumber = members.select("src").unique().sort("src").with_row_index("cand")
-    return members.join(renumber, on="src").select(
-        pl.col("cand").cast(pl.Int64), pl.col("uid").cast(pl.UInt32), pl.lit("fan_out").alias("source")
+    members = pl.concat([
+        fans.select("side", "center", pl.col("center").alias("uid")),
+        fans.select("side", "center", pl.when(pl.col("side") == "out").then(pl.col("dst")).otherwise(pl.col("src")).alias("uid")),
+    ]).unique().filter(pl.len().over("side", "center") >= min_size)
+    ids = members.select("side", "center").unique().sort("side", "center").with_row_index("cand")
+    return members.join(ids, on=["side", "center"]).select(
+        pl.col("cand").cast(pl.Int64), pl.col("uid").cast(pl.UInt32), ("equal_fan_" + pl.col("side")).alias("source")
     ).sort("cand", "uid")

@@ -259,9 +259,10 @@ DETECTORS: tuple[Detector, ...] = (
         i.gift_flow, n_users=i.n_users, min_branches=i.config.flow_min_branches,
         max_middle_degree=i.config.flow_max_middle_degree, balance_tolerance=i.config.flow_balance_tolerance,
         **_sizes(i.config))),
-    Detector("fan_out", frozenset({"gifts", "baseline"}), lambda i: flow.fan_out_candidates(
-        i.gifts, window_s=i.config.flow_max_delay_s, amount_tolerance=i.config.flow_amount_tolerance,
-        max_chance=i.config.flow_max_amount_chance, min_receivers=i.config.fan_out_min_receivers, popular_senders=i.baseline.popular_senders,
+    Detector("equal_fan", frozenset({"gifts", "baseline"}), lambda i: flow.equal_fan_candidates(
+        flow.equal_fans(i.gifts, window_s=i.config.flow_max_delay_s, amount_tolerance=i.config.flow_amount_tolerance,
+                        max_chance=i.config.flow_max_amount_chance, min_fan=i.config.flow_min_fan,
+                        popular_senders=i.baseline.popular_senders),
         min_size=i.config.min_ring_size)),
 )
 """Every detector, in the order their candidates are pooled (the order fixes candidate ids, so it is part of

@@ -22,7 +22,7 @@ import polars as pl
 
 from graphkit.graphs.build import graph_from_edges, weak_components
 from graphkit.graphs.projections import pack_pair, unpack_pair
-from graphkit.graphs.relays import relay_hops
+from graphkit.graphs.relays import equal_fans, relay_hops
 
 from graphkit.config import Config
 
@@ -68,6 +68,9 @@ SIGNALS: dict[str, str] = {
                         "amount soon after receiving them from a member (relay hops inside the group)",
     "n_relay_middles": "members that relayed coins inside the group",
     "coins_relayed": "coins members passed on to members in relay hops inside the group",
+    "fan_coin_share": "share of the coins members sent that moved between members in equal-amount fans (one member "
+                      "paying, or paid by, many members the same uncommon amount within a short window)",
+    "coins_in_fans": "coins members sent to members in equal-amount fans",
 }
 
 
@@ -80,7 +83,7 @@ def _float(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Float64)
 
 
-EVIDENCE_IDS = ("top_beneficiary", "sync_sid", "relay_a", "relay_m", "relay_c")
+EVIDENCE_IDS = ("top_beneficiary", "sync_sid", "relay_a", "relay_m", "relay_c", "fan_center")
 """Columns of :func:`group_signals` that hold ids (encoded uid, sid), not signals: the reasons quote them."""
 
 _PRIOR = 2.0
@@ -299,6 +302,8 @@ class SignalContext:
         holds by chance (see :func:`_synchrony_signals`).
     relays : polars.DataFrame
         The relay hops of the gifts (:func:`graphkit.graphs.relays.relay_hops`).
+    fans : polars.DataFrame
+        The gifts of equal-amount fans (:func:`graphkit.graphs.relays.equal_fans`).
     identifier_links : polars.DataFrame
         ``uid, identifier, kind``: the distinct links of ``device_links`` that
         are evidence (what the identifier signals count): identifiers that are
@@ -321,6 +326,7 @@ class SignalContext:
     stream_baseline: pl.DataFrame
     identifier_links: pl.DataFrame
     relays: pl.DataFrame
+    fans: pl.DataFrame
 
 
 def signal_context(
@@ -363,6 +369,9 @@ def signal_context(
         identifier_links=device_links.filter(evidence_links()).select("uid", "identifier", "kind").unique(),
         relays=relay_hops(gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
                           max_chance=config.flow_max_amount_chance),
+        fans=equal_fans(gifts, window_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                        max_chance=config.flow_max_amount_chance, min_fan=config.flow_min_fan,
+                        popular_senders=baseline.popular_senders),
     )
 
 
@@ -434,11 +443,14 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _synchrony_signals(members, c.gifts, c.stream_baseline, c.config),
         _one_shot_signals(members, c.activity, c.baseline),
         _relay_signals(members, c.relays),
+        _fan_signals(members, c.fans),
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
         pl.when(pl.col("coins_total") > 0).then(pl.col("coins_relayed").fill_null(0.0) / pl.col("coins_total"))
-        .otherwise(0.0).clip(0.0, 1.0).alias("relay_coin_share")
+        .otherwise(0.0).clip(0.0, 1.0).alias("relay_coin_share"),
+        pl.when(pl.col("coins_total") > 0).then(pl.col("coins_in_fans").fill_null(0.0) / pl.col("coins_total"))
+        .otherwise(0.0).clip(0.0, 1.0).alias("fan_coin_share"),
     )
     float_cols = [col for col, t in out.schema.items() if t.is_float()]
     int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", *EVIDENCE_IDS)]
@@ -792,6 +804,30 @@ def _relay_signals(members: pl.DataFrame, relays: pl.DataFrame) -> pl.DataFrame:
         "group": pl.Int64, "coins_relayed": pl.Float64, "n_relay_middles": pl.UInt32, "relay_a": pl.UInt32,
         "relay_m": pl.UInt32, "relay_c": pl.UInt32, "relay_coins": pl.Float64, "relay_delay_s": pl.Float64,
     })
+
+
+def _fan_signals(members: pl.DataFrame, fans: pl.DataFrame) -> pl.DataFrame:
+    """Equal-amount fan gifts with both ends in the group: their coins, and the biggest fan (its side, center
+    and the members it reached: ``fan_side, fan_center, fan_size``) for the reason."""
+    inside = (
+        fans.lazy()
+        .join(members.lazy().rename({"uid": "src"}), on="src")
+        .join(members.lazy().rename({"uid": "dst"}), on=["group", "dst"], how="semi")
+        .collect()
+    )
+    if inside.height == 0:
+        return pl.DataFrame(schema={"group": pl.Int64, "coins_in_fans": pl.Float64, "fan_side": pl.Utf8,
+                                    "fan_center": pl.UInt32, "fan_size": pl.UInt32})
+    coins = inside.unique(["group", "src", "dst", "coins", "t_us"]).group_by("group").agg(pl.col("coins").sum().alias("coins_in_fans"))
+    biggest = (
+        inside.group_by("group", "side", "center")
+        .agg(pl.when(pl.col("side").first() == "out").then(pl.col("dst")).otherwise(pl.col("src")).n_unique()
+             .cast(pl.UInt32).alias("fan_size"))
+        .sort(["group", "fan_size", "side", "center"], descending=[False, True, True, False])
+        .unique("group", keep="first", maintain_order=True)
+        .select("group", pl.col("side").alias("fan_side"), pl.col("center").alias("fan_center"), "fan_size")
+    )
+    return coins.join(biggest, on="group")
 
 
 def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:

@@ -15,7 +15,13 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-__all__ = ["RELAY_SCHEMA", "amount_chance", "relay_hops"]
+__all__ = ["FAN_SCHEMA", "RELAY_SCHEMA", "amount_chance", "equal_fans", "relay_hops"]
+
+FAN_SCHEMA: dict[str, pl.DataType] = {
+    "side": pl.Utf8, "center": pl.UInt32, "src": pl.UInt32, "dst": pl.UInt32, "coins": pl.Float64, "t_us": pl.Int64,
+}
+"""One row per gift of an equal-amount fan: ``side`` ``out`` (the center paid ``dst``) or ``in`` (``src`` paid the
+center), ``t_us`` the gift's time in microseconds since the epoch (a gift of both sides is listed twice)."""
 
 RELAY_SCHEMA: dict[str, pl.DataType] = {
     "a": pl.UInt32, "m": pl.UInt32, "c": pl.UInt32, "coins_in": pl.Float64, "coins_out": pl.Float64,
@@ -43,6 +49,68 @@ def amount_chance(coins: np.ndarray, amounts: np.ndarray, *, tolerance: float) -
     within = (np.searchsorted(ordered, amounts * (1 + tolerance), side="right")
               - np.searchsorted(ordered, amounts * (1 - tolerance), side="left"))
     return within / max(len(ordered), 1)
+
+
+def equal_fans(
+    gifts: pl.DataFrame, *, window_s: int, amount_tolerance: float, max_chance: float, min_fan: int,
+    popular_senders: float,
+) -> pl.DataFrame:
+    """Gifts of equal-amount fans: one account paying (fan-out) or paid by (fan-in) many accounts the same
+    uncommon amount within a short window.
+
+    Gifts are bucketed by time, ``window_s`` long, at two phases (shifted by
+    half a window, so that a fan across a bucket edge is whole in one of
+    them). A fan-out is a (sender, bucket) whose gifts reach at least
+    ``min_fan`` distinct receivers; a fan-in a (receiver, bucket) paid by at
+    least ``min_fan`` distinct senders. Its amounts must spread by at most
+    ``amount_tolerance`` of their median, and that median must be
+    uncommon on the platform (:func:`amount_chance` at most ``max_chance``:
+    five roses to five hosts is a viewer's evening). Receivers with at least
+    ``popular_senders`` distinct senders are left out (the platform's stars:
+    their crowds are no fan of one account).
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`FAN_SCHEMA`, each gift once per side, sorted.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+    >>> gifts = pl.DataFrame({"src": [0, 0, 0, 5, 6, 7], "dst": [1, 2, 3, 9, 9, 9],
+    ...                       "coins": [500.0, 500.0, 505.0, 80.0, 80.0, 80.0], "sent_at": [t] * 6},
+    ...                      schema_overrides={"src": pl.UInt32, "dst": pl.UInt32})
+    >>> equal_fans(gifts, window_s=3600, amount_tolerance=0.05, max_chance=1.0, min_fan=3,
+    ...            popular_senders=100.0).select("side", "center", "src", "dst").rows()
+    [('in', 9, 5, 9), ('in', 9, 6, 9), ('in', 9, 7, 9), ('out', 0, 0, 1), ('out', 0, 0, 2), ('out', 0, 0, 3)]
+    """
+    bucket_us = max(int(window_s), 1) * 1_000_000
+    events = gifts.lazy().filter(pl.col("src") != pl.col("dst")).select(
+        pl.col("src").cast(pl.UInt32), pl.col("dst").cast(pl.UInt32), pl.col("coins").cast(pl.Float64),
+        pl.col("sent_at").dt.epoch("us").alias("__t"))
+    popular = (events.group_by("dst").agg(pl.col("src").n_unique().alias("__n"))
+               .filter(pl.col("__n") >= popular_senders).select("dst"))
+    events = events.join(popular, on="dst", how="anti")
+    phased = pl.concat([events.with_columns(((pl.col("__t") + phase) // bucket_us).alias("__bucket"),
+                                            pl.lit(phase, dtype=pl.Int64).alias("__phase"))
+                        for phase in (0, bucket_us // 2)])
+    sides = []
+    for side, center, other in (("out", "src", "dst"), ("in", "dst", "src")):
+        keyed = phased.with_columns(pl.lit(side).alias("side"), pl.col(center).alias("center"))
+        fans = (
+            keyed.group_by("center", "__phase", "__bucket")
+            .agg(pl.col(other).n_unique().alias("__fan"), pl.col("coins").min().alias("__lo"),
+                 pl.col("coins").max().alias("__hi"), pl.col("coins").median().alias("__mid"))
+            .filter((pl.col("__fan") >= min_fan) & (pl.col("__hi") - pl.col("__lo") <= amount_tolerance * pl.col("__mid")))
+            .collect()
+        )
+        rare = amount_chance(gifts["coins"].to_numpy(), fans["__mid"].to_numpy(), tolerance=amount_tolerance) <= max_chance
+        fans = fans.filter(pl.Series(rare, dtype=pl.Boolean)).select("center", "__phase", "__bucket")
+        sides.append(keyed.join(fans.lazy(), on=["center", "__phase", "__bucket"], how="semi")
+                     .select("side", "center", "src", "dst", "coins", "__t"))
+    found = pl.concat(sides).unique().sort("side", "center", "src", "dst", "__t", "coins").rename({"__t": "t_us"}).collect()
+    return found.cast(FAN_SCHEMA)  # type: ignore[arg-type]
 
 
 def relay_hops(gifts: pl.DataFrame, *, max_delay_s: int, amount_tolerance: float, max_chance: float) -> pl.DataFrame:
