@@ -205,7 +205,7 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     >>> sorted(inputs.present())
     ['activity', 'baseline', 'cogift', 'config', 'device_links', 'gift_flow', 'gifts', 'n_users', 'person']
     >>> sorted(run_detectors(inputs))
-    ['burst_bucket', 'crowded_identifier', 'dense_block', 'fan_in', 'money_loop']
+    ['burst_bucket', 'crowded_identifier', 'dense_block', 'equal_fan', 'fan_in', 'flow_motif', 'money_loop', 'relay_chain']
     """
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
