@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.graphs import Graphs, build_graphs
+from graphkit.graphs.relays import equal_fans, relay_hops
 from graphkit.config import Config
 from graphkit.detect.candidates import lockstep_groups
 from graphkit.detect.centrality import centrality, gift_centrality_graph
@@ -136,6 +137,7 @@ def analyze(
         context = signal_context(
             gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
             device_links=links, person=person, activity=activity, baseline=baseline, config=config,
+            relays=inputs.relays, fans=inputs.fans,
         )
         evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph,
                                  relays=context.relays)
@@ -193,7 +195,8 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     who used which device or IP (:func:`device_links`), the platform's
     measured thresholds (:func:`graphkit.detect.signals.platform_baseline`)
     and persons (:func:`graphkit.detect.signals.person_of`), beside the
-    graphs' gift events, gift flow and co-gifting pairs. The Leiden
+    graphs' gift events, gift flow and co-gifting pairs, and the money flow's relay hops and
+    equal-amount fans (:mod:`graphkit.graphs.relays`). The Leiden
     groupings come later (:func:`leiden_groupings`).
 
     Examples
@@ -203,7 +206,7 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     >>> graphs = build_graphs(tables, Config())
     >>> inputs = detection_inputs(tables, graphs, Config())
     >>> sorted(inputs.present())
-    ['activity', 'baseline', 'cogift', 'config', 'device_links', 'gift_flow', 'gifts', 'n_users', 'person']
+    ['activity', 'baseline', 'cogift', 'config', 'device_links', 'fans', 'gift_flow', 'gifts', 'n_users', 'person', 'relays']
     >>> sorted(run_detectors(inputs))
     ['burst_bucket', 'crowded_identifier', 'dense_block', 'equal_fan', 'fan_in', 'flow_motif', 'money_loop', 'relay_chain']
     """
@@ -212,7 +215,13 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     links = device_links(graphs)
     baseline = platform_baseline(activity, graphs.gifts, links, config)
     person = pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "person": person_of(links, graphs.n_users)})
-    return detector_inputs(graphs, config, activity=activity, baseline=baseline, device_links=links, person=person)
+    relays = relay_hops(graphs.gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                        max_chance=config.flow_max_amount_chance)
+    fans = equal_fans(graphs.gifts, window_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                      max_chance=config.flow_max_amount_chance, min_fan=config.flow_min_fan,
+                      popular_senders=baseline.popular_senders)
+    return detector_inputs(graphs, config, activity=activity, baseline=baseline, device_links=links, person=person,
+                           relays=relays, fans=fans)
 
 
 @contextmanager

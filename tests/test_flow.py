@@ -194,3 +194,15 @@ def test_flow_settings_reach_rings_json_params(tmp_path):
     assert params["flow_max_delay_s"] == 600 and params["weight_relay"] == 0.6
     assert {"flow_amount_tolerance", "flow_max_amount_chance", "flow_min_branches", "flow_max_middle_degree",
             "flow_balance_tolerance", "flow_min_fan", "weight_fan"} <= set(params)
+
+
+def test_the_biggest_relay_hop_of_a_group_is_one_hop_whatever_the_order_of_the_rows():
+    from graphkit.detect.signals import _relay_signals
+    from graphkit.graphs.relays import RELAY_SCHEMA
+
+    # the same hop a -> m -> c, three rounds of the same amount: the reason quotes the quickest
+    relays = pl.DataFrame({"a": [0, 0, 0, 3], "m": [1, 1, 1, 1], "c": [2, 2, 2, 2], "coins_in": [999.0] * 3 + [500.0],
+                           "coins_out": [999.0] * 3 + [500.0], "delay_s": [900.0, 300.0, 600.0, 60.0]}, schema=RELAY_SCHEMA)
+    members = pl.DataFrame({"group": [0, 0, 0, 0], "uid": [0, 1, 2, 3]}, schema={"group": pl.Int64, "uid": U32})
+    found = {_relay_signals(members, relays.sample(fraction=1.0, shuffle=True, seed=seed)).row(0) for seed in range(20)}
+    assert found == {(0, 3497.0, 1, 0, 1, 2, 999.0, 300.0)}

@@ -144,7 +144,7 @@ def relay_hops(gifts: pl.DataFrame, *, max_delay_s: int, amount_tolerance: float
     Returns
     -------
     polars.DataFrame
-        :data:`RELAY_SCHEMA`, sorted by ``m, a, c, delay_s``.
+        :data:`RELAY_SCHEMA`, sorted by every column (``m, a, c, delay_s, coins_in, coins_out``).
 
     Notes
     -----
@@ -186,4 +186,4 @@ def relay_hops(gifts: pl.DataFrame, *, max_delay_s: int, amount_tolerance: float
         .collect()
     )
     common = amount_chance(gifts["coins"].to_numpy(), hops["coins_in"].to_numpy(), tolerance=amount_tolerance) > max_chance
-    return hops.filter(~pl.Series(common, dtype=pl.Boolean)).sort("m", "a", "c", "delay_s").cast(RELAY_SCHEMA)  # type: ignore[arg-type]
+    return hops.filter(~pl.Series(common, dtype=pl.Boolean)).sort("m", "a", "c", "delay_s", "coins_in", "coins_out").cast(RELAY_SCHEMA)  # type: ignore[arg-type]
