@@ -22,9 +22,12 @@ from graphkit_cli.common import CONTEXT_SETTINGS, stdout
 @click.option("--ring-size-max", type=click.IntRange(min=5), default=None,
               help="Heavy-tailed ring sizes, from 5 to this many accounts (at most a quarter of --users), "
                    "with big look-alikes (viral moments, giveaways). Default: rings of 10-60 accounts.")
+@click.option("--flows", is_flag=True, default=False,
+              help="Also plant money-flow rings (fan-in, fan-out, cycle, scatter-gather, gather-scatter, chain: "
+                   "aged accounts moving big gifts hop after hop within minutes). Default: off.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="File format of the four tables.")
-def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, fmt: str) -> None:
+def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, flows: bool, fmt: str) -> None:
     """Write a synthetic livestream platform to OUT_DIR: users, streams, devices
     and gifts tables with planted rings (account farms, gift laundering loops,
     gifting bursts, cash-out mules) among honest look-alikes (family tablets,
@@ -32,7 +35,8 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
     and truth.json naming each ring's members and beneficiaries.
     --ring-size-max makes ring sizes heavy-tailed (farms of hundreds of
     accounts on a few devices, bursts and mule networks of hundreds) and adds
-    viral moments and giveaways to the look-alikes.
+    viral moments and giveaways to the look-alikes. --flows adds money-flow
+    rings (fan-in, fan-out, cycle, scatter-gather, gather-scatter, chain).
 
     users.label is "bad" for ring members and "good" for everyone else.
     OUT_DIR must be new, empty or an earlier synth output; writing again
@@ -42,7 +46,7 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
     Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7
     """
     with stdout.status(f"generating {users:,} users and {gifts:,} gifts (seed {seed})"):
-        platform = generate(users=users, gifts=gifts, seed=seed, ring_size_max=ring_size_max)
+        platform = generate(users=users, gifts=gifts, seed=seed, ring_size_max=ring_size_max, flows=flows)
         paths = platform.write(out_dir, format=fmt)
     stdout.print(written_table(platform, paths))
     counts: dict[str, int] = {}

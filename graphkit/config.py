@@ -307,6 +307,34 @@ class Config:
     rate; see graphkit.detect.big). A busy stream's steady crowd stays near 1x; a burst of
     hundreds in a stream of a few gifters a minute is 10-100x."""
 
+    # --- money flow (graphkit.detect.flow, graphkit.graphs.relays) -------
+    flow_max_delay_s: int = _int(3600, min=0)
+    """A relay hop passes coins on within this many seconds of receiving them (and a fan-out pays its
+    receivers within one bucket this long). An hour: laundering hops on a gifting platform follow each
+    other within minutes, while a host's own gifts to others come days apart. Time steps read as their
+    seconds (``[tables.gifts.units]``): with AMLSim's one-day step, 3600 means "the same step"."""
+    flow_amount_tolerance: float = _float(0.1, min=0, max=1)
+    """A relayed amount is within this share of the amount received (98 coins passed on for 100
+    received, a 2% fee), and a fan-out's amounts spread by at most this share of their median."""
+    flow_max_amount_chance: float = _float(0.025, min=0, max=1)
+    """A relay or fan-out amount is evidence only when at most this share of the platform's gifts lies
+    within ``flow_amount_tolerance`` of it: a 1-coin rose passed on after a 1-coin rose is a price
+    list's chance (a third of ``graphkit synth``'s gifts are roses), 2,999 coins after 3,000 is not.
+    2.5% keeps ``graphkit synth``'s three biggest gifts (999 coins: about 2.1% of its gifts) and leaves
+    out 499 and below (3% and more)."""
+    flow_min_branches: int = _int(2, min=2)
+    """A scatter-gather reaches one sink through at least this many middles; a gather-scatter
+    collects from and pays out to at least this many accounts each."""
+    flow_max_middle_degree: int = _int(50, min=1)
+    """A middle of a scatter-gather has at most this many distinct senders and receivers each: a
+    popular host is no intermediary (and its fans x its receivers would make a huge join)."""
+    flow_balance_tolerance: float = _float(0.2, min=0, max=1)
+    """A gather-scatter's collector pays out within this share of what it collected (a host that
+    cashes out pays little on)."""
+    flow_min_fan: int = _int(4, min=2)
+    """An equal-amount fan: one account pays (fan-out), or is paid by (fan-in), at least this many
+    distinct accounts the same uncommon amount within ``flow_max_delay_s`` (popular hosts left out)."""
+
     # --- centrality -------------------------------------------------------
     pagerank_damping: float = _float(0.85, min=0, max=1, min_open=True, max_open=True)
     betweenness_exact_max_nodes: int = _int(5000, min=0)
@@ -331,6 +359,14 @@ class Config:
     """... when all its senders sent one or two large gifts only."""
     weight_cycles: float = _float(0.5, min=0, max=1)
     """... when all its internal coins go round in loops."""
+    weight_fan: float = _float(0.7, min=0, max=1)
+    """... when all the coins its members sent moved between members in equal-amount fans (one member
+    paying, or paid by, many members the same uncommon amount within ``flow_max_delay_s``)."""
+    weight_relay: float = _float(0.7, min=0, max=1)
+    """... when all the coins its members sent were relayed: passed on by a member at a near-equal
+    amount within ``flow_max_delay_s`` of arriving from another member. 0.7 (and 0.7 for
+    ``weight_fan``), tuned on ``graphkit synth --flows`` seed 1 (20k users): at 0.5 the chains of
+    aged accounts (relay share about 0.85, little else) stayed just under the bar."""
     incentive_floor: float = _float(0.3, min=0, max=1)
     """Share of its coordination score a group keeps when no money concentrates
     on a beneficiary (families, internet cafes); 1 ignores the money."""

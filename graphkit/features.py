@@ -54,6 +54,8 @@ _BASE = {
     "lockstep": "accounts it co-gifted with on two or more streams / 5, clipped to [0, 1]",
     "fan_in": "paid mostly by one-shot large senders, at least min_ring_size of them (bool)",
     "closed_triads": "local clustering coefficient in the undirected gift graph",
+    "relay": "relay hops it was the middle of (graphkit.graphs.relays.relay_hops) / 2, clipped to [0, 1]",
+    "reciprocal": "gifted an account that gifted it back (bool)",
     "community": "its Leiden community (CPM) on the combined user graph",
     "community_size": "accounts in that community",
     "lockstep_group": "its lockstep group (null outside any)",

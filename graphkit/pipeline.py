@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.graphs import Graphs, build_graphs
+from graphkit.graphs.relays import equal_fans, relay_hops
 from graphkit.config import Config
 from graphkit.detect.candidates import lockstep_groups
 from graphkit.detect.centrality import centrality, gift_centrality_graph
@@ -133,12 +134,14 @@ def analyze(
         person = inputs.person["person"].to_numpy()
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
-        evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph)
-        del gift_graph
         context = signal_context(
             gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
             device_links=links, person=person, activity=activity, baseline=baseline, config=config,
+            relays=inputs.relays, fans=inputs.fans,
         )
+        evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph,
+                                 relays=context.relays)
+        del gift_graph
         inputs = inputs.with_inputs(**groupings())
     n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
     found = {**early, **run_detectors(inputs, detectors, skip=frozenset(early))}
@@ -192,7 +195,8 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     who used which device or IP (:func:`device_links`), the platform's
     measured thresholds (:func:`graphkit.detect.signals.platform_baseline`)
     and persons (:func:`graphkit.detect.signals.person_of`), beside the
-    graphs' gift events, gift flow and co-gifting pairs. The Leiden
+    graphs' gift events, gift flow and co-gifting pairs, and the money flow's relay hops and
+    equal-amount fans (:mod:`graphkit.graphs.relays`). The Leiden
     groupings come later (:func:`leiden_groupings`).
 
     Examples
@@ -202,16 +206,22 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     >>> graphs = build_graphs(tables, Config())
     >>> inputs = detection_inputs(tables, graphs, Config())
     >>> sorted(inputs.present())
-    ['activity', 'baseline', 'cogift', 'config', 'device_links', 'gift_flow', 'gifts', 'n_users', 'person']
+    ['activity', 'baseline', 'cogift', 'config', 'device_links', 'fans', 'gift_flow', 'gifts', 'n_users', 'person', 'relays']
     >>> sorted(run_detectors(inputs))
-    ['burst_bucket', 'crowded_identifier', 'dense_block', 'fan_in', 'money_loop']
+    ['burst_bucket', 'crowded_identifier', 'dense_block', 'equal_fan', 'fan_in', 'flow_motif', 'money_loop', 'relay_chain']
     """
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
     links = device_links(graphs)
     baseline = platform_baseline(activity, graphs.gifts, links, config)
     person = pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "person": person_of(links, graphs.n_users)})
-    return detector_inputs(graphs, config, activity=activity, baseline=baseline, device_links=links, person=person)
+    relays = relay_hops(graphs.gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                        max_chance=config.flow_max_amount_chance)
+    fans = equal_fans(graphs.gifts, window_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                      max_chance=config.flow_max_amount_chance, min_fan=config.flow_min_fan,
+                      popular_senders=baseline.popular_senders)
+    return detector_inputs(graphs, config, activity=activity, baseline=baseline, device_links=links, person=person,
+                           relays=relays, fans=fans)
 
 
 @contextmanager
@@ -349,6 +359,8 @@ def _rings(
             young_days=baseline.young_days,
             large_gift=baseline.large_gift,
             burst=_burst(row, graphs),
+            relay=_relay(row, graphs),
+            fan_center=graphs.index.decode_series([row["fan_center"]]).item() if row.get("fan_center") is not None else None,
         )
         rings.append(
             Ring(
@@ -379,6 +391,15 @@ def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:
     if row.get("sync_sid") is None or row.get("sync_start") is None:
         return None
     return graphs.index.decode_series([row["sync_sid"]], "stream").item(), row["sync_start"]
+
+
+def _relay(row: dict, graphs: Graphs) -> tuple[str, str, str] | None:
+    """The user ids of a group's biggest relay hop (source, middle, receiver), for its reason; None without one."""
+    hop = [row.get(k) for k in ("relay_a", "relay_m", "relay_c")]
+    if any(uid is None for uid in hop):
+        return None
+    a, m, c = graphs.index.decode_series(hop).to_list()
+    return a, m, c
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

@@ -25,7 +25,7 @@ Examples
 >>> from graphkit.config import Config
 >>> signals = pl.DataFrame({"group": [1, 2], "size": [30, 30], "crowding": [1.0, 0.0],
 ...     "new_account_ratio": [1.0, 0.0], "creation_burst": [0.9, 0.1], "synchrony": [0.0, 0.0],
-...     "one_shot_large_ratio": [0.0, 0.0], "cycle_coin_share": [0.0, 0.0],
+...     "one_shot_large_ratio": [0.0, 0.0], "cycle_coin_share": [0.0, 0.0], "relay_coin_share": [0.0, 0.0], "fan_coin_share": [0.0, 0.0],
 ...     "beneficiary_top3_share": [0.9, 0.9], "beneficiary_income_share": [0.95, 0.1]})
 >>> scored = score_groups(signals, Config())
 >>> scored["score"].round(2).to_list()
@@ -62,11 +62,13 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "synchrony": ("synchrony", "weight_synchrony"),
     "one_shot": ("one_shot_large_ratio", "weight_one_shot"),
     "cycles": ("cycle_coin_share", "weight_cycles"),
+    "relay": ("relay_coin_share", "weight_relay"),
+    "fan": ("fan_coin_share", "weight_fan"),
 }
 
 KINDS: dict[str, tuple[str, ...]] = {
     "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
-    "gift_laundering": ("cycles",),
+    "gift_laundering": ("cycles", "relay", "fan"),
     "gifting_burst": ("synchrony",),
     "cashout_mules": ("one_shot",),
 }
@@ -129,7 +131,7 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     >>> import polars as pl
     >>> from graphkit.config import Config
     >>> row = score_groups(pl.DataFrame({"group": [1], "size": [30], "crowding": [0.0], "new_account_ratio": [0.0],
-    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0],
+    ...     "creation_burst": [0.0], "synchrony": [0.0], "one_shot_large_ratio": [0.8], "cycle_coin_share": [0.0], "relay_coin_share": [0.0], "fan_coin_share": [0.0],
     ...     "beneficiary_top3_share": [0.9], "beneficiary_income_share": [0.9]}), Config()).row(0, named=True)
     >>> shares = contributions(row)
     >>> max(shares, key=shares.get), shares["cycle_coin_share"]
@@ -161,6 +163,23 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _delay(seconds: float) -> str:
+    """A delay in words: ``45 s``, ``12 min``, ``3 h``, ``2 days``.
+
+    Examples
+    --------
+    >>> _delay(0), _delay(720), _delay(3600), _delay(172800)
+    ('0 s', '12 min', '1 h', '2 days')
+    """
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h"
+    return plural(round(seconds / 86400), "day")
+
+
 def _accounts(n: float) -> str:
     return plural(n, "account")
 
@@ -174,6 +193,8 @@ def ring_reasons(
     young_days: float,
     large_gift: float,
     burst: tuple[str, datetime] | None = None,
+    relay: tuple[str, str, str] | None = None,
+    fan_center: str | None = None,
 ) -> list[str]:
     """Sentences with numbers for one scored group, strongest evidence first.
 
@@ -193,6 +214,10 @@ def ring_reasons(
     burst : (stream_id, datetime), optional
         The stream and the first gift of the group's biggest burst (``sync_sid``, ``sync_start``),
         named in the synchrony reason so that an investigator can look it up.
+    relay : (user_id, user_id, user_id), optional
+        The group's biggest relay hop (``relay_a``, ``relay_m``, ``relay_c``), named in the relay reason.
+    fan_center : str, optional
+        The user id at the center of the group's biggest equal-amount fan (``fan_center``).
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -238,6 +263,29 @@ def ring_reasons(
             f"{format_coins(row['coins_on_cycles'])} coins ({_pct(row['cycle_coin_share'])} of the coins between members) went round in loops"
             + (f": {loop}" if loop else ""),
         ))
+    if row.get("coins_relayed", 0) > 0:
+        middles = int(row["n_relay_middles"])
+        hop = (
+            f": {relay[0]} -> {relay[1]} -> {relay[2]}, {format_coins(row['relay_coins'])} coins passed on after "
+            f"{_delay(row['relay_delay_s'])}" if relay is not None else ""
+        )
+        candidates.append((
+            row["part_relay"],
+            f"{format_coins(row['coins_relayed'])} coins ({_pct(row['relay_coin_share'])} of the ring's coins) were "
+            f"passed on by {_accounts(middles)} of the ring to another member, each within "
+            f"{_delay(config.flow_max_delay_s)} of receiving about as much (within "
+            f"{_pct(config.flow_amount_tolerance)}) from a member{hop}",
+        ))
+    if row.get("coins_in_fans", 0) > 0:
+        who = fan_center if fan_center is not None else "one member"
+        paid = (f"{who} paid {_accounts(row['fan_size'])} of the ring" if row.get("fan_side") == "out"
+                else f"{_accounts(row['fan_size'])} of the ring paid {who}")
+        candidates.append((
+            row["part_fan"],
+            f"{format_coins(row['coins_in_fans'])} coins ({_pct(row['fan_coin_share'])} of the ring's coins) moved in "
+            f"equal-amount fans: {paid} the same amount (within {_pct(config.flow_amount_tolerance)}) within "
+            f"{_delay(config.flow_max_delay_s)}",
+        ))
     reasons = [text for _, text in sorted(candidates, key=lambda c: -c[0])]
     if beneficiaries and row.get("coins_total", 0) > 0:
         coins_to = sum(b[1] for b in beneficiaries)
@@ -263,6 +311,8 @@ USER_COMPONENTS: dict[str, float] = {
     "lockstep": 0.4,
     "fan_in": 0.5,
     "closed_triads": 0.5,
+    "relay": 0.4,
+    "reciprocal": 0.4,
 }
 """Individual evidence and the most each adds (noisy-or), for accounts scored on their own."""
 
@@ -276,6 +326,7 @@ def user_evidence(
     config: Config,
     *,
     gift_graph: ig.Graph | None = None,
+    relays: pl.DataFrame,
 ) -> pl.DataFrame:
     """Each account's own evidence in [0, 1], whatever group it is in.
 
@@ -288,7 +339,12 @@ def user_evidence(
     two or more streams; paid mostly by one-shot large senders; trades
     with accounts that trade with each other (local clustering coefficient of
     the undirected gift graph: honest gifting is viewers -> hosts, a star with
-    no triangles, while colluding accounts close triangles).
+    no triangles, while colluding accounts close triangles); passed coins
+    on at a near-equal amount soon after receiving them (``relays``, from
+    :func:`graphkit.graphs.relays.relay_hops`; half the weight for one
+    relay hop, all of it from two on); gifted an account that gifted it
+    back (coins straight back: viewers gift hosts, hosts do not gift their
+    viewers).
 
     ``gift_graph`` is the directed gift flow without self-gifts, one vertex
     per account (:func:`graphkit.detect.centrality.gift_centrality_graph`),
@@ -318,11 +374,17 @@ def user_evidence(
     fan_in = fan_in_receivers(gift_flow, activity, baseline, min_senders=config.min_ring_size).select(
         "uid", pl.lit(True).alias("fan_in")
     )
+    relayed = relays.group_by(pl.col("m").alias("uid")).agg(pl.len().alias("relay_hops"))
+    back = flow.select(pl.col("dst").alias("src"), pl.col("src").alias("dst"))
+    reciprocal = flow.join(back, on=["src", "dst"], how="semi").select(pl.col("src").alias("uid")).unique().with_columns(
+        pl.lit(True).alias("reciprocal"))
     frame = (
         activity.select("uid", "age_days", "n_sent", "n_received", "max_gift", "coins_received")
         .join(crowd, on="uid", how="left")
         .join(partners, on="uid", how="left")
         .join(fan_in, on="uid", how="left")
+        .join(relayed, on="uid", how="left")
+        .join(reciprocal, on="uid", how="left")
         .sort("uid")  # uid is 0..n-1: row i is account i again, aligned with the arrays below
         .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
@@ -332,6 +394,8 @@ def user_evidence(
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
             pl.col("fan_in").fill_null(False),
             ((pl.col("n_received") == 0) & (pl.col("n_sent") > 0)).alias("funder"),
+            (pl.col("relay_hops").fill_null(0).cast(pl.Float64) / 2).clip(0.0, 1.0).alias("relay"),
+            pl.col("reciprocal").fill_null(False),
         )
     )
     keep = 1.0 - pl.reduce(

@@ -63,10 +63,11 @@ def test_every_detector_reads_only_the_inputs_it_declares(detector, demo_inputs)
 def test_run_detectors_waits_for_inputs_that_are_not_there_yet(demo_inputs):
     early = DetectorInputs(config=CONFIG, n_users=demo_inputs.n_users, gifts=demo_inputs.gifts,
                            gift_flow=demo_inputs.gift_flow, cogift=demo_inputs.cogift)
-    assert sorted(run_detectors(early)) == ["burst_bucket", "dense_block"]
+    assert sorted(run_detectors(early)) == ["burst_bucket", "dense_block", "flow_motif"]
     assert sorted(run_detectors(demo_inputs)) == sorted(d.name for d in DETECTORS)
     assert sorted(run_detectors(demo_inputs, skip=frozenset({"community", "fan_in"}))) == [
-        "burst_bucket", "crowded_identifier", "dense_block", "money_loop", "synchrony"]
+        "burst_bucket", "crowded_identifier", "dense_block", "equal_fan", "flow_motif", "money_loop", "relay_chain",
+        "synchrony"]
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def test_bigger_groups_with_the_same_signals_score_at_least_as_high(row, extra):
 
 def test_a_farm_outscores_a_family_and_an_internet_cafe():
     farm = {"size": 40, "crowding": 1.0, "new_account_ratio": 0.9, "creation_burst": 0.85, "synchrony": 0.1,
-            "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "beneficiary_top3_share": 0.9,
+            "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0, "beneficiary_top3_share": 0.9,
             "beneficiary_income_share": 0.9}
     family = dict(farm, size=4, crowding=0.3, new_account_ratio=0.0, creation_burst=0.2, beneficiary_income_share=0.02)
     cafe = dict(farm, size=35, new_account_ratio=0.03, creation_burst=0.05, beneficiary_top3_share=0.4,
@@ -53,18 +53,18 @@ def test_a_farm_outscores_a_family_and_an_internet_cafe():
 def test_kind_follows_the_strongest_pattern():
     rows = pl.DataFrame([
         {"group": 1, "size": 30, "crowding": 0.0, "new_account_ratio": 0.0, "creation_burst": 0.0, "synchrony": 0.9,
-         "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "beneficiary_top3_share": 0.8, "beneficiary_income_share": 0.5},
+         "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0, "beneficiary_top3_share": 0.8, "beneficiary_income_share": 0.5},
         {"group": 2, "size": 30, "crowding": 0.0, "new_account_ratio": 0.2, "creation_burst": 0.0, "synchrony": 0.0,
-         "one_shot_large_ratio": 0.9, "cycle_coin_share": 0.0, "beneficiary_top3_share": 0.8, "beneficiary_income_share": 0.5},
+         "one_shot_large_ratio": 0.9, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0, "beneficiary_top3_share": 0.8, "beneficiary_income_share": 0.5},
         {"group": 3, "size": 30, "crowding": 0.0, "new_account_ratio": 0.0, "creation_burst": 0.0, "synchrony": 0.0,
-         "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "beneficiary_top3_share": 0.1, "beneficiary_income_share": 0.0},
+         "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0, "beneficiary_top3_share": 0.1, "beneficiary_income_share": 0.0},
     ])
     assert score_groups(rows, Config())["kind"].to_list() == ["gifting_burst", "cashout_mules", "mixed"]
 
 
 def test_weights_come_from_config():
     row = {"size": 30, "crowding": 0.0, "new_account_ratio": 0.0, "creation_burst": 0.0, "synchrony": 1.0,
-           "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "beneficiary_top3_share": 1.0, "beneficiary_income_share": 1.0}
+           "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0, "beneficiary_top3_share": 1.0, "beneficiary_income_share": 1.0}
     assert _score(row, Config(weight_synchrony=0.0)) == 0.0
     assert _score(row, Config(weight_synchrony=0.9)) > _score(row, Config(weight_synchrony=0.5))
 

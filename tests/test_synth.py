@@ -247,3 +247,31 @@ def test_synth_refuses_a_ring_size_max_out_of_range_in_one_line(tmp_path):
     assert len(result.stderr.splitlines()) == 1 and "ring_size_max" in result.stderr
     result = CliRunner().invoke(cli, ["synth", str(tmp_path / "p"), "--ring-size-max", "4"])
     assert result.exit_code == 2 and "--ring-size-max" in result.stderr
+
+
+def test_flows_plant_every_money_flow_typology_hop_after_hop_at_one_price():
+    from graphkit.graphs.relays import relay_hops
+    from graphkit.synth import FLOW_KINDS
+
+    flows = generate(users=3_000, gifts=20_000, seed=4, flows=True)
+    kinds = Counter(r["kind"] for r in flows.truth["rings"])
+    assert set(kinds) == set(RING_KINDS) | set(FLOW_KINDS) and min(kinds.values()) >= 2
+    assert flows.truth["params"]["flows"] is True
+    tables = flows.tables()
+    assert tables.rejected_rows == 0
+    gifts = tables.gifts.with_columns(pl.col("sender_id").alias("src"), pl.col("receiver_id").alias("dst"))
+    ids = {u: i for i, u in enumerate(sorted(set(gifts["src"]) | set(gifts["dst"])))}
+    coded = gifts.select(pl.col("src").replace_strict(ids, return_dtype=pl.UInt32),
+                         pl.col("dst").replace_strict(ids, return_dtype=pl.UInt32), "coins", "sent_at")
+    middles = set(relay_hops(coded, max_delay_s=3600, amount_tolerance=0.0, max_chance=1.0)["m"].to_list())
+    for ring in flows.truth["rings"]:
+        if ring["kind"] == "flow_chain":  # every account but the two ends passes each gift on, unchanged, within minutes
+            members = [ids[u] for u in ring["members"]]
+            inner = {m for m in members if coded.filter((pl.col("src") == m) & (pl.col("coins") >= 999)).height
+                     and coded.filter((pl.col("dst") == m) & (pl.col("coins") >= 999)).height}
+            assert len(inner) == len(members) - 2 and inner <= middles
+
+
+def test_the_default_platform_has_no_flow_rings(platform):
+    assert not any(r["kind"].startswith("flow_") for r in platform.truth["rings"])
+    assert "flows" not in platform.truth["params"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from graphkit.config import Config
 from graphkit.detect.signals import Baseline, user_activity
+from graphkit.graphs.relays import relay_hops
 from graphkit.score import USER_COMPONENTS, user_evidence
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
@@ -44,7 +45,9 @@ def _evidence(n_users: int, links: list[tuple[int, str, bool]], gifts: list[tupl
         schema={"uid": U32, "identifier": pl.Utf8, "kind": pl.Utf8, "hub": pl.Boolean, "placeholder": pl.Boolean},
     )
     cogift = pl.DataFrame(schema={"a": U32, "b": U32, "weight": pl.Float64, "streams": U32})
-    return user_evidence(activity, device_links, cogift, flow, BASELINE, Config())
+    relays = relay_hops(gift_frame, max_delay_s=Config().flow_max_delay_s, amount_tolerance=Config().flow_amount_tolerance,
+                        max_chance=Config().flow_max_amount_chance)
+    return user_evidence(activity, device_links, cogift, flow, BASELINE, Config(), relays=relays)
 
 
 def _expected_crowding(n_users: int, links: list[tuple[int, str, bool]]) -> list[float]:

@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.detect import big, candidates
+from graphkit.detect import big, candidates, flow
 from graphkit.detect.signals import Baseline
 from graphkit.graphs import Graphs
 
@@ -96,6 +96,10 @@ class DetectorInputs:
     lockstep : polars.DataFrame or None
         ``uid, group``: lockstep groups of repeated co-gifting pairs, only the
         accounts that have such a pair (computed last, maybe in a child process).
+    relays : polars.DataFrame or None
+        The relay hops of the gifts (:func:`graphkit.graphs.relays.relay_hops`).
+    fans : polars.DataFrame or None
+        The gifts of equal-amount fans (:func:`graphkit.graphs.relays.equal_fans`).
     """
 
     config: Config
@@ -109,6 +113,8 @@ class DetectorInputs:
     person: pl.DataFrame | None = None
     communities: pl.DataFrame | None = None
     lockstep: pl.DataFrame | None = None
+    relays: pl.DataFrame | None = None
+    fans: pl.DataFrame | None = None
 
     def with_inputs(self, **inputs: pl.DataFrame) -> "DetectorInputs":
         """A copy with more inputs present (for example the communities, once computed)."""
@@ -251,6 +257,13 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("burst_bucket", frozenset({"gifts"}), lambda i: big.burst_bucket_candidates(
         i.gifts, window_s=i.config.cogift_window_s, min_gifters=i.config.cogift_stream_cap,
         min_excess=i.config.burst_min_excess), crowds=True),
+    Detector("relay_chain", frozenset({"relays"}), lambda i: flow.relay_chain_candidates(
+        i.relays, n_users=i.n_users, **_sizes(i.config))),
+    Detector("flow_motif", frozenset({"gift_flow"}), lambda i: flow.flow_motif_candidates(
+        i.gift_flow, n_users=i.n_users, min_branches=i.config.flow_min_branches,
+        max_middle_degree=i.config.flow_max_middle_degree, balance_tolerance=i.config.flow_balance_tolerance,
+        **_sizes(i.config))),
+    Detector("equal_fan", frozenset({"fans"}), lambda i: flow.equal_fan_candidates(i.fans, min_size=i.config.min_ring_size)),
 )
 """Every detector, in the order their candidates are pooled (the order fixes candidate ids, so it is part of
 what makes a report reproducible)."""

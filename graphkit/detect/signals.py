@@ -22,6 +22,7 @@ import polars as pl
 
 from graphkit.graphs.build import graph_from_edges, weak_components
 from graphkit.graphs.projections import pack_pair, unpack_pair
+from graphkit.graphs.relays import equal_fans, relay_hops
 
 from graphkit.config import Config
 
@@ -63,6 +64,13 @@ SIGNALS: dict[str, str] = {
     "synchrony": "share of the group gifting the same stream within one co-gifting window (mean of its three best streams)",
     "one_shot_large_ratio": "share of sending members with at most two gifts, at least one of them large for the platform",
     "camouflage": "share of members' coins sent to popular hosts outside the group",
+    "relay_coin_share": "share of the coins members sent that a member passed on to another member at a near-equal "
+                        "amount soon after receiving them from a member (relay hops inside the group)",
+    "n_relay_middles": "members that relayed coins inside the group",
+    "coins_relayed": "coins members passed on to members in relay hops inside the group",
+    "fan_coin_share": "share of the coins members sent that moved between members in equal-amount fans (one member "
+                      "paying, or paid by, many members the same uncommon amount within a short window)",
+    "coins_in_fans": "coins members sent to members in equal-amount fans",
 }
 
 
@@ -75,7 +83,7 @@ def _float(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Float64)
 
 
-EVIDENCE_IDS = ("top_beneficiary", "sync_sid")
+EVIDENCE_IDS = ("top_beneficiary", "sync_sid", "relay_a", "relay_m", "relay_c", "fan_center")
 """Columns of :func:`group_signals` that hold ids (encoded uid, sid), not signals: the reasons quote them."""
 
 _PRIOR = 2.0
@@ -292,6 +300,10 @@ class SignalContext:
     stream_baseline : polars.DataFrame
         ``sid, expected``: accounts the busiest co-gifting window of the stream
         holds by chance (see :func:`_synchrony_signals`).
+    relays : polars.DataFrame
+        The relay hops of the gifts (:func:`graphkit.graphs.relays.relay_hops`).
+    fans : polars.DataFrame
+        The gifts of equal-amount fans (:func:`graphkit.graphs.relays.equal_fans`).
     identifier_links : polars.DataFrame
         ``uid, identifier, kind``: the distinct links of ``device_links`` that
         are evidence (what the identifier signals count): identifiers that are
@@ -313,6 +325,8 @@ class SignalContext:
     degree: pl.DataFrame
     stream_baseline: pl.DataFrame
     identifier_links: pl.DataFrame
+    relays: pl.DataFrame
+    fans: pl.DataFrame
 
 
 def signal_context(
@@ -326,8 +340,14 @@ def signal_context(
     activity: pl.DataFrame,
     baseline: Baseline,
     config: Config,
+    relays: pl.DataFrame | None = None,
+    fans: pl.DataFrame | None = None,
 ) -> SignalContext:
-    """Prepare what :func:`group_signals` reads; the parameters are named as in :class:`SignalContext`."""
+    """Prepare what :func:`group_signals` reads; the parameters are named as in :class:`SignalContext`.
+
+    ``relays`` and ``fans`` are computed from ``gifts`` with ``config``'s settings when not given (the
+    pipeline passes the detectors' own, :func:`graphkit.pipeline.detection_inputs`).
+    """
     # each relation's pairs as one UInt64 key: one-column group-bys, 3x faster at 10^7 gifts
     gift_pairs = (
         gift_flow.lazy()
@@ -353,6 +373,11 @@ def signal_context(
         baseline=baseline, config=config, links=links, degree=degree,
         stream_baseline=_stream_baseline(gifts, config),
         identifier_links=device_links.filter(evidence_links()).select("uid", "identifier", "kind").unique(),
+        relays=relay_hops(gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                          max_chance=config.flow_max_amount_chance) if relays is None else relays,
+        fans=equal_fans(gifts, window_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
+                        max_chance=config.flow_max_amount_chance, min_fan=config.flow_min_fan,
+                        popular_senders=baseline.popular_senders) if fans is None else fans,
     )
 
 
@@ -423,8 +448,16 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _cycle_signals(members, c.gift_flow, c.person),
         _synchrony_signals(members, c.gifts, c.stream_baseline, c.config),
         _one_shot_signals(members, c.activity, c.baseline),
+        _relay_signals(members, c.relays),
+        _fan_signals(members, c.fans),
     ):
         out = out.join(part, on="group", how="left")
+    out = out.with_columns(
+        pl.when(pl.col("coins_total") > 0).then(pl.col("coins_relayed").fill_null(0.0) / pl.col("coins_total"))
+        .otherwise(0.0).clip(0.0, 1.0).alias("relay_coin_share"),
+        pl.when(pl.col("coins_total") > 0).then(pl.col("coins_in_fans").fill_null(0.0) / pl.col("coins_total"))
+        .otherwise(0.0).clip(0.0, 1.0).alias("fan_coin_share"),
+    )
     float_cols = [col for col, t in out.schema.items() if t.is_float()]
     int_cols = [col for col, t in out.schema.items() if t.is_integer() and col not in ("group", *EVIDENCE_IDS)]
     return out.with_columns(
@@ -752,6 +785,57 @@ def _synchrony_signals(
         "sync_sid",
         "sync_start",
     )
+
+
+def _relay_signals(members: pl.DataFrame, relays: pl.DataFrame) -> pl.DataFrame:
+    """Relay hops ``a -> m -> c`` with all three accounts in the group: the coins passed on, the relaying
+    members, and the biggest hop (``relay_a, relay_m, relay_c, relay_coins, relay_delay_s``) for the reason."""
+    inside = (
+        relays.lazy()
+        .join(members.lazy().rename({"uid": "m"}), on="m")
+        .join(members.lazy().rename({"uid": "a"}), on=["group", "a"], how="semi")
+        .join(members.lazy().rename({"uid": "c"}), on=["group", "c"], how="semi")
+        .collect()
+    )
+    # the biggest hop; of equals the lowest ids, then the shortest delay: a total order, so the reason is reproducible
+    ordered = inside.sort(["group", "coins_out", "m", "a", "c", "delay_s", "coins_in"],
+                          descending=[False, True, False, False, False, False, False])
+    return ordered.group_by("group", maintain_order=True).agg(
+        pl.col("coins_out").sum().alias("coins_relayed"),
+        pl.col("m").n_unique().alias("n_relay_middles"),
+        pl.col("a").first().alias("relay_a"),
+        pl.col("m").first().alias("relay_m"),
+        pl.col("c").first().alias("relay_c"),
+        pl.col("coins_out").first().alias("relay_coins"),
+        pl.col("delay_s").first().alias("relay_delay_s"),
+    ) if inside.height else pl.DataFrame(schema={
+        "group": pl.Int64, "coins_relayed": pl.Float64, "n_relay_middles": pl.UInt32, "relay_a": pl.UInt32,
+        "relay_m": pl.UInt32, "relay_c": pl.UInt32, "relay_coins": pl.Float64, "relay_delay_s": pl.Float64,
+    })
+
+
+def _fan_signals(members: pl.DataFrame, fans: pl.DataFrame) -> pl.DataFrame:
+    """Equal-amount fan gifts with both ends in the group: their coins, and the biggest fan (its side, center
+    and the members it reached: ``fan_side, fan_center, fan_size``) for the reason."""
+    inside = (
+        fans.lazy()
+        .join(members.lazy().rename({"uid": "src"}), on="src")
+        .join(members.lazy().rename({"uid": "dst"}), on=["group", "dst"], how="semi")
+        .collect()
+    )
+    if inside.height == 0:
+        return pl.DataFrame(schema={"group": pl.Int64, "coins_in_fans": pl.Float64, "fan_side": pl.Utf8,
+                                    "fan_center": pl.UInt32, "fan_size": pl.UInt32})
+    coins = inside.unique(["group", "src", "dst", "coins", "t_us"]).group_by("group").agg(pl.col("coins").sum().alias("coins_in_fans"))
+    biggest = (
+        inside.group_by("group", "side", "center")
+        .agg(pl.when(pl.col("side").first() == "out").then(pl.col("dst")).otherwise(pl.col("src")).n_unique()
+             .cast(pl.UInt32).alias("fan_size"))
+        .sort(["group", "fan_size", "side", "center"], descending=[False, True, True, False])
+        .unique("group", keep="first", maintain_order=True)
+        .select("group", pl.col("side").alias("fan_side"), pl.col("center").alias("fan_center"), "fan_size")
+    )
+    return coins.join(biggest, on="group")
 
 
 def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseline) -> pl.DataFrame:

@@ -17,6 +17,8 @@ from graphkit.synth._world import COUNTRIES, COUNTRY_P, DAY, HOUR, PRICES, Organ
 YEAR = 365 * DAY
 RING_KINDS = ("account_farm", "gift_laundering", "gifting_burst", "cashout_mules")
 LOOKALIKE_KINDS = ("family_device", "carrier_nat", "campus_ip", "promotion_wave", "fan_club", "internet_cafe")
+FLOW_KINDS = ("flow_fan_in", "flow_fan_out", "flow_cycle", "flow_scatter_gather", "flow_gather_scatter", "flow_chain")
+"""Money-flow typologies (as AMLSim plants them), planted with ``flows`` only (the default platform stays as it was)."""
 BIG_LOOKALIKE_KINDS = ("viral_moment", "giveaway")
 """Look-alikes planted with ``ring_size_max`` only (the default platform stays as it was)."""
 
@@ -97,13 +99,31 @@ def _resized(rng: np.random.Generator, plans: list[RingPlan], ring_size_max: int
     return out
 
 
+def plan_flows(rng: np.random.Generator, users: int) -> list[RingPlan]:
+    """Money-flow rings (:data:`FLOW_KINDS`, at least 2 of each, more with more users).
+
+    ``branches`` (3-8) is the fan width, the middles of a scatter-gather, the
+    sources and sinks of a gather-scatter, the length of a cycle or a chain's
+    middles; ``rounds`` (2-5) is how many times the pattern moves money.
+    """
+    plans = []
+    for kind in FLOW_KINDS:
+        for _ in range(max(2, int(rng.poisson(users / rng.uniform(6000, 10000))))):
+            k = int(rng.integers(3, 9))
+            accounts = {"flow_cycle": k, "flow_gather_scatter": 2 * k + 1, "flow_scatter_gather": k + 2,
+                        "flow_chain": k + 2}.get(kind, k + 1)
+            plans.append(RingPlan(kind, {"accounts": accounts, "branches": k, "rounds": int(rng.integers(2, 6))}))
+    return [plans[i] for i in rng.permutation(len(plans))]
+
+
 def plant_rings(w: World, org: Organic, plans: list[RingPlan]) -> list[dict]:
     """Add every planned ring to the world; returns ``{"kind", "members", "beneficiaries", "params"}``."""
     planters = {"account_farm": _farm, "gift_laundering": _laundering,
-                "gifting_burst": _burst, "cashout_mules": _mules}
+                "gifting_burst": _burst, "cashout_mules": _mules, **{kind: _flow for kind in FLOW_KINDS}}
     rings = []
     for plan in plans:
-        members, beneficiaries = planters[plan.kind](w, org, plan.params)
+        members, beneficiaries = (_flow(w, org, plan.params, plan.kind) if plan.kind in FLOW_KINDS
+                                  else planters[plan.kind](w, org, plan.params))
         rings.append({"kind": plan.kind, "members": np.union1d(members, beneficiaries),
                       "beneficiaries": np.unique(beneficiaries), "params": plan.params})
     return rings
@@ -339,6 +359,48 @@ def _mules(w: World, org: Organic, p: dict) -> tuple[np.ndarray, np.ndarray]:
     w.gifts_to(s, rng.choice(hosts, size=len(s)), w.prices(len(s), lo=7), after)
     _camouflage(w, org, members, created, rng.uniform(0.05, 0.25))
     return members, hosts
+
+
+def _flow(w: World, org: Organic, p: dict, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Aged accounts (30-700 days old, a device and home IP each) that move one of the biggest gifts'
+    worth through a money-flow typology, ``rounds`` times, each hop 1-30 minutes after the one before."""
+    rng = w.rng
+    n, k = p["accounts"], p["branches"]
+    created = w.start - (rng.uniform(30, 700, n) * DAY).astype(np.int64)
+    m = w.new_users(created, _country(rng, n))
+    _observe(w, m, w.new_devices(n), w.new_ips(n, "home"), created)
+    hop = lambda size: rng.integers(60, 30 * 60, size)  # noqa: E731 (one hop's delay, seconds)
+    beneficiaries = m[-1:]
+    for coins in w.prices(p["rounds"], lo=7):
+        t0 = w.start + int(rng.uniform(0, (w.end - w.start) / DAY - 1) * DAY)
+        if kind == "flow_fan_in":
+            _hops(w, m[:-1], np.full(n - 1, m[-1]), coins, t0 + rng.integers(0, HOUR, n - 1))
+        elif kind == "flow_fan_out":
+            _hops(w, np.full(n - 1, m[0]), m[1:], coins, t0 + rng.integers(0, 30 * 60, n - 1))
+            beneficiaries = m[1:]
+        elif kind in ("flow_cycle", "flow_chain"):
+            ring = np.r_[m, m[:1]] if kind == "flow_cycle" else m
+            _hops(w, ring[:-1], ring[1:], coins, t0 + np.cumsum(hop(len(ring) - 1)))
+        elif kind == "flow_scatter_gather":
+            middles = m[1:-1]
+            first = t0 + hop(len(middles))
+            _hops(w, np.full(len(middles), m[0]), middles, coins, first)
+            _hops(w, middles, np.full(len(middles), m[-1]), coins, first + hop(len(middles)))
+        else:  # gather-scatter: sources -> collector -> sinks
+            sources, sinks = m[1:k + 1], m[k + 1:]
+            first = t0 + hop(k)
+            _hops(w, sources, np.full(k, m[0]), coins, first)
+            _hops(w, np.full(len(sinks), m[0]), sinks, coins, first.max() + hop(len(sinks)))
+            beneficiaries = sinks
+    _camouflage(w, org, m, created, rng.uniform(0.3, 0.8))
+    return m, beneficiaries
+
+
+def _hops(w: World, senders: np.ndarray, receivers: np.ndarray, coins: float, at: np.ndarray) -> None:
+    """Gifts at exactly ``at``, each in a short stream of its receiver opened a minute before."""
+    at = np.minimum(np.asarray(at, np.int64), w.end - HOUR)
+    streams = w.new_streams(receivers, at - 60, at + HOUR)
+    w.add_gifts(senders, receivers, np.full(len(senders), coins), at, streams)
 
 
 # ---- look-alikes ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ def generate(
     days: int = 30,
     start: datetime = DEFAULT_START,
     ring_size_max: int | None = None,
+    flows: bool = False,
 ) -> Platform:
     """Generate a livestream platform with planted abuse rings and benign look-alikes.
 
@@ -75,6 +76,13 @@ def generate(
         Length of the observed window (at least 7).
     start : datetime
         Start of the window (UTC).
+    flows : bool
+        Also plant money-flow rings (:data:`graphkit.synth.FLOW_KINDS`, at least two of
+        each): ``flow_fan_in``, ``flow_fan_out``, ``flow_cycle``, ``flow_scatter_gather``,
+        ``flow_gather_scatter`` and ``flow_chain``, each of aged accounts (30-700 days, a
+        device and home IP each) moving one of the three biggest gift values through the
+        pattern 2-5 times, hop after hop within 1-30 minutes; with camouflage gifts.
+        Default off: the default platform stays byte for byte.
     ring_size_max : int, optional
         Heavy-tailed ring sizes up to this many accounts (at least 5), and
         the big look-alikes; default: the ranges above, which the default
@@ -113,6 +121,8 @@ def generate(
     w = World(rng=rng, start=t0, end=t0 + days * DAY)
 
     plans = _planted.plan_rings(rng, users, ring_size_max)
+    if flows:
+        plans += _planted.plan_flows(rng, users)
     ring_accounts = sum(p.new_accounts for p in plans)
     org, natural = _organic.population(w, users - ring_accounts)
     rings = _planted.plant_rings(w, org, plans)
@@ -128,6 +138,7 @@ def generate(
         "users": users, "gifts": gifts, "seed": seed, "days": days,
         "start": datetime.fromtimestamp(t0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **({"ring_size_max": ring_size_max} if ring_size_max is not None else {}),
+        **({"flows": True} if flows else {}),
     })
 
 
