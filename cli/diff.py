@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from graphkit.config import Config
 from graphkit.util.format import format_coins
 from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
 
@@ -25,7 +26,8 @@ _SHOWN = 30
 @click.argument("new_out", type=click.Path(path_type=Path, file_okay=False), metavar="NEW_OUT")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder for diff.json and diff.md (other files there are kept).")
-@click.option("--min-jaccard", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.3, show_default=True,
+@click.option("--min-jaccard", type=click.FloatRange(0.0, 1.0, min_open=True), default=Config().match_min_jaccard,
+              show_default=True,
               help="The least member overlap (Jaccard) for a ring to continue an earlier one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON on stdout.")
 def diff(old_out: Path, new_out: Path, out_dir: Path | None, min_jaccard: float, as_json: bool) -> None:
@@ -34,15 +36,17 @@ def diff(old_out: Path, new_out: Path, out_dir: Path | None, min_jaccard: float,
     Each ring of NEW_OUT is matched to the rings of OLD_OUT by member overlap
     (one to one, Hungarian assignment on Jaccard) and gets a status: new,
     stable, grown, shrunk, merged (it holds large parts of several earlier
-    rings) or split (an earlier ring's members went into several); earlier
+    rings), split (an earlier ring's members went into several) or re-formed
+    (new accounts on the devices and IPs of an earlier ring that nothing else
+    continues: at least 2 of them, and half of the ring's with fewer); earlier
     rings that nothing continues went quiet. For each ring: members who
     joined or left, and coins and beneficiaries before and now.
 
     Example: graphkit diff out-monday/ out-tuesday/ --out diff-tuesday/
     """
-    from graphkit.history import diff_reports, write_diff  # scipy: for this command only, not for `graphkit -h`
+    from graphkit.history import diff_reports, match_settings, write_diff  # scipy: not for `graphkit -h`
 
-    result = diff_reports(old_out, new_out, min_jaccard=min_jaccard)
+    result = diff_reports(old_out, new_out, **{**match_settings(Config()), "min_jaccard": min_jaccard})
     written = write_diff(result, out_dir, old=str(old_out), new=str(new_out)) if out_dir is not None else []
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "files": [str(p) for p in written]}, indent=2, ensure_ascii=False))

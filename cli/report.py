@@ -178,7 +178,7 @@ def run_report(
             stages.start("building")
             result = _analyze(tables, config, stages.pipeline, workers)
             if earlier is not None:
-                result = carry_ring_ids(result, with_held_back(earlier))
+                result = carry_ring_ids(result, with_held_back(earlier), config=config)
             trail = merge_decisions(carried_decisions(earlier), decided or ())
             if decided is not None or trail:
                 result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,

@@ -414,6 +414,23 @@ class Config:
     stays materially the same: at most this many new accounts per decided account (0.2: 20 of a
     cleared group of 100). A cleared group that grew more is reported again, saying so."""
 
+    # --- over time (report --previous, graphkit diff) --------------------
+    match_min_jaccard: float = _float(0.3, min=0, max=1, min_open=True)
+    """A ring continues an earlier one (and keeps its id) when their members overlap by at least
+    this Jaccard similarity, matched one to one (graphkit.history.diff_rings)."""
+    match_min_piece: float = _float(0.2, min=0, max=1, min_open=True)
+    """The least share of an earlier ring's members that makes a substantial piece of it: a ring
+    holding such pieces of two earlier rings merged them, an earlier ring in two such pieces split."""
+    match_min_change: float = _float(0.2, min=0, max=1, min_open=True)
+    """A continued ring whose size changed by at least this share grew or shrank; less is stable."""
+    reform_min_identifiers: int = _int(2, min=1)
+    """A ring with new accounts is an earlier ring ``re-formed`` when it shares at least this many
+    devices and IPs with it (each used by two or more members of both rings, hubs and placeholder
+    device ids left out)..."""
+    reform_min_share: float = _float(0.5, min=0, max=1, min_open=True)
+    """... and those make at least this share of the shared devices and IPs of the ring that has
+    fewer of them. Two farms that happen to pass through one internet café are not one farm."""
+
     # --- views ------------------------------------------------------------
     view_max_nodes: int = _int(2000, min=1)
     """At most this many nodes in one HTML view; the rest is counted on the page."""

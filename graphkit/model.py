@@ -249,6 +249,12 @@ class Ring:
         superseded ones too, oldest first; None otherwise.
     new_members : tuple of str
         For a ring confirmed earlier: its members that were not in it when it was confirmed.
+    shared_devices, shared_ips : tuple of str
+        The devices and IPs that at least two members used (sorted), hubs and
+        placeholder device ids left out (``Config.hub_cap``,
+        ``Config.placeholder_device_ids``): the operation's equipment, by
+        which a later report recognises it ``re-formed`` with new accounts
+        (:func:`graphkit.history.diff_rings`).
     """
 
     ring_id: str
@@ -271,6 +277,8 @@ class Ring:
     first_seen: str | None = None
     decisions: tuple[Decision, ...] | None = None
     new_members: tuple[str, ...] = ()
+    shared_devices: tuple[str, ...] = ()
+    shared_ips: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -303,6 +311,8 @@ class Ring:
             "sources": list(self.sources),
             "money_path": list(self.money_path),
             "money_path_hops": list(self.money_path_hops),
+            "shared_devices": list(self.shared_devices),
+            "shared_ips": list(self.shared_ips),
             **({"status": self.status, "previous_ids": list(self.previous_ids), "first_seen": self.first_seen}
                if self.status is not None else {}),
             **({"decisions": [d.to_dict() for d in self.decisions], "new_members": list(self.new_members)}

@@ -77,7 +77,7 @@ from graphkit.io import Tables
 from graphkit.model import Beneficiary, Report, Ring
 from graphkit.score import contributions, ring_reasons, user_evidence
 
-__all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_threshold", "STAGES"]
+__all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_equipment", "ring_threshold", "STAGES"]
 
 STAGES = ("build", "communities", "detect", "score")
 
@@ -333,6 +333,7 @@ def _rings(
     bens = bens.join(decode, on="uid", maintain_order="left")  # keeps most coins first
     by_group_members = members.sort("user_id").group_by("group", maintain_order=True).agg("user_id", "uid")
     members_of = {row["group"]: row for row in by_group_members.iter_rows(named=True)}
+    equipment = ring_equipment(members.select("group", "uid"), graphs)
     bens_of: dict[int, list[dict]] = {}
     for row in bens.iter_rows(named=True):
         bens_of.setdefault(row["group"], []).append(row)
@@ -377,6 +378,8 @@ def _rings(
                 money_path=tuple(user_id for user_id, _ in loop),
                 money_path_hops=tuple(how for _, how in loop),
                 contributions=contributions(row),
+                shared_devices=equipment.get((row["group"], "device"), ()),
+                shared_ips=equipment.get((row["group"], "ip"), ()),
             )
         )
         roles.append(pl.DataFrame({"uid": group_members["uid"], "ring_id": ring_id, "group": row["group"]},
@@ -384,6 +387,47 @@ def _rings(
     ring_of = pl.concat(roles) if roles else pl.DataFrame(schema={"uid": pl.UInt32, "ring_id": pl.Utf8, "group": pl.Int64})
     ring_of = ring_of.join(bens.select("group", "uid", pl.lit("beneficiary").alias("role")), on=["group", "uid"], how="left")
     return rings, ring_of
+
+
+def ring_equipment(members: pl.DataFrame, graphs: Graphs) -> dict[tuple[int, str], tuple[str, ...]]:
+    """The devices and IPs that at least two members of each group used, hubs and placeholders left out.
+
+    Parameters
+    ----------
+    members : polars.DataFrame
+        ``group, uid``: one row per (group, member).
+    graphs : Graphs
+        Its ``links`` (who used which identifier) and ``identifiers`` (which are hubs or placeholders).
+
+    Returns
+    -------
+    dict
+        ``(group, "device" or "ip") -> sorted id strings``: what ``Ring.shared_devices`` and
+        ``Ring.shared_ips`` record. A hub (more than ``Config.hub_cap`` accounts on the whole
+        platform) or a placeholder device id says nothing about who runs a ring, so it is left out.
+
+    Examples
+    --------
+    >>> from graphkit import Tables
+    >>> t = Tables.from_frames(devices=pl.DataFrame({"user_id": ["a", "b", "c", "d"],
+    ...     "device_id": ["d1", "d1", "unknown", "unknown"], "ip": ["1.1.1.1", "1.1.1.1", "2.2.2.2", "3.3.3.3"]}))
+    >>> g = build_graphs(t, Config())
+    >>> ring_equipment(pl.DataFrame({"group": [0] * 4, "uid": [0, 1, 2, 3]}, schema={"group": pl.Int64, "uid": pl.UInt32}), g)
+    {(0, 'device'): ('d1',), (0, 'ip'): ('1.1.1.1',)}
+    """
+    usable = graphs.identifiers.filter(~pl.col("hub")).select("kind", "ident", "key")
+    shared = (
+        members.lazy().select(pl.col("group").cast(pl.Int64), pl.col("uid").cast(pl.UInt32))
+        .join(graphs.links.lazy().select("kind", "ident", pl.col("uid").cast(pl.UInt32)), on="uid")
+        .join(usable.lazy(), on=["kind", "ident"])
+        .group_by("group", "kind", "key")
+        .agg(pl.col("uid").n_unique().alias("accounts"))
+        .filter(pl.col("accounts") >= 2)
+        .group_by("group", "kind")
+        .agg(pl.col("key").sort())
+        .collect()
+    )
+    return {(g, str(k)): tuple(keys) for g, k, keys in shared.select("group", "kind", "key").iter_rows()}
 
 
 def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:

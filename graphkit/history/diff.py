@@ -15,9 +15,20 @@ two reports are compared by member overlap:
   ``split`` piece of it; any other is ``new``;
 - an earlier ring that nothing continues went ``quiet``.
 
-``re-formed`` (new accounts on the devices or IPs of an earlier ring) needs
-the identifiers behind each ring, which reports do not carry yet; it is
-listed in :data:`STATUSES` for readers of ``diff.json`` and not assigned.
+- a ring that would be ``new`` is an earlier ring ``re-formed`` when its
+  accounts are new but its equipment is not: it shares at least
+  ``reform_min_identifiers`` devices and IPs with an earlier ring that
+  nothing else continues, and those make at least ``reform_min_share`` of the
+  recorded devices and IPs of the ring with fewer (one to one, the Hungarian
+  assignment on that share). It keeps the earlier ring's id. The devices and
+  IPs are each ring's ``shared_devices`` and ``shared_ips`` in ``rings.json``:
+  used by two or more of its members, and never a hub (more than
+  ``Config.hub_cap`` accounts on the platform) or a placeholder device id
+  (``Config.placeholder_device_ids``), so a carrier NAT or an emulator's zero
+  IMEI cannot tie two unrelated rings. Reports written before those fields
+  carry no equipment, and their rings are never re-formed. Only the earlier
+  report is looked at: a farm that stays away for a report and comes back is
+  ``new``.
 
 Examples
 --------
@@ -42,6 +53,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from graphkit.config import Config
 from graphkit.errors import InputError
 from graphkit.report.reader import read_report
 from graphkit.util.atomic import atomic_directory
@@ -49,7 +61,8 @@ from graphkit.util.display import display_text
 from graphkit.util.format import format_coins, plural
 from graphkit.util.version import GENERATOR
 
-__all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "write_diff"]
+__all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "match_settings",
+           "write_diff"]
 
 DIFF_FILES = ("diff.json", "diff.md")
 """What :func:`write_diff` writes into its folder (anything else there is left as it is)."""
@@ -79,7 +92,10 @@ class RingChange:
     jaccard : float or None
         Member overlap with the earlier ring it was matched to (None when not matched one to one).
     matched_id : str or None
-        The earlier ring it was matched to one to one (its id carries over with ``report --previous``).
+        The earlier ring it was matched to one to one, by members or, ``re-formed``, by
+        devices and IPs (its id carries over with ``report --previous``).
+    common_devices, common_ips : tuple of str
+        ``re-formed`` only: the devices and IPs of the earlier ring that the new accounts use.
     """
 
     status: str
@@ -93,6 +109,8 @@ class RingChange:
     beneficiaries_after: tuple[str, ...] = ()
     jaccard: float | None = None
     matched_id: str | None = None
+    common_devices: tuple[str, ...] = ()
+    common_ips: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +168,25 @@ def _sentence(change: RingChange) -> str:
         return f"{name} merged {before}{moved}"
     if change.status == "split":
         return f"{name} is a piece of {before}, which split{moved}"
+    if change.status == "re-formed":
+        equipment = [f"device {display_text(d)}" for d in change.common_devices]
+        equipment += [f"IP {display_text(i)}" for i in change.common_ips]
+        return (f"{name} re-formed {before}: {plural(len(change.joined), 'new account')} on "
+                f"{', '.join(equipment)}{moved}")
     return f"{name} ({before} before) {change.status}{moved}"
+
+
+def match_settings(config: Config) -> dict[str, float]:
+    """The keyword options of :func:`diff_rings` from a :class:`~graphkit.config.Config`.
+
+    Examples
+    --------
+    >>> match_settings(Config())
+    {'min_jaccard': 0.3, 'min_piece': 0.2, 'min_change': 0.2, 'reform_min_identifiers': 2, 'reform_min_share': 0.5}
+    """
+    return {"min_jaccard": config.match_min_jaccard, "min_piece": config.match_min_piece,
+            "min_change": config.match_min_change, "reform_min_identifiers": config.reform_min_identifiers,
+            "reform_min_share": config.reform_min_share}
 
 
 def diff_rings(
@@ -160,6 +196,8 @@ def diff_rings(
     min_jaccard: float = 0.3,
     min_piece: float = 0.2,
     min_change: float = 0.2,
+    reform_min_identifiers: int = 2,
+    reform_min_share: float = 0.5,
 ) -> ReportDiff:
     """Match the rings of a new report to an earlier one's and give each a status.
 
@@ -174,6 +212,15 @@ def diff_rings(
         The least share of an earlier ring that makes a substantial part of it.
     min_change : float
         The least relative size change that makes a matched ring ``grown`` or ``shrunk``.
+    reform_min_identifiers : int
+        The least number of devices and IPs a ring of new accounts must share with an
+        earlier ring that nothing else continues to be that ring ``re-formed``.
+    reform_min_share : float
+        ... and the least share of the recorded devices and IPs of the ring with fewer.
+
+    The defaults are :class:`graphkit.config.Config`'s (``match_min_jaccard``,
+    ``match_min_piece``, ``match_min_change``, ``reform_min_identifiers``,
+    ``reform_min_share``; :func:`match_settings`).
 
     Returns
     -------
@@ -201,17 +248,16 @@ def diff_rings(
     split_olds = set(pieces_of_old.filter(pl.col("pieces") >= 2)["old"])
     match_of = {n: (o, j) for o, n, j in matched.select("old", "new", "jaccard").iter_rows()}
 
-    changes, continued = [], set()
+    decided: dict[str, tuple[str, tuple[str, ...], str | None, float | None]] = {}
     for ring in new:
         rid = ring["ring_id"]
         matched_id, jaccard = match_of.get(rid, (None, None))
         if len(parts.get(rid, [])) >= 2:
             status, previous = "merged", tuple(parts[rid])
         elif matched_id is not None:
-            previous_id = matched_id
-            previous = (previous_id,)
-            size_old, size_new = len(members_old[previous_id]), len(members_new[rid])
-            if previous_id in split_olds:
+            previous = (matched_id,)
+            size_old, size_new = len(members_old[matched_id]), len(members_new[rid])
+            if matched_id in split_olds:
                 status = "split"
             elif size_new >= (1 + min_change) * size_old:
                 status = "grown"
@@ -223,7 +269,24 @@ def diff_rings(
             status, previous = "split", tuple(parts[rid])
         else:
             status, previous = "new", ()
-        continued.update(previous)
+        decided[rid] = (status, previous, matched_id, jaccard)
+    continued = {p for _, previous, _, _ in decided.values() for p in previous}
+    reformed = _reformed(
+        [r for r in old if r["ring_id"] not in continued],
+        [r for r in new if decided[r["ring_id"]][0] == "new"],
+        min_identifiers=reform_min_identifiers, min_share=reform_min_share,
+    )
+    changes = []
+    for ring in new:
+        rid = ring["ring_id"]
+        status, previous, matched_id, jaccard = decided[rid]
+        common: tuple[str, ...] = ()
+        if rid in reformed:
+            matched_id, common = reformed[rid]
+            status, previous = "re-formed", (matched_id,)
+            continued.add(matched_id)
+            shared = len(members_new[rid] & members_old[matched_id])
+            jaccard = shared / len(members_new[rid] | members_old[matched_id])
         before = set().union(*(members_old[p] for p in previous)) if previous else set()
         changes.append(RingChange(
             status=status, ring_id=rid, previous_ids=previous,
@@ -231,6 +294,8 @@ def diff_rings(
             coins_before=_coins(by_old, previous), coins_after=_coins(by_new, (rid,)),
             beneficiaries_before=_beneficiaries(by_old, previous), beneficiaries_after=_beneficiaries(by_new, (rid,)),
             jaccard=None if jaccard is None else round(float(jaccard), 4), matched_id=matched_id,
+            common_devices=tuple(i.split(":", 1)[1] for i in common if i.startswith("device:")),
+            common_ips=tuple(i.split(":", 1)[1] for i in common if i.startswith("ip:")),
         ))
     for ring in old:
         if ring["ring_id"] not in continued:
@@ -238,7 +303,51 @@ def diff_rings(
                 status="quiet", ring_id=None, previous_ids=(ring["ring_id"],), left=tuple(sorted(ring["members"])),
                 coins_before=_coins(by_old, (ring["ring_id"],)), beneficiaries_before=_beneficiaries(by_old, (ring["ring_id"],)),
             ))
-    return ReportDiff(tuple(changes), {"min_jaccard": min_jaccard, "min_piece": min_piece, "min_change": min_change})
+    return ReportDiff(tuple(changes), {"min_jaccard": min_jaccard, "min_piece": min_piece, "min_change": min_change,
+                                       "reform_min_identifiers": reform_min_identifiers,
+                                       "reform_min_share": reform_min_share})
+
+
+def _equipment(rings: Sequence[dict[str, Any]], column: str) -> pl.DataFrame:
+    """``column, identifier``: each ring's recorded devices and IPs as ``device:<id>`` / ``ip:<id>``
+    (rings.json ``shared_devices``, ``shared_ips``; reports older than those fields have none)."""
+    rows = [(r["ring_id"], f"{kind}:{value}") for r in rings
+            for kind, field_name in (("device", "shared_devices"), ("ip", "shared_ips"))
+            for value in (r.get(field_name) if isinstance(r.get(field_name), list) else [])
+            if isinstance(value, str)]
+    return pl.DataFrame(rows, schema={column: pl.Utf8, "identifier": pl.Utf8}, orient="row").unique()
+
+
+def _reformed(
+    old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]], *, min_identifiers: int, min_share: float,
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """New rings that are earlier rings re-formed: ``new id -> (old id, the identifiers they share)``.
+
+    ``old`` are the earlier rings nothing continues by members, ``new`` the rings
+    with new accounts. A pair qualifies when it shares at least
+    ``min_identifiers`` devices and IPs, making at least ``min_share`` of the
+    recorded ones of the ring with fewer; pairs are matched one to one (the
+    Hungarian assignment on that share).
+    """
+    old_ids, new_ids = _equipment(old, "old"), _equipment(new, "new")
+    if old_ids.height == 0 or new_ids.height == 0:
+        return {}
+    n_old = old_ids.group_by("old").len("n_old")
+    n_new = new_ids.group_by("new").len("n_new")
+    pairs = (
+        old_ids.join(new_ids, on="identifier")
+        .group_by("old", "new").agg(pl.col("identifier").sort().alias("common"))
+        .join(n_old, on="old").join(n_new, on="new")
+        .with_columns(pl.col("common").list.len().alias("n_common"))
+        .with_columns((pl.col("n_common") / pl.min_horizontal("n_old", "n_new")).alias("jaccard"))
+        .filter((pl.col("n_common") >= min_identifiers) & (pl.col("jaccard") >= min_share))
+        .sort("old", "new")
+    )
+    if pairs.height == 0:
+        return {}
+    chosen = _assignment(pairs.select("old", "new", "jaccard")).join(pairs.select("old", "new", "common"),
+                                                                      on=["old", "new"])
+    return {n: (o, tuple(common)) for o, n, common in chosen.select("old", "new", "common").iter_rows()}
 
 
 def _members(rings: Sequence[dict[str, Any]], column: str) -> pl.DataFrame:

@@ -33,7 +33,8 @@ from typing import Any
 
 import polars as pl
 
-from graphkit.history.diff import diff_rings
+from graphkit.config import Config
+from graphkit.history.diff import diff_rings, match_settings
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport
 
@@ -50,7 +51,7 @@ def ring_counter(previous: SavedReport) -> int:
     return max([counter if isinstance(counter, int) else 0, *numbers])
 
 
-def carry_ring_ids(report: Report, previous: SavedReport, *, min_jaccard: float = 0.3) -> Report:
+def carry_ring_ids(report: Report, previous: SavedReport, *, config: Config | None = None) -> Report:
     """``report`` with the ids of the earlier report's rings it continues, and new numbers for the others.
 
     Parameters
@@ -59,8 +60,11 @@ def carry_ring_ids(report: Report, previous: SavedReport, *, min_jaccard: float 
         Today's result (:func:`graphkit.analyze`), rings ``R0001 ..`` in rank order.
     previous : SavedReport
         The earlier report (:func:`graphkit.report.read_report`).
-    min_jaccard : float
-        The least member overlap for a ring to keep an earlier ring's id.
+    config : Config, optional
+        Its ``match_*`` and ``reform_*`` settings decide which earlier ring a ring
+        continues (:func:`graphkit.history.diff_rings`); default ``Config()``.
+        A ``re-formed`` ring (new accounts on an earlier ring's devices and IPs)
+        keeps the earlier ring's id too.
 
     Returns
     -------
@@ -69,7 +73,7 @@ def carry_ring_ids(report: Report, previous: SavedReport, *, min_jaccard: float 
         ``status``, ``previous_ids`` and ``first_seen``; ``user_scores`` with
         the same ids; ``ring_counter`` the highest number given so far.
     """
-    diff = diff_rings(previous.rings, [r.to_dict() for r in report.rings], min_jaccard=min_jaccard)
+    diff = diff_rings(previous.rings, [r.to_dict() for r in report.rings], **match_settings(config or Config()))
     change_of = {c.ring_id: c for c in diff.changes if c.ring_id is not None}
     earlier = {r["ring_id"]: r for r in previous.rings}
     as_of_then = previous.document.get("summary", {}).get("as_of")

@@ -134,6 +134,8 @@ def _redact_ring(ring: Ring, redactor: "Redactor", ids: list[tuple[str, str]]) -
         beneficiaries=tuple(dataclasses.replace(b, user_id=name(b.user_id)) for b in ring.beneficiaries),
         reasons=tuple(text(r) for r in ring.reasons),
         money_path=tuple(name(u) for u in ring.money_path),
+        shared_devices=tuple(sorted(name(d, "device") for d in ring.shared_devices)),
+        shared_ips=tuple(sorted(name(i, "ip") for i in ring.shared_ips)),
         new_members=tuple(sorted(name(m) for m in ring.new_members)),
         decisions=None if ring.decisions is None else tuple(_redact_decision(d, redactor) for d in ring.decisions),
     )
