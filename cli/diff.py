@@ -25,7 +25,7 @@ _SHOWN = 30
 @click.argument("old_out", type=click.Path(path_type=Path, file_okay=False), metavar="OLD_OUT")
 @click.argument("new_out", type=click.Path(path_type=Path, file_okay=False), metavar="NEW_OUT")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder for diff.json and diff.md (other files there are kept).")
+              help="Folder for diff.json, diff.md and diff.html (other files there are kept).")
 @click.option("--min-jaccard", type=click.FloatRange(0.0, 1.0, min_open=True), default=Config().match_min_jaccard,
               show_default=True,
               help="The least member overlap (Jaccard) for a ring to continue an earlier one.")

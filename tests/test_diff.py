@@ -77,7 +77,7 @@ def test_write_diff_keeps_other_files_and_refuses_a_diff_json_it_did_not_write(t
     out.mkdir()
     (out / "notes.md").write_text("mine")
     write_diff(diff, out)
-    assert sorted(p.name for p in out.iterdir()) == ["diff.json", "diff.md", "notes.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["diff.html", "diff.json", "diff.md", "notes.md"]
     assert json.loads((out / "diff.json").read_text())["counts"]["quiet"] == 1
     write_diff(diff, out)  # its own diff.json is replaced
     (out / "diff.json").write_text('{"mine": true}')
@@ -109,3 +109,63 @@ def test_diff_of_a_folder_that_is_not_a_report_is_one_line(tmp_path, fixtures_di
     result = CliRunner().invoke(cli, ["diff", str(fixtures_dir / "demo"), str(tmp_path)])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "not a graphkit report" in result.output
+
+
+def _page_data(page):
+    return json.loads(page.split('id="gk-data">', 1)[1].split("</script>", 1)[0])
+
+
+def test_diff_html_colours_every_ring_by_its_status_and_links_it_to_the_rings_it_continues(tmp_path):
+    from graphkit.viz.diff_page import EARLIER_COLOR, STATUS_COLORS
+
+    old = [ring("R1", people("s", 10)), ring("R2", people("g", 10)), ring("R4", people("m", 6)),
+           ring("R5", people("n", 6)), ring("R7", people("q", 8))]
+    new = [ring("N1", people("s", 10)), ring("N2", people("g", 15)), ring("N4", people("m", 6) + people("n", 6)),
+           ring("N7", people("z", 9))]
+    write_diff(diff_rings(old, new), tmp_path / "d")
+    data = _page_data((tmp_path / "d" / "diff.html").read_text(encoding="utf-8"))
+    colour = dict(zip(data["nodes"]["id"], data["nodes"]["color"]))
+    assert colour == {"now:N1": STATUS_COLORS["stable"], "now:N2": STATUS_COLORS["grown"],
+                      "now:N4": STATUS_COLORS["merged"], "now:N7": STATUS_COLORS["new"],
+                      "before:R1": EARLIER_COLOR, "before:R2": EARLIER_COLOR, "before:R4": EARLIER_COLOR,
+                      "before:R5": EARLIER_COLOR, "before:R7": STATUS_COLORS["quiet"]}
+    assert sorted(zip(data["edges"]["from"], data["edges"]["to"])) == [
+        ("before:R1", "now:N1"), ("before:R2", "now:N2"), ("before:R4", "now:N4"), ("before:R5", "now:N4")]
+    size = dict(zip(data["nodes"]["id"], data["nodes"]["size"]))
+    assert size["now:N2"] > size["now:N1"]  # 15 members against 10
+
+
+def test_diff_html_renders_hostile_ring_and_device_ids_inert():
+    from graphkit.viz import diff_view
+
+    evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)>\u2028"
+    old = [{**ring(evil, people("a", 5)), "shared_devices": [evil, "d2"]}, ring("R2", people("q", 3))]
+    new = [{**ring("N1" + evil, people("z", 5)), "shared_devices": [evil, "d2"]}]
+    diff = diff_rings(old, new)
+    assert [c.status for c in diff.changes] == ["re-formed", "quiet"]
+    page = diff_view(diff.to_dict(), old=evil, new=evil)
+    assert "<script>alert" not in page and "<img src=x" not in page and "\u2028" not in page
+    assert page.count("</script>") == 3  # the data block, vis-network and the page's own script
+    data = _page_data(page)
+    assert f"now:N1{evil}" in data["nodes"]["id"] and f"before:{evil}" in data["nodes"]["id"]
+    assert "&lt;img src=x" in page  # the table and the title show the text, escaped
+
+
+def test_diff_html_of_ten_thousand_rings_keeps_the_changes_and_is_quick(tmp_path):
+    import time
+
+    from graphkit.viz.diff_page import STATUS_COLORS
+
+    old = [ring(f"R{i}", [f"u{i}-{k}" for k in range(5)]) for i in range(10_000)]
+    new = [ring(f"N{i}", [f"u{i}-{k}" for k in range(5)]) for i in range(9_990)]
+    new += [ring(f"X{i}", [f"x{i}-{k}" for k in range(5)]) for i in range(20)]
+    start = time.perf_counter()
+    diff = diff_rings(old, new)
+    write_diff(diff, tmp_path / "d")
+    elapsed = time.perf_counter() - start
+    assert diff.counts()["stable"] == 9_990 and diff.counts()["new"] == 20 and diff.counts()["quiet"] == 10
+    data = _page_data((tmp_path / "d" / "diff.html").read_text(encoding="utf-8"))
+    colours = data["nodes"]["color"]
+    assert len(colours) == 2_000  # Config.view_max_nodes: the new and quiet rings are kept first
+    assert colours.count(STATUS_COLORS["new"]) == 20 and colours.count(STATUS_COLORS["quiet"]) == 10
+    assert elapsed < 60, f"{elapsed:.1f} s"  # a loose bound against a quadratic step, not a benchmark

@@ -60,11 +60,12 @@ from graphkit.util.atomic import atomic_directory
 from graphkit.util.display import display_text
 from graphkit.util.format import format_coins, plural
 from graphkit.util.version import GENERATOR
+from graphkit.viz.diff_page import diff_view
 
 __all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "match_settings",
            "write_diff"]
 
-DIFF_FILES = ("diff.json", "diff.md")
+DIFF_FILES = ("diff.json", "diff.md", "diff.html")
 """What :func:`write_diff` writes into its folder (anything else there is left as it is)."""
 
 STATUSES = ("new", "stable", "grown", "shrunk", "merged", "split", "re-formed", "quiet")
@@ -96,6 +97,8 @@ class RingChange:
         devices and IPs (its id carries over with ``report --previous``).
     common_devices, common_ips : tuple of str
         ``re-formed`` only: the devices and IPs of the earlier ring that the new accounts use.
+    size : int or None
+        Its members now; None for a quiet ring.
     """
 
     status: str
@@ -111,6 +114,7 @@ class RingChange:
     matched_id: str | None = None
     common_devices: tuple[str, ...] = ()
     common_ips: tuple[str, ...] = ()
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,7 @@ def diff_rings(
             jaccard=None if jaccard is None else round(float(jaccard), 4), matched_id=matched_id,
             common_devices=tuple(i.split(":", 1)[1] for i in common if i.startswith("device:")),
             common_ips=tuple(i.split(":", 1)[1] for i in common if i.startswith("ip:")),
+            size=len(members_new[rid]),
         ))
     for ring in old:
         if ring["ring_id"] not in continued:
@@ -406,7 +411,8 @@ def diff_reports(old_dir: str | Path, new_dir: str | Path, **settings: float) ->
 
 
 def write_diff(diff: ReportDiff, out_dir: str | Path, *, old: str = "", new: str = "") -> list[Path]:
-    """Write ``diff.json`` and ``diff.md`` into ``out_dir``, atomically; other files there are kept.
+    """Write ``diff.json``, ``diff.md`` and ``diff.html`` (:func:`graphkit.viz.diff_view`) into ``out_dir``,
+    atomically; other files there are kept.
 
     Raises :class:`InputError` when ``out_dir`` holds a ``diff.json`` that graphkit did not write.
     """
@@ -417,6 +423,8 @@ def write_diff(diff: ReportDiff, out_dir: str | Path, *, old: str = "", new: str
     with atomic_directory(out_dir, owned=DIFF_FILES) as tmp:
         (tmp / "diff.json").write_text(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "diff.md").write_text(diff.to_markdown(old or "the earlier report", new or "this report"), encoding="utf-8")
+        (tmp / "diff.html").write_text(diff_view(diff.to_dict(), old=old or "the earlier report",
+                                                 new=new or "this report"), encoding="utf-8")
     return [out_dir / name for name in DIFF_FILES]
 
 

@@ -83,6 +83,7 @@ TYPE_SHAPES: dict[str, str] = {
     "ip": "triangle",
     "stream": "diamond",
     "ring": "dot",
+    "earlier ring": "square",
 }
 """vis-network shape per node type."""
 
