@@ -13,6 +13,10 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
     One run of one tool, printing a JSON line (what ``run`` calls in a child).
 ``views``
     Draw time of HTML views in headless Chromium.
+``history``
+    Rings over time: ``graphkit synth --days 7`` reported day by day with
+    ``--previous`` and diffed, judged against ``timeline.json``
+    (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
 ``results``
     Rewrite ``RESULTS.md`` from ``results.json``.
 
@@ -63,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-baseline", action="store_true", help="graphkit only")
     run.add_argument("--no-amlsim", action="store_true", help="skip the AMLSim sample")
     run.add_argument("--no-views", action="store_true", help="skip the Chromium view timing")
+    run.add_argument("--no-history", action="store_true", help="skip rings over time (synth --days 7)")
     run.add_argument("--amlsim", type=Path, default=None,
                      help="AMLSim sample folder [<repo>/../shared/datasets/amlsim-20k]")
     run.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
@@ -86,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     views = sub.add_parser("views", help="HTML view draw time in headless Chromium")
     views.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     sub.add_parser("views-child", help=argparse.SUPPRESS)
+    hist = sub.add_parser("history", help="rings over time: synth --days, reported day by day with --previous")
+    hist.add_argument("--days", type=int, default=7)
+    hist.add_argument("--users", type=int, default=20_000)
+    hist.add_argument("--gifts", type=int, default=140_000)
+    hist.add_argument("--seed", type=int, default=0)
+    hist.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
     res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     return parser
@@ -113,6 +124,13 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.bench_views import measure
 
         print(json.dumps({"views": measure()}), flush=True)
+    elif args.command == "history":
+        from benchmarks.results import write_results_md
+        from benchmarks.suite import load_results, run_history_into
+
+        results = load_results(args.results)
+        run_history_into(results, args.results, days=args.days, users=args.users, gifts=args.gifts, seed=args.seed)
+        print(write_results_md(args.results))
     elif args.command == "results":
         from benchmarks.results import write_results_md
 

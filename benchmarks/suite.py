@@ -167,7 +167,26 @@ def run_suite(args: argparse.Namespace) -> None:
     if not args.no_views:
         results["views"] = _views()
         save_results(results, args.results)
+    if not getattr(args, "no_history", False):
+        run_history_into(results, args.results)
     _say(f"wrote {write_results_md(args.results)}")
+
+
+def run_history_into(results: dict[str, Any], results_path: Path, *, days: int = 7, users: int = 20_000,
+                     gifts: int = 140_000, seed: int = 0) -> None:
+    """Rings over time (:func:`benchmarks.bench_history.run_history`) under ``benchmarks/out/history``,
+    stored in ``results["history"]``."""
+    import shutil
+
+    from benchmarks.bench_history import run_history
+
+    root = OUT / "history"
+    shutil.rmtree(root, ignore_errors=True)
+    _say(f"history: synth --days {days}, {users:,} users, {gifts:,} gifts, seed {seed}, reported day by day")
+    results["history"] = run_history(root, days=days, users=users, gifts=gifts, seed=seed)
+    save_results(results, results_path)
+    h = results["history"]
+    _say(f"  ids kept {h['ids_kept']}, statuses agree {h['status_agreement']}, re-formed {h['reformed']}")
 
 
 def amlsim_dir(given: Path | None) -> Path | None:

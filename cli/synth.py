@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from graphkit.synth import FORMATS, MIN_USERS, generate
-from graphkit_cli.common import CONTEXT_SETTINGS, stdout
+from graphkit.synth import FORMATS, MAX_DAYS, MIN_USERS, TIMELINE_FILE, generate, generate_days
+from graphkit_cli.common import CONTEXT_SETTINGS, UserError, stdout
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -27,7 +27,13 @@ from graphkit_cli.common import CONTEXT_SETTINGS, stdout
                    "aged accounts moving big gifts hop after hop within minutes). Default: off.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="File format of the four tables.")
-def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, flows: bool, fmt: str) -> None:
+@click.option("--days", type=click.IntRange(2, MAX_DAYS), default=None,
+              help="Observe the platform day by day: one data folder per day (day-01/, ...) with its "
+                   "truth.json, and timeline.json saying which farm is which on each day and the status a "
+                   "diff should give it. Farms persist, grow, shrink, split, go quiet, re-form on the same "
+                   "devices with new accounts, and appear. --users and --gifts are totals over the days.")
+def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, flows: bool, fmt: str,
+          days: int | None) -> None:
     """Write a synthetic livestream platform to OUT_DIR: users, streams, devices
     and gifts tables with planted rings (account farms, gift laundering loops,
     gifting bursts, cash-out mules) among honest look-alikes (family tablets,
@@ -43,8 +49,17 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
     replaces the tables and truth.json and keeps any other file you added
     (a graphkit.toml).
 
+    With --days N, OUT_DIR holds day-01/ .. day-NN/ (report each one with
+    --previous set to the day before's report) and timeline.json.
+
     Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7
     """
+    if days is not None:
+        if ring_size_max is not None or flows:
+            raise UserError(f"{'--ring-size-max' if ring_size_max is not None else '--flows'} and --days cannot be "
+                            "combined; leave one out")
+        _synth_days(out_dir, users, gifts, seed, fmt, days)
+        return
     with stdout.status(f"generating {users:,} users and {gifts:,} gifts (seed {seed})"):
         platform = generate(users=users, gifts=gifts, seed=seed, ring_size_max=ring_size_max, flows=flows)
         paths = platform.write(out_dir, format=fmt)
@@ -59,6 +74,23 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
         f"{len(platform.truth['lookalikes']):,} look-alike groups."
     )
     stdout.print(f"Next: graphkit report {out_dir} --out {out_dir}-report")
+
+
+def _synth_days(out_dir: Path, users: int, gifts: int, seed: int, fmt: str, days: int) -> None:
+    with stdout.status(f"generating {users:,} users and {gifts:,} gifts over {days} days (seed {seed})"):
+        timeline = generate_days(days, users=users, gifts=gifts, seed=seed)
+        paths = timeline.write(out_dir, format=fmt)
+    table = Table(title=f"graphkit synth --days {days}", title_justify="left")
+    for column, justify in (("folder", "left"), ("gifts", "right"), ("farms", "right"), ("changes", "left")):
+        table.add_column(column, justify=justify)
+    for path, platform, story in zip(paths, timeline.days, timeline.truth["days"]):
+        changes = [f"{r['identity']} {r['status']}" for r in story["rings"] if r["status"] != "stable" and story["day"] > 1]
+        changes += [f"{identity} quiet" for identity in story["quiet"]]
+        table.add_row(str(path), f"{platform.gifts.height:,}", f"{len(story['rings']):,}", ", ".join(changes) or "-")
+    stdout.print(table)
+    stdout.print(f"Wrote {out_dir / TIMELINE_FILE}", markup=False)
+    stdout.print(f"Next: graphkit report {paths[0]} --out {out_dir}-report/day-01, then each next day with "
+                 f"--previous {out_dir}-report/<the day before>", markup=False)
 
 
 def written_table(platform, paths: list[Path]) -> Table:

@@ -99,20 +99,26 @@ class Platform:
         if format not in FORMATS:
             raise ConfigError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         out_dir = Path(out_dir)
-        names = []
         with output_lock(out_dir):
             _check_replaceable(out_dir)
             with atomic_directory(out_dir, owned=_OWNED) as tmp:
-                for name, frame in self.frames().items():
-                    path = tmp / f"{name}.{format}"
-                    if format == "csv":
-                        frame.write_csv(path, datetime_format=_TIME_FORMAT)
-                    else:
-                        frame.write_parquet(path)
-                    names.append(path.name)
-                (tmp / TRUTH_FILE).write_text(json.dumps(self.truth, indent=1) + "\n", encoding="utf-8")
-                names.append(TRUTH_FILE)
+                names = self.write_files(tmp, format)
         return [out_dir / n for n in names]
+
+    def write_files(self, folder: Path, format: str = "csv") -> list[str]:
+        """Write the four tables and ``truth.json`` into an existing ``folder`` (no lock, no swap: the
+        caller's folder is already a temporary one); returns the file names."""
+        names = []
+        for name, frame in self.frames().items():
+            path = Path(folder) / f"{name}.{format}"
+            if format == "csv":
+                frame.write_csv(path, datetime_format=_TIME_FORMAT)
+            else:
+                frame.write_parquet(path)
+            names.append(path.name)
+        (Path(folder) / TRUTH_FILE).write_text(json.dumps(self.truth, indent=1) + "\n", encoding="utf-8")
+        names.append(TRUTH_FILE)
+        return names
 
 
 def _check_replaceable(out_dir: Path) -> None:

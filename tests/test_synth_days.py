@@ -1,0 +1,113 @@
+"""``graphkit synth --days N``: one folder per day whose truth says which farm is which, and the
+small, fast version of the benchmark of rings over time (benchmarks/bench_history.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.bench_history import run_history
+from graphkit.errors import ConfigError, InputError
+from graphkit.synth import TIMELINE_FILE, generate_days
+from graphkit_cli.main import cli
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("days") / "platform"
+    result = CliRunner().invoke(cli, ["synth", str(out), "--days", "4", "--users", "2000", "--gifts", "12000",
+                                      "--seed", "5", "--format", "parquet"])
+    assert result.exit_code == 0, result.output
+    assert "timeline.json" in result.output and "re-formed" in result.output
+    return out
+
+
+def _day(out: Path, day: int) -> dict[str, pl.DataFrame]:
+    return {name: pl.read_parquet(out / f"day-{day:02d}" / f"{name}.parquet")
+            for name in ("users", "streams", "devices", "gifts")}
+
+
+def _truth(out: Path, day: int) -> dict:
+    return json.loads((out / f"day-{day:02d}" / "truth.json").read_text())
+
+
+def test_each_day_is_a_data_folder_holding_only_that_days_events(written: Path) -> None:
+    timeline = json.loads((written / TIMELINE_FILE).read_text())
+    assert [d["folder"] for d in timeline["days"]] == ["day-01", "day-02", "day-03", "day-04"]
+    for day in range(1, 5):
+        tables = _day(written, day)
+        start = pl.datetime(2024, 5, 1, time_zone="UTC") + pl.duration(days=day - 1)
+        for table, column in (("gifts", "sent_at"), ("devices", "seen_at")):
+            bounds = tables[table].select((pl.col(column) >= start).all() & (pl.col(column) < start + pl.duration(days=1)).all())
+            assert bounds.item(), (day, table)
+        users = set(tables["users"]["user_id"])
+        assert set(tables["gifts"]["sender_id"]) <= users and set(tables["devices"]["user_id"]) <= users
+        assert set(tables["gifts"]["stream_id"]) <= set(tables["streams"]["stream_id"])
+        truth = _truth(written, day)
+        senders = set(tables["gifts"]["sender_id"])
+        for ring in truth["rings"]:  # every farm member of the day gifts that day (its host receives)
+            assert set(ring["members"]) - set(ring["beneficiaries"]) <= senders, (day, ring["identity"])
+
+
+def test_the_truth_follows_each_farm_by_identity_through_its_event(written: Path) -> None:
+    timeline = json.loads((written / TIMELINE_FILE).read_text())
+    farms = {f["identity"]: f for f in timeline["farms"]}
+    events = {f["event"] for f in farms.values()}
+    assert {"stable", "grown", "shrunk", "split", "quiet", "re-formed", "new"} <= events
+    rings = {(d["day"], r["identity"]): r for d in timeline["days"] for r in d["rings"]}
+    members = lambda day, identity: set(rings[(day, identity)]["members"]) - set(rings[(day, identity)]["beneficiaries"])  # noqa: E731
+    for identity, farm in farms.items():
+        day = farm["event_day"]
+        if farm["event"] == "re-formed":
+            assert rings[(day, identity)]["status"] == "re-formed"
+            assert rings[(day, identity)]["previous_ids"] == [identity]
+            assert not members(day, identity) & members(day - 1, identity)  # every account is new ...
+            devices = [_day(written, d)["devices"] for d in (day - 1, day)]
+            used = [set(t.filter(pl.col("user_id").is_in(list(members(d, identity))))["device_id"])
+                    for t, d in zip(devices, (day - 1, day))]
+            assert used[1] and used[1] <= used[0]  # ... on the devices of the day before
+        elif farm["event"] == "quiet":
+            assert (day, identity) not in rings and identity in timeline["days"][day - 1]["quiet"]
+            assert identity in _truth(written, day)["quiet"]
+        elif farm["event"] == "split" and farm["split_from"]:
+            parent = farm["split_from"]
+            assert rings[(day, identity)]["previous_ids"] == [parent] and rings[(day, parent)]["status"] == "split"
+            earlier = set().union(*(members(d, parent) for d in range(1, day) if (d, parent) in rings))
+            assert not members(day, identity) & members(day, parent)  # two pieces ...
+            assert members(day, identity) | members(day, parent) <= earlier  # ... of the farm's own accounts
+            assert len(members(day, identity)) < len(members(day, parent))  # the bigger piece keeps the identity
+        elif farm["event"] == "grown":
+            assert len(members(day, identity)) > 1.3 * len(members(day - 1, identity))
+        elif farm["event"] == "new":
+            assert rings[(day, identity)]["status"] == "new" and (day - 1, identity) not in rings
+    labels = _day(written, 4)["users"].filter(pl.col("label") == "bad")["user_id"]
+    assert set(labels) >= {m for d in range(1, 5) for r in _truth(written, d)["rings"] for m in r["members"]
+                           if m in set(_day(written, 4)["users"]["user_id"])}
+
+
+def test_the_same_seed_writes_the_same_days_and_bad_settings_are_one_line(tmp_path: Path) -> None:
+    a, b = generate_days(2, users=1_000, gifts=5_000, seed=3), generate_days(2, users=1_000, gifts=5_000, seed=3)
+    assert a.truth == b.truth and all(x.gifts.equals(y.gifts) for x, y in zip(a.days, b.days))
+    with pytest.raises(ConfigError, match="days must be a whole number from 2"):
+        generate_days(1, users=1_000, gifts=5_000)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="not an earlier graphkit synth --days output"):
+        a.write(tmp_path / "mine")
+    result = CliRunner().invoke(cli, ["synth", str(tmp_path / "x"), "--days", "3", "--ring-size-max", "50"])
+    assert result.exit_code == 2 and "cannot be combined" in result.output
+
+
+def test_rings_keep_their_ids_and_statuses_agree_with_the_truth_day_by_day(tmp_path: Path) -> None:
+    # the small version of `python -m benchmarks history` (benchmarks/RESULTS.md has the 7-day one)
+    found = run_history(tmp_path, days=3, users=4_000, gifts=24_000, seed=1)
+    assert found["reformed"][1] >= 1 and found["reformed"][0] == found["reformed"][1]
+    assert found["ids_kept"] >= 0.95, found
+    assert found["status_agreement"] >= 0.9, found["confusion"]
+    assert sum(found["confusion"]["quiet"].values()) + sum(found["confusion"]["split"].values()) >= 1
+    report = json.loads((tmp_path / "reports" / "day-02" / "rings.json").read_text())
+    assert {"status", "previous_ids", "first_seen", "shared_devices"} <= set(report["rings"][0])
