@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -143,6 +144,9 @@ def test_diff_html_renders_hostile_ring_and_device_ids_inert():
     new = [{**ring("N1" + evil, people("z", 5)), "shared_devices": [evil, "d2"]}]
     diff = diff_rings(old, new)
     assert [c.status for c in diff.changes] == ["re-formed", "quiet"]
+    markdown = diff.to_markdown(old=evil, new=evil)
+    assert not re.search(r"(?<!\\)<", markdown) and "\u2028" not in markdown  # as report.md: every < escaped
+    assert "device \\</script>\\<script>alert(1)" in markdown and "\\u2028" in markdown
     page = diff_view(diff.to_dict(), old=evil, new=evil)
     assert "<script>alert" not in page and "<img src=x" not in page and "\u2028" not in page
     assert page.count("</script>") == 3  # the data block, vis-network and the page's own script

@@ -48,7 +48,7 @@ def test_new_accounts_on_the_devices_of_a_quiet_ring_are_that_ring_re_formed():
     assert change.common_devices == ("d1", "d2", "d3") and change.common_ips == ("45.1.1.1",)
     assert change.joined == tuple(sorted(people("z", 25))) and len(change.left) == 20
     assert [c.previous_ids for c in diff.changes if c.status == "quiet"] == [("R8",)]  # R7 is not quiet
-    assert "N1 re-formed R7: 25 new accounts on device d1, device d2, device d3, IP 45.1.1.1" in diff.to_markdown()
+    assert "N1 re-formed R7: 25 new accounts on device d1, device d2, device d3, IP 45\\.1.1.1" in diff.to_markdown()
 
 
 def test_one_common_device_or_a_small_share_of_them_is_not_enough():

@@ -55,9 +55,9 @@ from scipy.sparse.csgraph import connected_components
 
 from graphkit.config import Config
 from graphkit.errors import InputError
+from graphkit.report.markdown import escape_markdown
 from graphkit.report.reader import read_report
 from graphkit.util.atomic import atomic_directory
-from graphkit.util.display import display_text
 from graphkit.util.format import format_coins, plural
 from graphkit.util.version import GENERATOR
 from graphkit.viz.diff_page import diff_view
@@ -148,7 +148,7 @@ class ReportDiff:
     def to_markdown(self, old: str = "the earlier report", new: str = "this report") -> str:
         """``diff.md``: the counts, then one line per ring that changed (stable rings counted only)."""
         counts = self.counts()
-        lines = [f"# What changed from {display_text(old)} to {display_text(new)}", "",
+        lines = [f"# What changed from {escape_markdown(old)} to {escape_markdown(new)}", "",
                  ", ".join(f"{n} {status}" for status, n in counts.items() if n) + ".", ""]
         for change in self.changes:
             if change.status == "stable":
@@ -158,8 +158,8 @@ class ReportDiff:
 
 
 def _sentence(change: RingChange) -> str:
-    name = display_text(change.ring_id or "")
-    before = ", ".join(display_text(p) for p in change.previous_ids)
+    name = escape_markdown(change.ring_id or "")
+    before = ", ".join(escape_markdown(p) for p in change.previous_ids)
     coins = ""
     if change.coins_before is not None and change.coins_after is not None:
         coins = f"; coins {format_coins(change.coins_before)} -> {format_coins(change.coins_after)}"
@@ -173,8 +173,8 @@ def _sentence(change: RingChange) -> str:
     if change.status == "split":
         return f"{name} is a piece of {before}, which split{moved}"
     if change.status == "re-formed":
-        equipment = [f"device {display_text(d)}" for d in change.common_devices]
-        equipment += [f"IP {display_text(i)}" for i in change.common_ips]
+        equipment = [f"device {escape_markdown(d)}" for d in change.common_devices]
+        equipment += [f"IP {escape_markdown(i)}" for i in change.common_ips]
         return (f"{name} re-formed {before}: {plural(len(change.joined), 'new account')} on "
                 f"{', '.join(equipment)}{moved}")
     return f"{name} ({before} before) {change.status}{moved}"
