@@ -38,9 +38,11 @@ def diff(old_out: Path, new_out: Path, out_dir: Path | None, min_jaccard: float,
     stable, grown, shrunk, merged (it holds large parts of several earlier
     rings), split (an earlier ring's members went into several) or re-formed
     (new accounts on the devices and IPs of an earlier ring that nothing else
-    continues: at least 2 of them, and half of the ring's with fewer); earlier
+    continues: at least 2 in common, making at least half of those of the ring
+    with fewer); earlier
     rings that nothing continues went quiet. For each ring: members who
-    joined or left, and coins and beneficiaries before and now.
+    joined or left, and coins and beneficiaries before and now. --out also
+    writes diff.html, an offline overview with the rings coloured by status.
 
     Example: graphkit diff out-monday/ out-tuesday/ --out diff-tuesday/
     """

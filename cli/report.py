@@ -89,7 +89,8 @@ def report_options(func: Callable) -> Callable:
 @window_options
 @click.option("--previous", "previous", type=click.Path(path_type=Path, file_okay=False), default=None,
               metavar="OLD_OUT", help="An earlier report (yesterday's OUT_DIR): rings that continue its rings keep "
-                                      "their ids, new rings get ids never used before, and each ring records its "
+                                      "their ids (a ring of new accounts on an earlier ring's devices and IPs too: "
+                                      "re-formed), new rings get ids never used before, and each ring records its "
                                       "status, previous_ids and first_seen.")
 @click.option("--labels", "labels", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
               help="Investigators' decisions (CSV, Parquet or NDJSON; columns ring_id or user_id, verdict "
