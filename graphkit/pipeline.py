@@ -425,6 +425,7 @@ def ring_equipment(members: pl.DataFrame, graphs: Graphs) -> dict[tuple[int, str
         .filter(pl.col("accounts") >= 2)
         .group_by("group", "kind")
         .agg(pl.col("key").sort())
+        .sort("group", "kind")
         .collect()
     )
     return {(g, str(k)): tuple(keys) for g, k, keys in shared.select("group", "kind", "key").iter_rows()}
