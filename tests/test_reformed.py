@@ -189,3 +189,14 @@ def test_two_farms_that_share_only_a_placeholder_id_and_a_carrier_nat_are_not_on
     assert _ring_of(tmp_path / "out-day2", "g0")["status"] == "new"  # found again, but nothing ties it to f*
     assert all(r["status"] != "re-formed" for r in doc["rings"])
     assert all(not r["shared_devices"] and "100.64.0.1" not in r["shared_ips"] for r in doc["rings"])
+
+
+def test_the_redacted_copy_records_the_equipment_as_pseudonyms_that_still_match_across_reports():
+    from graphkit.report.redact import redact_report
+    from graphkit.viz import Redactor
+
+    red = Redactor(b"k" * 32)
+    ring = Ring("R0001", 1, 0.9, ("a", "b"), 1.0, shared_devices=("emu1", "emu2"), shared_ips=("45.0.0.1",))
+    shared = redact_report(Report((ring,), pl.DataFrame({"user_id": ["a"], "score": [0.9]}), {}, {}), red).rings[0]
+    assert shared.shared_devices == tuple(sorted(red.pseudonym(d, "device") for d in ("emu1", "emu2")))
+    assert shared.shared_ips == (red.pseudonym("45.0.0.1", "ip"),) and "emu1" not in json.dumps(shared.to_dict())
