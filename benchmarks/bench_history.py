@@ -13,8 +13,8 @@ is measured, from the second day on:
 - ids kept: farms present the day before and today (stable, grown, shrunk,
   re-formed, and the piece of a split farm that keeps its identity) whose
   ring today has the id of its ring the day before; per day and overall;
-- re-formed: each farm re-formed on a day, reported ``re-formed`` with its
-  ring of the day before as ``previous_ids`` (and its id);
+- re-formed: each farm re-formed on a day (the day after its ban, or after a
+  day away), reported ``re-formed`` with its last ring as ``previous_ids`` (and its id);
 - status agreement and the confusion table (truth x reported; ``missed`` when
   the farm is not found; a quiet farm is ``quiet`` when the diff lists its
   ring of the day before as quiet);
@@ -51,6 +51,7 @@ def run_history(root: Path, *, days: int = 7, users: int = 20_000, gifts: int = 
     timeline = json.loads((data / TIMELINE_FILE).read_text(encoding="utf-8"))
     report_s = []
     judged = []
+    last_ring: dict[str, str] = {}
     for day in range(1, days + 1):
         t = time.perf_counter()
         out = reports / day_folder(day)
@@ -63,7 +64,11 @@ def run_history(root: Path, *, days: int = 7, users: int = 20_000, gifts: int = 
             diff = diff_reports(reports / day_folder(day - 1), out, **match_settings(config))
             judged.append(judge_day(timeline["days"][day - 2], timeline["days"][day - 1],
                                     read_report(reports / day_folder(day - 1)).rings, read_report(out).rings,
-                                    diff.to_dict(), _lookalikes(data / day_folder(day))))
+                                    diff.to_dict(), _lookalikes(data / day_folder(day)), last_ring=last_ring))
+        for farm in timeline["days"][day - 1]["rings"]:
+            found = _found(farm["members"], read_report(out).rings)
+            if found is not None:
+                last_ring[farm["identity"]] = found["ring_id"]
     return {"params": {"days": days, "users": users, "gifts": gifts, "seed": seed},
             "seconds": round(time.perf_counter() - started, 1), "report_s": report_s, **summarise(judged)}
 
@@ -83,8 +88,12 @@ def _found(members: list[str], rings: list[dict[str, Any]]) -> dict[str, Any] | 
 
 
 def judge_day(before: dict[str, Any], today: dict[str, Any], rings_before: list[dict[str, Any]],
-              rings_today: list[dict[str, Any]], diff: dict[str, Any], lookalikes: list[list[str]]) -> dict[str, Any]:
+              rings_today: list[dict[str, Any]], diff: dict[str, Any], lookalikes: list[list[str]], *,
+              last_ring: dict[str, str] | None = None) -> dict[str, Any]:
     """Compare one day's report and diff with the timeline's truth for that day and the day before.
+
+    ``last_ring``: each farm's ring id on the last day it was found (for a farm that was away and
+    came back re-formed, the id it should have again).
 
     Returns ``{"day", "pairs": [(truth status, reported status)], "kept": [bool], "reformed": [bool],
     "other_rings", "other_lookalike"}``.
@@ -106,6 +115,7 @@ def judge_day(before: dict[str, Any], today: dict[str, Any], rings_before: list[
         if farm["status"] in KEEPS_ID and farm["identity"] in ring_before and was is not None:
             kept.append(found is not None and found["ring_id"] == was)
         if farm["status"] == "re-formed":
+            was = was if farm["identity"] in ring_before else (last_ring or {}).get(farm["identity"])
             change = status_of.get(found["ring_id"]) if found else None
             reformed.append(change is not None and change["status"] == "re-formed"
                             and change["previous_ids"] == [was] and found["ring_id"] == was)

@@ -427,6 +427,11 @@ class Config:
     """A ring with new accounts is an earlier ring ``re-formed`` when it shares at least this many
     devices and IPs with it (each used by two or more members of both rings, hubs and placeholder
     device ids left out)..."""
+    reform_memory: int = _int(7, min=0, max=1000)
+    """With ``report --previous``: a ring that went quiet is remembered, with its devices and IPs,
+    for this many later reports (rings.json ``quiet_rings``), so that a farm banned on Monday that
+    comes back on its emulators with new accounts on Thursday is ``re-formed``, not new. 0 looks at
+    the previous report's rings only."""
     reform_min_share: float = _float(0.5, min=0, max=1, min_open=True)
     """... and those make at least this share of the shared devices and IPs of the ring that has
     fewer of them. Two farms that happen to pass through one internet café are not one farm."""

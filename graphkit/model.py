@@ -395,6 +395,10 @@ class Report:
     """With ``report --labels`` or decisions carried by ``--previous``: every decision in effect or
     superseded (the audit trail), oldest first; None when there were none (``rings.json`` then has
     neither ``decisions`` nor ``held_back``)."""
+    quiet_rings: tuple[dict[str, Any], ...] | None = None
+    """With ``report --previous``: rings of earlier reports that no ring continues, remembered for
+    ``Config.reform_memory`` reports: ``ring_id``, ``first_seen``, ``last_seen`` (the ``as_of`` of the
+    last report that listed it), ``quiet_reports`` (reports since), ``shared_devices``, ``shared_ips``."""
 
     def ring(self, ring_id: str) -> Ring:
         for ring in self.rings:
@@ -413,6 +417,7 @@ class Report:
             "rings": [ring.to_dict() for ring in self.rings],
             **({"held_back": [h.to_dict() for h in self.held_back], "decisions": [d.to_dict() for d in self.decisions]}
                if self.decisions is not None else {}),
+            **({"quiet_rings": list(self.quiet_rings)} if self.quiet_rings is not None else {}),
         }
 
     def rings_frame(self) -> pl.DataFrame:

@@ -200,3 +200,45 @@ def test_the_redacted_copy_records_the_equipment_as_pseudonyms_that_still_match_
     shared = redact_report(Report((ring,), pl.DataFrame({"user_id": ["a"], "score": [0.9]}), {}, {}), red).rings[0]
     assert shared.shared_devices == tuple(sorted(red.pseudonym(d, "device") for d in ("emu1", "emu2")))
     assert shared.shared_ips == (red.pseudonym("45.0.0.1", "ip"),) and "emu1" not in json.dumps(shared.to_dict())
+
+
+def _saved(report: Report) -> SavedReport:
+    return SavedReport(None, json.loads(json.dumps(report.to_json_dict("graphkit test"))), pl.DataFrame())
+
+
+def _day(*rings: Ring, as_of: str) -> Report:
+    scores = pl.DataFrame({"user_id": ["x"], "score": [0.0], "ring_id": [None]},
+                          schema={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8})
+    return Report(rings, scores, {}, {"as_of": as_of})
+
+
+def test_a_farm_that_stays_away_a_few_reports_is_still_re_formed_within_the_memory():
+    farm = Ring("R0001", 1, 0.9, tuple(people("a", 12)), 5.0, shared_devices=("emu1", "emu2"), shared_ips=("45.0.0.1",))
+    family = Ring("R0002", 2, 0.5, tuple(people("f", 4)), 1.0)  # records no equipment: nothing to remember
+    day1 = carry_ring_ids(_day(farm, family, as_of="2024-05-01T23:00:00Z"), _saved(_day(as_of="2024-04-30T23:00:00Z")))
+    day2 = carry_ring_ids(_day(as_of="2024-05-02T23:00:00Z"), _saved(day1))       # banned: both quiet
+    assert [(q["ring_id"], q["quiet_reports"], q["last_seen"]) for q in day2.quiet_rings] == [
+        ("R0001", 1, "2024-05-01T23:00:00Z")]
+    day3 = carry_ring_ids(_day(as_of="2024-05-03T23:00:00Z"), _saved(day2))
+    assert [(q["ring_id"], q["quiet_reports"]) for q in day3.quiet_rings] == [("R0001", 2)]
+    back = Ring("R0001", 1, 0.9, tuple(people("z", 14)), 6.0, shared_devices=("emu1", "emu2"), shared_ips=("45.0.0.1",))
+    day4 = carry_ring_ids(_day(back, as_of="2024-05-04T23:00:00Z"), _saved(day3))
+    ring = day4.rings[0]
+    assert (ring.ring_id, ring.status, ring.previous_ids, ring.first_seen) == (
+        "R0001", "re-formed", ("R0001",), day1.rings[0].first_seen)
+    assert day4.quiet_rings == ()  # it is back: no longer remembered as quiet
+    diff = diff_rings(_saved(day3).rings, [ring.to_dict()], remembered=_saved(day3).document["quiet_rings"])
+    assert [(c.status, c.previous_ids) for c in diff.changes] == [("re-formed", ("R0001",))]
+
+
+def test_a_quiet_ring_is_forgotten_after_reform_memory_reports():
+    farm = Ring("R0001", 1, 0.9, tuple(people("a", 12)), 5.0, shared_devices=("emu1", "emu2"))
+    config = Config(reform_memory=1)
+    day1 = carry_ring_ids(_day(farm, as_of="2024-05-01T23:00:00Z"), _saved(_day(as_of="2024-04-30T23:00:00Z")),
+                          config=config)
+    day2 = carry_ring_ids(_day(as_of="2024-05-02T23:00:00Z"), _saved(day1), config=config)
+    day3 = carry_ring_ids(_day(as_of="2024-05-03T23:00:00Z"), _saved(day2), config=config)
+    assert [q["ring_id"] for q in day2.quiet_rings] == ["R0001"] and day3.quiet_rings == ()
+    back = Ring("R0001", 1, 0.9, tuple(people("z", 14)), 6.0, shared_devices=("emu1", "emu2"))
+    day4 = carry_ring_ids(_day(back, as_of="2024-05-04T23:00:00Z"), _saved(day3), config=config)
+    assert (day4.rings[0].ring_id, day4.rings[0].status) == ("R0002", "new")

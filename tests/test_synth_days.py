@@ -57,7 +57,7 @@ def test_the_truth_follows_each_farm_by_identity_through_its_event(written: Path
     timeline = json.loads((written / TIMELINE_FILE).read_text())
     farms = {f["identity"]: f for f in timeline["farms"]}
     events = {f["event"] for f in farms.values()}
-    assert {"stable", "grown", "shrunk", "split", "quiet", "re-formed", "new"} <= events
+    assert {"stable", "grown", "shrunk", "split", "quiet", "re-formed", "returns", "new"} <= events
     rings = {(d["day"], r["identity"]): r for d in timeline["days"] for r in d["rings"]}
     members = lambda day, identity: set(rings[(day, identity)]["members"]) - set(rings[(day, identity)]["beneficiaries"])  # noqa: E731
     for identity, farm in farms.items():
@@ -70,6 +70,14 @@ def test_the_truth_follows_each_farm_by_identity_through_its_event(written: Path
             used = [set(t.filter(pl.col("user_id").is_in(list(members(d, identity))))["device_id"])
                     for t, d in zip(devices, (day - 1, day))]
             assert used[1] and used[1] <= used[0]  # ... on the devices of the day before
+        elif farm["event"] == "returns":  # away for a day, then back with new accounts on the same devices
+            back = farm["back_day"]
+            assert back == day + 1 and (day, identity) not in rings and identity in timeline["days"][day - 1]["quiet"]
+            assert rings[(back, identity)]["status"] == "re-formed" and rings[(back, identity)]["previous_ids"] == [identity]
+            assert not members(back, identity) & members(day - 1, identity)
+            used = [set(_day(written, d)["devices"].filter(pl.col("user_id").is_in(list(members(d, identity))))["device_id"])
+                    for d in (day - 1, back)]
+            assert used[1] and used[1] <= used[0]
         elif farm["event"] == "quiet":
             assert (day, identity) not in rings and identity in timeline["days"][day - 1]["quiet"]
             assert identity in _truth(written, day)["quiet"]

@@ -26,9 +26,10 @@ two reports are compared by member overlap:
   ``Config.hub_cap`` accounts on the platform) or a placeholder device id
   (``Config.placeholder_device_ids``), so a carrier NAT or an emulator's zero
   IMEI cannot tie two unrelated rings. Reports written before those fields
-  carry no equipment, and their rings are never re-formed. Only the earlier
-  report is looked at: a farm that stays away for a report and comes back is
-  ``new``.
+  carry no equipment, and their rings are never re-formed. Besides the
+  earlier report's rings, the rings it remembers as quiet (its
+  ``quiet_rings``, written by ``report --previous`` for ``Config.reform_memory``
+  reports) can be re-formed: a farm banned on Monday and back on Thursday.
 
 Examples
 --------
@@ -63,7 +64,7 @@ from graphkit.util.version import GENERATOR
 from graphkit.viz.diff_page import diff_view
 
 __all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "match_settings",
-           "write_diff"]
+           "quiet_rings_of", "write_diff"]
 
 DIFF_FILES = ("diff.json", "diff.md", "diff.html")
 """What :func:`write_diff` writes into its folder (anything else there is left as it is)."""
@@ -202,6 +203,7 @@ def diff_rings(
     min_change: float = 0.2,
     reform_min_identifiers: int = 2,
     reform_min_share: float = 0.5,
+    remembered: Sequence[dict[str, Any]] = (),
 ) -> ReportDiff:
     """Match the rings of a new report to an earlier one's and give each a status.
 
@@ -221,6 +223,10 @@ def diff_rings(
         earlier ring that nothing else continues to be that ring ``re-formed``.
     reform_min_share : float
         ... and the least share of the recorded devices and IPs of the ring with fewer.
+    remembered : sequence of dict
+        Rings that went quiet before the earlier report (its ``quiet_rings``: ``ring_id``,
+        ``shared_devices``, ``shared_ips``): a ring of new accounts on their equipment is
+        one of them ``re-formed`` too.
 
     The defaults are :class:`graphkit.config.Config`'s (``match_min_jaccard``,
     ``match_min_piece``, ``match_min_change``, ``reform_min_identifiers``,
@@ -245,9 +251,10 @@ def diff_rings(
     pieces_of_old = piece.group_by("old").len("pieces")
 
     by_new = {r["ring_id"]: r for r in new}
-    by_old = {r["ring_id"]: r for r in old}
+    remembered = [r for r in remembered if r.get("ring_id") not in {o["ring_id"] for o in old}]
+    by_old = {**{r["ring_id"]: r for r in remembered}, **{r["ring_id"]: r for r in old}}
     members_new = {r["ring_id"]: set(r["members"]) for r in new}
-    members_old = {r["ring_id"]: set(r["members"]) for r in old}
+    members_old = {**{r["ring_id"]: set() for r in remembered}, **{r["ring_id"]: set(r["members"]) for r in old}}
     parts = dict(parts_of_new.iter_rows())
     split_olds = set(pieces_of_old.filter(pl.col("pieces") >= 2)["old"])
     match_of = {n: (o, j) for o, n, j in matched.select("old", "new", "jaccard").iter_rows()}
@@ -276,7 +283,7 @@ def diff_rings(
         decided[rid] = (status, previous, matched_id, jaccard)
     continued = {p for _, previous, _, _ in decided.values() for p in previous}
     reformed = _reformed(
-        [r for r in old if r["ring_id"] not in continued],
+        [r for r in old if r["ring_id"] not in continued] + list(remembered),
         [r for r in new if decided[r["ring_id"]][0] == "new"],
         min_identifiers=reform_min_identifiers, min_share=reform_min_share,
     )
@@ -407,7 +414,22 @@ def _beneficiaries(rings: dict[str, dict[str, Any]], ids: Sequence[str]) -> tupl
 def diff_reports(old_dir: str | Path, new_dir: str | Path, **settings: float) -> ReportDiff:
     """:func:`diff_rings` on the ``rings.json`` of two report folders (read with
     :func:`graphkit.report.read_report`, so a folder that is not a report is one clear error)."""
-    return diff_rings(read_report(old_dir).rings, read_report(new_dir).rings, **settings)
+    earlier = read_report(old_dir)
+    return diff_rings(earlier.rings, read_report(new_dir).rings, remembered=quiet_rings_of(earlier.document),
+                      **settings)
+
+
+def quiet_rings_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed ``quiet_rings`` of a ``rings.json`` (a report written with ``--previous``);
+    entries without a text ``ring_id`` are left out, and reports without the field have none.
+
+    Examples
+    --------
+    >>> quiet_rings_of({"quiet_rings": [{"ring_id": "R0003", "shared_devices": ["d1"]}, {"ring_id": 7}, "x"]})
+    [{'ring_id': 'R0003', 'shared_devices': ['d1']}]
+    """
+    found = document.get("quiet_rings")
+    return [q for q in found if isinstance(q, dict) and isinstance(q.get("ring_id"), str)] if isinstance(found, list) else []
 
 
 def write_diff(diff: ReportDiff, out_dir: str | Path, *, old: str = "", new: str = "") -> list[Path]:

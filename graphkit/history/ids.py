@@ -34,7 +34,7 @@ from typing import Any
 import polars as pl
 
 from graphkit.config import Config
-from graphkit.history.diff import diff_rings, match_settings
+from graphkit.history.diff import diff_rings, match_settings, quiet_rings_of
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport
 
@@ -71,11 +71,18 @@ def carry_ring_ids(report: Report, previous: SavedReport, *, config: Config | No
     Report
         The same rings in the same rank order, with carried or new ids,
         ``status``, ``previous_ids`` and ``first_seen``; ``user_scores`` with
-        the same ids; ``ring_counter`` the highest number given so far.
+        the same ids; ``ring_counter`` the highest number given so far;
+        ``quiet_rings`` the rings that went quiet in this report or before and are
+        remembered (``Config.reform_memory`` reports, with their devices and IPs;
+        rings that recorded none are dropped), so that the next report can still
+        find one of them ``re-formed``.
     """
-    diff = diff_rings(previous.rings, [r.to_dict() for r in report.rings], **match_settings(config or Config()))
+    config = config or Config()
+    remembered = quiet_rings_of(previous.document)
+    diff = diff_rings(previous.rings, [r.to_dict() for r in report.rings], remembered=remembered,
+                      **match_settings(config))
     change_of = {c.ring_id: c for c in diff.changes if c.ring_id is not None}
-    earlier = {r["ring_id"]: r for r in previous.rings}
+    earlier = {**{r["ring_id"]: r for r in remembered}, **{r["ring_id"]: r for r in previous.rings}}
     as_of_then = previous.document.get("summary", {}).get("as_of")
     counter = ring_counter(previous)
     renamed: dict[str, str] = {}
@@ -95,7 +102,28 @@ def carry_ring_ids(report: Report, previous: SavedReport, *, config: Config | No
     scores = report.user_scores
     if "ring_id" in scores.columns and renamed:
         scores = scores.with_columns(pl.col("ring_id").replace_strict(renamed, default=None, return_dtype=pl.Utf8))
-    return dataclasses.replace(report, rings=tuple(rings), user_scores=scores, ring_counter=counter)
+    matched = {c.matched_id for c in diff.changes if c.matched_id is not None}
+    listed = {r.get("ring_id") for r in previous.rings}
+    quiet = [_quiet(earlier[c.previous_ids[0]], 1, as_of_then) for c in diff.changes if c.status == "quiet"]
+    quiet += [_quiet(r, _whole(r.get("quiet_reports")) + 1, r.get("last_seen")) for r in remembered
+              if r["ring_id"] not in matched and r["ring_id"] not in listed]
+    kept = tuple(q for q in quiet if q["quiet_reports"] <= max(config.reform_memory, 0) and
+                 (q["shared_devices"] or q["shared_ips"]))
+    return dataclasses.replace(report, rings=tuple(rings), user_scores=scores, ring_counter=counter, quiet_rings=kept)
+
+
+def _quiet(ring: dict[str, Any], reports: int, last_seen: Any) -> dict[str, Any]:
+    """A ``quiet_rings`` entry: what is remembered of a ring that went quiet (its equipment, when it was seen)."""
+    return {"ring_id": ring["ring_id"], "first_seen": _text(ring.get("first_seen")), "last_seen": _text(last_seen),
+            "quiet_reports": reports,
+            "shared_devices": [d for d in ring.get("shared_devices", []) if isinstance(d, str)]
+            if isinstance(ring.get("shared_devices"), list) else [],
+            "shared_ips": [i for i in ring.get("shared_ips", []) if isinstance(i, str)]
+            if isinstance(ring.get("shared_ips"), list) else []}
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
 def _text(value: Any) -> str | None:

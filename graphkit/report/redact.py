@@ -113,11 +113,17 @@ def redact_report(report: Report, redactor: "Redactor", *, top: int | None = Non
     if "user_id" in scores.columns:
         scores = scores.with_columns(redactor.series(scores.get_column("user_id").cast(pl.Utf8), "account"))
     shown = report.rings if top is None else report.rings[:top]
+    quiet = report.quiet_rings
+    if quiet is not None:
+        quiet = tuple({**q, "shared_devices": sorted(redactor.pseudonym(d, "device") for d in q.get("shared_devices", [])),
+                       "shared_ips": sorted(redactor.pseudonym(i, "ip") for i in q.get("shared_ips", []))}
+                      for q in quiet)
     return dataclasses.replace(
         report,
         rings=rings,
         held_back=tuple(_redact_held_back(h, redactor) for h in report.held_back),
         decisions=None if report.decisions is None else tuple(_redact_decision(d, redactor) for d in report.decisions),
+        quiet_rings=quiet,
         user_scores=scores,
         tables=_redact_tables(tables, shown, redactor) if tables is not None else None,
         graphs=None,

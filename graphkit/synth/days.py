@@ -34,9 +34,10 @@ __all__ = ["EVENTS", "MAX_DAYS", "TIMELINE_FILE", "Timeline", "day_folder", "gen
 
 TIMELINE_FILE = "timeline.json"
 MAX_DAYS = 90
-EVENTS = ("stable", "grown", "shrunk", "split", "quiet", "re-formed", "new")
-"""What happens to a planted farm during the window: nothing (``stable``), or once, on its event day."""
-_SCRIPT = ("stable", "stable", "grown", "shrunk", "split", "quiet", "re-formed", "re-formed", "new")
+EVENTS = ("stable", "grown", "shrunk", "split", "quiet", "re-formed", "returns", "new")
+"""What happens to a planted farm during the window: nothing (``stable``), or once, on its event day
+(``returns``: it is away for its event day and re-forms with new accounts the day after)."""
+_SCRIPT = ("stable", "stable", "grown", "shrunk", "split", "quiet", "re-formed", "re-formed", "returns", "new")
 """The farms of each batch of 10,000 users, by what happens to them (the day of each is drawn)."""
 _ACTIVE = 0.96
 """The chance that a farm account is active on a given day of its farm's life."""
@@ -139,7 +140,7 @@ def generate_days(
 ) -> Timeline:
     """A platform over ``days`` days, one data set per day, with account farms whose life is scripted.
 
-    Per 10,000 users (at least one batch) nine farms are planted, each of
+    Per 10,000 users (at least one batch) ten farms are planted, each of
     15-40 accounts (20-40 for the one that shrinks, 25-40 for the one that
     splits) on 2-4 emulator devices (5 for the one that splits) and 1-2
     datacenter IPs, gifting one host big gifts in one of its streams every day:
@@ -148,8 +149,8 @@ def generate_days(
     devices move with them to a new IP and a new host: both pieces are
     ``split``, the bigger one keeps the identity, the moving one is a new
     identity), one goes quiet, two re-form (every account replaced by a
-    fresh one on the same devices, IPs and host), and one appears after the
-    first day. Each event falls on a day drawn from the second day on. Every
+    fresh one on the same devices, IPs and host), one returns (away for a
+    day, then re-formed like those), and one appears after the first day. Each event falls on a day drawn from the second day on. Every
     farm account is active on 96% of its farm's days, so no day is a copy of
     the one before. The honest world, its streams and look-alikes (family
     tablets, carrier NAT, campus IPs, promotion waves, fan clubs, internet
@@ -196,14 +197,15 @@ def generate_days(
     script = [event for _ in range(max(1, users // 10_000)) for event in _SCRIPT]
     smallest = {"split": 25, "shrunk": 20}  # so that what is left of them is still a farm of 9 accounts or more
     sizes = np.array([int(rng.integers(smallest.get(event, 15), 41)) for event in script])
-    extra = sum(int(np.ceil(0.6 * s)) if e == "grown" else int(s) if e == "re-formed" else 0
+    extra = sum(int(np.ceil(0.6 * s)) if e == "grown" else int(s) if e in ("re-formed", "returns") else 0
                 for e, s in zip(script, sizes))
     org, natural = _organic.population(w, users - int(sizes.sum()) - extra)
     lookalikes = natural + _planted.plant_lookalikes(w, org, users)
 
     farms = []
     for k, (event, size) in enumerate(zip(script, sizes)):
-        event_day = int(rng.integers(1, days)) if event != "stable" else 0
+        last = days - 1 if event == "returns" else days  # a farm that returns needs a day to come back on
+        event_day = int(rng.integers(1, max(last, 2))) if event != "stable" else 0
         devices = w.new_devices(5 if event == "split" else int(rng.integers(2, 5)))
         farms.append(_Farm(
             identity=f"F{k + 1:02d}", event=event, event_day=event_day,
@@ -234,7 +236,8 @@ def _live_one_day(w: World, org: _organic.Organic, farm: _Farm, day: int, cohort
     """
     rng = w.rng
     d0 = w.start + day * DAY
-    if day < farm.start_day or (farm.event == "quiet" and day >= farm.event_day):
+    if day < farm.start_day or (farm.event == "quiet" and day >= farm.event_day) or (
+            farm.event == "returns" and day == farm.event_day):
         return None
     status, previous, child = ("new" if day == farm.start_day else "stable"), [], None
     if day == farm.start_day and farm.parent is None:
@@ -244,7 +247,11 @@ def _live_one_day(w: World, org: _organic.Organic, farm: _Farm, day: int, cohort
         status, previous = "split", [farm.parent]
     else:
         previous = [farm.identity]
-    if day == farm.event_day and day > farm.start_day:
+    if farm.event == "returns" and day == farm.event_day + 1:  # back after a day away, on the same equipment
+        status = "re-formed"
+        farm.accounts = w.new_users(d0 - rng.integers(HOUR, 20 * HOUR, farm.size))
+        farm.primary = np.arange(farm.size) % len(farm.devices)
+    elif day == farm.event_day and day > farm.start_day:
         status = farm.event
         if farm.event == "grown":
             grown = int(np.ceil(0.6 * farm.size))
@@ -346,6 +353,7 @@ def _by_day(whole: Platform, cohorts: list[dict], farms: list[_Farm], t0: int, d
         "generator": "graphkit synth", "seed": params["seed"], "params": params,
         "farms": [{"identity": f.identity, "event": f.event if f.parent is None else "split",
                    "event_day": (f.start_day + 1) if f.parent is not None else (f.event_day + 1) if f.event != "stable" else None,
+                   **({"back_day": f.event_day + 2} if f.event == "returns" else {}),
                    "split_from": f.parent} for f in farms],
         "days": story,
     }
