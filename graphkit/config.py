@@ -438,6 +438,10 @@ class Config:
     """``known_bad`` is 1 when this much of an account's neighbourhood is flagged (the expected
     seed weight where its walk stops, ``near_flags``); a planted ring with a fifth of its members
     charged back reaches it."""
+    flag_min_members: int = _int(2, min=1)
+    """A group's ``known_bad`` counts only when at least this many of its members have flags of their
+    own: one flagged account and its honest friends are not a flagged ring (on `graphkit synth --flags`
+    at 20k users, 1 let a group of 7 honest accounts and one charged-back member above the bar)."""
     weight_known_bad: float = _float(0.6, min=0, max=1)
     """How much coordination a group shows when all its members are ``known_bad`` (in the ring
     score's noisy-or; 0 without a flags table)."""

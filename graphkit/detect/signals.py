@@ -72,7 +72,8 @@ SIGNALS: dict[str, str] = {
                       "paying, or paid by, many members the same uncommon amount within a short window)",
     "coins_in_fans": "coins members sent to members in equal-amount fans",
     "flagged_ratio": "share of members with a flag of their own (chargeback, ban, report, ...); only with a flags table",
-    "known_bad": "mean of the members' nearness to flagged accounts (graphkit.detect.known_bad); only with a flags table",
+    "known_bad": "mean of the members' nearness to flagged accounts (graphkit.detect.known_bad), 0 with fewer than "
+                 "flag_min_members flagged members; only with a flags table",
 }
 
 
@@ -457,7 +458,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _one_shot_signals(members, c.activity, c.baseline),
         _relay_signals(members, c.relays),
         _fan_signals(members, c.fans),
-        *((_flag_signals(members, c.flags),) if c.flags is not None else ()),
+        *((_flag_signals(members, c.flags, min_flagged=c.config.flag_min_members),) if c.flags is not None else ()),
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
@@ -476,9 +477,10 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
 # --- the parts --------------------------------------------------------------
 
 
-def _flag_signals(members: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
+def _flag_signals(members: pl.DataFrame, flags: pl.DataFrame, *, min_flagged: int) -> pl.DataFrame:
     """``n_flagged``, ``flagged_ratio`` (a share with the prior of the other share signals) and ``known_bad``
-    (the members' mean nearness to flags) per group."""
+    (the members' mean nearness to flags, 0 when fewer than ``min_flagged`` members have flags of their
+    own: one flagged account near honest friends is not a flagged ring) per group."""
     return (
         members.join(flags.select("uid", "flagged", "known_bad"), on="uid", how="left")
         .group_by("group")
@@ -487,7 +489,10 @@ def _flag_signals(members: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
             pl.len().cast(pl.Float64).alias("__n"),
             pl.col("known_bad").fill_null(0.0).mean().alias("known_bad"),
         )
-        .with_columns((pl.col("n_flagged").cast(pl.Float64) / (pl.col("__n") + _PRIOR)).alias("flagged_ratio"))
+        .with_columns(
+            (pl.col("n_flagged").cast(pl.Float64) / (pl.col("__n") + _PRIOR)).alias("flagged_ratio"),
+            pl.when(pl.col("n_flagged") >= min_flagged).then(pl.col("known_bad")).otherwise(0.0).alias("known_bad"),
+        )
         .drop("__n")
     )
 
