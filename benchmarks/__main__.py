@@ -15,6 +15,9 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
     Draw time of HTML views in headless Chromium.
 ``results``
     Rewrite ``RESULTS.md`` from ``results.json``.
+``flags``
+    What the flags table adds on synth platforms, with and without it, and the
+    held-out-flags protocol (``benchmarks/bench_flags.py``).
 
 Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``;
 the big-ring size bands of issue 21: ``python -m benchmarks run --sizes 1e6,1e7 --seeds 0,1,2
@@ -86,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     views = sub.add_parser("views", help="HTML view draw time in headless Chromium")
     views.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     sub.add_parser("views-child", help=argparse.SUPPRESS)
+    flags = sub.add_parser("flags", help="synth with flags: scores with and without them, held-out flags")
+    flags.add_argument("--sizes", type=_sizes, default=_sizes("1e5,1e6"), help="gift counts [1e5,1e6]")
+    flags.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="synth seeds [0,1,2]")
+    flags.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
     res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     return parser
@@ -113,6 +120,10 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.bench_views import measure
 
         print(json.dumps({"views": measure()}), flush=True)
+    elif args.command == "flags":
+        from benchmarks.bench_flags import run_flags
+
+        run_flags(args.sizes, args.seeds, args.results)
     elif args.command == "results":
         from benchmarks.results import write_results_md
 

@@ -7,6 +7,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_flags import render_flags
+
 __all__ = ["write_results_md", "render"]
 
 STAGES = {
@@ -94,6 +96,7 @@ def render(results: dict[str, Any]) -> str:
     lines += _size_bands(runs)
     lines += _amlsim(results.get("amlsim", {}))
     lines += _views(results.get("views", []))
+    lines += render_flags(results.get("flags", []))
     if ANALYSIS.is_file():
         lines += ["", ANALYSIS.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"

@@ -267,3 +267,48 @@ def test_kind_weights_come_from_config_and_scale_the_seed():
     kb = known_bad(graphs, seeds, config)
     assert kb["flagged"][0] == pytest.approx(1 - 0.8 * 0.8)
     assert np.all(kb["near_flags"].to_numpy() <= kb["flagged"].max() + 1e-12)
+
+
+# --- real-data converter, on a tiny file of the same format ---------------------
+
+
+def test_the_signed_trust_converter_reads_snap_ratings_and_rev2_labels(tmp_path):
+    from benchmarks.signed_trust import convert, measure
+
+    # SNAP's soc-sign-bitcoin format: source,target,rating,time (fractional epoch seconds), no header
+    rows = []
+    t = 1289241911.72836
+    goods, bads = [str(i) for i in range(1, 9)], [str(i) for i in range(20, 26)]
+    for i, a in enumerate(goods):
+        for b in goods[i + 1:i + 4]:
+            rows.append(f"{a},{b},{1 + (i % 5)},{t:.5f}")
+            t += 61.5
+    for i, b in enumerate(bads):
+        rows.append(f"{goods[i % len(goods)]},{b},-{3 + i % 7},{t:.5f}")
+        rows.append(f"{bads[(i + 1) % len(bads)]},{b},2,{t + 1:.5f}")  # the scammers vouch for each other
+        t += 61.5
+    rows.append(f"1,2,1,{t + 10:.5f}")  # the last event: no negative rating is newer than the data
+    network = tmp_path / "soc-sign-bitcoinotc.csv"
+    network.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    gt = tmp_path / "otc_gt.csv"
+    gt.write_text("".join(f"{u},1\n" for u in goods) + "".join(f"{u},-1\n" for u in bads), encoding="utf-8")
+    data = convert(network, gt, tmp_path / "out")
+    tables = read_tables(data)
+    assert tables.flags.height == len(bads) and set(tables.flags["kind"]) == {"negative_rating"}
+    assert tables.gifts["coins"].min() > 0 and not tables.rejected
+    found = measure(data, tmp_path / "out" / "labels.csv", seed=0)
+    assert found["all"]["reputation"]["auc"] == 1.0
+    assert found["all"]["graphkit_with_flags"]["auc"] > found["all"]["graphkit_without_flags"]["auc"]
+    assert found["held_out"]["hidden_accounts"] == (len(goods) + len(bads)) // 2
+    assert found["rings_with_flags"] == 0
+
+
+def test_the_flags_benchmark_renders_its_section():
+    from benchmarks.bench_flags import render_flags
+
+    side = {"rings": 2, "ring_recall": 1.0, "ring_precision": 0.5, "flagged_rings_found": 1, "user_ap": 0.8, "user_auc": 0.9}
+    held = {"auc": 0.7, "average_precision": 0.2, "hidden": 3, "negatives": 90}
+    text = "\n".join(render_flags([{"gifts": 100_000, "seed": 0, "planted": 2, "flagged_rings": 1, "flags": 5,
+                                    "without": side, "with": side,
+                                    "held_out": {"score": held, "known_bad": held, "score_without_any_flags": held}}]))
+    assert "| 10^5 | 0 | 1 of 2 | 1.00 / 1.00 | 0.50 / 0.50 | 1 / 1 |" in text
