@@ -105,6 +105,27 @@ def test_a_where_naming_a_missing_column_or_not_one_comparison_is_one_line(tmp_p
     assert result.exit_code == 2 and "is not one comparison" in result.output
 
 
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.one_of(st.integers(-20, 20).map(str), st.sampled_from(["", "x", " 3 ", "1e1"])), max_size=12),
+       op=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), bound=st.integers(-5, 5))
+def test_a_where_keeps_exactly_the_rows_whose_number_compares_true(values, op, bound):
+    from graphkit.io.mapping import RowFilter
+
+    where = RowFilter.parse(f"rating {op} {bound}")
+    frame = pl.DataFrame({"rating": values}, schema={"rating": pl.Utf8})
+    kept = frame.filter(where.expr())["rating"].to_list()
+
+    def number(text: str) -> float | None:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return None
+
+    compare = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
+               "==": float.__eq__, "!=": float.__ne__}[op]
+    assert kept == [v for v in values if number(v) is not None and compare(number(v), float(bound))]
+
+
 # --- the propagation ------------------------------------------------------------
 
 
@@ -213,6 +234,9 @@ def test_with_flags_account_ranking_improves_and_scores_csv_carries_the_score_wi
     write_report(report, tmp_path / "out")
     header = (tmp_path / "out" / "scores.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "user_id,score,ring_id,role,score_without_flags"
+    used = report.summary["flags"]
+    assert f"{used['flags_used']:,} of {used['flags_read']:,} flags were known" in (
+        tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     (tmp_path / "truth.json").write_text(json.dumps(platform.truth), encoding="utf-8")
     result = CliRunner().invoke(cli, ["eval", str(tmp_path / "out"), "--truth", str(tmp_path / "truth.json"), "--json"])
     assert result.exit_code == 0, result.output
@@ -312,3 +336,17 @@ def test_the_flags_benchmark_renders_its_section():
                                     "without": side, "with": side,
                                     "held_out": {"score": held, "known_bad": held, "score_without_any_flags": held}}]))
     assert "| 10^5 | 0 | 1 of 2 | 1.00 / 1.00 | 0.50 / 0.50 | 1 / 1 |" in text
+
+
+def test_the_shareable_copy_names_no_flagged_account(flagged_run, tmp_path):
+    from graphkit.report import write_report
+    from graphkit.viz import Redactor
+
+    _, tables, report = flagged_run
+    write_report(report, tmp_path / "out", html=False, redactor=Redactor(b"k" * 32))
+    shared = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "redacted").rglob("*") if p.is_file())
+    assert "had chargebacks" in shared or "had a chargeback" in shared
+    assert not [u for u in set(tables.flags["user_id"]) if u in shared]
+    # while the report for the team names them (members.csv), so the check above has something to find
+    team = (tmp_path / "out" / "members.csv").read_text(encoding="utf-8")
+    assert [u for u in set(tables.flags["user_id"]) if u in team]
