@@ -11,7 +11,8 @@ Stages (each a plain function of the previous stage's data):
 ``detect``
     per-account activity and the platform's baseline, candidate groups from
     every registered detector (:data:`graphkit.detect.registry.DETECTORS`),
-    centrality.
+    centrality; with a flags table, each account's nearness to the flagged
+    ones (:mod:`graphkit.detect.known_bad`).
 ``score``
     groups scored and explained, accounts given to at most one ring, per-user
     scores (:mod:`graphkit.rings`, :mod:`graphkit.score`).
@@ -264,9 +265,8 @@ def _known_bad(tables: Tables, graphs: Graphs, config: Config) -> tuple[pl.DataF
     (:mod:`graphkit.detect.known_bad`); ``(None, None)`` without one."""
     if "flags" not in tables.present:
         return None, None
-    times = pl.concat([graphs.gifts.get_column("sent_at"), graphs.devices.get_column("seen_at")]).drop_nulls()
     flags = tables.flags.filter(time_window(config.since, config.until).flags())
-    seeds = account_flags(flags, graphs, config, as_of=times.max() if times.len() else None)
+    seeds = account_flags(flags, graphs, config, as_of=_last_event(graphs))
     return seeds, known_bad(graphs, seeds, config)
 
 
@@ -315,10 +315,16 @@ def _groupings(communities: pl.DataFrame, lockstep: pl.DataFrame) -> pl.DataFram
     return sized.join(steps, on="uid", how="left")
 
 
-def _as_of(graphs: Graphs) -> str | None:
-    """The latest gift or device sighting in the window, ISO-8601 UTC (``None`` without dated events)."""
+def _last_event(graphs: Graphs) -> datetime | None:
+    """The latest gift or device sighting in the window (``None`` without dated events): what a report knows up to."""
     times = pl.concat([graphs.gifts.get_column("sent_at"), graphs.devices.get_column("seen_at")]).drop_nulls()
-    return f"{times.max():%Y-%m-%dT%H:%M:%SZ}" if times.len() else None
+    return times.max() if times.len() else None
+
+
+def _as_of(graphs: Graphs) -> str | None:
+    """:func:`_last_event`, ISO-8601 UTC."""
+    last = _last_event(graphs)
+    return f"{last:%Y-%m-%dT%H:%M:%SZ}" if last is not None else None
 
 
 def device_links(graphs: Graphs) -> pl.DataFrame:

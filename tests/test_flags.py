@@ -350,3 +350,15 @@ def test_the_shareable_copy_names_no_flagged_account(flagged_run, tmp_path):
     # while the report for the team names them (members.csv), so the check above has something to find
     team = (tmp_path / "out" / "members.csv").read_text(encoding="utf-8")
     assert [u for u in set(tables.flags["user_id"]) if u in team]
+
+
+def test_a_score_without_flags_that_is_not_a_number_is_one_clear_error(tmp_path):
+    from graphkit.errors import InputError
+    from graphkit.report.reader import read_scores
+
+    path = tmp_path / "scores.csv"
+    path.write_text("user_id,score,ring_id,role,score_without_flags\na,0.5,,,0.4\n", encoding="utf-8")
+    assert read_scores(path)["score_without_flags"].to_list() == [0.4]
+    path.write_text("user_id,score,ring_id,role,score_without_flags\na,0.5,,,high\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column 'score_without_flags' holds values that are not numbers"):
+        read_scores(path)

@@ -179,7 +179,7 @@ def read_tables(
     Parameters
     ----------
     data_dir : path
-        Holds ``users``, ``streams``, ``devices`` and ``gifts`` as ``.csv``,
+        Holds ``users``, ``streams``, ``devices``, ``gifts`` and optionally ``flags`` as ``.csv``,
         ``.csv.gz``, ``.parquet`` or ``.ndjson``; at least one of gifts and devices.
     columns : path, optional
         The mapping file; defaults to ``DATA_DIR/graphkit.toml`` when it exists.

@@ -156,14 +156,17 @@ def read_scores(path: str | Path) -> pl.DataFrame:
     if missing:
         raise InputError(f"{path}: not a graphkit scores.csv (missing {', '.join(sorted(missing))}); "
                          "pass the scores.csv of graphkit report")
-    try:
-        frame = frame.select(
-            *(pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()),
-            *(pl.col(c).cast(pl.Float64) for c in _OPTIONAL_SCORES if c in frame.columns),
-        )
-    except pl.exceptions.PolarsError:
-        raise InputError(f"{path}: column 'score' (or score_without_flags) holds values that are not numbers; "
-                         "pass the scores.csv of graphkit report") from None
+    optional = [c for c in _OPTIONAL_SCORES if c in frame.columns]
+    for column in ("score", *optional):
+        try:
+            frame.select(pl.col(column).cast(pl.Float64))
+        except pl.exceptions.PolarsError:
+            raise InputError(f"{path}: column {column!r} holds values that are not numbers; "
+                             "pass the scores.csv of graphkit report") from None
+    frame = frame.select(
+        *(pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()),
+        *(pl.col(c).cast(pl.Float64) for c in optional),
+    )
     return frame.unique("user_id", keep="first", maintain_order=True)
 
 

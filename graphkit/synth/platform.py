@@ -1,4 +1,4 @@
-"""The synthetic platform as data: four tables and their ground truth."""
+"""The synthetic platform as data: its tables (four, and flags when asked for) and their ground truth."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ _OWNED = tuple(f"{name}.{fmt}" for name in TABLE_NAMES for fmt in FORMATS) + (TR
 
 @dataclass(frozen=True)
 class Platform:
-    """A generated livestream platform: four tables and the rings planted in them.
+    """A generated livestream platform: four tables (and optionally ``flags``) and the rings planted in them.
 
     Attributes
     ----------
