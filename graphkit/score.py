@@ -253,6 +253,8 @@ def ring_reasons(
     '3 of 21 members had chargebacks'
     >>> flag_reason({"ban": 1, "chargeback": 2}, 21, 3)
     '3 of 21 members were flagged: 2 had chargebacks, 1 was banned'
+    >>> flag_reason({"negative_rating": 11}, 11, 11)
+    '11 of 11 members had negative_rating flags'
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -342,7 +344,7 @@ def ring_reasons(
             kind, at = beneficiary_flags[who[0]]  # type: ignore[index]
             reasons.append(
                 f"the ring paid {_pct(who[1] / row['coins_total'])} of its coins to {who[0]}, "
-                f"an account {_FLAGGED_ON.get(kind, f'flagged {kind}')} on {at:%Y-%m-%d}"
+                f"an account {_FLAGGED_ON.get(kind, f'with a {kind} flag')} on {at:%Y-%m-%d}"
             )
     if row.get("camouflage", 0) >= 0.05:
         reasons.append(f"{_pct(row['camouflage'])} of the ring's coins went to popular hosts outside it (camouflage)")
@@ -363,7 +365,7 @@ _FLAGGED_ON = {"chargeback": "with a chargeback", "ban": "banned", "report": "re
 def flag_reason(member_flags: Mapping[str, int], size: int, n_flagged: int) -> str:
     """The flags of a group's members in one sentence (kinds most frequent first; see :func:`ring_reasons`)."""
     def phrase(kind: str, n: int) -> str:
-        one, many = _FLAG_PHRASES.get(kind, (f"was flagged {kind}", f"were flagged {kind}"))
+        one, many = _FLAG_PHRASES.get(kind, (f"had a {kind} flag", f"had {kind} flags"))
         return one if n == 1 else many
 
     kinds = sorted(member_flags.items(), key=lambda kv: (-kv[1], kv[0]))
