@@ -92,6 +92,9 @@ def decision_tables(decided: DecisionEvaluation) -> list[Table]:
                  f"{decided.users_confirmed:,} / {decided.users_benign:,} / {decided.users_unsure:,}")
     head.add_row("account ROC AUC (decided accounts)", _fmt(decided.user_auc))
     head.add_row("account average precision (decided accounts)", _fmt(decided.user_average_precision))
+    if decided.user_auc_without_flags is not None or decided.user_average_precision_without_flags is not None:
+        head.add_row("account ROC AUC without flags", _fmt(decided.user_auc_without_flags))
+        head.add_row("account average precision without flags", _fmt(decided.user_average_precision_without_flags))
     return [rings, head] if decided.rings else [head]
 
 

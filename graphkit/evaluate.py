@@ -215,8 +215,20 @@ class DecisionEvaluation:
     users_confirmed: int
     users_benign: int
     users_unsure: int
+    user_auc_without_flags: float | None = None
+    user_average_precision_without_flags: float | None = None
+    """The same two measures on scores.csv's ``score_without_flags`` (a report with a flags table); None without it."""
 
     def to_dict(self) -> dict[str, Any]:
+        return {
+            **self._to_dict(),
+            **({"user_auc_without_flags": _round4(self.user_auc_without_flags),
+                "user_average_precision_without_flags": _round4(self.user_average_precision_without_flags)}
+               if self.user_auc_without_flags is not None or self.user_average_precision_without_flags is not None
+               else {}),
+        }
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "rings": self.rings,
             "rings_confirmed": self.rings_confirmed,
@@ -285,11 +297,14 @@ def evaluate_decisions(
         precision[k] = top.count("confirmed") / judged if judged else None
     decided = pl.DataFrame({"user_id": list(user_verdict), "verdict": list(user_verdict.values())},
                            schema={"user_id": pl.Utf8, "verdict": pl.Utf8})
+    without = ["score_without_flags"] if "score_without_flags" in user_scores.columns else []
     scored = decided.filter(pl.col("verdict") != "unsure").join(
-        user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64)), on="user_id", how="left",
+        user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64),
+                           *(pl.col(c).cast(pl.Float64) for c in without)), on="user_id", how="left",
     ).sort("user_id")
     y = (scored["verdict"] == "confirmed").to_numpy()
     s = scored["score"].fill_null(0.0).to_numpy()
+    s_without = scored["score_without_flags"].fill_null(0.0).to_numpy() if without else None
     return DecisionEvaluation(
         ring_precision_at=precision, rings_judged_at=judged_at,
         rings_confirmed=verdicts.count("confirmed"), rings_benign=verdicts.count("benign"),
@@ -298,6 +313,9 @@ def evaluate_decisions(
         users_confirmed=list(user_verdict.values()).count("confirmed"),
         users_benign=list(user_verdict.values()).count("benign"),
         users_unsure=list(user_verdict.values()).count("unsure"),
+        user_auc_without_flags=roc_auc(y, s_without) if s_without is not None and len(y) else None,
+        user_average_precision_without_flags=(average_precision(y, s_without)
+                                              if s_without is not None and len(y) else None),
     )
 
 

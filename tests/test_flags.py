@@ -242,6 +242,18 @@ def test_with_flags_account_ranking_improves_and_scores_csv_carries_the_score_wi
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["user_average_precision"] > doc["user_average_precision_without_flags"]
+    # the same two measures against investigators' decisions (eval --labels)
+    bad = sorted({m for ring in platform.truth["rings"] for m in ring["members"]})[:40]
+    good = [u for u in scores.sort("user_id")["user_id"].to_list() if u not in set(bad)][:200]
+    pl.DataFrame({"user_id": bad + good, "verdict": ["confirmed"] * len(bad) + ["benign"] * len(good)}).write_csv(
+        tmp_path / "decisions.csv")
+    result = CliRunner().invoke(cli, ["eval", str(tmp_path / "out"), "--labels", str(tmp_path / "decisions.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    decided = json.loads(result.output)["decisions"]
+    assert decided["user_auc"] is not None and decided["user_auc_without_flags"] is not None
+    assert decided["user_average_precision"] >= decided["user_average_precision_without_flags"]
+    result = CliRunner().invoke(cli, ["eval", str(tmp_path / "out"), "--labels", str(tmp_path / "decisions.csv")])
+    assert "account average precision without flags" in result.output
 
 
 def test_held_out_flags_are_found_by_the_visible_half(flagged_run):
