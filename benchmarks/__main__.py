@@ -19,6 +19,9 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
     (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
 ``results``
     Rewrite ``RESULTS.md`` from ``results.json``.
+``flags``
+    What the flags table adds on synth platforms, with and without it, and the
+    held-out-flags protocol (``benchmarks/bench_flags.py``).
 
 Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``;
 the big-ring size bands of issue 21: ``python -m benchmarks run --sizes 1e6,1e7 --seeds 0,1,2
@@ -97,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--gifts", type=int, default=140_000)
     hist.add_argument("--seed", type=int, default=0)
     hist.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+    flags = sub.add_parser("flags", help="synth with flags: scores with and without them, held-out flags")
+    flags.add_argument("--sizes", type=_sizes, default=_sizes("1e5,1e6"), help="gift counts [1e5,1e6]")
+    flags.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="synth seeds [0,1,2]")
+    flags.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
     res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     return parser
@@ -131,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         results = load_results(args.results)
         run_history_into(results, args.results, days=args.days, users=args.users, gifts=args.gifts, seed=args.seed)
         print(write_results_md(args.results))
+    elif args.command == "flags":
+        from benchmarks.bench_flags import run_flags
+
+        run_flags(args.sizes, args.seeds, args.results)
     elif args.command == "results":
         from benchmarks.results import write_results_md
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_history import render_history
+from benchmarks.bench_flags import render_flags
 
 __all__ = ["write_results_md", "render"]
 
@@ -97,6 +98,7 @@ def render(results: dict[str, Any]) -> str:
     lines += _amlsim(results.get("amlsim", {}))
     lines += _views(results.get("views", []))
     lines += render_history(results.get("history", {}))
+    lines += render_flags(results.get("flags", []))
     if ANALYSIS.is_file():
         lines += ["", ANALYSIS.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"

@@ -44,6 +44,9 @@ def eval_command(out_dir: Path, truth_path: Path | None, labels_path: Path | Non
     precision, recall) for deciding where to act. With --labels (instead of
     or with --truth): the share of confirmed among the judged rings of the top
     k, and account ROC AUC and average precision over the decided accounts.
+    When the report had a flags table, scores.csv carries
+    score_without_flags, and the account ROC AUC and average precision are
+    printed with and without the flags (for --truth and for --labels).
 
     Example: graphkit eval out/ --truth fixtures/demo/truth.json
     """
@@ -89,6 +92,9 @@ def decision_tables(decided: DecisionEvaluation) -> list[Table]:
                  f"{decided.users_confirmed:,} / {decided.users_benign:,} / {decided.users_unsure:,}")
     head.add_row("account ROC AUC (decided accounts)", _fmt(decided.user_auc))
     head.add_row("account average precision (decided accounts)", _fmt(decided.user_average_precision))
+    if decided.user_auc_without_flags is not None or decided.user_average_precision_without_flags is not None:
+        head.add_row("account ROC AUC without flags", _fmt(decided.user_auc_without_flags))
+        head.add_row("account average precision without flags", _fmt(decided.user_average_precision_without_flags))
     return [rings, head] if decided.rings else [head]
 
 
@@ -108,6 +114,9 @@ def truth_tables(evaluation: Evaluation) -> list[Table]:
     head.add_row("rings reported", f"{evaluation.n_reported:,}")
     head.add_row("user ROC AUC", _fmt(evaluation.auc))
     head.add_row("user average precision", _fmt(evaluation.average_precision))
+    if evaluation.auc_without_flags is not None or evaluation.average_precision_without_flags is not None:
+        head.add_row("user ROC AUC without flags", _fmt(evaluation.auc_without_flags))
+        head.add_row("user average precision without flags", _fmt(evaluation.average_precision_without_flags))
     for kk, value in evaluation.precision_at.items():
         head.add_row(f"precision of the top {kk:,} accounts", _fmt(value))
     tables = [head]

@@ -14,8 +14,10 @@ from graphkit_cli.common import CONTEXT_SETTINGS, GraphkitGroup, debug_state
 def cli(debug: bool) -> None:
     """Find coordinated abuse rings on livestreaming platforms.
 
-    Reads users, streams, devices and gifts tables, builds graphs from them
-    and reports the rings behind the abuse with the money they moved.
+    Reads users, streams, devices and gifts tables (and, optionally, flags:
+    the chargebacks, bans and reports the platform already knows), builds
+    graphs from them and reports the rings behind the abuse with the money
+    they moved.
 
     Example: graphkit report fixtures/demo --out out/
     """

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from graphkit.synth import FORMATS, MAX_DAYS, MIN_USERS, TIMELINE_FILE, generate, generate_days
+from graphkit.synth.flags import with_flags
 from graphkit_cli.common import CONTEXT_SETTINGS, UserError, stdout
 
 
@@ -26,14 +27,17 @@ from graphkit_cli.common import CONTEXT_SETTINGS, UserError, stdout
               help="Also plant money-flow rings (fan-in, fan-out, cycle, scatter-gather, gather-scatter, chain: "
                    "aged accounts moving big gifts hop after hop within minutes). Default: off.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
-              help="File format of the four tables.")
+              help="File format of the tables.")
 @click.option("--days", type=click.IntRange(2, MAX_DAYS), default=None,
               help="Observe the platform day by day: one data folder per day (day-01/, ...) with its "
                    "truth.json, and timeline.json saying which farm is which on each day and the status a "
                    "diff should give it. Farms persist, grow, shrink, split, go quiet, re-form on the same "
                    "devices with new accounts, and appear. --users and --gifts are totals over the days.")
+@click.option("--flags", "flags", is_flag=True,
+              help="Also write flags.csv, what a trust & safety team already knows: chargebacks on 20%% of the "
+                   "members of half the planted rings, and reports or chargebacks on 0.2%% of honest accounts.")
 def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int | None, flows: bool, fmt: str,
-          days: int | None) -> None:
+          days: int | None, flags: bool) -> None:
     """Write a synthetic livestream platform to OUT_DIR: users, streams, devices
     and gifts tables with planted rings (account farms, gift laundering loops,
     gifting bursts, cash-out mules) among honest look-alikes (family tablets,
@@ -43,6 +47,8 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
     accounts on a few devices, bursts and mule networks of hundreds) and adds
     viral moments and giveaways to the look-alikes. --flows adds money-flow
     rings (fan-in, fan-out, cycle, scatter-gather, gather-scatter, chain).
+    --flags adds a flags table (truth.json then names the flagged rings
+    under "flags").
 
     users.label is "bad" for ring members and "good" for everyone else.
     OUT_DIR must be new, empty or an earlier synth output; writing again
@@ -55,13 +61,15 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
     Example: graphkit synth out/platform --users 20000 --gifts 200000 --seed 7
     """
     if days is not None:
-        if ring_size_max is not None or flows:
-            raise UserError(f"{'--ring-size-max' if ring_size_max is not None else '--flows'} and --days cannot be "
-                            "combined; leave one out")
+        if ring_size_max is not None or flows or flags:
+            other = "--ring-size-max" if ring_size_max is not None else "--flows" if flows else "--flags"
+            raise UserError(f"{other} and --days cannot be combined; leave one out")
         _synth_days(out_dir, users, gifts, seed, fmt, days)
         return
     with stdout.status(f"generating {users:,} users and {gifts:,} gifts (seed {seed})"):
         platform = generate(users=users, gifts=gifts, seed=seed, ring_size_max=ring_size_max, flows=flows)
+        if flags:
+            platform = with_flags(platform, seed=seed)
         paths = platform.write(out_dir, format=fmt)
     stdout.print(written_table(platform, paths))
     counts: dict[str, int] = {}
@@ -73,6 +81,10 @@ def synth(out_dir: Path, users: int, gifts: int, seed: int, ring_size_max: int |
         + f"), {platform.truth['summary']['bad_users']:,} accounts labelled bad, "
         f"{len(platform.truth['lookalikes']):,} look-alike groups."
     )
+    if flags:
+        known = platform.truth["flags"]
+        stdout.print(f"flags: chargebacks on {known['ring_accounts']:,} members of {len(known['rings'])} rings, "
+                     f"{known['noise_accounts']:,} honest accounts flagged.")
     stdout.print(f"Next: graphkit report {out_dir} --out {out_dir}-report")
 
 

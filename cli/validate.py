@@ -107,7 +107,8 @@ def validation_lines(tables: Tables) -> list[str]:
     Plain lines rather than a grid, so that nothing is cut at 80 columns.
     """
     lines = []
-    for name in ("users", "streams", "devices", "gifts"):
+    optional = tuple(name for name in ("flags",) if name in tables.stats)  # listed only when given
+    for name in ("users", "streams", "devices", "gifts", *optional):
         stats = tables.stats.get(name)
         if stats is None:
             lines.append(f"{name}: absent")

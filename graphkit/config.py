@@ -413,6 +413,42 @@ class Config:
     """A group matched to a benign decision is held back (not reported as a ring) only while it
     stays materially the same: at most this many new accounts per decided account (0.2: 20 of a
     cleared group of 100). A cleared group that grew more is reported again, saying so."""
+    # --- known bad (the flags table) --------------------------------------
+    flag_weight_chargeback: float = _float(1.0, min=0, max=1)
+    """Seed weight of a ``chargeback`` flag (times the flag's own ``weight``, 1 when absent): a card
+    owner said the money was stolen, the incentive behind most rings."""
+    flag_weight_ban: float = _float(1.0, min=0, max=1)
+    """Seed weight of a ``ban``: the platform's own enforcement."""
+    flag_weight_report: float = _float(0.3, min=0, max=1)
+    """Seed weight of a user ``report``: many are mistaken or retaliatory."""
+    flag_weight_refund: float = _float(0.5, min=0, max=1)
+    """Seed weight of a ``refund``: often honest, sometimes friendly fraud."""
+    flag_weight_manual: float = _float(1.0, min=0, max=1)
+    """Seed weight of a ``manual`` flag: an investigator's decision."""
+    flag_weight_other: float = _float(0.5, min=0, max=1)
+    """Seed weight of any other kind (a mapping's ``negative_rating``)."""
+    flag_damping: float = _float(0.7, min=0, max=1, min_open=True, max_open=True)
+    """Known-bad propagation: the chance that the walk from an account goes on at each step (a
+    personalised PageRank's damping). 0.7 stops after 2.3 steps on average: flags speak for their
+    ring, not for the whole platform (graphkit.detect.known_bad)."""
+    flag_min_gift_tie: float = _float(0.2, min=0, max=1)
+    """A gift tie carries flags when at least this share of the sender's coins went to the receiver
+    (and the receiver is not a hub host, with more than ``hub_cap`` senders)."""
+    flag_share_full: float = _float(0.25, min=0, max=1, min_open=True)
+    """``known_bad`` is 1 when this much of an account's neighbourhood is flagged (the expected
+    seed weight where its walk stops, ``near_flags``); a planted ring with a fifth of its members
+    charged back reaches it."""
+    flag_min_members: int = _int(2, min=1)
+    """A group's ``known_bad`` counts only when at least this many of its members have flags of their
+    own: one flagged account and its honest friends are not a flagged ring (on `graphkit synth --flags`
+    at 20k users, 1 let a group of 7 honest accounts and one charged-back member above the bar)."""
+    weight_known_bad: float = _float(0.6, min=0, max=1)
+    """How much coordination a group shows when all its members are ``known_bad`` (in the ring
+    score's noisy-or; 0 without a flags table)."""
+    weight_flagged_account: float = _float(0.6, min=0, max=1)
+    """How much an account's own flags add to its evidence (noisy-or; the account scores)."""
+    weight_near_flags_account: float = _float(0.5, min=0, max=1)
+    """How much an account's ``known_bad`` (its nearness to flagged accounts) adds to its evidence."""
 
     # --- over time (report --previous, graphkit diff) --------------------
     match_min_jaccard: float = _float(0.3, min=0, max=1, min_open=True)

@@ -36,6 +36,9 @@ from graphkit.report.reader import read_report
 __all__ = [
     "DecisionEvaluation",
     "Evaluation",
+    "HeldOutFlags",
+    "held_out_flags",
+    "hide_flags",
     "RingMatch",
     "SIZE_BANDS",
     "average_precision",
@@ -84,6 +87,9 @@ class Evaluation:
         k -> precision of the k highest-scored accounts.
     thresholds : polars.DataFrame
         threshold, flagged, precision, recall.
+    auc_without_flags, average_precision_without_flags : float or None
+        The same measures on scores.csv's ``score_without_flags`` (a report with a flags table:
+        the scores with the flags' parts taken out); None without that column.
     """
 
     k: int
@@ -101,6 +107,8 @@ class Evaluation:
     """Against investigators' decisions (``graphkit eval --labels``); None without them."""
     has_truth: bool = True
     """False when only decisions were given: the ground-truth measures are then left out of :meth:`to_dict`."""
+    auc_without_flags: float | None = None
+    average_precision_without_flags: float | None = None
 
     def recall_by_kind(self) -> dict[str, float]:
         kinds: dict[str, list[bool]] = {}
@@ -144,6 +152,9 @@ class Evaluation:
             "thresholds": [] if self.thresholds is None else self.thresholds.to_dicts(),
             "rings": [m.__dict__ for m in self.matches],
             **({"decisions": self.decisions.to_dict()} if self.decisions is not None else {}),
+            **({"user_auc_without_flags": _round4(self.auc_without_flags),
+                "user_average_precision_without_flags": _round4(self.average_precision_without_flags)}
+               if self.auc_without_flags is not None or self.average_precision_without_flags is not None else {}),
         }
 
 
@@ -204,8 +215,20 @@ class DecisionEvaluation:
     users_confirmed: int
     users_benign: int
     users_unsure: int
+    user_auc_without_flags: float | None = None
+    user_average_precision_without_flags: float | None = None
+    """The same two measures on scores.csv's ``score_without_flags`` (a report with a flags table); None without it."""
 
     def to_dict(self) -> dict[str, Any]:
+        return {
+            **self._to_dict(),
+            **({"user_auc_without_flags": _round4(self.user_auc_without_flags),
+                "user_average_precision_without_flags": _round4(self.user_average_precision_without_flags)}
+               if self.user_auc_without_flags is not None or self.user_average_precision_without_flags is not None
+               else {}),
+        }
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "rings": self.rings,
             "rings_confirmed": self.rings_confirmed,
@@ -274,11 +297,14 @@ def evaluate_decisions(
         precision[k] = top.count("confirmed") / judged if judged else None
     decided = pl.DataFrame({"user_id": list(user_verdict), "verdict": list(user_verdict.values())},
                            schema={"user_id": pl.Utf8, "verdict": pl.Utf8})
+    without = ["score_without_flags"] if "score_without_flags" in user_scores.columns else []
     scored = decided.filter(pl.col("verdict") != "unsure").join(
-        user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64)), on="user_id", how="left",
+        user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64),
+                           *(pl.col(c).cast(pl.Float64) for c in without)), on="user_id", how="left",
     ).sort("user_id")
     y = (scored["verdict"] == "confirmed").to_numpy()
     s = scored["score"].fill_null(0.0).to_numpy()
+    s_without = scored["score_without_flags"].fill_null(0.0).to_numpy() if without else None
     return DecisionEvaluation(
         ring_precision_at=precision, rings_judged_at=judged_at,
         rings_confirmed=verdicts.count("confirmed"), rings_benign=verdicts.count("benign"),
@@ -287,6 +313,9 @@ def evaluate_decisions(
         users_confirmed=list(user_verdict.values()).count("confirmed"),
         users_benign=list(user_verdict.values()).count("benign"),
         users_unsure=list(user_verdict.values()).count("unsure"),
+        user_auc_without_flags=roc_auc(y, s_without) if s_without is not None and len(y) else None,
+        user_average_precision_without_flags=(average_precision(y, s_without)
+                                              if s_without is not None and len(y) else None),
     )
 
 
@@ -313,6 +342,10 @@ def _common_members(top: list[set[str]], groups: list[set[str]]) -> dict[int, tu
     for (g,), part in pairs.group_by("g", maintain_order=True):
         out[int(g)] = (part["r"].to_numpy(), part["len"].to_numpy().astype(np.int64))
     return out
+
+
+def _round4(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def evaluate_rings(
@@ -506,6 +539,9 @@ def evaluate(
     s = scored["score"].fill_null(0.0).to_numpy()
     order = np.argsort(-s, kind="stable")
     precision_at = {kk: float(y[order[:kk]].mean()) for kk in precision_ks if kk <= len(y)}
+    without = None
+    if "score_without_flags" in user_scores.columns:
+        without = user_scores.select(pl.col("score_without_flags").cast(pl.Float64).fill_null(0.0)).to_series().to_numpy()
     return Evaluation(
         k=ring_eval.k,
         ring_recall=ring_eval.ring_recall,
@@ -518,7 +554,102 @@ def evaluate(
         thresholds=threshold_table(y, s),
         n_reported=ring_eval.n_reported,
         n_planted=ring_eval.n_planted,
+        auc_without_flags=roc_auc(y, without) if without is not None else None,
+        average_precision_without_flags=average_precision(y, without) if without is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class HeldOutFlags:
+    """How well the visible flags find the hidden ones (:func:`held_out_flags`).
+
+    Attributes
+    ----------
+    auc, average_precision : float or None
+        Hidden flagged accounts (positives) against accounts with no flag (negatives), ranked by
+        the score; the accounts whose flags stayed visible are left out.
+    hidden, negatives : int
+        How many positives and negatives were ranked.
+    """
+
+    auc: float | None
+    average_precision: float | None
+    hidden: int
+    negatives: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"auc": _round4(self.auc), "average_precision": _round4(self.average_precision),
+                "hidden": self.hidden, "negatives": self.negatives}
+
+
+def hide_flags(flags: pl.DataFrame, *, share: float = 0.5, seed: int = 0) -> tuple[pl.DataFrame, pl.Series]:
+    """The held-out-flags protocol, first step: hide every flag of a random ``share`` of the flagged accounts.
+
+    Parameters
+    ----------
+    flags : polars.DataFrame
+        A flags table (``user_id`` and any other columns), e.g. ``Tables.flags``.
+    share : float
+        Share of the flagged accounts hidden (at least one when there are two or more).
+    seed : int
+
+    Returns
+    -------
+    (visible, hidden)
+        The flags that stay (run the report with them: ``dataclasses.replace(tables, flags=visible)``),
+        and the hidden accounts' ``user_id`` (the positives of :func:`held_out_flags`).
+
+    Examples
+    --------
+    >>> flags = pl.DataFrame({"user_id": ["a", "a", "b", "c", "d"], "kind": ["ban"] * 5})
+    >>> visible, hidden = hide_flags(flags, seed=1)
+    >>> sorted(hidden.to_list()), sorted(set(visible["user_id"]))
+    (['b', 'c'], ['a', 'd'])
+    """
+    if not 0 <= share <= 1:
+        raise ValueError(f"share = {share} must be from 0 to 1")
+    accounts = flags.get_column("user_id").cast(pl.Utf8).unique().sort()
+    n = round(share * accounts.len())
+    if accounts.len() >= 2:
+        n = min(max(n, 1), accounts.len() - 1)
+    rng = np.random.default_rng(seed)
+    picked = np.sort(rng.choice(accounts.len(), size=n, replace=False)) if n else np.array([], dtype=np.int64)
+    hidden = accounts.gather(picked).rename("user_id")
+    visible = flags.filter(~pl.col("user_id").cast(pl.Utf8).is_in(hidden.implode()))
+    return visible, hidden
+
+
+def held_out_flags(user_scores: pl.DataFrame, flags: pl.DataFrame, hidden: pl.Series | Sequence[str], *,
+                   score: str = "score") -> HeldOutFlags:
+    """The held-out-flags protocol, second step: rank the hidden flagged accounts among the unflagged ones.
+
+    Parameters
+    ----------
+    user_scores : polars.DataFrame
+        ``user_id`` and the ``score`` column of a run that saw only the visible flags
+        (``report.user_scores``, scores.csv, or ``report.user_features`` with ``score="known_bad"``).
+    flags : polars.DataFrame
+        Every flag, hidden ones included (``user_id``).
+    hidden : polars.Series or sequence of str
+        From :func:`hide_flags`.
+    score : str
+        The column ranked.
+
+    Examples
+    --------
+    >>> scores = pl.DataFrame({"user_id": ["a", "b", "c", "d", "e"], "score": [0.9, 0.8, 0.1, 0.7, 0.2]})
+    >>> flags = pl.DataFrame({"user_id": ["a", "b", "d"]})
+    >>> held_out_flags(scores, flags, ["a", "d"]).to_dict()
+    {'auc': 1.0, 'average_precision': 1.0, 'hidden': 2, 'negatives': 2}
+    """
+    hidden_ids = pl.Series("user_id", list(hidden), dtype=pl.Utf8).implode()
+    flagged = flags.get_column("user_id").cast(pl.Utf8).unique().implode()
+    frame = user_scores.select(pl.col("user_id").cast(pl.Utf8), pl.col(score).cast(pl.Float64).fill_null(0.0))
+    is_hidden = pl.col("user_id").is_in(hidden_ids)
+    ranked = frame.filter(is_hidden | ~pl.col("user_id").is_in(flagged))
+    y = ranked.select(is_hidden).to_series().to_numpy()
+    s = ranked[score].to_numpy()
+    return HeldOutFlags(roc_auc(y, s), average_precision(y, s), int(y.sum()), int((~y).sum()))
 
 
 def load_truth(path: str | Path, *, columns: str | Path | None = None) -> tuple[dict[str, Any] | None, pl.DataFrame | None]:

@@ -11,7 +11,8 @@ Stages (each a plain function of the previous stage's data):
 ``detect``
     per-account activity and the platform's baseline, candidate groups from
     every registered detector (:data:`graphkit.detect.registry.DETECTORS`),
-    centrality.
+    centrality; with a flags table, each account's nearness to the flagged
+    ones (:mod:`graphkit.detect.known_bad`).
 ``score``
     groups scored and explained, accounts given to at most one ring, per-user
     scores (:mod:`graphkit.rings`, :mod:`graphkit.score`).
@@ -55,7 +56,9 @@ from graphkit.detect.registry import (
     detector_inputs,
     run_detectors,
 )
+from graphkit.detect.known_bad import account_flags, known_bad
 from graphkit.detect.worker import remove_stale_folders
+from graphkit.graphs.window import time_window
 from graphkit.rings import (
     RingGroups,
     beneficiaries_of,
@@ -132,15 +135,16 @@ def analyze(
         early = run_detectors(inputs, detectors)
         activity, links, baseline = inputs.activity, inputs.device_links, inputs.baseline
         person = inputs.person["person"].to_numpy()
+        seeds, near = _known_bad(tables, graphs, config)
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
         context = signal_context(
             gifts=graphs.gifts, gift_flow=graphs.gift_flow, shared=graphs.shared, cogift=graphs.cogift,
             device_links=links, person=person, activity=activity, baseline=baseline, config=config,
-            relays=inputs.relays, fans=inputs.fans,
+            relays=inputs.relays, fans=inputs.fans, flags=near,
         )
         evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph,
-                                 relays=context.relays)
+                                 relays=context.relays, flags=near)
         del gift_graph
         inputs = inputs.with_inputs(**groupings())
     n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
@@ -151,8 +155,10 @@ def analyze(
     groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
-    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person)
+    rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person, seeds)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
+    if seeds is not None:
+        user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold)
     user_features = graphs.index.decode(
         activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left")
         .join(grouped, on="uid", how="left").sort("uid"), "uid", as_="user_id"
@@ -176,6 +182,7 @@ def analyze(
         "unknown_accounts": tables.unknown_accounts,
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
         "as_of": _as_of(graphs),
+        **({"flags": _flag_summary(tables, seeds)} if seeds is not None else {}),
     }
     return Report(
         rings=tuple(rings),
@@ -252,6 +259,54 @@ def leiden_groupings(graphs: Graphs, config: Config, *, workers: int = 1) -> Ite
         }
 
 
+def _known_bad(tables: Tables, graphs: Graphs, config: Config) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """With a flags table: the flags used as seeds (dated before ``until`` and at or before the data's
+    ``as_of``: no score knows what came later) and each account's nearness to them
+    (:mod:`graphkit.detect.known_bad`); ``(None, None)`` without one."""
+    if "flags" not in tables.present:
+        return None, None
+    flags = tables.flags.filter(time_window(config.since, config.until).flags())
+    seeds = account_flags(flags, graphs, config, as_of=_last_event(graphs))
+    return seeds, known_bad(graphs, seeds, config)
+
+
+def _flag_summary(tables: Tables, seeds: pl.DataFrame) -> dict[str, int]:
+    """``rings.json`` ``summary.flags``: the flags read, the ones used as seeds, and their accounts."""
+    return {
+        "flags_read": int(tables.flags.height),
+        "flags_used": int(seeds.height),
+        "accounts_flagged": int(seeds["uid"].n_unique()),
+    }
+
+
+def _with_scores_without_flags(
+    user_scores: pl.DataFrame, graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame,
+    scored: pl.DataFrame, threshold: float,
+) -> pl.DataFrame:
+    """``user_scores`` with ``score_without_flags``: the same rule as :func:`_user_scores` with the flags' parts
+    taken out of the ring scores and the account evidence. The rings are the ones found with the flags; a
+    ring whose score without flags is below the report's bar counts as no ring (its members score on their
+    own evidence), so the column is what a report without the flags table would say, up to the groups the
+    flags changed."""
+    rings = ring_of.join(scored.select("group", "score_without_flags"), on="group", how="left").select(
+        "uid", "role", pl.col("score_without_flags").alias("ring_score")
+    ).filter(pl.col("ring_score") >= threshold)
+    frame = (
+        graphs.index.users.select("uid", "user_id")
+        .join(evidence.select("uid", "evidence_without_flags", "funder"), on="uid", how="left")
+        .join(rings, on="uid", how="left")
+        .with_columns(pl.col("evidence_without_flags").fill_null(0.0))
+    )
+    member = (pl.col("role").is_null() & ~pl.col("funder").fill_null(False))
+    ring_score = 0.5 + 0.5 * pl.col("ring_score") * pl.when(member).then(0.95).otherwise(1.0)
+    without = frame.select(
+        "user_id",
+        pl.when(pl.col("ring_score").is_not_null()).then(ring_score)
+        .otherwise(0.5 * pl.col("evidence_without_flags")).round(4).alias("score_without_flags"),
+    )
+    return user_scores.join(without, on="user_id", how="left", maintain_order="left")
+
+
 def _groupings(communities: pl.DataFrame, lockstep: pl.DataFrame) -> pl.DataFrame:
     """``uid, community, community_size, lockstep_group, lockstep_size`` (lockstep null outside a group)."""
     sized = communities.with_columns(pl.len().over("community").cast(pl.Int64).alias("community_size"))
@@ -260,10 +315,16 @@ def _groupings(communities: pl.DataFrame, lockstep: pl.DataFrame) -> pl.DataFram
     return sized.join(steps, on="uid", how="left")
 
 
-def _as_of(graphs: Graphs) -> str | None:
-    """The latest gift or device sighting in the window, ISO-8601 UTC (``None`` without dated events)."""
+def _last_event(graphs: Graphs) -> datetime | None:
+    """The latest gift or device sighting in the window (``None`` without dated events): what a report knows up to."""
     times = pl.concat([graphs.gifts.get_column("sent_at"), graphs.devices.get_column("seen_at")]).drop_nulls()
-    return f"{times.max():%Y-%m-%dT%H:%M:%SZ}" if times.len() else None
+    return times.max() if times.len() else None
+
+
+def _as_of(graphs: Graphs) -> str | None:
+    """:func:`_last_event`, ISO-8601 UTC."""
+    last = _last_event(graphs)
+    return f"{last:%Y-%m-%dT%H:%M:%SZ}" if last is not None else None
 
 
 def device_links(graphs: Graphs) -> pl.DataFrame:
@@ -317,6 +378,7 @@ def _rings(
     config: Config,
     threshold: float,
     person: np.ndarray,
+    seeds: pl.DataFrame | None = None,
 ) -> tuple[list[Ring], pl.DataFrame]:
     """Ring objects for the groups scoring at least ``threshold``, ranked; and ``uid, ring_id, role`` for their members."""
     passing = groups.scored.filter(pl.col("score") >= threshold).sort(
@@ -337,7 +399,8 @@ def _rings(
     bens_of: dict[int, list[dict]] = {}
     for row in bens.iter_rows(named=True):
         bens_of.setdefault(row["group"], []).append(row)
-    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", *EVIDENCE_IDS)]
+    signal_cols = [c for c in passing.columns if c not in ("group", "sources", "kind", "score_without_flags", *EVIDENCE_IDS)]
+    member_flags, ben_flags = _flag_notes(seeds, members, graphs) if seeds is not None else ({}, {})
     rings, roles = [], []
     for rank, row in enumerate(passing.iter_rows(named=True), start=1):
         ring_id = f"R{rank:04d}"
@@ -362,6 +425,8 @@ def _rings(
             burst=_burst(row, graphs),
             relay=_relay(row, graphs),
             fan_center=graphs.index.decode_series([row["fan_center"]]).item() if row.get("fan_center") is not None else None,
+            member_flags=member_flags.get(row["group"]),
+            beneficiary_flags=ben_flags,
         )
         rings.append(
             Ring(
@@ -429,6 +494,21 @@ def ring_equipment(members: pl.DataFrame, graphs: Graphs) -> dict[tuple[int, str
         .collect()
     )
     return {(g, str(k)): tuple(keys) for g, k, keys in shared.select("group", "kind", "key").iter_rows()}
+def _flag_notes(
+    seeds: pl.DataFrame, members: pl.DataFrame, graphs: Graphs
+) -> tuple[dict[int, dict[str, int]], dict[str, tuple[str, datetime]]]:
+    """What the reasons say of flags: per group, kind -> members with such a flag; per flagged account
+    (user_id), its first flag's kind and time."""
+    counts = (
+        members.select("group", "uid").join(seeds.select("uid", "kind"), on="uid")
+        .group_by("group", "kind").agg(pl.col("uid").n_unique().alias("n"))
+    )
+    per_group: dict[int, dict[str, int]] = {}
+    for group, kind, n in counts.sort("group", "kind").iter_rows():
+        per_group.setdefault(group, {})[kind] = int(n)
+    first = seeds.sort("uid", "at", "kind").unique("uid", keep="first", maintain_order=True)
+    first = graphs.index.decode(first, "uid", as_="user_id")
+    return per_group, {u: (k, at) for u, k, at in first.select("user_id", "kind", "at").iter_rows()}
 
 
 def _burst(row: dict, graphs: Graphs) -> tuple[str, datetime] | None:

@@ -19,6 +19,11 @@ The score multiplies three readable parts, each monotone in its signals:
 
 ``score = coordination * (floor + (1 - floor) * incentive) * size_factor``
 
+With a flags table the coordination's noisy-or has one more part,
+``weight_known_bad * known_bad`` (the members' nearness to flagged accounts,
+:mod:`graphkit.detect.known_bad`), and ``score_without_flags`` keeps the score
+without it; without a flags table neither column exists and nothing changes.
+
 Examples
 --------
 >>> import polars as pl
@@ -49,7 +54,7 @@ from graphkit.util.format import format_coins, plural
 
 
 __all__ = [
-    "COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence",
+    "COMPONENTS", "FLAG_COMPONENT", "KINDS", "USER_COMPONENTS", "contributions", "flag_reason", "score_groups", "ring_reasons", "user_evidence",
     "young_account",
 ]
 
@@ -65,6 +70,10 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "relay": ("relay_coin_share", "weight_relay"),
     "fan": ("fan_coin_share", "weight_fan"),
 }
+
+FLAG_COMPONENT = ("known_bad", "known_bad", "weight_known_bad")
+"""(component, signal column, Config weight field) of the flags' part: present only when the signals have
+the column (a flags table was given), so that reports without flags stay as they were."""
 
 KINDS: dict[str, tuple[str, ...]] = {
     "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
@@ -84,21 +93,31 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
         (pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}")
         for name, (column, weight) in COMPONENTS.items()
     ]
+    flagged = FLAG_COMPONENT[1] in signals.columns
+    if flagged:
+        name, column, weight = FLAG_COMPONENT
+        parts.append((pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}"))
     frame = frame.with_columns(parts)
     part_cols = [f"part_{name}" for name in COMPONENTS]
-    coordination = 1.0 - pl.reduce(lambda acc, x: acc * x, [1.0 - pl.col(c) for c in part_cols])
+
+    def noisy_or(columns: list[str]) -> pl.Expr:
+        return 1.0 - pl.reduce(lambda acc, x: acc * x, [1.0 - pl.col(c) for c in columns])
+
+    coordination = noisy_or(part_cols + ([f"part_{FLAG_COMPONENT[0]}"] if flagged else []))
     incentive = pl.col("beneficiary_top3_share").clip(0.0, 1.0) * (
         0.5 + 0.5 * pl.col("beneficiary_income_share").clip(0.0, 1.0)
     )
     floor = float(config.incentive_floor)
     size_factor = 1.0 - (-(pl.col("size").cast(pl.Float64) - 1.0).clip(lower_bound=0.0) / config.size_half).exp()
+
+    def scored(coordination: pl.Expr) -> pl.Expr:
+        return (coordination * (floor + (1.0 - floor) * pl.col("incentive")) * pl.col("size_factor")).clip(0.0, 1.0)
+
     frame = frame.with_columns(
         coordination.alias("coordination"), incentive.alias("incentive"), size_factor.alias("size_factor")
-    ).with_columns(
-        (pl.col("coordination") * (floor + (1.0 - floor) * pl.col("incentive")) * pl.col("size_factor"))
-        .clip(0.0, 1.0)
-        .alias("score")
-    )
+    ).with_columns(scored(pl.col("coordination")).alias("score"))
+    if flagged:
+        frame = frame.with_columns(scored(noisy_or(part_cols)).alias("score_without_flags"))
     kind_strength = [
         pl.max_horizontal([pl.col(f"part_{c}") for c in comps]).alias(f"kind_{kind}") for kind, comps in KINDS.items()
     ]
@@ -140,6 +159,8 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     'one_shot_large_ratio'
     """
     parts = {column: float(row[f"part_{name}"]) for name, (column, _) in COMPONENTS.items()}
+    if f"part_{FLAG_COMPONENT[0]}" in row:
+        parts[FLAG_COMPONENT[1]] = float(row[f"part_{FLAG_COMPONENT[0]}"])
     parts["incentive"] = float(row["incentive"])
     total = sum(parts.values())
     return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
@@ -195,6 +216,8 @@ def ring_reasons(
     burst: tuple[str, datetime] | None = None,
     relay: tuple[str, str, str] | None = None,
     fan_center: str | None = None,
+    member_flags: Mapping[str, int] | None = None,
+    beneficiary_flags: Mapping[str, tuple[str, datetime]] | None = None,
 ) -> list[str]:
     """Sentences with numbers for one scored group, strongest evidence first.
 
@@ -218,6 +241,20 @@ def ring_reasons(
         The group's biggest relay hop (``relay_a``, ``relay_m``, ``relay_c``), named in the relay reason.
     fan_center : str, optional
         The user id at the center of the group's biggest equal-amount fan (``fan_center``).
+    member_flags : mapping, optional
+        Flag kind -> members with a flag of that kind (with a flags table): "3 of 21 members had chargebacks".
+    beneficiary_flags : mapping, optional
+        Beneficiary user_id -> (kind, time) of its first flag: "the ring paid 80% of its coins to h3,
+        an account banned on 2026-10-03".
+
+    Examples
+    --------
+    >>> flag_reason({"chargeback": 3}, 21, 3)
+    '3 of 21 members had chargebacks'
+    >>> flag_reason({"ban": 1, "chargeback": 2}, 21, 3)
+    '3 of 21 members were flagged: 2 had chargebacks, 1 was banned'
+    >>> flag_reason({"negative_rating": 11}, 11, 11)
+    '11 of 11 members had negative_rating flags'
     """
     size = int(row["size"])
     candidates: list[tuple[float, str]] = []
@@ -286,6 +323,9 @@ def ring_reasons(
             f"equal-amount fans: {paid} the same amount (within {_pct(config.flow_amount_tolerance)}) within "
             f"{_delay(config.flow_max_delay_s)}",
         ))
+    n_flagged = int(row.get("n_flagged", 0) or 0)
+    if member_flags and n_flagged > 0:
+        candidates.append((row.get("part_known_bad", 0.0), flag_reason(member_flags, size, n_flagged)))
     reasons = [text for _, text in sorted(candidates, key=lambda c: -c[0])]
     if beneficiaries and row.get("coins_total", 0) > 0:
         coins_to = sum(b[1] for b in beneficiaries)
@@ -298,9 +338,40 @@ def ring_reasons(
         top = beneficiaries[0]
         if top[2] >= 0.5:
             reasons.append(f"{_pct(top[2])} of all the coins {top[0]} received came from this ring")
+        flagged_bens = [b for b in beneficiaries if b[0] in (beneficiary_flags or {})]
+        if flagged_bens:
+            who = flagged_bens[0]
+            kind, at = beneficiary_flags[who[0]]  # type: ignore[index]
+            reasons.append(
+                f"the ring paid {_pct(who[1] / row['coins_total'])} of its coins to {who[0]}, "
+                f"an account {_FLAGGED_ON.get(kind, f'with a {kind} flag')} on {at:%Y-%m-%d}"
+            )
     if row.get("camouflage", 0) >= 0.05:
         reasons.append(f"{_pct(row['camouflage'])} of the ring's coins went to popular hosts outside it (camouflage)")
     return reasons
+
+
+_FLAG_PHRASES: dict[str, tuple[str, str]] = {
+    "chargeback": ("had a chargeback", "had chargebacks"),
+    "ban": ("was banned", "were banned"),
+    "report": ("was reported", "were reported"),
+    "refund": ("had a refund", "had refunds"),
+    "manual": ("was flagged by an investigator", "were flagged by investigators"),
+}
+_FLAGGED_ON = {"chargeback": "with a chargeback", "ban": "banned", "report": "reported", "refund": "with a refund",
+               "manual": "flagged by an investigator"}
+
+
+def flag_reason(member_flags: Mapping[str, int], size: int, n_flagged: int) -> str:
+    """The flags of a group's members in one sentence (kinds most frequent first; see :func:`ring_reasons`)."""
+    def phrase(kind: str, n: int) -> str:
+        one, many = _FLAG_PHRASES.get(kind, (f"had a {kind} flag", f"had {kind} flags"))
+        return one if n == 1 else many
+
+    kinds = sorted(member_flags.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(kinds) == 1:
+        return f"{kinds[0][1]} of {size} members {phrase(*kinds[0])}"
+    return f"{n_flagged} of {size} members were flagged: " + ", ".join(f"{n} {phrase(k, n)}" for k, n in kinds)
 
 
 USER_COMPONENTS: dict[str, float] = {
@@ -327,6 +398,7 @@ def user_evidence(
     *,
     gift_graph: ig.Graph | None = None,
     relays: pl.DataFrame,
+    flags: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Each account's own evidence in [0, 1], whatever group it is in.
 
@@ -349,6 +421,12 @@ def user_evidence(
     ``gift_graph`` is the directed gift flow without self-gifts, one vertex
     per account (:func:`graphkit.detect.centrality.gift_centrality_graph`),
     when the caller has it already; it is built from ``gift_flow`` otherwise.
+
+    ``flags`` (``uid, flagged, known_bad``, :func:`graphkit.detect.known_bad.known_bad`), when a
+    flags table was given, adds two parts to the noisy-or: the account's own flags
+    (``Config.weight_flagged_account``) and its nearness to flagged accounts
+    (``Config.weight_near_flags_account``); the columns ``flagged``, ``known_bad`` and
+    ``evidence_without_flags`` follow the others. Without it the result is as before.
     """
     n = activity.height
     crowd = (
@@ -398,8 +476,15 @@ def user_evidence(
             pl.col("reciprocal").fill_null(False),
         )
     )
-    keep = 1.0 - pl.reduce(
-        lambda acc, x: acc * x,
-        [1.0 - pl.col(name).cast(pl.Float64) * weight for name, weight in USER_COMPONENTS.items()],
+    terms = [1.0 - pl.col(name).cast(pl.Float64) * weight for name, weight in USER_COMPONENTS.items()]
+    keep = 1.0 - pl.reduce(lambda acc, x: acc * x, terms)
+    if flags is None:
+        return frame.select("uid", keep.alias("evidence"), "funder", *USER_COMPONENTS)
+    frame = frame.join(flags.select("uid", "flagged", "known_bad"), on="uid", how="left").with_columns(
+        pl.col("flagged", "known_bad").fill_null(0.0)
     )
-    return frame.select("uid", keep.alias("evidence"), "funder", *USER_COMPONENTS)
+    flag_terms = [1.0 - pl.col("flagged") * config.weight_flagged_account,
+                  1.0 - pl.col("known_bad") * config.weight_near_flags_account]
+    with_flags = 1.0 - pl.reduce(lambda acc, x: acc * x, terms + flag_terms)
+    return frame.select("uid", with_flags.alias("evidence"), "funder", *USER_COMPONENTS, "flagged", "known_bad",
+                        keep.alias("evidence_without_flags"))

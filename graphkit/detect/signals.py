@@ -71,6 +71,9 @@ SIGNALS: dict[str, str] = {
     "fan_coin_share": "share of the coins members sent that moved between members in equal-amount fans (one member "
                       "paying, or paid by, many members the same uncommon amount within a short window)",
     "coins_in_fans": "coins members sent to members in equal-amount fans",
+    "flagged_ratio": "share of members with a flag of their own (chargeback, ban, report, ...); only with a flags table",
+    "known_bad": "mean of the members' nearness to flagged accounts (graphkit.detect.known_bad), 0 with fewer than "
+                 "flag_min_members flagged members; only with a flags table",
 }
 
 
@@ -327,6 +330,9 @@ class SignalContext:
     identifier_links: pl.DataFrame
     relays: pl.DataFrame
     fans: pl.DataFrame
+    flags: pl.DataFrame | None = None
+    """``uid, flagged, near_flags, known_bad`` (:func:`graphkit.detect.known_bad.known_bad`), or None
+    without a flags table: then no group has the flag signals, and the scores are as without flags."""
 
 
 def signal_context(
@@ -342,6 +348,7 @@ def signal_context(
     config: Config,
     relays: pl.DataFrame | None = None,
     fans: pl.DataFrame | None = None,
+    flags: pl.DataFrame | None = None,
 ) -> SignalContext:
     """Prepare what :func:`group_signals` reads; the parameters are named as in :class:`SignalContext`.
 
@@ -378,6 +385,7 @@ def signal_context(
         fans=equal_fans(gifts, window_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
                         max_chance=config.flow_max_amount_chance, min_fan=config.flow_min_fan,
                         popular_senders=baseline.popular_senders) if fans is None else fans,
+        flags=flags,
     )
 
 
@@ -450,6 +458,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _one_shot_signals(members, c.activity, c.baseline),
         _relay_signals(members, c.relays),
         _fan_signals(members, c.fans),
+        *((_flag_signals(members, c.flags, min_flagged=c.config.flag_min_members),) if c.flags is not None else ()),
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
@@ -466,6 +475,26 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
 
 
 # --- the parts --------------------------------------------------------------
+
+
+def _flag_signals(members: pl.DataFrame, flags: pl.DataFrame, *, min_flagged: int) -> pl.DataFrame:
+    """``n_flagged``, ``flagged_ratio`` (a share with the prior of the other share signals) and ``known_bad``
+    (the members' mean nearness to flags, 0 when fewer than ``min_flagged`` members have flags of their
+    own: one flagged account near honest friends is not a flagged ring) per group."""
+    return (
+        members.join(flags.select("uid", "flagged", "known_bad"), on="uid", how="left")
+        .group_by("group")
+        .agg(
+            (pl.col("flagged").fill_null(0.0) > 0).sum().cast(pl.Int64).alias("n_flagged"),
+            pl.len().cast(pl.Float64).alias("__n"),
+            pl.col("known_bad").fill_null(0.0).mean().alias("known_bad"),
+        )
+        .with_columns(
+            (pl.col("n_flagged").cast(pl.Float64) / (pl.col("__n") + _PRIOR)).alias("flagged_ratio"),
+            pl.when(pl.col("n_flagged") >= min_flagged).then(pl.col("known_bad")).otherwise(0.0).alias("known_bad"),
+        )
+        .drop("__n")
+    )
 
 
 def _pairs_in_groups(members: pl.DataFrame, edges: pl.DataFrame, a: str, b: str) -> pl.DataFrame:

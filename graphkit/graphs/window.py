@@ -98,6 +98,11 @@ class TimeWindow:
         return cond
 
 
+    def flags(self) -> pl.Expr:
+        """Flags dated before ``until``; any time before the window's start is kept (what was known then)."""
+        return pl.col("at") < self.until if self.until is not None else pl.lit(True)
+
+
 def time_window(since: "str | int | datetime | None" = None, until: "str | int | datetime | None" = None) -> TimeWindow:
     """Parse ``since``/``until`` into a :class:`TimeWindow`.
 
@@ -136,7 +141,8 @@ def apply_window(
         Gifts are filtered on ``sent_at``; device observations on ``seen_at``
         (observations without a ``seen_at`` are kept: they are not dated, so no
         window excludes them); streams on ``started_at`` when it is known
-        (a stream overlapping the window is kept). Users are kept whole.
+        (a stream overlapping the window is kept); flags on ``at`` before
+        ``until`` only (a ban before the window is still known). Users are kept whole.
 
     Raises
     ------
@@ -153,7 +159,8 @@ def apply_window(
     gifts = tables.gifts.filter(window.gifts())
     devices = tables.devices.filter(window.devices())
     _check_not_empty(tables, gifts, devices, window.since, window.until)
-    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(window.streams()))
+    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(window.streams()),
+                               flags=tables.flags.filter(window.flags()))
 
 
 def check_window(tables: Tables, since: "str | int | datetime | None" = None,

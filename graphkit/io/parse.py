@@ -55,7 +55,9 @@ __all__ = [
     "TIME_DTYPE",
     "TIME_RULE",
     "TimeUnit",
+    "FLAG_KIND_PATTERN",
     "parse_coins",
+    "parse_flag_kind",
     "parse_id",
     "parse_label",
     "parse_time",
@@ -401,6 +403,24 @@ def parse_id(expr: pl.Expr) -> pl.Expr:
 def parse_coins(expr: pl.Expr) -> pl.Expr:
     """Coins as Float64; values that are not numbers become null."""
     return expr.cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+FLAG_KIND_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,39}$"
+"""A flag's ``kind`` once trimmed and lower-cased: a short word of ASCII letters, digits, ``_`` and ``-``
+(``chargeback``, ``ban``, ``report``, ``refund``, ``manual``, or any other)."""
+
+
+def parse_flag_kind(expr: pl.Expr) -> pl.Expr:
+    """A flag's kind, trimmed and lower-cased; null when it is not a short word (:data:`FLAG_KIND_PATTERN`).
+
+    Examples
+    --------
+    >>> s = pl.Series(["Chargeback ", "user-report", "a b", "<script>"])
+    >>> pl.select(parse_flag_kind(pl.lit(s))).to_series().to_list()
+    ['chargeback', 'user-report', None, None]
+    """
+    text = expr.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    return pl.when(text.str.contains(FLAG_KIND_PATTERN)).then(text)
 
 
 _BAD = ("1", "true", "bad", "fraud", "yes")

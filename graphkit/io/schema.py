@@ -14,7 +14,7 @@ __all__ = ["ColumnSpec", "TableSpec", "TABLES", "TABLE_NAMES"]
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
-    kind: str  # "id", "str", "time", "number", "label"
+    kind: str  # "id", "str", "time", "number", "label", "flag_kind", "share"
     required: bool = False
     unique: bool = False
 
@@ -78,5 +78,16 @@ TABLES: dict[str, TableSpec] = {
             ColumnSpec("gift_id", "id", unique=True),
         ),
     ),
+    "flags": TableSpec(
+        "flags",
+        (
+            ColumnSpec("user_id", "id", required=True),
+            ColumnSpec("kind", "flag_kind", required=True),
+            ColumnSpec("at", "time", required=True),
+            ColumnSpec("weight", "share"),
+        ),
+    ),
 }
-TABLE_NAMES: tuple[str, ...] = ("users", "streams", "devices", "gifts")
+TABLE_NAMES: tuple[str, ...] = ("users", "streams", "devices", "gifts", "flags")
+"""Every input table; ``flags`` (what the platform already knows: chargebacks, bans, reports) is read
+last, because its rows are checked against the accounts and the times of the others."""

@@ -18,8 +18,9 @@ from graphkit.config import Config
 from graphkit.errors import ColumnNotFoundError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES
+from graphkit.io.parse import TIME_DTYPE
 from graphkit.io.scan import SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
-from graphkit.io.validate import DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+from graphkit.io.validate import AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
 
 __all__ = [
     "SUFFIXES",
@@ -35,7 +36,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tables:
-    """The four input tables, validated, with every canonical column present.
+    """The input tables, validated, with every canonical column present.
 
     Absent tables are empty frames and absent optional columns are null
     columns, so that later stages never test for presence; ``present`` says
@@ -47,6 +48,12 @@ class Tables:
     users, streams, devices, gifts : polars.DataFrame
         Accepted rows. Ids are ``Utf8``, times ``Datetime("us", "UTC")``,
         coins ``Float64``, labels ``"bad"``/``"good"``/null.
+    flags : polars.DataFrame
+        What the platform already knows about accounts (optional table):
+        ``user_id``, ``kind`` (trimmed, lower-cased), ``at``, ``weight``
+        (null when the file has none). Only flags of accounts seen in the
+        other tables, dated at or before the data's last gift or device
+        sighting, are accepted; the others are rejected rows.
     rejected : dict
         Table name -> rejected rows (raw values as read, plus ``row``, the
         1-based data row in the file, and ``reason``), only for tables with any.
@@ -63,6 +70,7 @@ class Tables:
     streams: pl.DataFrame
     devices: pl.DataFrame
     gifts: pl.DataFrame
+    flags: pl.DataFrame = field(default_factory=lambda: empty_table("flags"))
     rejected: dict[str, pl.DataFrame] = field(default_factory=dict)
     stats: dict[str, TableStats] = field(default_factory=dict)
     present: frozenset[str] = frozenset()
@@ -128,12 +136,13 @@ class Tables:
         if unknown:
             raise InputError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLE_NAMES)}")
         rules = RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows)
-        parts = {}
+        parts: dict[str, ValidatedPart] = {}
         for name in TABLE_NAMES:
             frame = frames.get(name)
             if frame is not None:
                 check_id_types(TABLES[name], dict(frame.schema), {}, f"<{name} frame>")
-                parts[name] = validate_table(TABLES[name], frame.lazy(), f"<{name} frame>", None, rules)
+                more = _flag_checks(parts) if name == "flags" else ()
+                parts[name] = validate_table(TABLES[name], frame.lazy(), f"<{name} frame>", None, rules, more_checks=more)
         check_bad_share(parts, max_bad_share)
         return _assemble(parts, None)
 
@@ -170,7 +179,7 @@ def read_tables(
     Parameters
     ----------
     data_dir : path
-        Holds ``users``, ``streams``, ``devices`` and ``gifts`` as ``.csv``,
+        Holds ``users``, ``streams``, ``devices``, ``gifts`` and optionally ``flags`` as ``.csv``,
         ``.csv.gz``, ``.parquet`` or ``.ndjson``; at least one of gifts and devices.
     columns : path, optional
         The mapping file; defaults to ``DATA_DIR/graphkit.toml`` when it exists.
@@ -246,7 +255,10 @@ def read_tables(
             "graphkit needs at least one of them"
         )
     rules = RowRules(max_coins=max_coins, dedupe_exact_rows=dedupe_exact_rows)
-    parts = {name: _read_part(path, name, mapping.get(name), rules) for name, path in paths.items()}
+    parts: dict[str, ValidatedPart] = {}
+    for name, path in paths.items():  # in TABLE_NAMES order: flags last, checked against the others
+        more = _flag_checks(parts) if name == "flags" else ()
+        parts[name] = _read_part(path, name, mapping.get(name), rules, more)
     check_bad_share(parts, max_bad_share)
     if not any(parts[name].stats.rows_read for name in ("gifts", "devices") if name in parts):
         found = ", ".join(str(paths[name].name) for name in ("gifts", "devices") if name in paths)
@@ -282,7 +294,28 @@ def read_table(
     return part
 
 
-def _read_part(path: Path, name: str, mapping: TableMapping | None, rules: RowRules) -> ValidatedPart:
+def _flag_checks(parts: dict[str, ValidatedPart]) -> tuple[pl.Expr, ...]:
+    """The flags table's reasons that depend on the other tables: an account none of them has, and a
+    time after the data's last gift or device sighting (scores must not know what came later)."""
+    def accepted(name: str) -> pl.DataFrame:
+        return parts[name].accepted if name in parts else empty_table(name)
+
+    gifts, devices, users, streams = accepted("gifts"), accepted("devices"), accepted("users"), accepted("streams")
+    known = pl.concat([
+        gifts.get_column("sender_id"), gifts.get_column("receiver_id"), devices.get_column("user_id"),
+        users.get_column("user_id"), streams.get_column("host_id"),
+    ]).drop_nulls().unique()
+    times = pl.concat([gifts.get_column("sent_at"), devices.get_column("seen_at")]).drop_nulls()
+    checks = [pl.when(~pl.col("__p_user_id").is_in(known.implode())).then(
+        pl.lit("unknown user_id (in no gift, device, stream or user row)"))]
+    if times.len():
+        checks.append(pl.when(pl.col("__p_at") > pl.lit(times.max(), dtype=TIME_DTYPE)).then(pl.lit(AFTER_DATA)))
+    return tuple(checks)
+
+
+def _read_part(
+    path: Path, name: str, mapping: TableMapping | None, rules: RowRules, more_checks: tuple[pl.Expr, ...] = ()
+) -> ValidatedPart:
     spec = TABLES[name]
     known = set(spec.names) | set(mapping.columns.values() if mapping is not None else ())
     frame, file_types = scan_table(path, known)
@@ -299,12 +332,25 @@ def _read_part(path: Path, name: str, mapping: TableMapping | None, rules: RowRu
                 )
             renames[source] = canonical
         # a canonical name already used by another, unmapped column is set aside
-        clashes = {c: f"{c}__original" for c in mapping.columns if c in schema_names and c not in renames}
+        if mapping.where is not None and mapping.where.column not in schema_names:
+            raise ColumnNotFoundError(
+                f"{path}: column {mapping.where.column!r} (in where of [tables.{name}] in {mapping.source}) is missing"
+                f"{near_match(mapping.where.column, schema_names)} ({header_size(schema_names)}); fix the where line"
+            )
+        # a canonical name already used by another, unmapped column is set aside
+        taken = set(mapping.columns) | set(mapping.constants)
+        clashes = {c: f"{c}__original" for c in taken if c in schema_names and c not in renames}
         frame = frame.rename({**clashes, **renames})
+        if mapping.constants:
+            frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(c) for c, value in mapping.constants.items())
     origin = {canonical: source for source, canonical in renames.items()}
     types = {renames.get(n, n): t for n, t in file_types.items() if n not in clashes}
     check_id_types(spec, types, origin, str(path))
-    return validate_table(spec, frame, str(path), mapping, rules, source_path=path)
+    keep = None
+    if mapping is not None and mapping.where is not None:
+        column = mapping.where.column
+        keep = mapping.where.expr(renames.get(column, clashes.get(column, column)))
+    return validate_table(spec, frame, str(path), mapping, rules, source_path=path, keep=keep, more_checks=more_checks)
 
 
 def _assemble(parts: dict[str, ValidatedPart], source: Path | None) -> Tables:
@@ -327,6 +373,7 @@ def _assemble(parts: dict[str, ValidatedPart], source: Path | None) -> Tables:
         streams=frames["streams"],
         devices=frames["devices"],
         gifts=frames["gifts"],
+        flags=frames["flags"],
         rejected={name: p.rejected for name, p in parts.items() if p.rejected.height},
         stats={name: p.stats for name, p in parts.items()},
         present=frozenset(parts),

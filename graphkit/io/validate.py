@@ -15,13 +15,14 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping
-from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_id, parse_label, parse_time_checked
+from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_flag_kind, parse_id, parse_label, parse_time_checked
 from graphkit.io.schema import TableSpec
 from graphkit.io.scan import READ_ERRORS, header_size, is_csv, locate_bad_utf8, near_match, unreadable
 
-__all__ = ["DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "time_bound", "validate_table"]
+__all__ = ["AFTER_DATA", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "time_bound", "validate_table"]
 
-DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64}
+DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64,
+          "flag_kind": pl.Utf8, "share": pl.Float64}
 
 
 ROW = "__row"
@@ -32,6 +33,13 @@ REASON = "reason"
 
 DUPLICATE_ROW = "exact duplicate row"
 """The reason of a row dropped by ``dedupe_exact_rows`` (it does not count towards ``max_bad_share``)."""
+
+
+AFTER_DATA = "at after the data's last event"
+"""The reason of a flag dated after the last gift or device sighting of the data: scores must not
+know the future, and a flags export is often newer than the events (not counted towards ``max_bad_share``)."""
+
+_NOT_BAD = (DUPLICATE_ROW, AFTER_DATA)
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,16 @@ def validate_table(
     mapping: TableMapping | None,
     rules: RowRules,
     source_path: Path | None = None,
+    *,
+    keep: pl.Expr | None = None,
+    more_checks: tuple[pl.Expr, ...] = (),
 ) -> ValidatedPart:
+    """Parse and check every row of one table (see the module notes).
+
+    ``keep`` leaves rows out before anything is read of them (a mapping's ``where``: such rows are
+    neither accepted nor rejected; ``row`` still counts the file's rows). ``more_checks`` are reasons
+    judged after the table's own, on the parsed values (``__p_<column>``): a flag's unknown account.
+    """
     schema = frame.collect_schema()
     names = schema.names()
     hint = (
@@ -121,7 +138,10 @@ def validate_table(
             f"({header_size(names)}); {hint}"
         )
     extra = [n for n in names if n not in spec.names]
-    raw = frame.with_row_index(ROW, offset=1).with_columns(
+    raw = frame.with_row_index(ROW, offset=1)
+    if keep is not None:
+        raw = raw.filter(keep)
+    raw = raw.with_columns(
         [_as_text(n, schema[n]) for n in names if not _is_time(schema[n])]
     )
     parsed_exprs, checks, time_structs = [], [], []
@@ -139,6 +159,10 @@ def validate_table(
             parsed = parse_coins(source)
         elif col.kind == "label":
             parsed = parse_label(source)
+        elif col.kind == "flag_kind":
+            parsed = parse_flag_kind(source)
+        elif col.kind == "share":
+            parsed = parse_coins(source)
         else:
             parsed = parse_id(source)
         parsed_exprs.append(parsed.alias(p))
@@ -156,6 +180,13 @@ def validate_table(
             )
         elif col.kind == "label":
             checks.append(pl.when(present & pl.col(p).is_null()).then(pl.lit(f"unrecognised {col.name}")))
+        elif col.kind == "flag_kind":
+            checks.append(pl.when(present & pl.col(p).is_null()).then(
+                pl.lit(f"bad {col.name} (a word of letters, digits, _ or -, at most 40 characters)")))
+        elif col.kind == "share":
+            checks.append(pl.when(present & (pl.col(p).is_null() | pl.col(p).is_nan())).then(pl.lit(f"{col.name} not a number")))
+            checks.append(pl.when((pl.col(p) < 0) | (pl.col(p) > 1)).then(pl.lit(f"{col.name} outside 0-1")))
+    checks.extend(more_checks)
     if spec.one_of:
         any_present = pl.any_horizontal([pl.col(f"__p_{c}").is_not_null() for c in spec.one_of])
         checks.append(pl.when(~any_present).then(pl.lit(f"missing {' and '.join(spec.one_of)}")))
@@ -236,8 +267,8 @@ def mark_exact_duplicates(
 def check_bad_share(parts: dict[str, ValidatedPart], max_bad_share: float) -> None:
     """Raise :class:`TooManyRejectedError` (carrying every table's rejected rows)
     when a table's rejected share is above ``max_bad_share``."""
-    def bad(stats: TableStats) -> int:  # repeats dropped on request are not bad rows
-        return stats.rejected - stats.rejected_by_reason.get(DUPLICATE_ROW, 0)
+    def bad(stats: TableStats) -> int:  # repeats dropped on request and flags newer than the data are not bad rows
+        return stats.rejected - sum(stats.rejected_by_reason.get(r, 0) for r in _NOT_BAD)
 
     over = [
         part for part in parts.values()
@@ -247,7 +278,7 @@ def check_bad_share(parts: dict[str, ValidatedPart], max_bad_share: float) -> No
         return
     first = over[0]
     read, bad_rows = first.stats.rows_read, bad(first.stats)
-    reasons = {r: n for r, n in first.stats.rejected_by_reason.items() if r != DUPLICATE_ROW}
+    reasons = {r: n for r, n in first.stats.rejected_by_reason.items() if r not in _NOT_BAD}
     top_reason, top_count = max(reasons.items(), key=lambda kv: kv[1])
     also = f"; also over in {', '.join(p.where for p in over[1:])}" if len(over) > 1 else ""
     raise TooManyRejectedError(

@@ -153,7 +153,8 @@ def _data_section(report: Report) -> str:
             "| table | file | rows read | accepted | rejected | time range (UTC) |",
             "|---|---|---:|---:|---:|---|",
         ]
-        for name in ("users", "streams", "devices", "gifts"):
+        optional = tuple(name for name in ("flags",) if name in tables.stats)  # a row only when given
+        for name in ("users", "streams", "devices", "gifts", *optional):
             stats = tables.stats.get(name)
             if stats is None:
                 lines.append(f"| {name} | absent | | | | |")
@@ -168,6 +169,12 @@ def _data_section(report: Report) -> str:
             )
         lines.append("")
         notes = []
+        flags = report.summary.get("flags")
+        if flags:
+            notes.append(
+                f"{flags['flags_used']:,} of {flags['flags_read']:,} flags were known by the end of the data and "
+                f"used, on {flags['accounts_flagged']:,} accounts (chargebacks, bans, reports: the known-bad signal)."
+            )
         if tables.unknown_accounts:
             notes.append(
                 f"{tables.unknown_accounts:,} accounts appear in gifts, devices or streams but not in users "

@@ -137,8 +137,13 @@ def read_report(out_dir: str | Path) -> SavedReport:
     return SavedReport(out_dir, document, read_scores(scores_csv))
 
 
+_OPTIONAL_SCORES = ("score_without_flags",)
+"""Columns a scores.csv has only sometimes (a report with a flags table), read when present."""
+
+
 def read_scores(path: str | Path) -> pl.DataFrame:
-    """Read a ``scores.csv``: ``user_id, score, ring_id, role``, ids as strings, one row per account.
+    """Read a ``scores.csv``: ``user_id, score, ring_id, role``, ids as strings, one row per account;
+    ``score_without_flags`` too when the report had a flags table.
 
     Raises :class:`InputError` when the file cannot be read or lacks ``user_id`` or ``score``.
     """
@@ -151,13 +156,17 @@ def read_scores(path: str | Path) -> pl.DataFrame:
     if missing:
         raise InputError(f"{path}: not a graphkit scores.csv (missing {', '.join(sorted(missing))}); "
                          "pass the scores.csv of graphkit report")
-    try:
-        frame = frame.select(
-            pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()
-        )
-    except pl.exceptions.PolarsError:
-        raise InputError(f"{path}: column 'score' holds values that are not numbers; "
-                         "pass the scores.csv of graphkit report") from None
+    optional = [c for c in _OPTIONAL_SCORES if c in frame.columns]
+    for column in ("score", *optional):
+        try:
+            frame.select(pl.col(column).cast(pl.Float64))
+        except pl.exceptions.PolarsError:
+            raise InputError(f"{path}: column {column!r} holds values that are not numbers; "
+                             "pass the scores.csv of graphkit report") from None
+    frame = frame.select(
+        *(pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()),
+        *(pl.col(c).cast(pl.Float64) for c in optional),
+    )
     return frame.unique("user_id", keep="first", maintain_order=True)
 
 

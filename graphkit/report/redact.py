@@ -206,6 +206,7 @@ def _redact_tables(tables: "Tables", rings: tuple[Ring, ...], redactor: "Redacto
         "devices": tables.devices.filter(pl.col("user_id").is_in(who)),
         "gifts": tables.gifts.filter(pl.col("sender_id").is_in(who) | pl.col("receiver_id").is_in(who)),
         "streams": tables.streams.clear(),
+        "flags": tables.flags.filter(pl.col("user_id").is_in(who)),
     }
     return dataclasses.replace(
         tables,

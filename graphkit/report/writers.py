@@ -152,7 +152,10 @@ def scores_csv_text(report: Report) -> str:
     Sorted by score (highest first), then user_id; score with 4 decimals;
     ring_id and role empty outside rings. ``role`` (``beneficiary``,
     ``funder``, ``member``) comes after the contract's three columns: outputs
-    change only by adding fields. Ids are written exactly as read.
+    change only by adding fields. Ids are written exactly as read. With a
+    flags table, ``score_without_flags`` follows: the score with the flags'
+    parts taken out (:func:`graphkit.pipeline.analyze`), for measuring what
+    the flags add (``graphkit eval``).
 
     Examples
     --------
@@ -166,11 +169,12 @@ def scores_csv_text(report: Report) -> str:
     b,0.5000,,
     """
     scores = report.user_scores
+    without = ["score_without_flags"] if "score_without_flags" in scores.columns else []
     frame = (
         scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
-                      _text(scores, "role"))
+                      _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without))
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
-        .with_columns(_fixed("score", 4))
+        .with_columns(_fixed("score", 4), *(_fixed(c, 4) for c in without))
     )
     return frame.write_csv()
 

@@ -1,4 +1,4 @@
-"""The synthetic platform as data: four tables and their ground truth."""
+"""The synthetic platform as data: its tables (four, and flags when asked for) and their ground truth."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["Platform", "FORMATS", "TRUTH_FILE"]
 
 FORMATS = ("csv", "parquet")
 TRUTH_FILE = "truth.json"
-TABLE_NAMES = ("users", "streams", "devices", "gifts")
+TABLE_NAMES = ("users", "streams", "devices", "gifts", "flags")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _OWNED = tuple(f"{name}.{fmt}" for name in TABLE_NAMES for fmt in FORMATS) + (TRUTH_FILE,)
 """The names :meth:`Platform.write` writes (in either format): replaced by the next write, the rest kept."""
@@ -24,7 +24,7 @@ _OWNED = tuple(f"{name}.{fmt}" for name in TABLE_NAMES for fmt in FORMATS) + (TR
 
 @dataclass(frozen=True)
 class Platform:
-    """A generated livestream platform: four tables and the rings planted in them.
+    """A generated livestream platform: four tables (and optionally ``flags``) and the rings planted in them.
 
     Attributes
     ----------
@@ -43,10 +43,12 @@ class Platform:
     devices: pl.DataFrame
     gifts: pl.DataFrame
     truth: dict
+    flags: pl.DataFrame | None = None
+    """What the platform already knows (``user_id, kind, at``), or None: :func:`graphkit.synth.flags.with_flags`."""
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """The four tables by name."""
-        return {name: getattr(self, name) for name in TABLE_NAMES}
+        """The tables by name (``flags`` only when there are flags)."""
+        return {name: getattr(self, name) for name in TABLE_NAMES if getattr(self, name) is not None}
 
     def tables(self) -> Tables:
         """The tables validated as :class:`graphkit.io.Tables` (what ``read_tables`` would return).
@@ -61,7 +63,8 @@ class Platform:
         return Tables.from_frames(**self.frames())
 
     def write(self, out_dir: str | Path, format: str = "csv") -> list[Path]:
-        """Write ``users``, ``streams``, ``devices``, ``gifts`` (CSV or Parquet) and ``truth.json``.
+        """Write ``users``, ``streams``, ``devices``, ``gifts`` (and ``flags`` when there are some; CSV or Parquet)
+        and ``truth.json``.
 
         The folder is written atomically: it is filled under a temporary name
         and swapped in, so a reader never sees half a data set. An existing
