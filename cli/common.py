@@ -248,8 +248,10 @@ def read_data(
     allow_outside_data_dir: bool = False,
     count_distinct: bool = False,
 ) -> "Tables":
-    """:func:`graphkit.io.read_tables` with the reading settings of ``config``: every command reads alike."""
+    """:func:`graphkit.io.read_tables` with the reading settings of ``config``: every command reads alike,
+    and reads only the window ``config.since``/``config.until`` (pushed into the scans)."""
     from graphkit.io import read_tables  # polars loads only for the commands that read data
+    from graphkit.io.window import time_window
 
     return read_tables(
         data_dir,
@@ -259,6 +261,7 @@ def read_data(
         dedupe_exact_rows=config.dedupe_exact_rows,
         allow_outside_data_dir=allow_outside_data_dir,
         count_distinct=count_distinct,
+        window=time_window(config.since, config.until),
     )
 
 
