@@ -311,7 +311,7 @@ class ReportStore:
         # the edges among the nodes reached: each has an account at its source
         last = [n for n in visited if n.startswith("account:") and n not in seen_edges]
         fetched.append(self._scan("edges").filter(pl.col("source").is_in(sorted(last))).collect() if last
-                       else fetched[0].head(0))
+                       else self.edges_of([]))
         edges = pl.concat(fetched).unique(["source", "target", "relation"]).sort("source", "target", "relation")
         ends = pl.concat([edges.get_column("source"), edges.get_column("target"), pl.Series(list(visited))]).unique()
         nodes = self.nodes(ends.to_list())
