@@ -45,11 +45,23 @@ def _parquet_copy(src: Path, dst: Path, *, zone: str | None = "UTC") -> Path:
     return dst
 
 
+def _ndjson_copy(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for name in ("users", "streams", "devices", "gifts"):
+        pl.read_csv(src / f"{name}.csv", infer_schema=False).write_ndjson(dst / f"{name}.ndjson")
+    return dst
+
+
 @pytest.mark.parametrize(("since", "until"), WINDOWS)
-@pytest.mark.parametrize("fmt", ["csv", "parquet UTC", "parquet naive", "parquet Asia/Tokyo"])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet UTC", "parquet naive", "parquet Asia/Tokyo"])
 def test_reading_a_window_gives_the_tables_that_windowing_everything_gave(tmp_path, fmt, since, until):
-    data = DEMO if fmt == "csv" else _parquet_copy(DEMO, tmp_path / "data", zone={
-        "parquet UTC": "UTC", "parquet naive": None, "parquet Asia/Tokyo": "Asia/Tokyo"}[fmt])
+    if fmt == "csv":
+        data = DEMO
+    elif fmt == "ndjson":
+        data = _ndjson_copy(DEMO, tmp_path / "data")
+    else:
+        data = _parquet_copy(DEMO, tmp_path / "data", zone={
+            "parquet UTC": "UTC", "parquet naive": None, "parquet Asia/Tokyo": "Asia/Tokyo"}[fmt])
     before = apply_window(read_tables(data), since, until)
     pushed = read_tables(data, window=time_window(since, until))
     for name in ("users", "streams", "devices", "gifts"):

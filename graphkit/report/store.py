@@ -50,7 +50,7 @@ from graphkit.errors import InputError
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
 
-__all__ = ["STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
+__all__ = ["STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
 
 STORE_SCHEMA_VERSION = 1
 """Bumped whenever a file of the store changes other than by an added column."""
@@ -58,6 +58,10 @@ STORE_SCHEMA_VERSION = 1
 ROW_GROUP_ROWS = 16_384
 """Rows per Parquet row group in the store: a lookup reads the groups that may hold its keys (measured in
 ``benchmarks/RESULTS.md``: 16k rows read a key in about a millisecond and keep the files' metadata small)."""
+
+STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "link_names.parquet", "links.parquet", "nodes.parquet",
+               "popular_links.parquet", "store.json")
+"""What :func:`write_store` writes in ``OUT/graph/`` (beside ``source.json``), sorted."""
 
 STORE_SETTINGS = ("since", "until", "hub_cap", "placeholder_device_ids")
 """The settings the store's answers depend on; a question asked with others is answered from the tables."""
