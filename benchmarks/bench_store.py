@@ -57,15 +57,14 @@ def measure(cmd: list[str]) -> dict[str, Any]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
-    rss = _children_maxrss() / 1024**2  # the largest child waited for: run in a fresh process (_measure_fresh)
-    return {"cmd": " ".join(str(c) for c in cmd[1:]), "wall_s": round(wall, 2), "peak_rss_gb": round(rss, 2),
-            "exit": proc.returncode, "stderr": err.decode("utf-8", "replace")[-300:] if proc.returncode else ""}
-
-
-def _children_maxrss() -> float:
     import resource
 
-    return float(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # this command only: run in a fresh process (_measure_fresh)
+    rss = usage.ru_maxrss / 1024**2
+    cpu = usage.ru_utime + usage.ru_stime  # the load of other jobs stretches wall time, far less CPU time
+    return {"cmd": " ".join(str(c) for c in cmd[1:]), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "peak_rss_gb": round(rss, 2), "load": round(os.getloadavg()[0], 1),
+            "exit": proc.returncode, "stderr": err.decode("utf-8", "replace")[-300:] if proc.returncode else ""}
 
 
 def _measure_fresh(cmd: list[str]) -> dict[str, Any]:
@@ -173,8 +172,9 @@ def run_store_bench(gifts: int, seed: int, compare_with: Path | None) -> dict[st
         results[f"branch: {label} --report (store)"] = _measure_fresh(ours + args + extra)
         if label != "show":
             for name, cmd in tools.items():
+                rings_from = ["--report", str(whole)] if label == "expand a ring" else []  # ring ids need a report
                 results[f"{name}: {label} --data (tables)"] = _measure_fresh(cmd + args + ["--data", str(data)] + (
-                    ["--out", str(out / "expand.html")] if label.startswith("expand") else []))
+                    ["--out", str(out / "expand.html")] if label.startswith("expand") else []) + rings_from)
     results["interpreter start (python -c pass)"] = _measure_fresh([sys.executable, "-c", "pass"])
     results["graphkit --version"] = _measure_fresh(ours + ["--version"])
     store = whole / "graph"

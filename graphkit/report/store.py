@@ -93,10 +93,17 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     settings = store_settings(report.params)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    edges = entity_edges(tables, since=settings["since"], until=settings["until"])
+    rows: dict[str, int] = {}
+
+    def write(name: str, frame: pl.DataFrame) -> None:
+        frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        rows[name] = frame.height
+
+    # one file at a time, each frame let go once written: the store adds the edges and one copy at most
+    edges = entity_edges(tables, since=settings["since"], until=settings["until"])  # sorted by source
+    write("edges", edges)
+    write("edges_by_target", edges.sort("target", "source", "relation"))
     placeholders = tuple(settings["placeholder_device_ids"])
-    facts = node_facts(edges, settings["hub_cap"], placeholders)
-    popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     users = tables.users.get_column("user_id")
     node_ids = (
         pl.concat([edges.get_column("source"), edges.get_column("target"), ("account:" + users).rename("source")])
@@ -104,29 +111,24 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     )
     accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
-    nodes = (
+    write("nodes", (
         node_ids.to_frame()
-        .join(facts.select("node_id", *_FACTS), on="node_id", how="left")
-        .join(popular.select("node_id", *_POPULAR), on="node_id", how="left")
+        .join(node_facts(edges, settings["hub_cap"], placeholders).select("node_id", *_FACTS), on="node_id", how="left")
+        .join(popular_hosts(edges, hub_cap=settings["hub_cap"]).select("node_id", *_POPULAR), on="node_id", how="left")
         .join(per_account.select(("account:" + pl.col("user_id")).alias("node_id"), *_ACCOUNT), on="node_id", how="left")
         .join(scores.select(("account:" + pl.col("user_id")).alias("node_id"), *_SCORES), on="node_id", how="left")
         .sort("node_id")
-    )
+    ))
+    del node_ids, accounts, per_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
-    files = {
-        "edges": edges.sort("source", "target", "relation"),
-        "edges_by_target": edges.sort("target", "source", "relation"),
-        "nodes": nodes,
-        "links": links.coded,
-        "link_names": links.names,
-        "popular_links": links.popular,
-    }
-    for name, frame in files.items():
-        frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True)
+    del edges
+    write("links", links.coded)
+    write("link_names", links.names)
+    write("popular_links", links.popular)
     meta = {
         "schema_version": STORE_SCHEMA_VERSION,
         "settings": settings,
-        "rows": {name: frame.height for name, frame in files.items()},
+        "rows": rows,
         "link_vertices": links.vertices,
     }
     (folder / "store.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
