@@ -181,7 +181,8 @@ def run_store_bench(gifts: int, seed: int, compare_with: Path | None) -> dict[st
     results["store bytes"] = sum(p.stat().st_size for p in store.iterdir())
     results["store rows"] = json.loads((store / "store.json").read_text())["rows"]
     nodes = pl.scan_parquet(store / "nodes.parquet").select("node_id").collect().get_column("node_id").to_list()
-    results["store formats (100 random nodes)"] = store_formats(store, random.Random(1).sample(nodes, 100))
+    for n in (1, 100):
+        results[f"store formats ({n} random nodes)"] = store_formats(store, random.Random(1).sample(nodes, n))
     results["load_after"] = os.getloadavg()
     return results
 
