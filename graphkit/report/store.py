@@ -156,19 +156,24 @@ class ReportStore:
 
     Examples
     --------
-    >>> import tempfile
-    >>> from click.testing import CliRunner
-    >>> from graphkit_cli.main import cli
-    >>> out = tempfile.mkdtemp() + "/out"
-    >>> CliRunner().invoke(cli, ["report", "fixtures/demo", "--out", out, "--no-html", "-q"]).exit_code
-    0
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.io import Tables
+    >>> from graphkit.model import Report
+    >>> from graphkit.report import write_report
+    >>> tables = Tables.from_frames(
+    ...     devices=pl.DataFrame({"user_id": ["u1", "u2", "u3"], "device_id": ["d1", "d1", "d2"]}),
+    ...     gifts=pl.DataFrame({"sender_id": ["u2"], "receiver_id": ["u3"], "coins": [5.0],
+    ...                         "sent_at": ["2024-05-01T00:00:00Z"]}))
+    >>> scores = pl.DataFrame({"user_id": ["u1", "u2", "u3"], "score": [0.1, 0.2, 0.3], "ring_id": [None] * 3})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
     >>> store = open_store(out)
-    >>> store.lookup(["u007282", "device:d006080"])
-    ('account:u007282', 'device:d006080')
-    >>> store.expand(["u007282"], hops=1).accounts().height
-    44
-    >>> [step.relation for step in store.path("u000236", "u004242")][:2]
-    ['used_device', 'used_device']
+    >>> store.lookup(["u1", "device:d1"])
+    ('account:u1', 'device:d1')
+    >>> store.expand(["u1"], hops=2).accounts().get_column("user_id").to_list()
+    ['u1', 'u2']
+    >>> [step.text for step in store.path("u1", "u3")]
+    ['u1 used device d1', 'd1 was also used by u2', 'u2 gifted 5 coins to u3 in 1 gift']
     """
 
     folder: Path
@@ -225,14 +230,16 @@ class ReportStore:
 
         Examples
         --------
-        >>> import tempfile
-        >>> from click.testing import CliRunner
-        >>> from graphkit_cli.main import cli
-        >>> out = tempfile.mkdtemp() + "/out"
-        >>> CliRunner().invoke(cli, ["report", "fixtures/demo", "--out", out, "--no-html", "-q"]).exit_code
-        0
-        >>> open_store(out).neighbours("device:d006080").select("other", "relation", "direction").rows()[:1]
-        [('account:u007282', 'used_device', 'in')]
+        >>> import tempfile, pathlib, polars as pl
+        >>> from graphkit.io import Tables
+        >>> from graphkit.model import Report
+        >>> from graphkit.report import write_report
+        >>> tables = Tables.from_frames(devices=pl.DataFrame({"user_id": ["u1", "u2"], "device_id": ["d1", "d1"]}))
+        >>> scores = pl.DataFrame({"user_id": ["u1", "u2"], "score": [0.1, 0.2], "ring_id": [None, None]})
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+        >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
+        >>> open_store(out).neighbours("d1").select("other", "relation", "direction").rows()
+        [('account:u1', 'used_device', 'in'), ('account:u2', 'used_device', 'in')]
         """
         (node,) = self.lookup([node_id])[:1]
         edges = self.edges_of([node])
@@ -427,17 +434,24 @@ def open_report(out_dir: str | Path) -> OpenReport:
 
     Examples
     --------
-    >>> import tempfile
-    >>> from click.testing import CliRunner
-    >>> from graphkit_cli.main import cli
-    >>> out = tempfile.mkdtemp() + "/out"
-    >>> CliRunner().invoke(cli, ["report", "fixtures/demo", "--out", out, "--no-html", "-q"]).exit_code
-    0
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.io import Tables
+    >>> from graphkit.model import Report
+    >>> from graphkit.report import write_report
+    >>> tables = Tables.from_frames(
+    ...     devices=pl.DataFrame({"user_id": ["u1", "u2", "u3"], "device_id": ["d1", "d1", "d2"]}),
+    ...     gifts=pl.DataFrame({"sender_id": ["u2"], "receiver_id": ["u3"], "coins": [5.0],
+    ...                         "sent_at": ["2024-05-01T00:00:00Z"]}))
+    >>> scores = pl.DataFrame({"user_id": ["u1", "u2", "u3"], "score": [0.1, 0.2, 0.3], "ring_id": [None] * 3})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
     >>> report = open_report(out)
-    >>> report.rings[0]["ring_id"], report.scores.columns
-    ('R0001', ['user_id', 'score', 'ring_id', 'role'])
-    >>> report.expand(["R0001"], hops=0).height == report.rings[0]["size"]
-    True
+    >>> report.rings, report.scores.columns
+    ([], ['user_id', 'score', 'ring_id', 'role'])
+    >>> report.expand(["u1"], hops=2).select("user_id", "hops", "score").rows()
+    [('u1', 0, 0.1), ('u2', 2, 0.2)]
+    >>> report.path("u1", "u2").get_column("relation").to_list()
+    ['used_device', 'used_device']
     """
     saved = read_report(out_dir)
     store = open_store(out_dir)
