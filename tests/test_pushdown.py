@@ -15,6 +15,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from graphkit.errors import InputError
@@ -173,3 +175,36 @@ def test_a_folder_without_parquet_parts_is_one_clear_error(tmp_path):
     (tmp_path / "gifts" / "notes.txt").write_text("x")
     with pytest.raises(InputError, match=r"gifts: is a directory without \.parquet files \(table gifts\)"):
         read_tables(tmp_path)
+
+
+_TIMES = ["2024-05-01T10:00:00Z", "2024-05-02T00:00:00Z", "2024-05-02T12:30:00Z", "2024-05-03T00:00:00Z",
+          "2024-05-04T08:00:00Z", "1714557600", "soon", ""]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["-1", "3", "x", ""]),
+                               st.sampled_from(_TIMES)), min_size=1, max_size=25),
+       since=st.sampled_from([None, "2024-05-02", "2024-05-02T12:30:00Z"]),
+       until=st.sampled_from([None, "2024-05-03", "2024-05-05"]))
+def test_every_row_is_accepted_rejected_or_out_of_the_window_and_the_window_keeps_what_it_kept(
+        tmp_path_factory, rows, since, until):
+    folder = tmp_path_factory.mktemp("rows")
+    lines = [f"{sender},h,{coins},{time}" for sender, coins, time in rows]
+    (folder / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\n" + "\n".join(lines) + "\n")
+    everything = read_tables(folder, max_bad_share=1.0)
+    window = time_window(since, until)
+    try:
+        expected = apply_window(everything, since, until).gifts
+    except InputError:  # nothing in the window: reading it says so too
+        with pytest.raises(InputError, match="no gifts or devices"):
+            read_tables(folder, max_bad_share=1.0, window=window)
+        return
+    pushed = read_tables(folder, max_bad_share=1.0, window=window)
+    stats = pushed.stats["gifts"]
+    assert stats.accepted + stats.rejected + stats.out_of_window == stats.rows_read == len(rows)
+    assert_frame_equal(pushed.gifts, expected)
+    # a row rejected in the window is rejected for the same reason when everything is read
+    none = pl.DataFrame(schema={"row": pl.UInt32, "reason": pl.Utf8})
+    inside = pushed.rejected.get("gifts", none).select("row", "reason")
+    full = everything.rejected.get("gifts", none).select("row", "reason")
+    assert inside.join(full, on=["row", "reason"], how="anti").height == 0

@@ -183,3 +183,26 @@ def test_open_report_gives_rings_scores_and_frames_from_the_store(demo_report):
     assert steps.get_column("text").to_list() == ["u000236 used device d006080", "d006080 was also used by u004242"]
     around = report.neighbours("u007282")
     assert around.height == 69 and around.columns[:3] == ["other", "relation", "direction"]
+
+
+def test_a_store_that_fails_half_written_leaves_the_previous_report_and_its_store(tmp_path, monkeypatch):
+    """The store is written inside the report's temporary folder: a failure in it keeps the earlier report whole."""
+    import graphkit.report.store as store_module
+    from graphkit.model import Report
+
+    tables = generate(users=1_000, gifts=3_000, seed=5).tables()
+    scores = pl.DataFrame({"user_id": tables.users["user_id"], "score": 0.1, "ring_id": None})
+    out = tmp_path / "out"
+    write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "graph/nodes.parquet" in before and "graph/edges.parquet" in before
+
+    def fails_after_the_edges(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store_module, "path_links", fails_after_the_edges)  # edges and nodes are written by then
+    with pytest.raises(OSError, match="disk full"):
+        write_report(Report((), scores.with_columns(pl.lit(0.9).alias("score")), {}, {}, tables=tables), out,
+                     html=False)
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
