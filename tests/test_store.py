@@ -190,7 +190,7 @@ def test_a_store_that_fails_half_written_leaves_the_previous_report_and_its_stor
     import graphkit.report.store as store_module
     from graphkit.model import Report
 
-    tables = generate(users=1_000, gifts=3_000, seed=5).tables()
+    tables = generate(users=1_500, gifts=8_000, seed=3).tables()
     scores = pl.DataFrame({"user_id": tables.users["user_id"], "score": 0.1, "ring_id": None})
     out = tmp_path / "out"
     write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
