@@ -109,8 +109,9 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
                           through_popular_hosts=through_popular_hosts)
         reached = ev.nodes.filter(pl.col("kind") == "account").get_column("key")
         scores = given if given is not None else store.scores_of(reached)
+        gifts, sightings = store.events_of(reached)
         page = expand_view(ev, None, user_scores=scores, config=config, redactor=redactor, hops=hops,
-                           account_facts=store.account_facts(reached, given))
+                           account_facts=store.account_facts(reached, given), gifts=gifts, sightings=sightings)
     else:
         tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
         edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)

@@ -15,6 +15,8 @@ file                     holds
 ``nodes.parquet``        the id index: every node (``kind:key``; every user), sorted by ``node_id``,
                          with its facts (hub, coins, popular host), account facts (created_at,
                          age_days, host) and its score, ring and role from ``scores.csv``
+``gifts.parquet``        the gifts of the window by sender, ``sightings.parquet`` the device sightings by
+                         account (``row``: the order they were read in): the views' timelines
 ``links.parquet``        the links a path may take, numbered for igraph (``s, t, cost``)
 ``link_names.parquet``   ``vid, node_id`` of those links' ends, sorted by both
 ``source.json``          where the tables were read (:func:`graphkit.report.reader.read_source`)
@@ -47,6 +49,7 @@ from graphkit.detect.evidence import (
     resolve_ids,
 )
 from graphkit.errors import InputError
+from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
 
@@ -59,8 +62,8 @@ ROW_GROUP_ROWS = 16_384
 """Rows per Parquet row group in the store: a lookup reads the groups that may hold its keys (measured in
 ``benchmarks/RESULTS.md``: 16k rows read a key in about a millisecond and keep the files' metadata small)."""
 
-STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "link_names.parquet", "links.parquet", "nodes.parquet",
-               "popular_links.parquet", "store.json")
+STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "gifts.parquet", "link_names.parquet", "links.parquet",
+               "nodes.parquet", "popular_links.parquet", "sightings.parquet", "store.json")
 """What :func:`write_store` writes in ``OUT/graph/`` (beside ``source.json``), sorted."""
 
 STORE_SETTINGS = ("since", "until", "hub_cap", "placeholder_device_ids")
@@ -70,6 +73,8 @@ _FACTS = ("accounts", "hub", "coins_sent", "coins_received")
 _POPULAR = ("senders", "popular")
 _ACCOUNT = ("created_at", "age_days", "host")
 _SCORES = ("score", "ring_id", "role")
+_GIFT_EVENTS = ("sender_id", "receiver_id", "stream_id", "coins", "sent_at")
+_SIGHTINGS = ("user_id", "device_id", "ip", "seen_at")
 
 
 def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> None:
@@ -122,6 +127,12 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     del node_ids, accounts, per_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
     del edges
+    # the events of the window, by account: what the views' timelines draw (in the order they were read)
+    window = time_window(settings["since"], settings["until"])
+    for name, frame, keep, key in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, "sender_id"),
+                                   ("sightings", tables.devices.filter(window.devices()), _SIGHTINGS, "user_id")):
+        # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
+        write(name, frame.select(*keep).with_row_index("row").sort(key, maintain_order=True))
     write("links", links.coded)
     write("link_names", links.names)
     write("popular_links", links.popular)
@@ -279,6 +290,14 @@ class ReportStore:
         user = pl.col("node_id").str.strip_prefix("account:").alias("user_id")
         data = rows.select(user, *_ACCOUNT).sort("user_id")
         return with_account_scores(data, rows.select(user, *_SCORES) if scores is None else scores, None)
+
+    def events_of(self, user_ids: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The gifts these accounts sent and their device sightings, in the report's window (the views'
+        timeline): ``sender_id, receiver_id, stream_id, coins, sent_at`` and ``user_id, device_id, ip, seen_at``."""
+        keys = sorted(set(user_ids))
+        gifts = self._scan("gifts").filter(pl.col("sender_id").is_in(keys)).sort("row").drop("row").collect()
+        sightings = self._scan("sightings").filter(pl.col("user_id").is_in(keys)).sort("row").drop("row").collect()
+        return gifts, sightings
 
     def scores_of(self, user_ids: Iterable[str]) -> pl.DataFrame:
         """``user_id, score, ring_id, role`` of these accounts (as ``scores.csv`` holds them)."""

@@ -123,6 +123,7 @@ def evidence_view(
     until: str | None = None,
     file_stem: str = "graphkit-view",
     gifts: pl.DataFrame | None = None,
+    sightings: pl.DataFrame | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -171,6 +172,9 @@ def evidence_view(
         The gifts in the window sent or received by a superset of the
         accounts drawn, selected once when many views are drawn
         (:func:`write_views`); by default selected here from ``tables``.
+    sightings : polars.DataFrame, optional
+        The device sightings in the window of a superset of the accounts
+        drawn (a report's store gives them); by default selected here from ``tables``.
 
     Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
     with a ``ring``, the coins its members sent, one series per role, the
@@ -236,7 +240,7 @@ def evidence_view(
     edge_frame = edge_frame.with_columns(
         pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
     if timeline is not None:
-        seen = apply_window(tables, since, until).devices.join(
+        seen = (apply_window(tables, since, until).devices if sightings is None else sightings).join(
             nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("user_id")), on="user_id", how="semi")
         binned = edge_bins(sent, timeline, seen).join(
             edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),

@@ -95,6 +95,8 @@ def expand_view(
     redactor: Redactor | None = None,
     hops: int | None = None,
     account_facts: pl.DataFrame | None = None,
+    gifts: pl.DataFrame | None = None,
+    sightings: pl.DataFrame | None = None,
 ) -> str:
     """The escalation view of ``graphkit expand``: the network around the seeds.
 
@@ -114,6 +116,8 @@ def expand_view(
         Shown in the panel.
     account_facts : polars.DataFrame, optional
         As in :func:`evidence_view` (a report's store gives them; ``tables`` is then not read and may be ``None``).
+    gifts, sightings : polars.DataFrame, optional
+        As in :func:`evidence_view` (the events of the accounts drawn, from a report's store).
 
     Returns
     -------
@@ -134,7 +138,7 @@ def expand_view(
                          user_features=user_features, max_nodes=config.view_max_nodes,
                          physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor,
                          since=config.since, until=config.until, file_stem="graphkit-expand",
-                         account_facts=account_facts)
+                         account_facts=account_facts, gifts=gifts, sightings=sightings)
 
 
 def show(page: str, *, height: int = 720) -> None:
