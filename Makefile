@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast venv browser bench clean
+.PHONY: demo test test-fast venv browser bench bench-store clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-fast: venv
 ## speed, memory and quality at scale (benchmarks/RESULTS.md)
 bench: venv
 	$(BIN)/python -m benchmarks
+
+## investigation questions at 10^6 gifts: window report, expand/path/show from the store (benchmarks/store-results.json)
+bench-store: venv
+	$(BIN)/python -m benchmarks store --gifts 1e6
 
 clean:
 	rm -rf $(VENV) graphkit-demo .pytest_cache .hypothesis

@@ -22,6 +22,9 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
 ``flags``
     What the flags table adds on synth platforms, with and without it, and the
     held-out-flags protocol (``benchmarks/bench_flags.py``).
+``store``
+    Investigation questions at scale (issue 15): a 1-hour window report, ``expand``/``path``/``show``
+    from a report's store, the whole report, Parquet store against DuckDB (:mod:`benchmarks.bench_store`).
 
 Examples: ``python -m benchmarks run --sizes 1e5 --seeds 0 --no-amlsim --no-views``;
 the big-ring size bands of issue 21: ``python -m benchmarks run --sizes 1e6,1e7 --seeds 0,1,2
@@ -104,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     flags.add_argument("--sizes", type=_sizes, default=_sizes("1e5,1e6"), help="gift counts [1e5,1e6]")
     flags.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="synth seeds [0,1,2]")
     flags.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+    sub.add_parser("store", help="investigation questions: window report, expand/path/show --report, the store's "
+                                 "format (options: python -m benchmarks store -h)", add_help=False)
     res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
     res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     return parser
@@ -111,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "store":  # its own options (benchmarks.bench_store)
+        from benchmarks.bench_store import main as store_main
+
+        return store_main(argv[1:])
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = _parser().parse_args(argv)

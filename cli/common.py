@@ -21,6 +21,7 @@ from graphkit.errors import ConfigError, GraphkitError
 from graphkit.util.display import display_text
 
 if TYPE_CHECKING:
+    from graphkit.report.store import ReportStore
     from graphkit.io import Tables
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "UserError",
     "check_out_file",
     "data_source",
+    "recorded_data_dir",
+    "report_store",
     "window_options",
     "GraphkitGroup",
     "usage_line",
@@ -248,8 +251,10 @@ def read_data(
     allow_outside_data_dir: bool = False,
     count_distinct: bool = False,
 ) -> "Tables":
-    """:func:`graphkit.io.read_tables` with the reading settings of ``config``: every command reads alike."""
+    """:func:`graphkit.io.read_tables` with the reading settings of ``config``: every command reads alike,
+    and reads only the window ``config.since``/``config.until`` (pushed into the scans)."""
     from graphkit.io import read_tables  # polars loads only for the commands that read data
+    from graphkit.io.window import time_window
 
     return read_tables(
         data_dir,
@@ -259,6 +264,7 @@ def read_data(
         dedupe_exact_rows=config.dedupe_exact_rows,
         allow_outside_data_dir=allow_outside_data_dir,
         count_distinct=count_distinct,
+        window=time_window(config.since, config.until),
     )
 
 
@@ -298,6 +304,32 @@ def data_source(data_dir: Path | None, columns: Path | None, allow_outside_data_
     mapped = source.get("columns")
     return (Path(source["data_dir"]), columns or (Path(mapped) if isinstance(mapped, str) else None),
             allow_outside_data_dir or bool(source.get("allow_outside_data_dir")))
+
+
+def recorded_data_dir(report_dir: Path) -> Path | None:
+    """The data directory a report recorded (``graph/source.json``), when it is still there; else ``None``."""
+    from graphkit.errors import InputError
+    from graphkit.report.reader import read_source
+
+    try:
+        return Path(read_source(report_dir)["data_dir"])
+    except InputError:
+        return None
+
+
+def report_store(report_dir: Path | None, data_dir: Path | None, config: Config,
+                 min_coins: float = 0.0) -> "ReportStore | None":
+    """The store of ``--report OUT_DIR`` when it can answer: no ``--data`` was given, the report has a store,
+    and the question's window and hub settings are the report's (else ``None``: the tables answer).
+
+    A store of another ``schema_version`` is a one-line error (exit 2).
+    """
+    if report_dir is None or data_dir is not None or not (report_dir / "graph" / "store.json").is_file():
+        return None
+    from graphkit.report.store import open_store
+
+    store = open_store(report_dir)
+    return store if store.answers(config, min_coins=min_coins) else None
 
 
 def _time_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -22,6 +22,8 @@ from graphkit_cli.common import (
     config_option,
     outside_data_dir_option,
     read_data,
+    recorded_data_dir,
+    report_store,
     safe_text,
     setting_type,
     stdout,
@@ -49,7 +51,9 @@ _SHOWN = 50
               help="Most nodes in the view (default: view_max_nodes, 2000).")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="OUT_DIR of `graphkit report` on the same data: an ID may then be one of its rings (R0002, "
-                   "or ring:R0002), drawn from its members, and every account shows its score and ring.")
+                   "or ring:R0002), drawn from its members, and every account shows its score and ring. Without "
+                   "--data, the answer comes from the report's store (OUT_DIR/graph/), reading only the accounts "
+                   "asked for, when the window and hub settings are the report's (else from the data it read).")
 @click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="scores.csv of an earlier `graphkit report` run, to show each account's score and ring "
                    "(--report reads it from there).")
@@ -85,22 +89,38 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     from graphkit.detect.evidence import entity_edges, evidence_graph
     from graphkit.viz import expand_view, load_or_create_key
 
-    saved = read_report(report_dir) if report_dir is not None else None  # a bad --report fails before the work
-    data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
-    check_out_file(out_path, data_dir)  # before any work: never over an input table
+    saved = read_report(report_dir, scores=False) if report_dir is not None else None  # a bad --report fails first
     config = load_config(config_path, since=since, until=until, view_max_nodes=max_nodes)
+    store = report_store(report_dir, data_dir, config, min_coins=min_coins)
+    if store is None:
+        data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
+    elif (recorded := recorded_data_dir(report_dir)) is not None:
+        data_dir = recorded
+    if data_dir is not None:
+        check_out_file(out_path, data_dir)  # before any work: never over an input table
     rings: tuple[str, ...] = ()
     if saved is not None:
         ids, rings = saved.resolve_rings(ids)
     hops = hops if hops is not None else (1 if rings else 2)
-    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
-    edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
-    ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids,
-                        edges=edges, max_nodes=config.view_max_nodes, through_popular_hosts=through_popular_hosts)
-    scores = read_scores(scores_path) if scores_path is not None else (saved.scores if saved is not None else None)
-    atomic_write_text(expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops),
-                      out_path)
+    given = read_scores(scores_path) if scores_path is not None else None
+    if store is not None:  # the report's store answers: only the keys asked for are read
+        ev = store.expand(list(ids), hops=hops, max_nodes=config.view_max_nodes,
+                          through_popular_hosts=through_popular_hosts)
+        reached = ev.nodes.filter(pl.col("kind") == "account").get_column("key")
+        scores = given if given is not None else store.scores_of(reached)
+        gifts, sightings = store.events_of(reached)
+        page = expand_view(ev, None, user_scores=scores, config=config, redactor=redactor, hops=hops,
+                           account_facts=store.account_facts(reached, given), gifts=gifts, sightings=sightings)
+    else:
+        tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
+        edges = entity_edges(tables, since=config.since, until=config.until, min_coins=min_coins)
+        ev = evidence_graph(tables, list(ids), hops=hops, hub_cap=config.hub_cap,
+                            placeholders=config.placeholder_device_ids, edges=edges, max_nodes=config.view_max_nodes,
+                            through_popular_hosts=through_popular_hosts)
+        scores = given if given is not None else (read_scores(report_dir / "scores.csv") if saved is not None else None)
+        page = expand_view(ev, tables, user_scores=scores, config=config, redactor=redactor, hops=hops)
+    atomic_write_text(page, out_path)
     accounts = _with_scores(ev.accounts(), scores)
     if as_json:
         click.echo(json.dumps({"accounts": accounts.to_dicts(), "nodes": ev.nodes.height, "edges": ev.edges.height,

@@ -16,6 +16,7 @@ from graphkit_cli.common import (
     data_source,
     outside_data_dir_option,
     read_data,
+    report_store,
     safe_text,
     stdout,
     window_options,
@@ -28,7 +29,8 @@ from graphkit_cli.common import (
 @click.option("--data", "data_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
               help="The data directory (users, streams, devices, gifts).")
 @click.option("--report", "report_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
-              help="OUT_DIR of `graphkit report`: read the data that report read (instead of --data).")
+              help="OUT_DIR of `graphkit report`: answer from its store (OUT_DIR/graph/) when the window and hub "
+                   "settings are the report's, else read the data that report read (instead of --data).")
 @columns_option
 @outside_data_dir_option
 @config_option
@@ -47,16 +49,21 @@ def path(a: str, b: str, data_dir: Path | None, report_dir: Path | None, columns
     used; popular hosts only when no other chain exists, and then each step
     through one says so.
 
-    A and B are read from --data, or from the data a --report OUT_DIR read.
+    A and B are read from --data, or from the store of a --report OUT_DIR
+    (the data it read when asked with another window).
 
     Example: graphkit path u000236 u004242 --data fixtures/demo
     """
     from graphkit.detect.evidence import evidence_path  # igraph: for this command only, not for `graphkit -h`
 
-    data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
     config = load_config(config_path, since=since, until=until)
-    tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
-    steps = evidence_path(tables, a, b, config=config)
+    store = report_store(report_dir, data_dir, config)
+    if store is not None:  # the report's store answers: its numbered links, and the edges of the steps
+        steps = store.path(a, b)
+    else:
+        data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
+        tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
+        steps = evidence_path(tables, a, b, config=config)
     if as_json:
         click.echo(json.dumps({
             "a": a, "b": b, "linked": bool(steps), "hub_cap": config.hub_cap,

@@ -114,7 +114,8 @@ def validation_lines(tables: Tables) -> list[str]:
             lines.append(f"{name}: absent")
             continue
         lines.append(f"{name}: {stats.path.name if stats.path else 'frame'}")
-        lines.append(f"  rows read {stats.rows_read:,}, accepted {stats.accepted:,}, rejected {stats.rejected:,}")
+        window = f", out of window {stats.out_of_window:,}" if stats.out_of_window else ""
+        lines.append(f"  rows read {stats.rows_read:,}, accepted {stats.accepted:,}, rejected {stats.rejected:,}{window}")
         for reason, count in stats.rejected_by_reason.items():
             lines.append(f"    {count:,} {reason}")
         times = [c.name for c in TABLES[name].columns if c.kind == "time"]

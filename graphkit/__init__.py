@@ -32,8 +32,9 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
     from graphkit.io import Tables, read_tables
     from graphkit.model import Report, Ring
     from graphkit.pipeline import analyze
+    from graphkit.report.store import open_report
 
-__all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "read_tables"]
+__all__ = ["Config", "GraphkitError", "Report", "Ring", "Tables", "__version__", "analyze", "load_config", "open_report", "read_tables"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "Tables": "graphkit.io",
@@ -41,4 +42,5 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "Report": "graphkit.model",
     "Ring": "graphkit.model",
     "analyze": "graphkit.pipeline",
+    "open_report": "graphkit.report.store",
 })

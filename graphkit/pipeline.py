@@ -180,6 +180,8 @@ def analyze(
         "rejected_rows": tables.rejected_rows,
         "exact_duplicate_rows": tables.exact_duplicate_rows,
         "unknown_accounts": tables.unknown_accounts,
+        **({"out_of_window_rows": sum(stats.out_of_window for stats in tables.stats.values())}
+           if config.since is not None or config.until is not None else {}),
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
         "as_of": _as_of(graphs),
         **({"flags": _flag_summary(tables, seeds)} if seeds is not None else {}),

@@ -20,6 +20,7 @@ import graphkit
 import graphkit.report.writers as writers
 import graphkit.viz
 import graphkit_cli.report as report_cmd
+from graphkit.report.store import STORE_FILES
 from graphkit_cli.main import cli
 
 from _report_data import BIG_ID, NASTY_ID, ZERO_ID, make_report, write_data_dir
@@ -76,7 +77,8 @@ def test_report_writes_every_output(data_dir, tmp_path, pipeline_calls, views):
     result = invoke("report", data_dir, "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["graph/source.json", "index.html", "members.csv", "rejected/gifts.csv", "report.md", "rings.csv",
+    store = [f"graph/{name}" for name in STORE_FILES]  # the report's store (issue 15)
+    assert names == sorted([*store, "graph/source.json"]) + ["index.html", "members.csv", "rejected/gifts.csv", "report.md", "rings.csv",
                      "rings.json", "rings/R0001.html", "rings/R0002.html", "scores.csv"]
     assert "R0001" in result.stdout and "Top rings (2 of 2)" in result.stdout
     assert f"Open {out / 'index.html'} in a browser" in result.stdout

@@ -490,6 +490,11 @@ def test_expand_and_path_with_report_alone_read_the_data_that_report_read(tmp_pa
     result = runner.invoke(cli, ["path", a, b, "--report", str(out), "--json"])
     assert result.exit_code == 0 and _json.loads(result.output)["linked"], result.output
     shutil.rmtree(data)
+    # the report's store answers without the data (issue 15); another window, or no store, needs the data
+    assert runner.invoke(cli, ["path", a, b, "--report", str(out)]).exit_code == 0
+    result = runner.invoke(cli, ["path", a, b, "--report", str(out), "--since", "2024-05-10"])
+    assert result.exit_code == 2 and "is not there any more; pass --data" in result.output
+    (out / "graph" / "store.json").unlink()
     result = runner.invoke(cli, ["path", a, b, "--report", str(out)])
     assert result.exit_code == 2 and "is not there any more; pass --data" in result.output
     result = runner.invoke(cli, ["path", a, b])

@@ -12,6 +12,7 @@ import pytest
 
 import graphkit.report.writers as writers
 import graphkit.viz
+from graphkit.report.store import STORE_FILES
 from graphkit.errors import InputError
 from graphkit.io import Tables
 from graphkit.report import ReportFiles, check_out_dir, write_report
@@ -33,7 +34,8 @@ def test_write_report_writes_the_contract_files(report, tmp_path):
     files = write_report(report, out, html=False)
     assert isinstance(files, ReportFiles)
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert written == ["members.csv", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"]
+    store = [f"graph/{name}" for name in STORE_FILES]  # the report's store (issue 15)
+    assert written == [*store, "members.csv", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"]
     assert files.index_html is None
     assert files.rejected == (out / "rejected" / "gifts.csv",)
     assert all(p.is_file() for p in files.paths())
@@ -148,6 +150,7 @@ def test_rewrite_replaces_a_previous_report(report, tmp_path, monkeypatch):
     (out / "rejected" / "users.csv").write_text("rejected rows of an older run")
     write_report(report, out, html=False)
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
+        "graph", *(f"graph/{name}" for name in STORE_FILES),
         "members.csv", "rejected", "rejected/gifts.csv", "report.md", "rings.csv", "rings.json", "scores.csv"
     ]
 

@@ -23,7 +23,7 @@ from graphkit.errors import InputError, SchemaError
 from graphkit.io.mapping import TableMapping
 from graphkit.io.schema import TableSpec
 
-__all__ = ["SCANNERS", "SUFFIXES", "READ_ERRORS", "check_id_types", "check_table_file", "find_table_file", "header_size", "is_csv", "locate_bad_utf8", "near_match", "scan_table", "unreadable"]
+__all__ = ["SCANNERS", "SUFFIXES", "READ_ERRORS", "check_id_types", "check_table_file", "find_table_file", "header_size", "is_csv", "locate_bad_utf8", "near_match", "parquet_parts", "scan_table", "unreadable"]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".ndjson")
 
@@ -62,6 +62,8 @@ def find_table_file(
         check_table_file(path, name, data_dir, f"named for table {name} in {mapping.source}", allow_outside_data_dir)
         return path
     found = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if os.path.lexists(data_dir / f"{name}{suffix}")]
+    if (data_dir / name).is_dir():  # a partitioned folder of Parquet parts: gifts/date=2026-10-01/part-0.parquet
+        found.append(data_dir / name)
     for path in found:
         check_table_file(path, name, data_dir, f"table {name}", allow_outside_data_dir)
     if len(found) > 1:
@@ -85,6 +87,9 @@ def check_table_file(path: Path, name: str, data_dir: Path, what: str, allow_out
         if exc.errno == errno.ELOOP:
             raise InputError(f"{path}: is a symbolic link that loops ({what}); fix the link or remove it") from None
         raise InputError(f"{path}: cannot be opened ({exc.strerror or type(exc).__name__}) ({what})") from None
+    if resolved.is_dir() and path.suffix in ("", ".parquet"):
+        _check_parquet_folder(path, resolved, name, data_dir, what, allow_outside)
+        return
     if resolved.is_dir():
         raise InputError(
             f"{path}: is a directory, not a file ({what}); graphkit reads each table from one file: "
@@ -97,6 +102,39 @@ def check_table_file(path: Path, name: str, data_dir: Path, what: str, allow_out
             f"{path}: table {name} is outside the data directory {data_dir} ({what}; it resolves to {resolved}); "
             "move or copy it into the data directory, or pass --allow-outside-data-dir to read it anyway"
         )
+
+
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files of a partitioned folder, at any depth, sorted (hidden files and folders left out).
+
+    Examples
+    --------
+    >>> parquet_parts(Path("fixtures/demo"))
+    []
+    """
+    return sorted(
+        part for part in folder.rglob("*.parquet")
+        if not any(piece.startswith((".", "_")) for piece in part.relative_to(folder).parts)
+    )
+
+
+def _check_parquet_folder(path: Path, resolved: Path, name: str, data_dir: Path, what: str, allow_outside: bool) -> None:
+    """A folder may hold a table as Parquet parts (Hive-style ``key=value`` folders or not), all inside ``data_dir``."""
+    parts = parquet_parts(resolved)
+    if not parts:
+        raise InputError(
+            f"{path}: is a directory without .parquet files ({what}); graphkit reads a table from one file or "
+            "from a folder of Parquet parts (gifts/date=2026-10-01/part-0.parquet): combine the parts, or "
+            "rename or remove the directory"
+        )
+    if allow_outside:
+        return
+    for part in [resolved, *(p.resolve() for p in parts)]:
+        if not part.is_relative_to(data_dir.resolve()):
+            raise InputError(
+                f"{path}: table {name} is outside the data directory {data_dir} ({what}; it resolves to {part}); "
+                "move or copy it into the data directory, or pass --allow-outside-data-dir to read it anyway"
+            )
 
 
 _NOT_IDS = {
@@ -142,6 +180,11 @@ def scan_table(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.
     the file and what is wrong with it, never what it holds: a mapped file may
     be one the user did not mean to show.
     """
+    if path.is_dir():
+        try:
+            return _scan_parquet_folder(path, known)
+        except READ_ERRORS as exc:
+            raise InputError(unreadable(path, exc, "check that every part is a valid .parquet file")) from None
     suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".csv.gz") else path.suffix
     if path.stat().st_size == 0:
         fix = "export the table again" + (" with a header row" if is_csv(path) else "")
@@ -160,6 +203,18 @@ def _scan_csv(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.D
 
 def _scan_parquet(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
     frame = pl.scan_parquet(path, glob=False)
+    return frame, dict(frame.collect_schema())
+
+
+def _scan_parquet_folder(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
+    """A folder of Parquet parts as one table; ``key=value`` folder names become columns (Hive partitioning).
+
+    Each part's row-group statistics and each folder's partition values are
+    checked against a filter before the part is read (a window, a filter on
+    the partition column), so whole folders outside it are never opened.
+    """
+    parts = parquet_parts(path)
+    frame = pl.scan_parquet([str(p) for p in parts], hive_partitioning=True, glob=False, hive_schema=None)
     return frame, dict(frame.collect_schema())
 
 
@@ -342,4 +397,4 @@ def near_match(wanted: str, names: list[str]) -> str:
 
 
 def is_csv(path: Path) -> bool:
-    return path.suffix not in (".parquet", ".ndjson", ".jsonl")
+    return path.suffix not in (".parquet", ".ndjson", ".jsonl") and not path.is_dir()

@@ -18,6 +18,7 @@ from graphkit.io.mapping import MAPPING_FILE, TableMapping
 from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_flag_kind, parse_id, parse_label, parse_time_checked
 from graphkit.io.schema import TableSpec
 from graphkit.io.scan import READ_ERRORS, header_size, is_csv, locate_bad_utf8, near_match, unreadable
+from graphkit.io.window import TimeWindow
 
 __all__ = ["AFTER_DATA", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "time_bound", "validate_table"]
 
@@ -70,6 +71,15 @@ class TableStats:
     have no ``gift_id`` (tables with an optional event id: gifts). Kept as
     gifts unless ``dedupe_exact_rows``, which rejects them as ``exact
     duplicate row``; counted either way."""
+    out_of_window: int = 0
+    """Rows whose time lies outside the ``--since/--until`` window: skipped
+    before validation (Parquet row groups wholly outside it are not even
+    read), so ``accepted + rejected + out_of_window == rows_read``."""
+
+    @property
+    def in_scope(self) -> int:
+        """The rows validation judged: those in the window (every row without one)."""
+        return self.rows_read - self.out_of_window
 
     @property
     def rejected(self) -> int:
@@ -92,6 +102,7 @@ class TableStats:
             "time_max": self.time_max.isoformat() if self.time_max else None,
             "distinct_ids": dict(self.distinct_ids),
             "exact_duplicates": self.exact_duplicates,
+            **({"out_of_window": self.out_of_window} if self.out_of_window else {}),
         }
 
 
@@ -110,11 +121,18 @@ def validate_table(
     mapping: TableMapping | None,
     rules: RowRules,
     source_path: Path | None = None,
+    window: TimeWindow | None = None,
     *,
     keep: pl.Expr | None = None,
     more_checks: tuple[pl.Expr, ...] = (),
 ) -> ValidatedPart:
-    """Parse and check every row of one table (see the module notes).
+    """Validate one scanned table: accepted rows, rejected rows with reasons, and the counts.
+
+    With a bounded ``window``, only the rows in it (:meth:`TimeWindow.table`)
+    are validated: a filter on the stored time column goes into the scan
+    (:meth:`TimeWindow.pushdown`), and the exact rule is applied to the parsed
+    times. A row whose time cannot be read is in scope (it is rejected with
+    its reason); the others outside are counted in ``stats.out_of_window``.
 
     ``keep`` leaves rows out before anything is read of them (a mapping's ``where``: such rows are
     neither accepted nor rejected; ``row`` still counts the file's rows). ``more_checks`` are reasons
@@ -138,12 +156,14 @@ def validate_table(
             f"({header_size(names)}); {hint}"
         )
     extra = [n for n in names if n not in spec.names]
+    scoped = window is not None and window.table(spec.name) is not None
     raw = frame.with_row_index(ROW, offset=1)
     if keep is not None:
         raw = raw.filter(keep)
-    raw = raw.with_columns(
-        [_as_text(n, schema[n]) for n in names if not _is_time(schema[n])]
-    )
+    pushed = window.pushdown(spec.name, dict(schema)) if scoped else None
+    if pushed is not None:
+        raw = raw.filter(pushed)  # before any parsing: a Parquet scan skips the row groups outside
+    raw = raw.with_columns([_as_text(n, schema[n]) for n in names if not _is_time(schema[n])])
     parsed_exprs, checks, time_structs = [], [], []
     for col in spec.columns:
         p = f"__p_{col.name}"
@@ -193,6 +213,8 @@ def validate_table(
     staged = raw.with_columns(time_structs).with_columns(parsed_exprs).with_columns(
         pl.coalesce(checks or [pl.lit(None, pl.Utf8)]).alias(REASON)
     )
+    if scoped:
+        staged = staged.filter(~_out_of_window(spec, names, window))
     for col in spec.columns:
         if col.unique and col.name in names:
             # a duplicate is judged among the otherwise valid rows: the first valid row wins
@@ -215,6 +237,9 @@ def validate_table(
         )
         raise InputError(unreadable(where, exc, fix)) from None
 
+    # the rows a mapping's ``where`` leaves out are not read at all: neither in nor out of the window
+    kept = frame.filter(keep) if keep is not None else frame
+    rows_read = kept.select(pl.len()).collect().item() if scoped else collected.height
     collected, duplicates = mark_exact_duplicates(spec, collected, names, rules.dedupe_exact_rows)
     ok = pl.col(REASON).is_null()
     accepted = collected.filter(ok).select(
@@ -227,14 +252,27 @@ def validate_table(
     stats = TableStats(
         name=spec.name,
         path=source_path,
-        rows_read=collected.height,
+        rows_read=rows_read,
         accepted=accepted.height,
         rejected_by_reason=dict(zip(counts[REASON].to_list(), counts["len"].to_list())),
         time_min=time_bound(accepted, spec, "min"),
         time_max=time_bound(accepted, spec, "max"),
         exact_duplicates=duplicates,
+        out_of_window=rows_read - collected.height,
     )
     return ValidatedPart(accepted, rejected, stats, where)
+
+
+def _out_of_window(spec: TableSpec, names: list[str], window: TimeWindow) -> pl.Expr:
+    """Rows whose times were read and lie outside ``window`` (a time that cannot be read keeps its row in scope)."""
+    times_read = [
+        pl.col(f"__t_{c.name}").struct.field("problem").is_null()
+        & (pl.col(c.name).is_not_null() & (pl.col(c.name).cast(pl.Utf8).str.len_bytes() > 0) if c.required
+           else pl.lit(True))
+        for c in spec.columns if c.kind == "time" and c.name in names
+    ]
+    inside = window.table(spec.name, lambda column: pl.col(f"__p_{column}"))
+    return pl.all_horizontal(times_read or [pl.lit(True)]) & ~inside
 
 
 def mark_exact_duplicates(
@@ -272,12 +310,12 @@ def check_bad_share(parts: dict[str, ValidatedPart], max_bad_share: float) -> No
 
     over = [
         part for part in parts.values()
-        if part.stats.rows_read and bad(part.stats) / part.stats.rows_read > max_bad_share
+        if part.stats.in_scope and bad(part.stats) / part.stats.in_scope > max_bad_share
     ]
     if not over:
         return
     first = over[0]
-    read, bad_rows = first.stats.rows_read, bad(first.stats)
+    read, bad_rows = first.stats.in_scope, bad(first.stats)
     reasons = {r: n for r, n in first.stats.rejected_by_reason.items() if r not in _NOT_BAD}
     top_reason, top_count = max(reasons.items(), key=lambda kv: kv[1])
     also = f"; also over in {', '.join(p.where for p in over[1:])}" if len(over) > 1 else ""

@@ -149,15 +149,18 @@ def _data_section(report: Report) -> str:
     if tables is not None and tables.stats:
         if tables.source is not None:
             lines += [f"Read from {escape_markdown(tables.source)}.", ""]
+        # a window read only its rows: the rows skipped outside it get a column of their own
+        windowed = any(stats.out_of_window for stats in tables.stats.values())
         lines += [
-            "| table | file | rows read | accepted | rejected | time range (UTC) |",
-            "|---|---|---:|---:|---:|---|",
+            "| table | file | rows read | accepted | rejected |" + (" out of window |" if windowed else "")
+            + " time range (UTC) |",
+            "|---|---|---:|---:|---:|" + ("---:|" if windowed else "") + "---|",
         ]
         optional = tuple(name for name in ("flags",) if name in tables.stats)  # a row only when given
         for name in ("users", "streams", "devices", "gifts", *optional):
             stats = tables.stats.get(name)
             if stats is None:
-                lines.append(f"| {name} | absent | | | | |")
+                lines.append(f"| {name} | absent | | | |" + (" |" if windowed else "") + " |")
                 continue
             span = (
                 f"{stats.time_min:%Y-%m-%d %H:%M} to {stats.time_max:%Y-%m-%d %H:%M}"
@@ -165,7 +168,8 @@ def _data_section(report: Report) -> str:
             )
             file = escape_markdown(stats.path.name) if stats.path is not None else "(frame)"
             lines.append(
-                f"| {name} | {file} | {stats.rows_read:,} | {stats.accepted:,} | {stats.rejected:,} | {span} |"
+                f"| {name} | {file} | {stats.rows_read:,} | {stats.accepted:,} | {stats.rejected:,} |"
+                + (f" {stats.out_of_window:,} |" if windowed else "") + f" {span} |"
             )
         lines.append("")
         notes = []

@@ -33,13 +33,14 @@ class SavedReport:
         The folder.
     document : dict
         ``rings.json`` as parsed (``schema_version``, ``generator``, ``params``, ``summary``, ``rings``).
-    scores : polars.DataFrame
-        ``scores.csv``: ``user_id, score, ring_id, role`` (``role`` null in reports older than that column).
+    scores : polars.DataFrame or None
+        ``scores.csv``: ``user_id, score, ring_id, role`` (``role`` null in reports older than that column);
+        ``None`` when read with ``read_report(scores=False)``.
     """
 
     out_dir: Path
     document: dict[str, Any]
-    scores: pl.DataFrame
+    scores: pl.DataFrame | None
 
     @property
     def rings(self) -> list[dict[str, Any]]:
@@ -81,13 +82,16 @@ class SavedReport:
         return tuple(dict.fromkeys(seeds)), tuple(rings)
 
 
-def read_report(out_dir: str | Path) -> SavedReport:
+def read_report(out_dir: str | Path, *, scores: bool = True) -> SavedReport:
     """Read and check the ``rings.json`` and ``scores.csv`` of a report folder.
 
     Parameters
     ----------
     out_dir : path
         The ``OUT_DIR`` of ``graphkit report``.
+    scores : bool
+        Also read ``scores.csv`` (a second, which an answer from the report's
+        store does not need: it keeps the scores); without it ``SavedReport.scores`` is ``None``.
 
     Returns
     -------
@@ -134,7 +138,7 @@ def read_report(out_dir: str | Path) -> SavedReport:
         if not isinstance(ring, dict) or not isinstance(ring.get("members"), list):
             name = ring.get("ring_id", f"#{i + 1}") if isinstance(ring, dict) else f"#{i + 1}"
             raise InputError(f"{rings_json}: rings entry {name} needs a 'members' list of account ids")
-    return SavedReport(out_dir, document, read_scores(scores_csv))
+    return SavedReport(out_dir, document, read_scores(scores_csv) if scores else None)
 
 
 _OPTIONAL_SCORES = ("score_without_flags",)

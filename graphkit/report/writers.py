@@ -290,6 +290,11 @@ def write_report(
         kept = unowned_entries(out_dir, REPORT_ENTRIES)
         with atomic_directory(out_dir, owned=REPORT_ENTRIES) as tmp:
             _write_files(report, tmp, html=html, top=top, generator=generator)
+            if report.tables is not None:  # the store for follow-up questions (expand, path, show --report)
+                from graphkit.report.reader import read_scores
+                from graphkit.report.store import write_store
+
+                write_store(report, tmp / "graph", scores=read_scores(tmp / "scores.csv"))
             if source is not None:
                 (tmp / "graph").mkdir(exist_ok=True)
                 (tmp / "graph" / "source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")

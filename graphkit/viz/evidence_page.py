@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.io import Tables
     from graphkit.model import Ring
 
-__all__ = ["CONTEXT_WORDS", "KIND_WORD", "ROLE_SIZES", "display_names", "evidence_view", "facts_of_accounts"]
+__all__ = ["CONTEXT_WORDS", "KIND_WORD", "ROLE_SIZES", "account_data_facts", "display_names", "evidence_view", "facts_of_accounts", "with_account_scores"]
 
 KIND_WORD = {"account": "account", "device": "device", "ip": "IP", "stream": "stream"}
 
@@ -70,6 +70,13 @@ def facts_of_accounts(tables: "Tables", keys: pl.Series, user_scores: pl.DataFra
     ``age_days`` is the one account age of graphkit (:func:`graphkit.detect.signals.age_days`),
     on the gifts of the window ``since``/``until``.
     """
+    return with_account_scores(account_data_facts(tables, keys, since=since, until=until), user_scores, user_features)
+
+
+def account_data_facts(tables: "Tables", keys: pl.Series, *, since: str | None = None,
+                       until: str | None = None) -> pl.DataFrame:
+    """What the data says of each account in ``keys``: ``user_id, created_at, age_days, host``, sorted by
+    ``user_id`` (the part of :func:`facts_of_accounts` that a report's store keeps)."""
     base = keys.unique().to_frame("user_id")
     users = tables.users.select("user_id", "created_at").unique("user_id", keep="first")
     ages = account_ages(apply_window(tables, since, until).gifts, users, accounts=base["user_id"])
@@ -79,7 +86,12 @@ def facts_of_accounts(tables: "Tables", keys: pl.Series, user_scores: pl.DataFra
         .sort("user_id")
     )
     hosts = tables.streams.select(pl.col("host_id").alias("user_id")).unique().with_columns(pl.lit(True).alias("host"))
-    facts = facts.join(hosts, on="user_id", how="left").with_columns(pl.col("host").fill_null(False))
+    return facts.join(hosts, on="user_id", how="left").with_columns(pl.col("host").fill_null(False))
+
+
+def with_account_scores(facts: pl.DataFrame, user_scores: pl.DataFrame | None,
+                        user_features: pl.DataFrame | None) -> pl.DataFrame:
+    """:func:`account_data_facts` with each account's ``score, ring_id, role`` and ``pagerank`` (null when unknown)."""
     if user_scores is not None and user_scores.height:
         cols = [c for c in ("user_id", "score", "ring_id", "role") if c in user_scores.columns]
         facts = facts.join(user_scores.select(cols), on="user_id", how="left")
@@ -111,6 +123,7 @@ def evidence_view(
     until: str | None = None,
     file_stem: str = "graphkit-view",
     gifts: pl.DataFrame | None = None,
+    sightings: pl.DataFrame | None = None,
 ) -> str:
     """Render an :class:`Evidence` neighbourhood as an HTML page.
 
@@ -159,6 +172,9 @@ def evidence_view(
         The gifts in the window sent or received by a superset of the
         accounts drawn, selected once when many views are drawn
         (:func:`write_views`); by default selected here from ``tables``.
+    sightings : polars.DataFrame, optional
+        The device sightings in the window of a superset of the accounts
+        drawn (a report's store gives them); by default selected here from ``tables``.
 
     Under the graph, a timeline of coins (:func:`graphkit.viz.timeline.gift_timeline`):
     with a ``ring``, the coins its members sent, one series per role, the
@@ -224,7 +240,7 @@ def evidence_view(
     edge_frame = edge_frame.with_columns(
         pl.when(gift_edge).then(edges.get_column("coins")).otherwise(None).alias("coins"))
     if timeline is not None:
-        seen = apply_window(tables, since, until).devices.join(
+        seen = (apply_window(tables, since, until).devices if sightings is None else sightings).join(
             nodes.filter(pl.col("kind") == "account").select(pl.col("key").alias("user_id")), on="user_id", how="semi")
         binned = edge_bins(sent, timeline, seen).join(
             edges.select(pl.col("source"), pl.col("target"), "relation", pl.col("sid"), pl.col("tid")),

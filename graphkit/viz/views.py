@@ -87,13 +87,16 @@ def write_views(report: "Report", out_dir: str | Path, *, top: int | None = None
 
 def expand_view(
     evidence: Evidence,
-    tables: "Tables",
+    tables: "Tables | None",
     *,
     user_scores: pl.DataFrame | None = None,
     user_features: pl.DataFrame | None = None,
     config: Config = Config(),
     redactor: Redactor | None = None,
     hops: int | None = None,
+    account_facts: pl.DataFrame | None = None,
+    gifts: pl.DataFrame | None = None,
+    sightings: pl.DataFrame | None = None,
 ) -> str:
     """The escalation view of ``graphkit expand``: the network around the seeds.
 
@@ -111,6 +114,10 @@ def expand_view(
         Keyed pseudonyms for every id.
     hops : int, optional
         Shown in the panel.
+    account_facts : polars.DataFrame, optional
+        As in :func:`evidence_view` (a report's store gives them; ``tables`` is then not read and may be ``None``).
+    gifts, sightings : polars.DataFrame, optional
+        As in :func:`evidence_view` (the events of the accounts drawn, from a report's store).
 
     Returns
     -------
@@ -130,7 +137,8 @@ def expand_view(
     return evidence_view(evidence, tables, title=title, panel=panel, user_scores=user_scores,
                          user_features=user_features, max_nodes=config.view_max_nodes,
                          physics_max_nodes=config.physics_max_nodes, seed=config.seed, redactor=redactor,
-                         since=config.since, until=config.until, file_stem="graphkit-expand")
+                         since=config.since, until=config.until, file_stem="graphkit-expand",
+                         account_facts=account_facts, gifts=gifts, sightings=sightings)
 
 
 def show(page: str, *, height: int = 720) -> None:

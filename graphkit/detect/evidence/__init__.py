@@ -22,18 +22,20 @@ from graphkit.detect.evidence.entity import (
     resolve_ids,
 )
 from graphkit.detect.evidence.neighbourhood import Evidence, evidence_graph
-from graphkit.detect.evidence.paths import PathStep, evidence_path
+from graphkit.detect.evidence.paths import PathLinks, PathStep, evidence_path, path_links
 
 __all__ = [
     "KINDS",
     "RELATIONS",
     "Evidence",
+    "PathLinks",
     "PathStep",
     "entity_edges",
     "evidence_graph",
     "evidence_path",
     "neighbourhood_edges",
     "node_facts",
+    "path_links",
     "popular_hosts",
     "resolve_ids",
 ]

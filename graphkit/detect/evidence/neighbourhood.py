@@ -97,7 +97,7 @@ def _how_expr() -> pl.Expr:
 
 
 def evidence_graph(
-    tables: Tables,
+    tables: Tables | None,
     seeds: Sequence[str],
     *,
     hops: int = 2,
@@ -111,13 +111,14 @@ def evidence_graph(
     facts: pl.DataFrame | None = None,
     through_popular_hosts: bool = False,
     popular: pl.DataFrame | None = None,
+    resolved: bool = False,
 ) -> Evidence:
     """The network around ``seeds``: every node within ``hops`` links, and the edges between them.
 
     Parameters
     ----------
-    tables : Tables
-        Validated input.
+    tables : Tables or None
+        Validated input (``None`` with ``edges`` and ``resolved``).
     seeds : sequence of str
         Accounts, devices, IPs or streams (bare ids or ``kind:key``, see :func:`resolve_ids`).
     hops : int
@@ -149,6 +150,9 @@ def evidence_graph(
     popular : polars.DataFrame, optional
         :func:`popular_hosts` of the whole edge frame, when ``edges`` is cut
         down; by default measured on ``edges``.
+    resolved : bool
+        ``seeds`` are node ids already looked up (``kind:key``, as :func:`resolve_ids`
+        returns them, e.g. from a report's store); ``tables`` is then not read and may be ``None``.
 
     Returns
     -------
@@ -182,7 +186,7 @@ def evidence_graph(
         raise ConfigError(f"hops must be 0 or more, got {hops}")
     if edges is None:
         edges = entity_edges(tables, since=since, until=until, min_coins=min_coins)
-    seed_ids = resolve_ids(seeds, edges, tables)
+    seed_ids = tuple(dict.fromkeys(seeds)) if resolved else resolve_ids(seeds, edges, tables)
     facts = node_facts(edges, hub_cap, placeholders) if facts is None else facts
     popular = popular_hosts(edges, hub_cap=hub_cap) if popular is None else popular
     hub_ids = facts.filter(pl.col("hub").fill_null(False)).select("node_id")

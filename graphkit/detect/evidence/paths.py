@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import igraph as ig
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
@@ -18,7 +20,7 @@ from graphkit.io import Tables
 from graphkit.util.format import format_coins, plural
 from graphkit.detect.evidence.entity import _hubs, _key_of, entity_edges, popular_hosts, resolve_ids
 
-__all__ = ["PathStep", "evidence_path"]
+__all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
 
 _MIN_SHARE = 1e-9
 """A gift link of 0 coins counts as this share of its sender's spending (its cost stays finite)."""
@@ -106,10 +108,77 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     (dst,) = _one(b, edges, tables)
     if src == dst:
         return []
-    popular = popular_hosts(edges, hub_cap=config.hub_cap).filter(pl.col("popular")).select("node_id", "senders")
-    costed = _link_costs(edges, config.hub_cap, popular.get_column("node_id"), config.placeholder_device_ids)
+    links = path_links(edges, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids)
+    return links.chain(src, dst, lambda u, v: _between(links.costed, u, v))
+
+
+@dataclass(frozen=True)
+class PathLinks:
+    """The links a path may take, numbered for igraph: what :func:`evidence_path` searches.
+
+    Attributes
+    ----------
+    names : polars.DataFrame or polars.LazyFrame
+        ``vid, node_id``: every end of a link, sorted by ``node_id`` (``vid`` is the row number);
+        only the rows of a chain's nodes are read.
+    vertices : int
+        The number of ``names``.
+    coded : polars.DataFrame
+        ``s, t, cost``: one row per link, by ``vid``, sorted.
+    popular : polars.DataFrame
+        ``node_id, senders`` of the popular hosts.
+    costed : polars.DataFrame, optional
+        The links with their entity edge columns and ``cost`` (kept by :func:`path_links`; a report's
+        store keeps only ``names``, ``coded`` and ``popular``, and reads the edges of a step from its edges).
+    """
+
+    names: pl.DataFrame | pl.LazyFrame
+    vertices: int
+    coded: pl.DataFrame
+    popular: pl.DataFrame
+    costed: pl.DataFrame | None = None
+
+    def chain(self, src: str, dst: str, between: Callable[[str, str], pl.DataFrame]) -> list[PathStep]:
+        """The cheapest chain from node ``src`` to node ``dst`` (resolved node ids); ``between(u, v)``
+        gives the entity edges of one step (both directions)."""
+        names = self.names.lazy()
+        ends = dict(names.filter(pl.col("node_id").is_in([src, dst])).select("node_id", "vid").collect().rows())
+        if src == dst or src not in ends or dst not in ends:  # an end without a usable link: no chain
+            return []
+        g = ig.Graph(n=self.vertices, directed=False)
+        if self.coded.height:  # from an integer array: a third of the time of a list of pairs
+            g.add_edges(self.coded.select("s", "t").to_numpy().astype(np.int64))
+        with warnings.catch_warnings():  # "couldn't reach some vertices" is an answer here, not a problem
+            warnings.simplefilter("ignore", RuntimeWarning)
+            path = g.get_shortest_path(int(ends[src]), int(ends[dst]), weights=self.coded.get_column("cost").to_numpy(),
+                                       mode="all", output="vpath")
+        if len(path) < 2:
+            return []
+        found = dict(names.filter(pl.col("vid").is_in(path)).select("vid", "node_id").collect().rows())
+        chain = [found[v] for v in path]
+        senders = dict(self.popular.filter(pl.col("node_id").is_in(chain[1:-1])).rows())
+        return [_step(between(chain[i], chain[i + 1]), chain[i], chain[i + 1], senders) for i in range(len(chain) - 1)]
+
+
+def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
+               placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> PathLinks:
+    """The :class:`PathLinks` of an entity edge frame (:func:`entity_edges` of the whole window).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit.io import Tables
+    >>> t = Tables.from_frames(devices=pl.DataFrame({"user_id": ["u17", "u18"], "device_id": ["d7", "d7"]}))
+    >>> links = path_links(entity_edges(t))
+    >>> links.names.rows()
+    [(0, 'account:u17'), (1, 'account:u18'), (2, 'device:d7')]
+    >>> [step.text for step in links.chain("account:u17", "account:u18", lambda u, v: _between(links.costed, u, v))]
+    ['u17 used device d7', 'd7 was also used by u18']
+    """
+    popular = popular_hosts(edges, hub_cap=hub_cap).filter(pl.col("popular")).select("node_id", "senders")
+    costed = _link_costs(edges, hub_cap, popular.get_column("node_id"), placeholders)
     names = (
-        pl.concat([costed.get_column("source"), costed.get_column("target"), pl.Series([src, dst])])
+        pl.concat([costed.get_column("source"), costed.get_column("target")])
         .unique().sort().to_frame("node_id").with_row_index("vid")
     )
     coded = (
@@ -118,18 +187,13 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
         .select("s", "t", "cost")
         .sort("s", "t", "cost")
     )
-    g = ig.Graph(n=names.height, edges=coded.select("s", "t").to_numpy().tolist() if coded.height else [],
-                 directed=False)
-    vid = dict(names.filter(pl.col("node_id").is_in([src, dst])).select("node_id", "vid").rows())
-    with warnings.catch_warnings():  # "couldn't reach some vertices" is an answer here, not a problem
-        warnings.simplefilter("ignore", RuntimeWarning)
-        path = g.get_shortest_path(int(vid[src]), int(vid[dst]), weights=coded.get_column("cost").to_list(),
-                                   mode="all", output="vpath")
-    if len(path) < 2:
-        return []
-    chain = names.get_column("node_id").gather(path).to_list()
-    senders = dict(popular.filter(pl.col("node_id").is_in(chain[1:-1])).rows())
-    return [_step(costed, chain[i], chain[i + 1], senders) for i in range(len(chain) - 1)]
+    return PathLinks(names=names, vertices=names.height, coded=coded, popular=popular, costed=costed)
+
+
+def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
+    return edges.filter(
+        ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
+    )
 
 
 def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placeholders: tuple[str, ...]) -> pl.DataFrame:
@@ -171,10 +235,9 @@ def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
     return (accounts[0] if accounts else found[0],)
 
 
-def _step(edges: pl.DataFrame, u: str, v: str, popular: dict[str, int]) -> PathStep:
-    links = edges.filter(
-        ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
-    ).sort("relation", "source")
+def _step(links: pl.DataFrame, u: str, v: str, popular: dict[str, int]) -> PathStep:
+    """One step of a chain from the edges between ``u`` and ``v`` (either direction)."""
+    links = links.sort("relation", "source")
     texts = []
     relation = links.item(0, "relation")
     for row in links.iter_rows(named=True):

@@ -1,0 +1,477 @@
+"""The report's store, ``OUT/graph/``: what follow-up questions need, read by key instead of re-reading the tables.
+
+``graphkit report`` writes it (:func:`write_store`, inside the report's atomic
+write); ``graphkit expand``, ``path`` and ``show`` with ``--report OUT`` and
+:func:`open_report` read it (:class:`ReportStore`), and answer as the path
+through the tables would for the report's window and settings.
+
+======================== ===========================================================================
+file                     holds
+======================== ===========================================================================
+``store.json``           ``schema_version``, the settings the store was built with, row counts
+``edges.parquet``        the entity edges of the window (:func:`graphkit.detect.evidence.entity_edges`),
+                         sorted by ``source``: the edges *from* a node
+``edges_by_target.parquet`` the same edges sorted by ``target``: the edges *to* a node
+``nodes.parquet``        the id index: every node (``kind:key``; every user), sorted by ``node_id``,
+                         with its facts (hub, coins, popular host), account facts (created_at,
+                         age_days, host) and its score, ring and role from ``scores.csv``
+``gifts.parquet``        the gifts of the window by sender, ``sightings.parquet`` the device sightings by
+                         account (``row``: the order they were read in): the views' timelines
+``links.parquet``        the links a path may take, numbered for igraph (``s, t, cost``)
+``link_names.parquet``   ``vid, node_id`` of those links' ends, sorted by both
+``source.json``          where the tables were read (:func:`graphkit.report.reader.read_source`)
+======================== ===========================================================================
+
+Every Parquet file is sorted by its key and written in small row groups, so a
+lookup reads only the row groups whose statistics hold the key
+(``benchmarks/RESULTS.md``, "The report's store", compares this with DuckDB).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import polars as pl
+
+from graphkit.config import Config
+from graphkit.detect.evidence import (
+    Evidence,
+    PathLinks,
+    PathStep,
+    entity_edges,
+    evidence_graph,
+    node_facts,
+    path_links,
+    popular_hosts,
+    resolve_ids,
+)
+from graphkit.errors import InputError
+from graphkit.io.window import time_window
+from graphkit.model import Report
+from graphkit.report.reader import SavedReport, read_report
+
+__all__ = ["STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
+
+STORE_SCHEMA_VERSION = 1
+"""Bumped whenever a file of the store changes other than by an added column."""
+
+ROW_GROUP_ROWS = 16_384
+"""Rows per Parquet row group in the store: a lookup reads the groups that may hold its keys (measured in
+``benchmarks/RESULTS.md``: 16k rows read a key in about a millisecond and keep the files' metadata small)."""
+
+STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "gifts.parquet", "link_names.parquet", "links.parquet",
+               "nodes.parquet", "popular_links.parquet", "sightings.parquet", "store.json")
+"""What :func:`write_store` writes in ``OUT/graph/`` (beside ``source.json``), sorted."""
+
+STORE_SETTINGS = ("since", "until", "hub_cap", "placeholder_device_ids")
+"""The settings the store's answers depend on; a question asked with others is answered from the tables."""
+
+_FACTS = ("accounts", "hub", "coins_sent", "coins_received")
+_POPULAR = ("senders", "popular")
+_ACCOUNT = ("created_at", "age_days", "host")
+_SCORES = ("score", "ring_id", "role")
+_GIFT_EVENTS = ("sender_id", "receiver_id", "stream_id", "coins", "sent_at")
+_SIGHTINGS = ("user_id", "device_id", "ip", "seen_at")
+
+
+def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> None:
+    """Write the store of ``report`` into ``folder`` (``OUT/graph``, inside the report's temporary folder).
+
+    Parameters
+    ----------
+    report : Report
+        With its ``tables`` (the window the report read) and ``params``.
+    folder : path
+        Created when missing.
+    scores : polars.DataFrame
+        ``scores.csv`` as :func:`graphkit.report.reader.read_scores` reads it back, so that an answer from the
+        store shows exactly what one through ``scores.csv`` shows.
+    """
+    from graphkit.viz.evidence_page import account_data_facts
+
+    tables = report.tables
+    if tables is None:
+        raise InputError("a report without its tables has no store to write")
+    settings = store_settings(report.params)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+
+    def write(name: str, frame: pl.DataFrame) -> None:
+        frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        rows[name] = frame.height
+
+    # one file at a time, each frame let go once written: the store adds the edges and one copy at most
+    edges = entity_edges(tables, since=settings["since"], until=settings["until"])  # sorted by source
+    write("edges", edges)
+    write("edges_by_target", edges.sort("target", "source", "relation"))
+    placeholders = tuple(settings["placeholder_device_ids"])
+    users = tables.users.get_column("user_id")
+    node_ids = (
+        pl.concat([edges.get_column("source"), edges.get_column("target"), ("account:" + users).rename("source")])
+        .unique().sort().rename("node_id")
+    )
+    accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
+    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
+    write("nodes", (
+        node_ids.to_frame()
+        .join(node_facts(edges, settings["hub_cap"], placeholders).select("node_id", *_FACTS), on="node_id", how="left")
+        .join(popular_hosts(edges, hub_cap=settings["hub_cap"]).select("node_id", *_POPULAR), on="node_id", how="left")
+        .join(per_account.select(("account:" + pl.col("user_id")).alias("node_id"), *_ACCOUNT), on="node_id", how="left")
+        .join(scores.select(("account:" + pl.col("user_id")).alias("node_id"), *_SCORES), on="node_id", how="left")
+        .sort("node_id")
+    ))
+    del node_ids, accounts, per_account
+    links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
+    del edges
+    # the events of the window, by account: what the views' timelines draw (in the order they were read)
+    window = time_window(settings["since"], settings["until"])
+    for name, frame, keep, key in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, "sender_id"),
+                                   ("sightings", tables.devices.filter(window.devices()), _SIGHTINGS, "user_id")):
+        # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
+        write(name, frame.select(*keep).with_row_index("row").sort(key, maintain_order=True))
+    write("links", links.coded)
+    write("link_names", links.names)
+    write("popular_links", links.popular)
+    meta = {
+        "schema_version": STORE_SCHEMA_VERSION,
+        "settings": settings,
+        "rows": rows,
+        "link_vertices": links.vertices,
+    }
+    (folder / "store.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def store_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The settings of :data:`STORE_SETTINGS` from a report's ``params`` (a ``Config``'s, or ``rings.json``'s)."""
+    from graphkit.io.window import parse_bound
+
+    defaults = Config()
+    settings = {name: params.get(name, getattr(defaults, name)) for name in STORE_SETTINGS}
+    settings["placeholder_device_ids"] = list(settings["placeholder_device_ids"])
+    for bound in ("since", "until"):  # one instant, however it was written
+        when = parse_bound(settings[bound], bound)
+        settings[bound] = when.isoformat() if when is not None else None
+    return settings
+
+
+@dataclass(frozen=True)
+class ReportStore:
+    """A report's store, opened: lookups and the follow-up questions, answered from ``OUT/graph/``.
+
+    Every method reads only the row groups that hold the keys it asks for
+    (``path`` reads the numbered links whole: a shortest path needs them all).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.io import Tables
+    >>> from graphkit.model import Report
+    >>> from graphkit.report import write_report
+    >>> tables = Tables.from_frames(
+    ...     devices=pl.DataFrame({"user_id": ["u1", "u2", "u3"], "device_id": ["d1", "d1", "d2"]}),
+    ...     gifts=pl.DataFrame({"sender_id": ["u2"], "receiver_id": ["u3"], "coins": [5.0],
+    ...                         "sent_at": ["2024-05-01T00:00:00Z"]}))
+    >>> scores = pl.DataFrame({"user_id": ["u1", "u2", "u3"], "score": [0.1, 0.2, 0.3], "ring_id": [None] * 3})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
+    >>> store = open_store(out)
+    >>> store.lookup(["u1", "device:d1"])
+    ('account:u1', 'device:d1')
+    >>> store.expand(["u1"], hops=2).accounts().get_column("user_id").to_list()
+    ['u1', 'u2']
+    >>> [step.text for step in store.path("u1", "u3")]
+    ['u1 used device d1', 'd1 was also used by u2', 'u2 gifted 5 coins to u3 in 1 gift']
+    """
+
+    folder: Path
+    meta: dict[str, Any]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings the store was built with (:data:`STORE_SETTINGS`)."""
+        return self.meta["settings"]
+
+    def answers(self, config: Config, *, min_coins: float = 0.0) -> bool:
+        """Whether questions asked with ``config`` (and ``min_coins``) have their answer in the store.
+
+        A question with another window, hub cap or placeholder list, or a
+        ``min_coins``, is answered from the tables.
+        """
+        return min_coins == 0.0 and store_settings(config.to_params()) == self.settings
+
+    def _scan(self, name: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.folder / f"{name}.parquet")
+
+    def lookup(self, ids: Iterable[str]) -> tuple[str, ...]:
+        """Node ids (``kind:key``) for user-given ids, as :func:`graphkit.detect.evidence.resolve_ids` finds them.
+
+        Raises :class:`NotFoundError` for an id that is not in the report's data.
+        """
+        ids = list(ids)
+        from graphkit.detect.evidence import KINDS
+
+        wanted = sorted({raw for raw in ids} | {f"{kind}:{raw}" for raw in ids for kind in KINDS})
+        found = self._scan("nodes").filter(pl.col("node_id").is_in(wanted)).select("node_id").collect()
+        known = found.select(pl.col("node_id").alias("source"), pl.col("node_id").alias("target"))
+        return resolve_ids(ids, known)
+
+    def nodes(self, node_ids: Iterable[str]) -> pl.DataFrame:
+        """The rows of ``nodes.parquet`` for these node ids, sorted by ``node_id``."""
+        keys = sorted(set(node_ids))
+        return self._scan("nodes").filter(pl.col("node_id").is_in(keys)).collect()
+
+    def edges_of(self, node_ids: Iterable[str]) -> pl.DataFrame:
+        """Every entity edge from or to these node ids (each once), sorted by ``source, target, relation``."""
+        keys = sorted(set(node_ids))
+        if not keys:
+            return self._scan("edges").head(0).collect()
+        accounts = [k for k in keys if k.startswith("account:")]  # only accounts are ever a source
+        out = self._scan("edges").filter(pl.col("source").is_in(accounts)).collect() if accounts else None
+        into = self._scan("edges_by_target").filter(pl.col("target").is_in(keys)).collect()
+        both = pl.concat([into] if out is None else [out, into])
+        return both.unique(["source", "target", "relation"]).sort("source", "target", "relation")
+
+    def neighbours(self, node_id: str) -> pl.DataFrame:
+        """The edges of one node with the node at their other end: ``other, relation, direction, coins, count,
+        first_at, last_at``, most coins first (``direction``: ``out`` when the node is the edge's source).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, polars as pl
+        >>> from graphkit.io import Tables
+        >>> from graphkit.model import Report
+        >>> from graphkit.report import write_report
+        >>> tables = Tables.from_frames(devices=pl.DataFrame({"user_id": ["u1", "u2"], "device_id": ["d1", "d1"]}))
+        >>> scores = pl.DataFrame({"user_id": ["u1", "u2"], "score": [0.1, 0.2], "ring_id": [None, None]})
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+        >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
+        >>> open_store(out).neighbours("d1").select("other", "relation", "direction").rows()
+        [('account:u1', 'used_device', 'in'), ('account:u2', 'used_device', 'in')]
+        """
+        (node,) = self.lookup([node_id])[:1]
+        edges = self.edges_of([node])
+        out = pl.col("source") == node
+        return edges.select(
+            pl.when(out).then(pl.col("target")).otherwise(pl.col("source")).alias("other"),
+            "relation",
+            pl.when(out).then(pl.lit("out")).otherwise(pl.lit("in")).alias("direction"),
+            "coins", "count", "first_at", "last_at",
+        ).sort(["coins", "count", "other", "relation"], descending=[True, True, False, False])
+
+    def describe(self, node_id: str, *, neighbours: int = 20) -> dict[str, Any]:
+        """One node's facts and its strongest links, as plain values (``graphkit show``).
+
+        Returns ``node_id, kind, key``, the node's row of ``nodes.parquet``
+        (null facts left out), ``links`` (how many edges, by relation) and
+        ``neighbours`` (the first ``neighbours`` of :meth:`neighbours`).
+        """
+        from graphkit.detect.evidence.entity import _key_of
+
+        row = self.nodes([node_id]).row(0, named=True)
+        edges = self.neighbours(node_id)
+        by_relation = edges.group_by("relation").len().sort("relation").rows()
+        facts = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()
+                 if k != "node_id" and v is not None}
+        shown = edges.head(neighbours).with_columns(pl.col("first_at", "last_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
+        return {"node_id": node_id, "kind": node_id.split(":", 1)[0], "key": _key_of(node_id), "facts": facts,
+                "links": dict(by_relation), "neighbours": shown.to_dicts(), "more_neighbours": max(edges.height - neighbours, 0)}
+
+    def account_facts(self, user_ids: Iterable[str], scores: pl.DataFrame | None = None) -> pl.DataFrame:
+        """``user_id, created_at, age_days, host, score, ring_id, role, pagerank`` of these accounts, sorted by
+        ``user_id``: what :func:`graphkit.viz.evidence_page.facts_of_accounts` gives ``graphkit expand``, with
+        the report's scores, or ``scores`` (another ``scores.csv``)."""
+        from graphkit.viz.evidence_page import with_account_scores
+
+        rows = self.nodes("account:" + pl.Series(list(user_ids), dtype=pl.Utf8))
+        user = pl.col("node_id").str.strip_prefix("account:").alias("user_id")
+        data = rows.select(user, *_ACCOUNT).sort("user_id")
+        return with_account_scores(data, rows.select(user, *_SCORES) if scores is None else scores, None)
+
+    def events_of(self, user_ids: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The gifts these accounts sent and their device sightings, in the report's window (the views'
+        timeline): ``sender_id, receiver_id, stream_id, coins, sent_at`` and ``user_id, device_id, ip, seen_at``."""
+        keys = sorted(set(user_ids))
+        gifts = self._scan("gifts").filter(pl.col("sender_id").is_in(keys)).sort("row").drop("row").collect()
+        sightings = self._scan("sightings").filter(pl.col("user_id").is_in(keys)).sort("row").drop("row").collect()
+        return gifts, sightings
+
+    def scores_of(self, user_ids: Iterable[str]) -> pl.DataFrame:
+        """``user_id, score, ring_id, role`` of these accounts (as ``scores.csv`` holds them)."""
+        rows = self.nodes("account:" + pl.Series(list(user_ids), dtype=pl.Utf8))
+        return rows.select(pl.col("node_id").str.strip_prefix("account:").alias("user_id"), *_SCORES)
+
+    def expand(self, ids: Sequence[str], *, hops: int = 2, through_popular_hosts: bool = False,
+               max_nodes: int | None = None) -> Evidence:
+        """:func:`graphkit.detect.evidence.evidence_graph` around ``ids``, from the store.
+
+        The walk reads the edges of each hop's frontier by key (both ways),
+        then the edges among the nodes reached; hubs are not walked past, as
+        in the walk itself, and popular hosts only with ``through_popular_hosts``.
+        """
+        seeds = self.lookup(ids)
+        settings = self.settings
+        visited = dict.fromkeys(seeds)
+        frontier = list(seeds)
+        fetched: list[pl.DataFrame] = []
+        seen_edges: set[str] = set()
+        facts = self.nodes(seeds)
+        for hop in range(1, hops + 1):
+            rows = facts.filter(pl.col("node_id").is_in(frontier))
+            hub = set(rows.filter(pl.col("hub").fill_null(False)).get_column("node_id").to_list())
+            popular = set(rows.filter(pl.col("popular").fill_null(False)).get_column("node_id").to_list())
+            blocked = hub | (set() if through_popular_hosts else popular)
+            expandable = frontier if hop == 1 else [n for n in frontier if n not in blocked]
+            # a popular host not walked past still has its edges read: the view counts the accounts it would add
+            wanted = [n for n in dict.fromkeys(expandable + sorted(popular)) if n not in seen_edges]
+            seen_edges.update(wanted)
+            edges = self.edges_of(wanted)
+            fetched.append(edges)
+            if not expandable:
+                break
+            around = edges.filter(pl.col("source").is_in(expandable) | pl.col("target").is_in(expandable))
+            reached = [n for n in pl.concat([around.get_column("source"), around.get_column("target")]).unique().sort()
+                       .to_list() if n not in visited]
+            if not reached:
+                break
+            visited.update(dict.fromkeys(reached))
+            frontier = reached
+            facts = pl.concat([facts, self.nodes(reached)]).unique("node_id")
+        # the edges among the nodes reached: each has an account at its source
+        last = [n for n in visited if n.startswith("account:") and n not in seen_edges]
+        fetched.append(self._scan("edges").filter(pl.col("source").is_in(sorted(last))).collect() if last
+                       else self.edges_of([]))
+        edges = pl.concat(fetched).unique(["source", "target", "relation"]).sort("source", "target", "relation")
+        ends = pl.concat([edges.get_column("source"), edges.get_column("target"), pl.Series(list(visited))]).unique()
+        nodes = self.nodes(ends.to_list())
+        return evidence_graph(
+            None, seeds, hops=hops, hub_cap=settings["hub_cap"],
+            placeholders=tuple(settings["placeholder_device_ids"]), max_nodes=max_nodes, edges=edges,
+            facts=nodes.select("node_id", *_FACTS), popular=nodes.select("node_id", *_POPULAR).filter(
+                pl.col("senders").is_not_null()),
+            through_popular_hosts=through_popular_hosts, resolved=True,
+        )
+
+    def path(self, a: str, b: str) -> list[PathStep]:
+        """:func:`graphkit.detect.evidence.evidence_path` between ``a`` and ``b``, from the store."""
+        src = self._one(a)
+        dst = self._one(b)
+        if src == dst:
+            return []
+        links = PathLinks(
+            names=self._scan("link_names"), vertices=self.meta["link_vertices"],
+            coded=self._scan("links").collect(), popular=self._scan("popular_links").collect(),
+        )
+        return links.chain(src, dst, self._between)
+
+    def _one(self, raw: str) -> str:
+        found = self.lookup([raw])
+        accounts = [f for f in found if f.startswith("account:")]
+        return accounts[0] if accounts else found[0]
+
+    def _between(self, u: str, v: str) -> pl.DataFrame:
+        edges = self.edges_of([u, v])
+        return edges.filter(
+            ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
+        )
+
+
+def open_store(out_dir: str | Path) -> ReportStore:
+    """Open ``OUT/graph/`` of a report.
+
+    Raises
+    ------
+    InputError
+        When the report has no store (written before graphkit kept one), or a
+        store of another ``schema_version`` (one line naming both versions).
+    """
+    folder = Path(out_dir) / "graph"
+    path = folder / "store.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{out_dir}: the report has no store ({path} is missing: it was written by an older "
+                         "graphkit); run graphkit report again, or pass --data DATA_DIR") from None
+    except (OSError, ValueError):
+        raise InputError(f"{path}: cannot be read as a graphkit store; run graphkit report again") from None
+    version = meta.get("schema_version") if isinstance(meta, dict) else None
+    if version != STORE_SCHEMA_VERSION:
+        raise InputError(f"{path}: store schema_version {version!r}, this graphkit reads version "
+                         f"{STORE_SCHEMA_VERSION}; run graphkit report again with this graphkit, or pass --data DATA_DIR")
+    missing = [name for name in meta.get("rows", {}) if not (folder / f"{name}.parquet").is_file()]
+    if missing:
+        raise InputError(f"{folder}: the store lacks {missing[0]}.parquet; run graphkit report again")
+    return ReportStore(folder=folder, meta=meta)
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    """A report opened for questions (:func:`open_report`).
+
+    Attributes
+    ----------
+    rings : list of dict
+        The rings of ``rings.json``, best first.
+    scores : polars.DataFrame
+        ``scores.csv``: ``user_id, score, ring_id, role``.
+    store : ReportStore
+        The store: ``expand``, ``path``, ``neighbours``, ``nodes``, ``lookup``.
+    saved : SavedReport
+        The report as read (``document`` is ``rings.json``).
+    """
+
+    rings: list[dict[str, Any]]
+    scores: pl.DataFrame
+    store: ReportStore
+    saved: SavedReport
+
+    def expand(self, ids: Sequence[str], *, hops: int = 2, through_popular_hosts: bool = False) -> pl.DataFrame:
+        """The accounts reached from ``ids`` (ring ids allowed) within ``hops``: ``user_id, hops, how, coins_sent,
+        coins_received, score, ring_id``, as ``graphkit expand --json`` lists them."""
+        seeds, _ = self.saved.resolve_rings(ids)
+        accounts = self.store.expand(seeds, hops=hops, through_popular_hosts=through_popular_hosts).accounts()
+        return accounts.join(self.store.scores_of(accounts.get_column("user_id")).select("user_id", "score", "ring_id"),
+                             on="user_id", how="left", maintain_order="left")
+
+    def path(self, a: str, b: str) -> pl.DataFrame:
+        """The chain of evidence from ``a`` to ``b``: ``source, target, relation, text`` per step (empty when none)."""
+        steps = self.store.path(a, b)
+        return pl.DataFrame([(s.source, s.target, s.relation, s.text) for s in steps],
+                            schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8, "text": pl.Utf8},
+                            orient="row")
+
+    def neighbours(self, node_id: str) -> pl.DataFrame:
+        """:meth:`ReportStore.neighbours`."""
+        return self.store.neighbours(node_id)
+
+
+def open_report(out_dir: str | Path) -> OpenReport:
+    """Open a report folder for questions: its rings, its scores and its store.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, polars as pl
+    >>> from graphkit.io import Tables
+    >>> from graphkit.model import Report
+    >>> from graphkit.report import write_report
+    >>> tables = Tables.from_frames(
+    ...     devices=pl.DataFrame({"user_id": ["u1", "u2", "u3"], "device_id": ["d1", "d1", "d2"]}),
+    ...     gifts=pl.DataFrame({"sender_id": ["u2"], "receiver_id": ["u3"], "coins": [5.0],
+    ...                         "sent_at": ["2024-05-01T00:00:00Z"]}))
+    >>> scores = pl.DataFrame({"user_id": ["u1", "u2", "u3"], "score": [0.1, 0.2, 0.3], "ring_id": [None] * 3})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> _ = write_report(Report((), scores, {}, {}, tables=tables), out, html=False)
+    >>> report = open_report(out)
+    >>> report.rings, report.scores.columns
+    ([], ['user_id', 'score', 'ring_id', 'role'])
+    >>> report.expand(["u1"], hops=2).select("user_id", "hops", "score").rows()
+    [('u1', 0, 0.1), ('u2', 2, 0.2)]
+    >>> report.path("u1", "u2").get_column("relation").to_list()
+    ['used_device', 'used_device']
+    """
+    saved = read_report(out_dir)
+    store = open_store(out_dir)
+    return OpenReport(rings=saved.rings, scores=saved.scores, store=store, saved=saved)
