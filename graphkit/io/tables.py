@@ -274,7 +274,7 @@ def read_tables(
     parts: dict[str, ValidatedPart] = {}
     for name, path in paths.items():  # in TABLE_NAMES order: flags last, checked against the others
         more = _flag_checks(parts) if name == "flags" else ()
-        parts[name] = _read_part(path, name, mapping.get(name), rules, more, window)
+        parts[name] = _read_part(path, name, mapping.get(name), rules, more_checks=more, window=window)
     check_bad_share(parts, max_bad_share)
     if not any(parts[name].stats.rows_read for name in ("gifts", "devices") if name in parts):
         found = ", ".join(str(paths[name].name) for name in ("gifts", "devices") if name in paths)
@@ -298,7 +298,7 @@ def _check_window_not_empty(parts: dict[str, ValidatedPart], paths: dict[str, Pa
     if gifts or sightings:
         return
     times = [
-        _read_part(paths[name], name, mapping.get(name), rules, None).accepted.get_column(column)
+        _read_part(paths[name], name, mapping.get(name), rules, window=None).accepted.get_column(column)
         for name, column in (("gifts", "sent_at"), ("devices", "seen_at")) if name in paths
     ]
     raise InputError(empty_window_message(pl.concat(times), window.since, window.until))
@@ -350,7 +350,7 @@ def _flag_checks(parts: dict[str, ValidatedPart]) -> tuple[pl.Expr, ...]:
 
 
 def _read_part(
-    path: Path, name: str, mapping: TableMapping | None, rules: RowRules, more_checks: tuple[pl.Expr, ...] = (),
+    path: Path, name: str, mapping: TableMapping | None, rules: RowRules, *, more_checks: tuple[pl.Expr, ...] = (),
     window: TimeWindow | None = None,
 ) -> ValidatedPart:
     spec = TABLES[name]
