@@ -49,7 +49,7 @@ from graphkit.util.format import format_coins, plural
 
 
 __all__ = [
-    "COMPONENTS", "KINDS", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence",
+    "COMPONENTS", "KINDS", "LEARNED_COMPONENT", "USER_COMPONENTS", "contributions", "score_groups", "ring_reasons", "user_evidence",
     "young_account",
 ]
 
@@ -65,6 +65,9 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "relay": ("relay_coin_share", "weight_relay"),
     "fan": ("fan_coin_share", "weight_fan"),
 }
+
+LEARNED_COMPONENT = ("learned", "learned_score", "weight_learned")
+"""(component, signal column, Config weight) of a trained model's signal: present only with ``report --model``."""
 
 KINDS: dict[str, tuple[str, ...]] = {
     "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
@@ -84,8 +87,11 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
         (pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}")
         for name, (column, weight) in COMPONENTS.items()
     ]
-    frame = frame.with_columns(parts)
     part_cols = [f"part_{name}" for name in COMPONENTS]
+    if LEARNED_COMPONENT[1] in frame.columns:  # report --model: the members' mean probability, one more part
+        parts.append((pl.col(LEARNED_COMPONENT[1]).clip(0.0, 1.0) * config.weight_learned).alias(f"part_{LEARNED_COMPONENT[0]}"))
+        part_cols.append(f"part_{LEARNED_COMPONENT[0]}")
+    frame = frame.with_columns(parts)
     coordination = 1.0 - pl.reduce(lambda acc, x: acc * x, [1.0 - pl.col(c) for c in part_cols])
     incentive = pl.col("beneficiary_top3_share").clip(0.0, 1.0) * (
         0.5 + 0.5 * pl.col("beneficiary_income_share").clip(0.0, 1.0)
@@ -140,6 +146,8 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     'one_shot_large_ratio'
     """
     parts = {column: float(row[f"part_{name}"]) for name, (column, _) in COMPONENTS.items()}
+    if f"part_{LEARNED_COMPONENT[0]}" in row:
+        parts[LEARNED_COMPONENT[1]] = float(row[f"part_{LEARNED_COMPONENT[0]}"])
     parts["incentive"] = float(row["incentive"])
     total = sum(parts.values())
     return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
@@ -300,6 +308,9 @@ def ring_reasons(
             reasons.append(f"{_pct(top[2])} of all the coins {top[0]} received came from this ring")
     if row.get("camouflage", 0) >= 0.05:
         reasons.append(f"{_pct(row['camouflage'])} of the ring's coins went to popular hosts outside it (camouflage)")
+    if LEARNED_COMPONENT[1] in row:  # report --model: after the evidence an investigator can check
+        reasons.append(f"the trained model gives its {size} accounts a mean probability of "
+                       f"{row[LEARNED_COMPONENT[1]]:.2f} of being bad")
     return reasons
 
 

@@ -28,6 +28,7 @@ from graphkit.config import Config
 
 __all__ = [
     "EVIDENCE_IDS",
+    "LEARNED_SIGNAL",
     "SIGNALS",
     "account_ages",
     "age_days",
@@ -72,6 +73,8 @@ SIGNALS: dict[str, str] = {
                       "paying, or paid by, many members the same uncommon amount within a short window)",
     "coins_in_fans": "coins members sent to members in equal-amount fans",
 }
+LEARNED_SIGNAL = {"learned_score": "mean over members of the trained model's calibrated probability (report --model only)"}
+"""The signal a trained account model adds (:mod:`graphkit.learn`); absent without ``--model``."""
 
 
 def _float(name: str) -> pl.Expr:
@@ -327,6 +330,9 @@ class SignalContext:
     identifier_links: pl.DataFrame
     relays: pl.DataFrame
     fans: pl.DataFrame
+    learned: pl.DataFrame | None = None
+    """``uid, learned``: each account's probability from a trained model (``analyze(learned=...)``),
+    or None without one; the groups' ``learned_score`` is its mean over their members."""
 
 
 def signal_context(
@@ -450,6 +456,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _one_shot_signals(members, c.activity, c.baseline),
         _relay_signals(members, c.relays),
         _fan_signals(members, c.fans),
+        *((_learned_signals(members, c.learned),) if c.learned is not None else ()),
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
@@ -488,6 +495,16 @@ def internal_flow(members: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFram
     """
     return _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
         pl.col("src") != pl.col("dst")
+    )
+
+
+def _learned_signals(members: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:
+    """``group, learned_score``: the mean of the members' probabilities from a trained model (0 for an account
+    it did not score)."""
+    return (
+        members.join(learned.select(pl.col("uid").cast(pl.UInt32), pl.col("learned").cast(pl.Float64)), on="uid", how="left")
+        .group_by("group")
+        .agg(pl.col("learned").fill_null(0.0).mean().alias("learned_score"))
     )
 
 

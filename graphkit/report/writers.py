@@ -152,7 +152,10 @@ def scores_csv_text(report: Report) -> str:
     Sorted by score (highest first), then user_id; score with 4 decimals;
     ring_id and role empty outside rings. ``role`` (``beneficiary``,
     ``funder``, ``member``) comes after the contract's three columns: outputs
-    change only by adding fields. Ids are written exactly as read.
+    change only by adding fields. Ids are written exactly as read. With a
+    trained model (``report --model``) the score is the account's calibrated
+    probability and a last column, ``reasons``, holds its top feature
+    contributions.
 
     Examples
     --------
@@ -166,9 +169,10 @@ def scores_csv_text(report: Report) -> str:
     b,0.5000,,
     """
     scores = report.user_scores
+    learned = [_text(scores, "reasons")] if "reasons" in scores.columns else []  # report --model only
     frame = (
         scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
-                      _text(scores, "role"))
+                      _text(scores, "role"), *learned)
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
         .with_columns(_fixed("score", 4))
     )
