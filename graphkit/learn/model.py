@@ -91,7 +91,13 @@ class AccountModel:
 
 
 def feature_matrix(frame: pl.DataFrame, features: tuple[str, ...], *, source: str = "the model") -> np.ndarray:
-    """``features`` of ``frame`` as a float matrix (booleans 0/1, nulls NaN), in that order.
+    """``features`` of ``frame`` as a float matrix (booleans 0/1, nulls NaN), in that order, snapped.
+
+    Values are rounded to 6 significant digits, and those below 1e-12 in
+    size become 0: the last bits of a feature vary from run to run (sums in
+    parallel group-bys, HITS' iterations leave 1e-17 where an account has no
+    hub role), and a tree split between 0 and 1e-17 would turn that noise
+    into a different score. Training and scoring read the same snapped values.
 
     Raises :class:`InputError` when ``frame`` lacks one of them (a model from another graphkit).
 
@@ -99,13 +105,25 @@ def feature_matrix(frame: pl.DataFrame, features: tuple[str, ...], *, source: st
     --------
     >>> feature_matrix(pl.DataFrame({"a": [True, None], "b": [2, 3]}), ("b", "a")).tolist()
     [[2.0, 1.0], [3.0, nan]]
+    >>> feature_matrix(pl.DataFrame({"x": [0.1234567891, 3e-17, -1234567.0]}), ("x",)).ravel().tolist()
+    [0.123457, 0.0, -1234570.0]
     """
     missing = [name for name in features if name not in frame.columns]
     if missing:
         raise InputError(f"{source}: it reads feature{'s' if len(missing) != 1 else ''} "
                          f"{', '.join(missing[:3])}{' and others' if len(missing) > 3 else ''} that this graphkit does not "
                          "compute; train the model again with this graphkit (graphkit train)")
-    return frame.select(pl.col(name).cast(pl.Float64) for name in features).to_numpy().astype(np.float64)
+    X = frame.select(pl.col(name).cast(pl.Float64) for name in features).to_numpy().astype(np.float64)
+    return _snap(X)
+
+
+def _snap(X: np.ndarray) -> np.ndarray:
+    """Round to 6 significant digits; sizes below 1e-12 to 0 (:func:`feature_matrix`)."""
+    X = np.where(np.abs(X) < 1e-12, 0.0, X)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (5 - np.floor(np.log10(np.abs(X))))
+        snapped = np.round(X * scale) / scale
+    return np.where(np.isfinite(snapped), snapped, X)
 
 
 def load_model(path: str | Path) -> tuple[AccountModel, str]:

@@ -213,14 +213,15 @@ def train_model(
     return model, cv
 
 
-def account_reasons(model: AccountModel, X: np.ndarray, *, k: int) -> pl.Series:
+def account_reasons(model: AccountModel, X: np.ndarray, *, k: int, contributions: np.ndarray | None = None) -> pl.Series:
     """Per row of ``X``: its ``k`` features that raised the log-odds most, as ``"name value (+c); ..."``.
 
     Only features that raised it count (contribution above 0.005); a row with
     none gets an empty string. Values are shown with 4 significant digits,
-    contributions in log-odds with 2 decimals.
+    contributions in log-odds with 2 decimals. ``contributions`` (from
+    :meth:`~graphkit.learn.trees.TreeEnsemble.contributions`) saves walking the trees again.
     """
-    _, contrib = model.classifier.contributions(X)
+    contrib = contributions if contributions is not None else model.classifier.contributions(X)[1]
     k = min(k, contrib.shape[1])
     top = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
     rows = np.arange(X.shape[0])[:, None]
@@ -265,9 +266,10 @@ def learned_scorer(model: AccountModel, *, digest: str, reasons: int = 3,
     def score(user_features: pl.DataFrame, graphs: Graphs) -> LearnedScores:
         frame = feature_frame(user_features, graphs)
         X = model.matrix(frame, source=source)
-        probability = model.predict(X)
+        bias, contrib = model.classifier.contributions(X)  # one walk through the trees: log-odds and their parts
+        probability = model.probability(bias + contrib.sum(axis=1))
         scores = pl.DataFrame({"user_id": frame["user_id"], "probability": probability}).with_columns(
-            account_reasons(model, X, k=reasons))
+            account_reasons(model, X, k=reasons, contributions=contrib))
         training = model.training
         cv = training.get("cross_validation", {}) if isinstance(training.get("cross_validation"), dict) else {}
         summary = {
