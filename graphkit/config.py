@@ -367,7 +367,7 @@ class Config:
     amount within ``flow_max_delay_s`` of arriving from another member. 0.7 (and 0.7 for
     ``weight_fan``), tuned on ``graphkit synth --flows`` seed 1 (20k users): at 0.5 the chains of
     aged accounts (relay share about 0.85, little else) stayed just under the bar."""
-    weight_learned: float = _float(0.6, min=0, max=1)
+    weight_learned: float = _float(0.4, min=0, max=1)
     """... when all its members have probability 1 from the trained model of ``report --model``
     (the ``learned_score`` signal: the members' mean probability). Used, and written to
     ``params``, only with a model."""
@@ -493,7 +493,7 @@ class Config:
         Examples
         --------
         >>> "weight_learned" in Config().to_params(), Config().to_params(learned=True)["weight_learned"]
-        (False, 0.6)
+        (False, 0.4)
         """
         params = {name: value for name, value in dataclasses.asdict(self).items() if name not in TRAIN_SETTINGS}
         if not learned:

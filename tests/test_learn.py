@@ -228,7 +228,7 @@ def test_report_with_a_model_scores_accounts_by_probability_with_reasons(trained
     assert scores.columns == ["user_id", "score", "ring_id", "role", "reasons"]
     loaded, digest = load_model(model)
     doc = json.loads((out / "rings.json").read_text(encoding="utf-8"))
-    assert doc["summary"]["model"]["sha256"] == digest and doc["params"]["weight_learned"] == 0.6
+    assert doc["summary"]["model"]["sha256"] == digest and doc["params"]["weight_learned"] == 0.4
     assert all("learned_score" in ring["signals"] for ring in doc["rings"])
     # the score is the model's probability, recomputed here from the features
     from graphkit import Config, analyze, read_tables
@@ -294,3 +294,21 @@ def test_contributions_of_a_hand_built_tree():
     bias, contrib = trees.contributions(X)
     assert bias == 0.25
     assert contrib.tolist() == [[-1.5, 1.75], [0.5, 1.75], [-1.5, 1.75], [0.0, -1.75], [0.0, -1.75]]
+
+
+_LABEL_WORDS = {"bad": True, "1": True, "true": True, "BAD": True, "good": False, "0": False, "false": False, "Good": False}
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.dictionaries(st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True), st.sampled_from(sorted(_LABEL_WORDS)),
+                            min_size=1, max_size=20))
+def test_a_labels_file_reads_exactly_or_is_refused_in_one_line(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("labels") / "labels.csv"
+    path.write_text("user_id,label\n" + "".join(f"{k},{v}\n" for k, v in rows.items()), encoding="utf-8")
+    expected = sorted((k, _LABEL_WORDS[v]) for k, v in rows.items())
+    if len({bad for _, bad in expected}) < 2:
+        with pytest.raises(InputError, match="every one of its") as info:
+            read_labels(path)
+        assert "\n" not in str(info.value)
+    else:
+        assert read_labels(path).rows() == expected
