@@ -67,7 +67,10 @@ def train(data_dir: Path, labels_path: Path, model_path: Path, folds: int | None
     from graphkit.learn import read_labels, train_model  # scikit-learn and the pipeline: not for `graphkit -h`
     from graphkit.pipeline import analyze
 
-    check_out_file(model_path, data_dir)  # before any work: never over an input table
+    from graphkit.learn.model import check_replaceable
+
+    check_out_file(model_path, data_dir)  # before any work: never over an input table,
+    check_replaceable(model_path)  # nor over a file that is not a graphkit model
     config = load_config(config_path, since=since, until=until)
     labels = read_labels(labels_path, columns=columns)  # a bad labels file fails before the analysis
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)

@@ -312,3 +312,28 @@ def test_a_labels_file_reads_exactly_or_is_refused_in_one_line(tmp_path_factory,
         assert "\n" not in str(info.value)
     else:
         assert read_labels(path).rows() == expected
+
+
+def test_train_never_writes_over_a_file_that_is_not_a_model(tmp_path):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"case": "R0002"}', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", str(DEMO), "--labels", str(DEMO / "users.csv"), "--model", str(notes)])
+    assert result.exit_code == 2, result.output
+    assert "is not a graphkit model" in result.output and len(result.output.strip().splitlines()) == 1
+    assert notes.read_text(encoding="utf-8") == '{"case": "R0002"}'
+
+
+def test_a_model_file_may_be_replaced_and_anything_else_is_refused(fitted, tmp_path):
+    from graphkit.learn.model import check_replaceable
+
+    _, _, clf = fitted
+    model = tmp_path / "model.json"
+    model.write_text(AccountModel(("a", "b", "c", "d"), from_sklearn(clf), np.array([0.0]), np.array([0.5])).to_json(),
+                     encoding="utf-8")
+    check_replaceable(model)  # a model graphkit wrote: fine to replace
+    check_replaceable(tmp_path / "new.json")  # nothing there yet: fine
+    for other in ("users.csv", "folder"):
+        path = tmp_path / other
+        path.mkdir() if other == "folder" else path.write_text("user_id,label\n", encoding="utf-8")
+        with pytest.raises(InputError, match="is not a graphkit model"):
+            check_replaceable(path)

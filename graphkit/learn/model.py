@@ -33,7 +33,7 @@ from graphkit.errors import InputError
 from graphkit.learn.trees import TreeEnsemble
 from graphkit.util.version import GENERATOR
 
-__all__ = ["FORMAT", "MODEL_SCHEMA_VERSION", "AccountModel", "feature_matrix", "load_model"]
+__all__ = ["FORMAT", "MODEL_SCHEMA_VERSION", "AccountModel", "check_replaceable", "feature_matrix", "load_model"]
 
 FORMAT = "graphkit-account-model"
 MODEL_SCHEMA_VERSION = 1
@@ -156,6 +156,24 @@ def load_model(path: str | Path) -> tuple[AccountModel, str]:
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(f"{path}: a broken model file ({exc}); train the model again with graphkit train") from None
     return model, hashlib.sha256(data).hexdigest()
+
+
+def check_replaceable(path: str | Path) -> None:
+    """Refuse to write a model over a file that is not a graphkit model (graphkit never replaces what it did not write).
+
+    Raises :class:`InputError` (one line) when ``path`` exists and is not a model file.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        head = b""
+    if path.is_dir() or f'"format":"{FORMAT}"'.encode() not in head.replace(b" ", b""):
+        raise InputError(f"{path}: exists and is not a graphkit model; choose another --model file, "
+                         "or move that one away first (graphkit replaces only models it wrote)")
 
 
 def _no_constant(name: str) -> None:
