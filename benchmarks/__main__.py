@@ -17,6 +17,9 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
     Rings over time: ``graphkit synth --days 7`` reported day by day with
     ``--previous`` and diffed, judged against ``timeline.json``
     (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
+``learn``
+    Learning from labels: grouped cross-validation on AMLSim and synth, and a
+    synth-trained model on held-out synth platforms (``benchmarks/bench_learn.py``).
 ``results``
     Rewrite ``RESULTS.md`` from ``results.json``.
 ``flags``
@@ -74,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-amlsim", action="store_true", help="skip the AMLSim sample")
     run.add_argument("--no-views", action="store_true", help="skip the Chromium view timing")
     run.add_argument("--no-history", action="store_true", help="skip rings over time (synth --days 7)")
+    run.add_argument("--no-learn", action="store_true", help="skip the learning benchmark (graphkit train)")
     run.add_argument("--amlsim", type=Path, default=None,
                      help="AMLSim sample folder [<repo>/../shared/datasets/amlsim-20k]")
     run.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
@@ -94,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
             one.add_argument("--set", dest="params", action="append", default=[], metavar="NAME=VALUE",
                              help="override a Config field (an experiment), e.g. --set cogift_stream_cap=50")
 
+    learn = sub.add_parser("learn", help="graphkit train: grouped cross-validation, held-out synth platforms")
+    learn.add_argument("--amlsim", type=Path, default=None,
+                       help="AMLSim sample folder [<repo>/../shared/datasets/amlsim-20k]")
+    learn.add_argument("--gifts", type=float, default=1e5, help="synth size in gifts [1e5]")
+    learn.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="synth seeds: train on the first [0,1,2]")
+    learn.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     views = sub.add_parser("views", help="HTML view draw time in headless Chromium")
     views.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     sub.add_parser("views-child", help=argparse.SUPPRESS)
@@ -151,6 +161,10 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.bench_flags import run_flags
 
         run_flags(args.sizes, args.seeds, args.results)
+    elif args.command == "learn":
+        from benchmarks.suite import run_learn
+
+        run_learn(args.results, args.amlsim, gifts=int(args.gifts), seeds=tuple(args.seeds))
     elif args.command == "results":
         from benchmarks.results import write_results_md
 

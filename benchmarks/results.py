@@ -96,6 +96,7 @@ def render(results: dict[str, Any]) -> str:
     lines += _quality(runs)
     lines += _size_bands(runs)
     lines += _amlsim(results.get("amlsim", {}))
+    lines += _learning(results.get("learning", {}))
     lines += _views(results.get("views", []))
     lines += render_history(results.get("history", {}))
     lines += render_flags(results.get("flags", []))
@@ -204,6 +205,41 @@ def _amlsim(found: dict[str, Any]) -> list[str]:
             lines.append(f"| {tool} | {r.get('status', 'not run')} | | | | |")
     for name, val in found.get("single_features", {}).items():
         lines.append(f"| single feature: {name} | {_f(val['auc'], 3)} | {_f(val['ap'], 3)} | | | |")
+    return lines
+
+
+def _learning(found: dict[str, Any]) -> list[str]:
+    """``graphkit train``: grouped cross-validation (AMLSim, synth) and a synth model on held-out platforms."""
+    if not found:
+        return []
+    lines = ["", "## Learning from labels (`graphkit train`, `report --model`; `python -m benchmarks learn`)", "",
+             f"Measured {found.get('measured_at', '')}; {found.get('note', '')}".rstrip("; "), "",
+             f"Grouped {found.get('folds', 5)}-fold cross-validation (folds by connected group; "
+             "`cut links`: links between bad accounts that the split of an oversized group cut).", "",
+             "| data | accounts (bad) | features | CV ROC AUC | CV AP | per-fold AP | groups with bad | cut links | "
+             "analyze s | train s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, key in (("AMLSim sample", "amlsim"), ("synth (train)", "synth_train")):
+        r = found.get(key, {})
+        if "cross_validation" not in r:
+            lines.append(f"| {name} | {r.get('status', 'not run')} | | | | | | | | |")
+            continue
+        cv = r["cross_validation"]
+        per_fold = ", ".join(_f(f["average_precision"]) for f in cv["folds"])
+        label = name if key == "amlsim" else f"synth {_size(r['gifts'])} gifts, seed {r['seed']}"
+        lines.append(f"| {label} | {r['labelled']:,} ({r['bad']:,}) | {r['features']} | {_f(cv['auc'], 3)} | "
+                     f"{_f(cv['average_precision'], 3)} | {per_fold} | {cv['groups_with_bad']:,} | {cv.get('cut_links', 0):,} | "
+                     f"{_s(r['analyze_s'])} | {_s(r['train_s'])} |")
+    held = found.get("synth_held_out", [])
+    if held:
+        lines += ["", "The synth model on platforms it never saw (`report` without and with `--model`):", "",
+                  "| platform | run | rings | ring recall | ring precision | look-alikes reported | user ROC AUC | user AP | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for platform in held:
+            for run in ("without model", "with model"):
+                q = platform[run]
+                lines.append(f"| {_size(platform['gifts'])} gifts, seed {platform['seed']} | {run} | {q['rings']} | "
+                             f"{_f(q['ring_recall'])} | {_f(q['ring_precision'])} | {q['lookalikes_reported']} | "
+                             f"{_f(q['user_auc'], 3)} | {_f(q['user_average_precision'], 3)} | {_s(q['wall_s'])} |")
     return lines
 
 

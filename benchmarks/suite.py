@@ -169,6 +169,8 @@ def run_suite(args: argparse.Namespace) -> None:
         save_results(results, args.results)
     if not getattr(args, "no_history", False):
         run_history_into(results, args.results)
+    if not getattr(args, "no_learn", False):
+        run_learn(args.results, args.amlsim)
     _say(f"wrote {write_results_md(args.results)}")
 
 
@@ -187,6 +189,19 @@ def run_history_into(results: dict[str, Any], results_path: Path, *, days: int =
     save_results(results, results_path)
     h = results["history"]
     _say(f"  ids kept {h['ids_kept']}, statuses agree {h['status_agreement']}, re-formed {h['reformed']}")
+
+
+def run_learn(results_path: Path, amlsim: Path | None, *, gifts: int = 100_000, seeds: tuple[int, ...] = (0, 1, 2)) -> None:
+    """The learning benchmark (:mod:`benchmarks.bench_learn`), stored in results.json under ``learning``."""
+    from benchmarks.bench_learn import run_learning
+    from benchmarks.results import write_results_md
+
+    _say(f"learning: AMLSim and synth {gifts:,} gifts, seeds {', '.join(map(str, seeds))}")
+    results = load_results(results_path)
+    results["learning"] = {**run_learning(amlsim_dir(amlsim), gifts=gifts, seeds=seeds),
+                           "machine": machine(), "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    save_results(results, results_path)
+    _say(f"wrote {write_results_md(results_path)}")
 
 
 def amlsim_dir(given: Path | None) -> Path | None:

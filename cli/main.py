@@ -25,11 +25,11 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from graphkit_cli import demo, diff, eval, expand, export, features, path, report, show, synth, validate
+    from graphkit_cli import demo, diff, eval, expand, export, features, path, report, show, synth, train, validate
 
     for command in (
         report.report, validate.validate, expand.expand, path.path, show.show, export.export, synth.synth,
-        eval.eval_command, diff.diff, features.features, demo.demo,
+        eval.eval_command, diff.diff, features.features, train.train, demo.demo,
     ):
         cli.add_command(command)
 

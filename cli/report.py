@@ -99,6 +99,10 @@ def report_options(func: Callable) -> Callable:
                    "a ring; a confirmed ring's new members are named. Decisions carry forward in rings.json, so "
                    "a later --previous of this report applies them again. Any bad row fails the run (exit 2) "
                    "and is written to OUT_DIR.rejected/labels.csv.")
+@click.option("--model", "model", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A model from graphkit train (model.json): each account's score becomes its calibrated "
+                   "probability of being bad, scores.csv gains a reasons column (the features that raised it "
+                   "most), and each group's mean probability is one more ring signal (learned_score).")
 @report_options
 def report(
     data_dir: Path,
@@ -110,6 +114,7 @@ def report(
     until: str | None,
     previous: Path | None,
     labels: Path | None,
+    model: Path | None,
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
@@ -129,8 +134,9 @@ def report(
     rejected, the run fails and writes them to OUT_DIR.rejected/, beside the
     report. With --previous, ring ids carry over from an earlier report
     (graphkit diff shows the changes); with --labels, investigators' decisions
-    hold back groups judged benign and track confirmed rings. Prints the top
-    rings, the groups held back, and where the files are.
+    hold back groups judged benign and track confirmed rings. With --model, a
+    model from graphkit train scores every account (README "graphkit train").
+    Prints the top rings, the groups held back, and where the files are.
 
     Example: graphkit report fixtures/demo --out out/
     """
@@ -138,7 +144,7 @@ def report(
     run_report(
         data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
         workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
-        previous=previous, labels=labels,
+        previous=previous, labels=labels, model=model,
     )
 
 
@@ -156,6 +162,7 @@ def run_report(
     allow_outside_data_dir: bool = False,
     previous: Path | None = None,
     labels: Path | None = None,
+    model: Path | None = None,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
@@ -172,12 +179,13 @@ def run_report(
         check_out_dir(out_dir, data_dir=data_dir)
         redactor = _redactor(redact_key, out_dir) if redact_key is not None else None
         earlier = read_report(previous) if previous is not None else None  # a bad --previous fails before the work
+        learned = _learned(model, config) if model is not None else None  # and a bad --model
         with _progress(quiet) as stages:
             stages.start("reading")
             tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
             decided = _read_labels(labels, tables, earlier, previous, out_dir) if labels is not None else None
             stages.start("building")
-            result = _analyze(tables, config, stages.pipeline, workers)
+            result = _analyze(tables, config, stages.pipeline, workers, learned)
             if earlier is not None:
                 result = carry_ring_ids(result, with_held_back(earlier), config=config)
             trail = merge_decisions(carried_decisions(earlier), decided or ())
@@ -255,12 +263,21 @@ def _redactor(key: Path, out_dir: Path) -> Any:
     return load_or_create_key(key, outside=out_dir)
 
 
-def _analyze(tables: Tables, config: Config, progress: Callable[[str], None], workers: int | None) -> Report:
+def _learned(model: Path, config: Config) -> Callable[..., Any]:
+    """The scorer of ``--model`` for ``analyze(learned=...)`` (the file read and checked now)."""
+    from graphkit.learn import learned_scorer, load_model
+
+    account_model, digest = load_model(model)
+    return learned_scorer(account_model, digest=digest, reasons=config.model_reasons, source=str(model))
+
+
+def _analyze(tables: Tables, config: Config, progress: Callable[[str], None], workers: int | None,
+             learned: Callable[..., Any] | None = None) -> Report:
     # imported here: the pipeline pulls in igraph and the detectors, which
     # `graphkit -h` and the other commands do not need
     from graphkit.pipeline import analyze
 
-    return analyze(tables, config, progress=progress, workers=workers)
+    return analyze(tables, config, progress=progress, workers=workers, learned=learned)
 
 
 class _Stages:

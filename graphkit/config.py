@@ -35,7 +35,7 @@ from typing import Any
 
 from graphkit.errors import ConfigError
 
-__all__ = ["Config", "Setting", "load_config"]
+__all__ = ["Config", "LEARNED_SETTINGS", "Setting", "TRAIN_SETTINGS", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -367,6 +367,27 @@ class Config:
     amount within ``flow_max_delay_s`` of arriving from another member. 0.7 (and 0.7 for
     ``weight_fan``), tuned on ``graphkit synth --flows`` seed 1 (20k users): at 0.5 the chains of
     aged accounts (relay share about 0.85, little else) stayed just under the bar."""
+    weight_learned: float = _float(0.4, min=0, max=1)
+    """... when all its members have probability 1 from the trained model of ``report --model``
+    (the ``learned_score`` signal: the members' mean probability). Used, and written to
+    ``params``, only with a model."""
+    model_reasons: int = _int(3, min=1, max=10)
+    """With ``report --model``: how many of an account's feature contributions become its reasons.
+    Used, and written to ``params``, only with a model."""
+    # --- learning (graphkit train; recorded in the model file, never in rings.json) ---
+    learn_folds: int = _int(5, min=2, max=20)
+    """Grouped cross-validation folds of ``graphkit train`` (``--cv``): quality per fold, and the out-of-fold
+    scores the probabilities are calibrated on."""
+    learn_max_iter: int = _int(200, min=1, max=5000)
+    """Boosting iterations (trees) of the HistGradientBoostingClassifier."""
+    learn_rate: float = _float(0.1, min=0, max=1, min_open=True)
+    """Its learning rate."""
+    learn_max_leaf_nodes: int = _int(31, min=2, max=1024)
+    """Leaves per tree."""
+    learn_min_samples_leaf: int = _int(20, min=1)
+    """Accounts a leaf needs at least."""
+    learn_l2: float = _float(1.0, min=0)
+    """L2 regularisation of the leaf values."""
     incentive_floor: float = _float(0.3, min=0, max=1)
     """Share of its coordination score a group keeps when no money concentrates
     on a beneficiary (families, internet cafes); 1 ignores the money."""
@@ -497,9 +518,29 @@ class Config:
         _check_names(changes)
         return dataclasses.replace(self, **changes)
 
-    def to_params(self) -> dict[str, Any]:
-        """All settings as a plain, JSON-serialisable dict, sorted by name."""
-        return dict(sorted(dataclasses.asdict(self).items()))
+    def to_params(self, *, learned: bool = False) -> dict[str, Any]:
+        """All settings as a plain, JSON-serialisable dict, sorted by name.
+
+        The settings of a trained model (:data:`LEARNED_SETTINGS`) shape a
+        result only with ``report --model``: they are left out unless ``learned``.
+        The training settings (:data:`TRAIN_SETTINGS`) go into the model file
+        that ``graphkit train`` writes, never into a report.
+
+        Examples
+        --------
+        >>> "weight_learned" in Config().to_params(), Config().to_params(learned=True)["weight_learned"]
+        (False, 0.4)
+        """
+        params = {name: value for name, value in dataclasses.asdict(self).items() if name not in TRAIN_SETTINGS}
+        if not learned:
+            params = {name: value for name, value in params.items() if name not in LEARNED_SETTINGS}
+        return dict(sorted(params.items()))
+
+
+TRAIN_SETTINGS = ("learn_folds", "learn_max_iter", "learn_rate", "learn_max_leaf_nodes", "learn_min_samples_leaf", "learn_l2")
+"""The :class:`Config` fields of ``graphkit train`` (written into the model file)."""
+LEARNED_SETTINGS = ("weight_learned", "model_reasons")
+"""The :class:`Config` fields used only with a trained model (``report --model``, :mod:`graphkit.learn`)."""
 
 
 _UNDECLARED = [f.name for f in fields(Config) if "setting" not in f.metadata]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from graphkit.graphs import Graphs
 from graphkit.model import Report
 
-__all__ = ["FEATURES", "NEIGHBOUR_FEATURES", "account_features"]
+__all__ = ["FEATURES", "NEIGHBOUR_FEATURES", "account_features", "feature_frame"]
 
 NEIGHBOUR_FEATURES = ("pagerank", "coins_sent", "coins_received", "age_days", "evidence", "crowded_identifier")
 """The features averaged and maximised over each account's gift and shared-identifier neighbours."""
@@ -85,13 +86,29 @@ def account_features(report: Report) -> pl.DataFrame:
     polars.DataFrame
         Sorted by ``user_id``; booleans as booleans, times as UTC datetimes.
     """
-    base = report.user_features
-    index = report.graphs.index.users.select("uid", "user_id")
-    gift_pairs = report.graphs.gift_flow.select("src", "dst")
+    return feature_frame(report.user_features, report.graphs)
+
+
+def feature_frame(user_features: pl.DataFrame, graphs: Graphs) -> pl.DataFrame:
+    """:func:`account_features` from its two inputs, for a caller that holds no :class:`Report` yet.
+
+    ``analyze(..., learned=...)`` scores accounts with a trained model before
+    the rings are scored (:mod:`graphkit.learn`), from these same columns.
+
+    Parameters
+    ----------
+    user_features : polars.DataFrame
+        ``Report.user_features``.
+    graphs : Graphs
+        ``Report.graphs``.
+    """
+    base = user_features
+    index = graphs.index.users.select("uid", "user_id")
+    gift_pairs = graphs.gift_flow.select("src", "dst")
     gift = pl.concat([gift_pairs.select(pl.col("src").alias("uid"), pl.col("dst").alias("nbr")),
                       gift_pairs.select(pl.col("dst").alias("uid"), pl.col("src").alias("nbr"))])
     gift = gift.filter(pl.col("uid") != pl.col("nbr")).unique()
-    shared = report.graphs.shared.select("a", "b", "strength")
+    shared = graphs.shared.select("a", "b", "strength")
     shared = pl.concat([shared.select(pl.col("a").alias("uid"), pl.col("b").alias("nbr"), "strength"),
                         shared.select(pl.col("b").alias("uid"), pl.col("a").alias("nbr"), "strength")])
     values = base.join(index, on="user_id").select(

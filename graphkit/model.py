@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.graphs import Graphs
     from graphkit.io import Tables
 
-__all__ = ["Beneficiary", "Decision", "HeldBack", "Ring", "Report", "SCHEMA_VERSION", "describe_path", "latest_decisions"]
+__all__ = ["Beneficiary", "Decision", "HeldBack", "LearnedScores", "Ring", "Report", "SCHEMA_VERSION", "describe_path",
+           "latest_decisions"]
 
 SCHEMA_VERSION = 1
 
@@ -354,6 +355,25 @@ def describe_path(steps: Iterable[tuple[str, str]]) -> str:
 
 def _round(value: Any) -> Any:
     return round(float(value), 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+@dataclass(frozen=True)
+class LearnedScores:
+    """What a trained account model gives a run (:func:`graphkit.learn.learned_scorer`).
+
+    Attributes
+    ----------
+    scores : polars.DataFrame
+        ``user_id, probability, reasons``: every account's calibrated
+        probability of being bad, and its top feature contributions as one
+        sentence (``"; "``-separated), empty when none raised it.
+    summary : dict
+        What ``rings.json`` ``summary.model`` says about the model (its file's
+        digest, features, training counts and cross-validated quality).
+    """
+
+    scores: pl.DataFrame
+    summary: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable, Iterator
 
@@ -77,7 +78,7 @@ from graphkit.detect.signals import (
     user_activity,
 )
 from graphkit.io import Tables
-from graphkit.model import Beneficiary, Report, Ring
+from graphkit.model import Beneficiary, LearnedScores, Report, Ring
 from graphkit.score import contributions, ring_reasons, user_evidence
 
 __all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_equipment", "ring_threshold", "STAGES"]
@@ -92,6 +93,7 @@ def analyze(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     detectors: tuple[Detector, ...] = DETECTORS,
+    learned: Callable[[pl.DataFrame, Graphs], LearnedScores] | None = None,
 ) -> Report:
     """Run the whole pipeline on validated tables.
 
@@ -114,6 +116,13 @@ def analyze(
     detectors : tuple of Detector
         The detectors to run, in the order their candidates are pooled
         (default: every registered one, :data:`graphkit.detect.registry.DETECTORS`).
+    learned : callable, optional
+        A trained account model (:func:`graphkit.learn.learned_scorer`): called
+        with the per-user features and the graphs before the rings are scored,
+        it gives each account a calibrated probability and its reasons. The
+        probability becomes the account's score, and each group's mean
+        probability is one more ring signal (``learned_score``, weighed by
+        ``Config.weight_learned``). Without it the run is as before.
 
     Returns
     -------
@@ -152,6 +161,14 @@ def analyze(
     cands = pool_candidates([found[d.name] for d in detectors])
     grouped = _groupings(inputs.communities, inputs.lockstep)
     del inputs
+    user_features = graphs.index.decode(
+        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left")
+        .join(grouped, on="uid", how="left").sort("uid"), "uid", as_="user_id"
+    )
+    model_scores = learned(user_features, graphs) if learned is not None else None
+    if model_scores is not None:
+        context = replace(context, learned=graphs.index.encode(
+            model_scores.scores.select("user_id", pl.col("probability").alias("learned")), "user_id", as_="uid"))
     groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
     threshold = ring_threshold(groups.scored["score"], config)
@@ -159,10 +176,8 @@ def analyze(
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     if seeds is not None:
         user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold)
-    user_features = graphs.index.decode(
-        activity.join(features, on="uid", how="left").join(evidence, on="uid", how="left")
-        .join(grouped, on="uid", how="left").sort("uid"), "uid", as_="user_id"
-    )
+    if model_scores is not None:
+        user_scores = _learned_user_scores(user_scores, model_scores.scores)
     summary = {
         "users": graphs.n_users,
         "gifts": graphs.gifts.height,
@@ -185,11 +200,12 @@ def analyze(
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
         "as_of": _as_of(graphs),
         **({"flags": _flag_summary(tables, seeds)} if seeds is not None else {}),
+        **({"model": model_scores.summary} if model_scores is not None else {}),
     }
     return Report(
         rings=tuple(rings),
         user_scores=user_scores,
-        params=config.to_params(),
+        params=config.to_params(learned=model_scores is not None),
         summary=summary,
         tables=tables,
         graphs=graphs,
@@ -527,6 +543,18 @@ def _relay(row: dict, graphs: Graphs) -> tuple[str, str, str] | None:
         return None
     a, m, c = graphs.index.decode_series(hop).to_list()
     return a, m, c
+
+
+def _learned_user_scores(user_scores: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:
+    """``user_scores`` with a trained model: ``score`` is the account's calibrated probability, and
+    ``reasons`` its top feature contributions (``ring_id`` and ``role`` unchanged)."""
+    return (
+        user_scores.drop("score")
+        .join(learned.select("user_id", pl.col("probability").round(4).alias("score"), "reasons"), on="user_id", how="left")
+        .with_columns(pl.col("score").fill_null(0.0), pl.col("reasons").fill_null(""))
+        .select("user_id", "score", "ring_id", "role", "reasons")
+        .sort(["score", "user_id"], descending=[True, False])
+    )
 
 
 def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:

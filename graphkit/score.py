@@ -54,7 +54,8 @@ from graphkit.util.format import format_coins, plural
 
 
 __all__ = [
-    "COMPONENTS", "FLAG_COMPONENT", "KINDS", "USER_COMPONENTS", "contributions", "flag_reason", "score_groups", "ring_reasons", "user_evidence",
+    "COMPONENTS", "FLAG_COMPONENT", "KINDS", "LEARNED_COMPONENT", "USER_COMPONENTS", "contributions", "flag_reason",
+    "score_groups", "ring_reasons", "user_evidence",
     "young_account",
 ]
 
@@ -74,6 +75,8 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 FLAG_COMPONENT = ("known_bad", "known_bad", "weight_known_bad")
 """(component, signal column, Config weight field) of the flags' part: present only when the signals have
 the column (a flags table was given), so that reports without flags stay as they were."""
+LEARNED_COMPONENT = ("learned", "learned_score", "weight_learned")
+"""(component, signal column, Config weight) of a trained model's signal: present only with ``report --model``."""
 
 KINDS: dict[str, tuple[str, ...]] = {
     "account_farm": ("young_crowd", "shared_identifiers", "new_accounts", "creation_burst"),
@@ -93,17 +96,21 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
         (pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}")
         for name, (column, weight) in COMPONENTS.items()
     ]
+    part_cols = [f"part_{name}" for name in COMPONENTS]
     flagged = FLAG_COMPONENT[1] in signals.columns
     if flagged:
         name, column, weight = FLAG_COMPONENT
         parts.append((pl.col(column).clip(0.0, 1.0) * getattr(config, weight)).alias(f"part_{name}"))
+        part_cols.append(f"part_{name}")
+    if LEARNED_COMPONENT[1] in frame.columns:  # report --model: the members' mean probability, one more part
+        parts.append((pl.col(LEARNED_COMPONENT[1]).clip(0.0, 1.0) * config.weight_learned).alias(f"part_{LEARNED_COMPONENT[0]}"))
+        part_cols.append(f"part_{LEARNED_COMPONENT[0]}")
     frame = frame.with_columns(parts)
-    part_cols = [f"part_{name}" for name in COMPONENTS]
 
     def noisy_or(columns: list[str]) -> pl.Expr:
         return 1.0 - pl.reduce(lambda acc, x: acc * x, [1.0 - pl.col(c) for c in columns])
 
-    coordination = noisy_or(part_cols + ([f"part_{FLAG_COMPONENT[0]}"] if flagged else []))
+    coordination = noisy_or(part_cols)
     incentive = pl.col("beneficiary_top3_share").clip(0.0, 1.0) * (
         0.5 + 0.5 * pl.col("beneficiary_income_share").clip(0.0, 1.0)
     )
@@ -117,7 +124,8 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
         coordination.alias("coordination"), incentive.alias("incentive"), size_factor.alias("size_factor")
     ).with_columns(scored(pl.col("coordination")).alias("score"))
     if flagged:
-        frame = frame.with_columns(scored(noisy_or(part_cols)).alias("score_without_flags"))
+        without_flags = [c for c in part_cols if c != f"part_{FLAG_COMPONENT[0]}"]
+        frame = frame.with_columns(scored(noisy_or(without_flags)).alias("score_without_flags"))
     kind_strength = [
         pl.max_horizontal([pl.col(f"part_{c}") for c in comps]).alias(f"kind_{kind}") for kind, comps in KINDS.items()
     ]
@@ -161,6 +169,8 @@ def contributions(row: Mapping[str, Any]) -> dict[str, float]:
     parts = {column: float(row[f"part_{name}"]) for name, (column, _) in COMPONENTS.items()}
     if f"part_{FLAG_COMPONENT[0]}" in row:
         parts[FLAG_COMPONENT[1]] = float(row[f"part_{FLAG_COMPONENT[0]}"])
+    if f"part_{LEARNED_COMPONENT[0]}" in row:
+        parts[LEARNED_COMPONENT[1]] = float(row[f"part_{LEARNED_COMPONENT[0]}"])
     parts["incentive"] = float(row["incentive"])
     total = sum(parts.values())
     return {name: round(value / total, 4) if total > 0 else 0.0 for name, value in sorted(parts.items())}
@@ -348,6 +358,9 @@ def ring_reasons(
             )
     if row.get("camouflage", 0) >= 0.05:
         reasons.append(f"{_pct(row['camouflage'])} of the ring's coins went to popular hosts outside it (camouflage)")
+    if LEARNED_COMPONENT[1] in row:  # report --model: after the evidence an investigator can check
+        reasons.append(f"the trained model gives its {size} accounts a mean probability of "
+                       f"{row[LEARNED_COMPONENT[1]]:.2f} of being bad")
     return reasons
 
 

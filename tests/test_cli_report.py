@@ -36,8 +36,8 @@ def pipeline_calls(monkeypatch):
     """Stand in for graphkit.pipeline.analyze: records its calls, reports progress like it."""
     calls = []
 
-    def analyze(tables, config, progress, workers):
-        calls.append({"tables": tables, "config": config, "workers": workers})
+    def analyze(tables, config, progress, workers, learned=None):
+        calls.append({"tables": tables, "config": config, "workers": workers, "learned": learned})
         for stage in ("build", "communities", "detect", "score"):
             progress(stage)
         return make_report(tables, params=config.to_params())

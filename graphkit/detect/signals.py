@@ -28,6 +28,7 @@ from graphkit.config import Config
 
 __all__ = [
     "EVIDENCE_IDS",
+    "LEARNED_SIGNAL",
     "SIGNALS",
     "account_ages",
     "age_days",
@@ -75,6 +76,8 @@ SIGNALS: dict[str, str] = {
     "known_bad": "mean of the members' nearness to flagged accounts (graphkit.detect.known_bad), 0 with fewer than "
                  "flag_min_members flagged members; only with a flags table",
 }
+LEARNED_SIGNAL = {"learned_score": "mean over members of the trained model's calibrated probability (report --model only)"}
+"""The signal a trained account model adds (:mod:`graphkit.learn`); absent without ``--model``."""
 
 
 def _float(name: str) -> pl.Expr:
@@ -333,6 +336,9 @@ class SignalContext:
     flags: pl.DataFrame | None = None
     """``uid, flagged, near_flags, known_bad`` (:func:`graphkit.detect.known_bad.known_bad`), or None
     without a flags table: then no group has the flag signals, and the scores are as without flags."""
+    learned: pl.DataFrame | None = None
+    """``uid, learned``: each account's probability from a trained model (``analyze(learned=...)``),
+    or None without one; the groups' ``learned_score`` is its mean over their members."""
 
 
 def signal_context(
@@ -459,6 +465,7 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
         _relay_signals(members, c.relays),
         _fan_signals(members, c.fans),
         *((_flag_signals(members, c.flags, min_flagged=c.config.flag_min_members),) if c.flags is not None else ()),
+        *((_learned_signals(members, c.learned),) if c.learned is not None else ()),
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
@@ -517,6 +524,16 @@ def internal_flow(members: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFram
     """
     return _pairs_in_groups(members, gift_flow.select("src", "dst", "coins"), "src", "dst").filter(
         pl.col("src") != pl.col("dst")
+    )
+
+
+def _learned_signals(members: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:
+    """``group, learned_score``: the mean of the members' probabilities from a trained model (0 for an account
+    it did not score)."""
+    return (
+        members.join(learned.select(pl.col("uid").cast(pl.UInt32), pl.col("learned").cast(pl.Float64)), on="uid", how="left")
+        .group_by("group")
+        .agg(pl.col("learned").fill_null(0.0).mean().alias("learned_score"))
     )
 
 

@@ -155,7 +155,9 @@ def scores_csv_text(report: Report) -> str:
     change only by adding fields. Ids are written exactly as read. With a
     flags table, ``score_without_flags`` follows: the score with the flags'
     parts taken out (:func:`graphkit.pipeline.analyze`), for measuring what
-    the flags add (``graphkit eval``).
+    the flags add (``graphkit eval``). With a trained model (``report
+    --model``) the score is the account's calibrated probability and a last
+    column, ``reasons``, holds its top feature contributions.
 
     Examples
     --------
@@ -170,9 +172,10 @@ def scores_csv_text(report: Report) -> str:
     """
     scores = report.user_scores
     without = ["score_without_flags"] if "score_without_flags" in scores.columns else []
+    learned = [_text(scores, "reasons")] if "reasons" in scores.columns else []  # report --model only
     frame = (
         scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
-                      _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without))
+                      _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without), *learned)
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
         .with_columns(_fixed("score", 4), *(_fixed(c, 4) for c in without))
     )
