@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import warnings
 from typing import TYPE_CHECKING, Iterable
 
 from graphkit.errors import ConfigError
@@ -73,6 +74,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         Without pyspark or Java.
     """
     require_spark()
+    # pyspark 4.3 warns that it does not fully support pandas 3; graphkit hands Spark Arrow, not pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
@@ -80,7 +83,7 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     builder = SparkSession.builder.appName("graphkit")
     if master:  # else spark-submit's master, or pyspark's own default, local[*]
         builder = builder.master(master)
-    settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.sql.execution.arrow.pyspark.enabled": "true",
+    settings = {"spark.ui.enabled": "false", "spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false", "spark.sql.execution.arrow.pyspark.enabled": "true",
                 "spark.sql.session.timeZone": "UTC", **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, value)
