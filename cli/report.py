@@ -108,9 +108,11 @@ def report_options(func: Callable) -> Callable:
                    "or the master spark-submit was given].")
 @click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
               help="With --engine spark: a Spark setting, repeatable (--spark-conf spark.executor.memory=4g).")
-@click.option("--spark-units", type=click.IntRange(min=1, max=1_000_000), default=16, show_default=True,
+@click.option("--spark-units", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
               help="With --engine spark: work units the accounts' connected components are packed into; each is "
-                   "analysed by graphkit's local pipeline in one executor task.")
+                   "analysed by graphkit's local pipeline in one executor task. With 1 the rings are the local "
+                   "engine's; with more the graph work spreads over executors, and Leiden runs per unit "
+                   "(a ring may come out cut differently: docs/spark.md).")
 @report_options
 def report(
     data_dir: Path,

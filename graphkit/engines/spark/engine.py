@@ -62,6 +62,8 @@ class SparkOptions:
     units : int
         Work units the accounts' components are packed into (by a hash of the
         component): each unit is one call of the local pipeline in an executor.
+        With 1 (the default) the rings are the local engine's; with more,
+        Leiden runs per unit (``docs/spark.md``).
     components : {"auto", "graphframes", "star"}
         How the components are found (:func:`graphkit.engines.spark.components.connected_components`).
     scores_csv_max : int
@@ -69,7 +71,7 @@ class SparkOptions:
         accounts (it is collected on the driver); the Parquet ``scores/`` always.
     """
 
-    units: int = 16
+    units: int = 1
     components: str = "auto"
     scores_csv_max: int = 2_000_000
 
