@@ -31,10 +31,10 @@ test: venv browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-## the suite without the browser and notebook tests
+## the suite without the browser, notebook and Spark tests
 test-fast: venv
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -m "not browser and not notebook"
+	$(BIN)/python -m pytest -m "not browser and not notebook and not spark"
 
 ## speed, memory and quality at scale (benchmarks/RESULTS.md)
 bench: venv

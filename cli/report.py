@@ -8,6 +8,7 @@ stderr; the top rings and the file paths go to stdout.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -103,6 +104,20 @@ def report_options(func: Callable) -> Callable:
               help="A model from graphkit train (model.json): each account's score becomes its calibrated "
                    "probability of being bad, scores.csv gains a reasons column (the features that raised it "
                    "most), and each group's mean probability is one more ring signal (learned_score).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="local: this process (polars + igraph). spark: Apache Spark, for platforms too big for one "
+                   "machine (needs pip install 'graphkit[spark]' and Java 17; writes no HTML views, and the "
+                   "per-account scores also as Parquet under OUT_DIR/scores/).")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="With --engine spark: the cluster (spark://host:7077, yarn, k8s://...) [default: local[*], "
+                   "or the master spark-submit was given].")
+@click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
+              help="With --engine spark: a Spark setting, repeatable (--spark-conf spark.executor.memory=4g).")
+@click.option("--spark-units", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
+              help="With --engine spark: work units the accounts' connected components are packed into; each is "
+                   "analysed by graphkit's local pipeline in one executor task. With 1 the rings are the local "
+                   "engine's; with more the graph work spreads over executors, and Leiden runs per unit "
+                   "(a ring may come out cut differently: docs/spark.md).")
 @report_options
 def report(
     data_dir: Path,
@@ -115,6 +130,10 @@ def report(
     previous: Path | None,
     labels: Path | None,
     model: Path | None,
+    engine: str,
+    spark_master: str | None,
+    spark_conf: tuple[str, ...],
+    spark_units: int,
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
@@ -136,15 +155,28 @@ def report(
     (graphkit diff shows the changes); with --labels, investigators' decisions
     hold back groups judged benign and track confirmed rings. With --model, a
     model from graphkit train scores every account (README "graphkit train").
-    Prints the top rings, the groups held back, and where the files are.
+    Prints the top rings, the groups held back, and where the files are. With
+    --engine spark, DATA_DIR may also be an hdfs:// or s3a:// folder, and each
+    table a folder of Parquet files.
 
     Example: graphkit report fixtures/demo --out out/
     """
     config = load_config(config_path, since=since, until=until, top=top)
+    spark = None
+    if engine == "spark":
+        from graphkit.engines.spark.session import parse_spark_conf, require_spark
+
+        require_spark()
+        spark = {"master": spark_master, "conf": parse_spark_conf(spark_conf), "units": spark_units}
+        if redact_key is not None or labels is not None or model is not None:
+            raise UserError("--redact-key, --labels and --model are not available with --engine spark yet; run them "
+                            "with --engine local")
+    elif spark_master or spark_conf:
+        raise UserError("--spark-master and --spark-conf need --engine spark")
     run_report(
-        data_dir, out_dir, config=config, columns=columns, html=not no_html, redact_key=redact_key,
+        data_dir, out_dir, config=config, columns=columns, html=not no_html and spark is None, redact_key=redact_key,
         workers=workers, quiet=quiet, as_json=as_json, allow_outside_data_dir=allow_outside_data_dir,
-        previous=previous, labels=labels, model=model,
+        previous=previous, labels=labels, model=model, spark=spark,
     )
 
 
@@ -163,12 +195,14 @@ def run_report(
     previous: Path | None = None,
     labels: Path | None = None,
     model: Path | None = None,
+    spark: dict[str, Any] | None = None,
 ) -> tuple[Report, ReportFiles]:
     """Read, analyse, write, render: the body of ``report`` and ``demo``.
 
     OUT_DIR's lock is held from the start (a second run into the same folder
     is refused at once, and an unwritable parent folder is found before the
-    analysis) until the report is in place.
+    analysis) until the report is in place. ``spark`` (``master``, ``conf``,
+    ``units``): run on Spark (:mod:`graphkit.engines.spark`) instead of here.
     """
     # imported here: the report writers pull in the detectors' signals and igraph, and graphkit.history scipy,
     # which `graphkit -h` does not need
@@ -182,21 +216,32 @@ def run_report(
         learned = _learned(model, config) if model is not None else None  # and a bad --model
         with _progress(quiet) as stages:
             stages.start("reading")
-            tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
-            decided = _read_labels(labels, tables, earlier, previous, out_dir) if labels is not None else None
-            stages.start("building")
-            result = _analyze(tables, config, stages.pipeline, workers, learned)
-            if earlier is not None:
-                result = carry_ring_ids(result, with_held_back(earlier), config=config)
-            trail = merge_decisions(carried_decisions(earlier), decided or ())
-            if decided is not None or trail:
-                result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,
-                                         max_growth=config.benign_max_growth)
-            stages.start("writing")
-            source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
-                      "allow_outside_data_dir": allow_outside_data_dir}
-            files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
-                                 generator=f"graphkit {__version__}", source=source)
+            staging = None
+            if spark is not None:
+                result, staging, staged = _on_spark(data_dir, out_dir, columns, config, spark, stages)
+                decided = None
+            else:
+                staged = {}
+                tables = _read(data_dir, out_dir, columns, config, allow_outside_data_dir)
+                decided = _read_labels(labels, tables, earlier, previous, out_dir) if labels is not None else None
+                stages.start("building")
+                result = _analyze(tables, config, stages.pipeline, workers, learned)
+            try:
+                if earlier is not None:
+                    result = carry_ring_ids(result, with_held_back(earlier), config=config)
+                trail = merge_decisions(carried_decisions(earlier), decided or ())
+                if decided is not None or trail:
+                    result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,
+                                             max_growth=config.benign_max_growth)
+                stages.start("writing")
+                source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
+                          "allow_outside_data_dir": allow_outside_data_dir}
+                files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
+                                     generator=f"graphkit {__version__}", source=source, staged=staged,
+                                     scores_csv=spark is None or result.user_scores.height == result.summary["users"])
+            finally:
+                if staging is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
             stages.finish()
     if as_json:
         click.echo(json.dumps(summary_json(result, files, config.top), indent=2, ensure_ascii=False))
@@ -255,6 +300,38 @@ def _read_labels(
         kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
         raise UserError(f"{exc}{where}{kept}") from None
     return decisions_from_labels(read.decisions, earlier)
+
+
+def _on_spark(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, spark: dict[str, Any],
+              stages: "_Stages") -> tuple[Report, Path, dict[str, Path]]:
+    """Read, analyse and stage the Parquet outputs on Spark: the report, the staging folder and its entries."""
+    from pyspark.sql import SparkSession
+
+    from graphkit.engines.spark import (
+        SparkOptions, analyze, read_spark_tables, spark_session, stage_outputs, staging_folder,
+    )
+
+    ours = SparkSession.getActiveSession() is None  # a session of the caller's (a notebook, a test) stays up
+    session = spark_session(spark["master"], spark["conf"])
+    staging = None
+    try:
+        try:
+            tables = read_spark_tables(session, data_dir, config, columns=columns, max_bad_share=config.max_bad_share)
+        except TooManyRejectedError as exc:
+            kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
+            raise UserError(f"{exc}{kept}") from None
+        stages.start("building")
+        staging = staging_folder(out_dir)
+        result = analyze(session, tables, config, SparkOptions(units=spark["units"]), scores_path=staging / "scores")
+        stages.start("writing")
+        return result.report, staging, stage_outputs(result, staging)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if ours:
+            session.stop()
 
 
 def _redactor(key: Path, out_dir: Path) -> Any:

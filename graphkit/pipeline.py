@@ -94,6 +94,8 @@ def analyze(
     workers: int | None = None,
     detectors: tuple[Detector, ...] = DETECTORS,
     learned: Callable[[pl.DataFrame, Graphs], LearnedScores] | None = None,
+    baseline: Baseline | None = None,
+    threshold: float | Callable[[pl.Series], float] | None = None,
 ) -> Report:
     """Run the whole pipeline on validated tables.
 
@@ -123,6 +125,14 @@ def analyze(
         probability becomes the account's score, and each group's mean
         probability is one more ring signal (``learned_score``, weighed by
         ``Config.weight_learned``). Without it the run is as before.
+    baseline : Baseline, optional
+        What is normal on the platform, when ``tables`` hold only part of it
+        (a work unit of the Spark engine, :mod:`graphkit.engines.spark`);
+        default: measured on ``tables`` (:func:`graphkit.detect.signals.platform_baseline`).
+    threshold : float or callable, optional
+        The score a group needs to be reported, or a function from the scores
+        of every group scored here to that score; default: :func:`ring_threshold`
+        of those scores. The Spark engine sets one bar across its work units.
 
     Returns
     -------
@@ -140,7 +150,7 @@ def analyze(
     # runs every detector that does not need them; the igraph user graph lives only in its run
     with leiden_groupings(graphs, config, workers=workers) as groupings:
         say("detect")
-        inputs = detection_inputs(tables, graphs, config)
+        inputs = detection_inputs(tables, graphs, config, baseline=baseline)
         early = run_detectors(inputs, detectors)
         activity, links, baseline = inputs.activity, inputs.device_links, inputs.baseline
         person = inputs.person["person"].to_numpy()
@@ -171,7 +181,10 @@ def analyze(
             model_scores.scores.select("user_id", pl.col("probability").alias("learned")), "user_id", as_="uid"))
     groups = find_ring_groups(cands, context, crowd_sources=crowd_sources(found, detectors))
     say("score")
-    threshold = ring_threshold(groups.scored["score"], config)
+    if threshold is None:
+        threshold = ring_threshold(groups.scored["score"], config)
+    elif callable(threshold):
+        threshold = float(threshold(groups.scored["score"]))
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person, seeds)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     if seeds is not None:
@@ -213,7 +226,7 @@ def analyze(
     )
 
 
-def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> DetectorInputs:
+def detection_inputs(tables: Tables, graphs: Graphs, config: Config, *, baseline: Baseline | None = None) -> DetectorInputs:
     """Stage ``detect``, first step: what every detector but the Leiden-based ones reads.
 
     Per-account activity (:func:`graphkit.detect.signals.user_activity`),
@@ -222,7 +235,9 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     and persons (:func:`graphkit.detect.signals.person_of`), beside the
     graphs' gift events, gift flow and co-gifting pairs, and the money flow's relay hops and
     equal-amount fans (:mod:`graphkit.graphs.relays`). The Leiden
-    groupings come later (:func:`leiden_groupings`).
+    groupings come later (:func:`leiden_groupings`). A ``baseline`` given
+    (measured on the whole platform when ``tables`` are one part of it) is
+    used instead of the one measured here.
 
     Examples
     --------
@@ -238,7 +253,8 @@ def detection_inputs(tables: Tables, graphs: Graphs, config: Config) -> Detector
     users = graphs.index.encode(tables.users.select("user_id", "created_at"), "user_id", as_="uid")
     activity = user_activity(graphs.gifts, users, graphs.n_users)
     links = device_links(graphs)
-    baseline = platform_baseline(activity, graphs.gifts, links, config)
+    if baseline is None:
+        baseline = platform_baseline(activity, graphs.gifts, links, config)
     person = pl.DataFrame({"uid": np.arange(graphs.n_users, dtype=np.uint32), "person": person_of(links, graphs.n_users)})
     relays = relay_hops(graphs.gifts, max_delay_s=config.flow_max_delay_s, amount_tolerance=config.flow_amount_tolerance,
                         max_chance=config.flow_max_amount_chance)

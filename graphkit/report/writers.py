@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 REPORT_ENTRIES = ("rings.json", "rings.csv", "scores.csv", "members.csv", "report.md", "index.html", "rings", "rejected",
-                  "graph", "redacted")
+                  "graph", "redacted", "scores")
 """The top-level names :func:`write_report` writes in a report folder: graphkit's, replaced by the next run.
 
 Everything else in the folder is the user's and is carried into the next
@@ -232,6 +233,8 @@ def write_report(
     generator: str = GENERATOR,
     redactor: "Redactor | None" = None,
     source: dict[str, Any] | None = None,
+    staged: Mapping[str, Path] | None = None,
+    scores_csv: bool = True,
 ) -> ReportFiles:
     """Write every output of the contract for ``report`` into ``out_dir``, atomically.
 
@@ -292,12 +295,17 @@ def write_report(
         check_out_dir(out_dir, data_dir=report.tables.source if report.tables is not None else None)
         kept = unowned_entries(out_dir, REPORT_ENTRIES)
         with atomic_directory(out_dir, owned=REPORT_ENTRIES) as tmp:
-            _write_files(report, tmp, html=html, top=top, generator=generator)
-            if report.tables is not None:  # the store for follow-up questions (expand, path, show --report)
+            _write_files(report, tmp, html=html, top=top, generator=generator, scores_csv=scores_csv)
+            if report.tables is not None and (tmp / "scores.csv").is_file():
+                # the store for follow-up questions (expand, path, show --report)
                 from graphkit.report.reader import read_scores
                 from graphkit.report.store import write_store
 
                 write_store(report, tmp / "graph", scores=read_scores(tmp / "scores.csv"))
+            for name, folder in (staged or {}).items():
+                if name not in REPORT_ENTRIES:
+                    raise ValueError(f"staged entry {name!r} is not one of the report's entries")
+                shutil.move(str(folder), str(tmp / name))
             if source is not None:
                 (tmp / "graph").mkdir(exist_ok=True)
                 (tmp / "graph" / "source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
@@ -325,13 +333,14 @@ def write_report(
 
 
 def _write_files(report: Report, folder: Path, *, html: bool, top: int | None, generator: str,
-                 views: "tuple[Report, Redactor] | None" = None) -> None:
+                 views: "tuple[Report, Redactor] | None" = None, scores_csv: bool = True) -> None:
     """Every file of one report folder. ``views``: draw the HTML from this report with this redactor
     (the redacted bundle's views are drawn from the real report, whose tables they need)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rings.json").write_text(rings_json_text(report, generator), encoding="utf-8")
     (folder / "rings.csv").write_text(rings_csv_text(report), encoding="utf-8")
-    (folder / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
+    if scores_csv:
+        (folder / "scores.csv").write_text(scores_csv_text(report), encoding="utf-8")
     (folder / "members.csv").write_text(members_csv_text(report), encoding="utf-8")
     if report.tables is not None:
         report.tables.write_rejected(folder)

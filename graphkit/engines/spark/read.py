@@ -1,0 +1,241 @@
+"""Reading and validating the input tables on Spark, with graphkit's own row rules.
+
+Spark reads each table (a file, or a folder of Parquet files; local, ``hdfs://``
+or ``s3a://``), renames columns through the same mapping file as the local
+engine, and checks the columns with the local engine's check (the same
+one-line errors). Each Arrow batch then goes through
+:func:`graphkit.io.validate.validate_table`, the local engine's row rules and
+reasons; a unique id repeated across batches is rejected by Spark, the first
+valid row winning as in the local engine. Rejected rows keep their row number
+(1-based, in the order Spark reads the table) and their reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import polars as pl
+import pyarrow as pa
+
+from graphkit.config import Config
+from graphkit.errors import InputError
+from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
+from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
+from graphkit.io.scan import find_table_file
+from graphkit.io.validate import DTYPES, REASON, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkTables", "read_spark_tables"]
+
+_ROW = "__gk_row"
+
+
+@dataclass
+class SparkTables:
+    """The validated tables as Spark DataFrames (canonical columns, parsed types), and what was rejected.
+
+    Attributes
+    ----------
+    frames : dict
+        Table name -> accepted rows (only the tables present).
+    rejected : dict
+        Table name -> rejected rows: ``row``, the table's columns as read (text), ``reason``.
+    stats : dict
+        Table name -> :class:`graphkit.io.validate.TableStats` (counts only).
+    where : dict
+        Table name -> where it was read (for messages).
+    """
+
+    frames: dict[str, "DataFrame"]
+    rejected: dict[str, "DataFrame"] = field(default_factory=dict)
+    stats: dict[str, TableStats] = field(default_factory=dict)
+    where: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(s.rejected for s in self.stats.values())
+
+
+def read_spark_tables(
+    spark: "SparkSession", data_dir: str | Path, config: Config = Config(), *, columns: str | Path | None = None,
+    max_bad_share: float = 0.05,
+) -> SparkTables:
+    """Read and validate the tables of ``data_dir`` on Spark (see the module's docstring).
+
+    Raises
+    ------
+    ColumnNotFoundError, InputError, TooManyRejectedError
+        As :func:`graphkit.read_tables` does, with the same messages.
+    """
+    data_dir = str(data_dir)
+    local = "://" not in data_dir or data_dir.startswith("file://")
+    if local and not Path(data_dir.removeprefix("file://")).is_dir():
+        raise InputError(f"{data_dir}: no such data directory; give the folder that holds gifts and devices tables")
+    mapping_path = columns if columns is not None else (
+        Path(data_dir) / MAPPING_FILE if local and (Path(data_dir) / MAPPING_FILE).is_file() else None)
+    mappings = load_mapping(mapping_path)
+    rules = RowRules(max_coins=config.max_coins, dedupe_exact_rows=False)  # exact repeats: counted per work unit
+    found = SparkTables(frames={})
+    for name in TABLE_NAMES:
+        located = _locate(spark, data_dir, name, mappings.get(name), local)
+        if located is None:
+            continue
+        where, raw = located
+        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules)
+        found.frames[name], found.rejected[name], found.stats[name], found.where[name] = accepted, rejected, stats, where
+    if "gifts" not in found.frames and "devices" not in found.frames:
+        raise InputError(f"{data_dir}: neither a gifts nor a devices table found (gifts.parquet, gifts.csv or a "
+                         "gifts/ folder of Parquet files); add one, or name it in the mapping file")
+    check_bad_share({name: ValidatedPart(pl.DataFrame(), pl.DataFrame(), stats, found.where[name])
+                     for name, stats in found.stats.items()}, max_bad_share)
+    return found
+
+
+def _locate(spark: "SparkSession", data_dir: str, name: str, mapping: TableMapping | None,
+            local: bool) -> tuple[str, "DataFrame"] | None:
+    """``(where, raw frame)`` of table ``name``, or None when absent."""
+    if local:
+        base = Path(data_dir.removeprefix("file://"))
+        folder = base / (mapping.file if mapping is not None and mapping.file else name)
+        if folder.is_dir():
+            return str(folder), spark.read.parquet(str(folder))
+        path = find_table_file(base, name, mapping)
+        return None if path is None else (str(path), _read_file(spark, str(path)))
+    for candidate in ([mapping.file] if mapping is not None and mapping.file else [f"{name}.parquet", name]):
+        path = f"{data_dir.rstrip('/')}/{candidate}"
+        try:
+            return path, _read_file(spark, path)
+        except Exception as exc:  # pyspark's AnalysisException: PATH_NOT_FOUND
+            if "PATH_NOT_FOUND" not in str(exc) and "does not exist" not in str(exc):
+                raise InputError(f"{path}: cannot be read by Spark ({str(exc).splitlines()[0]})") from None
+    return None
+
+
+def _read_file(spark: "SparkSession", path: str) -> "DataFrame":
+    lower = path.lower()
+    if lower.endswith((".csv", ".csv.gz")):
+        return spark.read.csv(path, header=True, inferSchema=False, multiLine=True, escape='"')
+    if lower.endswith(".ndjson"):
+        return spark.read.json(path)
+    return spark.read.parquet(path)
+
+
+def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMapping | None,
+              rules: RowRules) -> tuple["DataFrame", "DataFrame", TableStats]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    if mapping is not None:
+        for canonical, source in mapping.columns.items():
+            if source not in raw.columns:
+                # the local engine's message, from its own check on an empty frame of these columns
+                _check_columns(spec, [c for c in raw.columns], where, mapping, rules)
+            raw = raw.withColumnRenamed(source, canonical)
+    _check_columns(spec, raw.columns, where, mapping, rules)
+    present = [c.name for c in spec.columns if c.name in raw.columns]
+    texts = [F.col(c) if isinstance(raw.schema[c].dataType, TimestampType) else F.col(c).cast("string").alias(c)
+             for c in present]
+    numbered = _numbered(raw.select(*texts))
+    out_schema = _batch_schema(spec, present, numbered)
+
+    def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema)
+
+    checked = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
+    checked = _reject_repeated_ids(checked, spec, present)
+    accepted = checked.where(F.col(REASON).isNull()).select(_ROW, *present)
+    rejected = checked.where(F.col(REASON).isNotNull()).select(
+        F.col(_ROW).alias("row"), *[F.col(f"__raw_{c}").alias(c) for c in present], REASON).orderBy("row")
+    counts = {r[REASON]: int(r["count"]) for r in checked.where(F.col(REASON).isNotNull()).groupBy(REASON).count().collect()}
+    rows = checked.count()
+    stats = TableStats(name=spec.name, path=None, rows_read=rows, accepted=rows - sum(counts.values()),
+                       rejected_by_reason=dict(sorted(counts.items())))
+    return accepted, rejected, stats
+
+
+def _check_columns(spec: TableSpec, names: list[str], where: str, mapping: TableMapping | None, rules: RowRules) -> None:
+    """The local engine's column checks (same messages), on an empty frame with these column names."""
+    empty = pl.LazyFrame({n: [] for n in dict.fromkeys(names)}, schema={n: pl.Utf8 for n in dict.fromkeys(names)})
+    validate_table(spec, empty, where, mapping, rules)
+
+
+def _numbered(frame: "DataFrame") -> "DataFrame":
+    """``frame`` with ``__gk_row``: 1, 2, ... in the order Spark reads it (partition by partition)."""
+    from pyspark.sql import functions as F
+
+    tagged = frame.withColumn("__pid", F.spark_partition_id()).withColumn("__mid", F.monotonically_increasing_id())
+    tagged = tagged.cache()
+    sizes = dict(tagged.groupBy("__pid").count().collect())
+    offsets, total = {}, 0
+    for pid in sorted(sizes):
+        offsets[pid] = total
+        total += sizes[pid]
+    offset = F.create_map(*[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))]) if offsets else None
+    local_index = F.col("__mid") - F.shiftleft(F.col("__pid").cast("long"), 33)
+    row = (offset[F.col("__pid")] + local_index + 1) if offset is not None else F.lit(1).cast("long")
+    return tagged.withColumn(_ROW, row.cast("long")).drop("__pid", "__mid")
+
+
+def _batch_schema(spec: TableSpec, present: list[str], frame: "DataFrame") -> pa.Schema:
+    fields = [pa.field(_ROW, pa.int64()), pa.field(REASON, pa.string())]
+    fields += [pa.field(c, pa.timestamp("us", tz="UTC") if spec.column(c).kind == "time" else
+                        (pa.float64() if spec.column(c).kind == "number" else pa.string())) for c in present]
+    fields += [pa.field(f"__raw_{c}", pa.string()) for c in present]
+    return pa.schema(fields)
+
+
+def _spark_schema(schema: pa.Schema) -> str:
+    kinds = {pa.int64(): "long", pa.string(): "string", pa.float64(): "double"}
+    return ", ".join(f"`{f.name}` {kinds.get(f.type, 'timestamp')}" for f in schema)
+
+
+def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping: TableMapping | None,
+                    rules: RowRules, present: list[str], schema: pa.Schema) -> pa.RecordBatch:
+    frame = pl.from_arrow(pa.Table.from_batches([batch]))
+    assert isinstance(frame, pl.DataFrame)
+    rows = frame[_ROW].cast(pl.Int64)
+    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules)
+    # validate_table numbers the batch's rows 1..n: back to the table's row numbers
+    accepted = part.accepted.select(
+        pl.lit(None, pl.Utf8).alias(REASON),
+        *[pl.col(c).cast(DTYPES[spec.column(c).kind]) for c in present],
+        *[pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present],
+    )
+    accepted_rows = rows.filter(_accepted_mask(part, frame.height))
+    rejected = part.rejected.select(
+        pl.col(REASON),
+        *[pl.lit(None, DTYPES[spec.column(c).kind]).alias(c) for c in present],
+        *[pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}") for c in present],
+    )
+    rejected_rows = rows.gather(part.rejected["row"].cast(pl.Int64) - 1)
+    out = pl.concat([accepted.with_columns(accepted_rows.alias(_ROW)), rejected.with_columns(rejected_rows.alias(_ROW))])
+    out = out.select(_ROW, REASON, *present, *[f"__raw_{c}" for c in present])
+    return out.to_arrow().cast(schema).to_batches()[0] if out.height else pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _accepted_mask(part: ValidatedPart, n: int) -> pl.Series:
+    return ~pl.int_range(1, n + 1, eager=True).is_in(part.rejected["row"].cast(pl.Int64).implode())
+
+
+def _reject_repeated_ids(checked: "DataFrame", spec: TableSpec, present: list[str]) -> "DataFrame":
+    """A unique id of a valid row seen in an earlier valid row (of another batch) is ``duplicate <id>``."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    for col in spec.columns:
+        if not (col.unique and col.name in present):
+            continue
+        valid = checked.withColumn("__valid", F.col(REASON).isNull() & F.col(col.name).isNotNull())
+        ranked = valid.withColumn("__rank", F.row_number().over(Window.partitionBy(col.name, "__valid").orderBy(_ROW)))
+        repeated = F.col("__valid") & (F.col("__rank") > 1)
+        checked = ranked.select(
+            _ROW, F.when(repeated, F.lit(f"duplicate {col.name}")).otherwise(F.col(REASON)).alias(REASON), *present,
+            *[F.when(repeated, F.col(c).cast("string")).otherwise(F.col(f"__raw_{c}")).alias(f"__raw_{c}") for c in present],
+        )
+    return checked

@@ -1,0 +1,211 @@
+"""The Spark engine (``graphkit report --engine spark``): the same rings as the local engine, its work units,
+its errors, and a real standalone cluster on 127.0.0.1. Marked ``spark``: ``make test-fast`` skips them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import graphkit
+from graphkit.evaluate import evaluate_output
+from graphkit_cli.main import cli
+
+pyspark = pytest.importorskip("pyspark", reason="the spark extra: pip install 'graphkit[spark]'")
+
+pytestmark = pytest.mark.spark
+
+DEMO = Path(graphkit.__file__).resolve().parent.parent / "fixtures" / "demo"
+_CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from graphkit.engines.spark import spark_session
+
+    session = spark_session("local[2]", _CONF)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _report(*args: object) -> None:
+    result = CliRunner().invoke(cli, ["report", *map(str, args), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+def _scores(path: Path) -> dict[str, tuple[float, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {row["user_id"]: (float(row["score"]), row["ring_id"]) for row in csv.DictReader(fh)}
+
+
+def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
+    # one work unit: Leiden sees the graph the local engine sees (with more units it runs per unit, and a ring
+    # can come out cut differently: docs/spark.md); validation, baseline, bar and assembly are Spark's all the same
+    _report(DEMO, "--out", tmp_path / "local", "--no-html")
+    _report(DEMO, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "1")
+    local = json.loads((tmp_path / "local" / "rings.json").read_text())
+    remote = json.loads((tmp_path / "spark" / "rings.json").read_text())
+    assert remote["params"]["engine"] == "spark" and remote["params"]["spark"]["components"] == "star"
+    assert len(remote["rings"]) == len(local["rings"])
+    for ring in local["rings"]:
+        best = max(_jaccard(set(ring["members"]), set(other["members"])) for other in remote["rings"])
+        assert best >= 0.95, (ring["ring_id"], best)
+    for key in ("users", "gifts", "devices", "ips", "streams", "coins", "baseline", "as_of", "rejected_rows"):
+        assert remote["summary"][key] == local["summary"][key], key
+    # every account outside the rings of both scores alike; the Parquet scores are the CSV's
+    a, b = _scores(tmp_path / "local" / "scores.csv"), _scores(tmp_path / "spark" / "scores.csv")
+    assert a.keys() == b.keys()
+    outside = [u for u in a if not a[u][1] and not b[u][1]]
+    assert len(outside) > len(a) / 2
+    assert max(abs(a[u][0] - b[u][0]) for u in outside) <= 1e-6
+    parquet = pl.read_parquet(tmp_path / "spark" / "scores" / "*.parquet")
+    assert parquet.height == len(b) and set(parquet["user_id"]) == b.keys()
+    truth = DEMO / "truth.json"
+    la, lb = evaluate_output(tmp_path / "local", truth), evaluate_output(tmp_path / "spark", truth)
+    assert (lb.ring_recall, lb.ring_precision) == (la.ring_recall, la.ring_precision)
+    assert not (tmp_path / "spark" / "index.html").exists()  # views need the tables on the driver
+
+
+def _small_data(folder: Path) -> Path:
+    """Two senders and a host, with one gift of negative coins and one repeated gift id."""
+    folder.mkdir()
+    rows = ["gift_id,sender_id,receiver_id,coins,sent_at,stream_id"]
+    rows += [f"g{i},u{i % 3},h1,{10 + i},2024-05-01T00:00:{i:02d}Z,s1" for i in range(40)]  # 2 bad rows in 42: < 5%
+    rows += ["g40,u1,h1,-5,2024-05-01T00:09:00Z,s1", "g2,u2,h1,7,2024-05-01T00:09:30Z,s1"]
+    (folder / "gifts.csv").write_text("\n".join(rows) + "\n")
+    (folder / "devices.csv").write_text("user_id,device_id\nu0,d1\nu1,d1\nu2,d2\n")
+    return folder
+
+
+def test_rejected_rows_are_kept_as_parquet_with_the_local_reasons(spark, tmp_path):
+    data = _small_data(tmp_path / "data")
+    _report(data, "--out", tmp_path / "local", "--no-html")
+    _report(data, "--out", tmp_path / "spark", "--engine", "spark")
+    rejected = pl.read_parquet(tmp_path / "spark" / "rejected" / "gifts.parquet" / "*.parquet").sort("row")
+    local = pl.read_csv(tmp_path / "local" / "rejected" / "gifts.csv", infer_schema=False)
+    assert rejected["reason"].to_list() == local["reason"].to_list() == ["negative coins", "duplicate gift_id"]
+    assert rejected["row"].to_list() == [int(r) for r in local["row"].to_list()]
+    assert rejected["coins"].to_list() == local["coins"].to_list()
+    a, b = (json.loads((tmp_path / side / "rings.json").read_text())["summary"] for side in ("local", "spark"))
+    assert (b["rejected_rows"], b["gifts"], b["users"]) == (a["rejected_rows"], a["gifts"], a["users"]) == (2, 40, 4)
+
+
+def test_a_missing_column_is_the_local_engines_one_line_error(spark, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gifts.csv").write_text("sender_id,receiver_id,sent_at\na,h,2024-01-01T00:00:00Z\n")
+    local = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / "a"), "-q"])
+    remote = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / "b"), "-q", "--engine", "spark"])
+    assert local.exit_code == remote.exit_code == 2, remote.output
+    assert remote.output == local.output and "required column 'coins' is missing" in remote.output
+    assert len(remote.output.strip().splitlines()) == 1
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(2, 40), edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=45))
+def test_star_components_match_networkx(spark, n, edges):
+    from graphkit.engines.spark.components import connected_components
+
+    edges = [(a % n, b % n) for a, b in edges]
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(edges)
+    vertices = spark.createDataFrame([(i,) for i in range(n)], "id long")
+    frame = spark.createDataFrame(edges, "src long, dst long")
+    found, method = connected_components(vertices, frame, method="star")
+    groups: dict[int, set[int]] = {}
+    for row in found.collect():
+        groups.setdefault(row["component"], set()).add(row["id"])
+    assert method == "star"
+    assert sorted(map(sorted, groups.values())) == sorted(map(sorted, nx.connected_components(graph)))
+    assert all(c == min(members) for c, members in groups.items())
+
+
+def test_graphframes_is_used_only_when_its_jar_is_there(spark):
+    from graphkit.engines.spark.components import connected_components, graphframes_available
+    from graphkit.errors import ConfigError
+
+    assert not graphframes_available(spark)  # no jar on these machines
+    vertices = spark.createDataFrame([(1,)], "id long")
+    with pytest.raises(ConfigError, match="needs the graphframes package and its jar"):
+        connected_components(vertices, spark.createDataFrame([(1, 1)], "src long, dst long"), method="graphframes")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def standalone_cluster(tmp_path):
+    """A Spark master and two workers (1 core, 1 GB each) on 127.0.0.1, from the pyspark package; always stopped."""
+    home = Path(pyspark.__file__).resolve().parent
+    env = {**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_LOG_DIR": str(tmp_path / "logs"), "SPARK_WORKER_DIR": str(tmp_path / "work")}
+    port = _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    spark_class = str(home / "bin" / "spark-class")
+    log = open(tmp_path / "master.log", "wb")
+    processes = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                   "--port", str(port), "--webui-port", str(_free_port())],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        for i in range(2):
+            processes.append(subprocess.Popen(
+                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1", "--cores", "1",
+                 "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(tmp_path / f"work{i}")],
+                env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 300
+        while (tmp_path / "master.log").read_text(errors="replace").count("Registering worker") < 2:
+            assert time.monotonic() < deadline, (tmp_path / "master.log").read_text(errors="replace")[-3000:]
+            assert all(p.poll() is None for p in processes), (tmp_path / "master.log").read_text(errors="replace")[-3000:]
+            time.sleep(1)
+        yield url, env
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+def test_report_on_a_standalone_cluster_of_two_workers(standalone_cluster, tmp_path):
+    url, env = standalone_cluster
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "graphkit_cli", "report", str(DEMO), "--out", str(out), "--engine", "spark",
+         "--spark-master", url, "--spark-conf", "spark.executor.memory=768m", "--spark-conf", "spark.executor.cores=1",
+         "--spark-conf", "spark.sql.shuffle.partitions=4", "--spark-conf", "spark.driver.host=127.0.0.1",
+         "--spark-units", "4", "-q", "--json"],
+        env=env, capture_output=True, text=True, timeout=3000,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads((out / "rings.json").read_text())
+    assert doc["params"]["engine"] == "spark" and doc["summary"]["users"] == 8000
+    truth = evaluate_output(out, DEMO / "truth.json")
+    assert truth.ring_recall == 1.0, truth.ring_recall
+    for work in ("work0", "work1"):  # each worker ran an executor of the report
+        assert list((tmp_path / work).rglob("stderr")), work
