@@ -254,16 +254,7 @@ def _read(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, a
     try:
         tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     except TooManyRejectedError as exc:
-        # beside OUT_DIR, never in it: a previous report there stays as it was
-        from graphkit.report import write_failed_rejected
-
-        try:
-            written = write_failed_rejected(exc.rejected, out_dir)
-            where = f"; the rejected rows are in {written[0].parent}/" if written else ""
-        except GraphkitError as not_written:
-            where = f"; the rejected rows were not written ({not_written})"
-        kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
-        raise UserError(f"{exc}{where}{kept}") from None
+        raise _refused(exc, out_dir, name_folder=True) from None
     for warning in tables.warnings:  # never silent: e.g. exact duplicate gifts that were kept
         stderr.print(safe_text(f"graphkit: warning: {warning}"))
     return tables
@@ -290,16 +281,24 @@ def _read_labels(
         read = read_labels(path, known_users=accounts, known_rings=known_ring_ids(earlier), rings_from=rings_from,
                            now=datetime.now(timezone.utc))
     except TooManyRejectedError as exc:
-        from graphkit.report import write_failed_rejected
-
-        try:
-            written = write_failed_rejected(exc.rejected, out_dir)
-            where = f"; the rejected rows are in {written[0]}" if written else ""
-        except GraphkitError as not_written:
-            where = f"; the rejected rows were not written ({not_written})"
-        kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
-        raise UserError(f"{exc}{where}{kept}") from None
+        raise _refused(exc, out_dir, name_folder=False) from None
     return decisions_from_labels(read.decisions, earlier)
+
+
+def _refused(exc: TooManyRejectedError, out_dir: Path, *, name_folder: bool) -> UserError:
+    """The one-line error of a run refused for its bad rows, which are written beside OUT_DIR (never in it: a
+    previous report there stays as it was); ``name_folder`` names their folder, else their first file."""
+    from graphkit.report import write_failed_rejected
+
+    try:
+        written = write_failed_rejected(exc.rejected, out_dir)
+        where = ""
+        if written:
+            where = f"; the rejected rows are in {f'{written[0].parent}/' if name_folder else written[0]}"
+    except GraphkitError as not_written:
+        where = f"; the rejected rows were not written ({not_written})"
+    kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
+    return UserError(f"{exc}{where}{kept}")
 
 
 def _on_spark(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, spark: dict[str, Any],
