@@ -40,7 +40,9 @@ def diff(old_out: Path, new_out: Path, out_dir: Path | None, min_jaccard: float,
     (new accounts on the devices and IPs of an earlier ring that nothing else
     continues: at least 2 in common, making at least half of those of the ring
     with fewer); earlier
-    rings that nothing continues went quiet. For each ring: members who
+    rings that nothing continues went quiet, and a group NEW_OUT held back
+    because investigators judged it benign is held_back (with their
+    decision), not quiet. For each ring: members who
     joined or left, and coins and beneficiaries before and now. --out also
     writes diff.html, an offline overview with the rings coloured by status.
 

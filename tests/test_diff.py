@@ -173,3 +173,70 @@ def test_diff_html_of_ten_thousand_rings_keeps_the_changes_and_is_quick(tmp_path
     assert len(colours) == 2_000  # Config.view_max_nodes: the new and quiet rings are kept first
     assert colours.count(STATUS_COLORS["new"]) == 20 and colours.count(STATUS_COLORS["quiet"]) == 10
     assert elapsed < 60, f"{elapsed:.1f} s"  # a loose bound against a quadratic step, not a benchmark
+
+
+def held(rid, members, *decisions, coins=40.0):
+    return {"ring_id": rid, "members": list(members), "coins_total": coins, "overlap": 1.0, "joined": [],
+            "decisions": [dict(d, members=list(members)) if "ring_id" in d else d for d in decisions]}
+
+
+def test_a_group_held_back_by_a_benign_decision_is_held_back_not_quiet():
+    # R1 (a fan club) was reported yesterday; an investigator cleared it, so today's report holds it back
+    cleared = {"ring_id": "R1", "verdict": "benign", "note": "fans of h1", "decided_at": "2024-05-20T10:02:00Z",
+               "by": "ana"}
+    old = [ring("R1", people("f", 12)), ring("R2", people("a", 8))]
+    new = [ring("R2", people("a", 8))]
+    diff = diff_rings(old, new, held_back=[held("R1", people("f", 12), cleared)])
+    assert statuses(diff) == {("R2", ("R2",)): "stable", ("R1", ("R1",)): "held_back"}
+    change = next(c for c in diff.changes if c.status == "held_back")
+    assert change.decisions == ({k: cleared[k] for k in ("ring_id", "verdict", "note", "decided_at", "by")},)
+    assert change.size == 12 and change.left == () and change.joined == ()
+    doc = diff.to_dict()
+    assert doc["counts"]["held_back"] == 1 and doc["counts"]["quiet"] == 0
+    assert doc["rings"][1]["decisions"][0]["note"] == "fans of h1"
+    assert "- R1 (R1 before) is held back, not reported (12 accounts): R1 judged benign by ana on " \
+           "2024-05-20T10:02:00Z (\"fans of h1\")" in diff.to_markdown()
+    # held back again the day after: still held_back, continuing its held-back self; a group held back
+    # yesterday that is gone today is not "quiet" (it was never reported)
+    again = diff_rings(new, new, held_back=[held("R1", people("f", 11), cleared)],
+                       held_back_before=[held("R1", people("f", 12), cleared), held("R9", people("x", 5))])
+    assert statuses(again) == {("R2", ("R2",)): "stable", ("R1", ("R1",)): "held_back"}
+    # without the held-back groups (as before this status existed), the cleared ring reads as quiet
+    assert statuses(diff_rings(old, new))[(None, ("R1",))] == "quiet"
+
+
+def test_a_held_back_decision_is_escaped_in_diff_md_and_diff_html(tmp_path):
+    from graphkit.viz.diff_page import STATUS_COLORS
+
+    evil = "</script><img src=x onerror=alert(1)>*[x](http://e.vil)\u2028"
+    decision = {"ring_id": evil, "verdict": "benign", "note": evil, "decided_at": "2024-05-20T10:02:00Z", "by": evil}
+    diff = diff_rings([ring(evil, people("f", 6))], [], held_back=[held(evil, people("f", 6), decision)])
+    assert [c.status for c in diff.changes] == ["held_back"]
+    markdown = diff.to_markdown()
+    assert not re.search(r"(?<!\\)[<\[*]", markdown) and "\u2028" not in markdown and "http://" not in markdown
+    write_diff(diff, tmp_path / "d")
+    page = (tmp_path / "d" / "diff.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "<script>alert" not in page and "\u2028" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the decision column shows the note, escaped
+    data = _page_data(page)
+    assert dict(zip(data["nodes"]["id"], data["nodes"]["color"]))[f"now:{evil}"] == STATUS_COLORS["held_back"]
+
+
+def test_diff_command_lists_the_group_the_demo_labels_held_back(tmp_path, fixtures_dir):
+    runner = CliRunner()
+    day1, day2 = tmp_path / "day1", tmp_path / "day2"
+    for args in (["--out", str(day1), "--until", "2024-05-20"],
+                 ["--out", str(day2), "--previous", str(day1), "--labels", str(fixtures_dir / "demo-labels.csv")]):
+        result = runner.invoke(cli, ["report", str(fixtures_dir / "demo"), "--no-html", "-q", *args])
+        assert result.exit_code == 0, result.output
+    held_ids = [h["ring_id"] for h in json.loads((day2 / "rings.json").read_text())["held_back"]]
+    assert held_ids == ["R0006"]
+    result = runner.invoke(cli, ["diff", str(day1), str(day2), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    r6 = [c for c in doc["rings"] if "R0006" in c["previous_ids"] or c["ring_id"] == "R0006"]
+    assert [(c["status"], c["ring_id"], c["previous_ids"]) for c in r6] == [("held_back", "R0006", ["R0006"])]
+    assert r6[0]["decisions"][0] == {"ring_id": "R0006", "verdict": "benign", "note": "school team cheering together",
+                                     "decided_at": "2024-05-20T10:30:00Z", "by": "ana"}
+    result = runner.invoke(cli, ["diff", str(day1), str(day2)])
+    assert result.exit_code == 0 and "held_back" in result.output and "1 held_back" in result.output

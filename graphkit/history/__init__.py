@@ -7,7 +7,16 @@
   rings tracked, the audit trail), behind ``graphkit report --labels``.
 """
 
-from graphkit.history.diff import STATUSES, ReportDiff, RingChange, diff_reports, diff_rings, match_settings, write_diff
+from graphkit.history.diff import (
+    STATUSES,
+    ReportDiff,
+    RingChange,
+    diff_reports,
+    diff_rings,
+    held_back_of,
+    match_settings,
+    write_diff,
+)
 from graphkit.history.decisions import (
     apply_decisions,
     carried_decisions,
@@ -19,5 +28,5 @@ from graphkit.history.decisions import (
 from graphkit.history.ids import carry_ring_ids, ring_counter
 
 __all__ = ["STATUSES", "ReportDiff", "RingChange", "apply_decisions", "carried_decisions", "carry_ring_ids",
-           "decisions_from_labels", "diff_reports", "diff_rings", "known_ring_ids", "match_settings",
+           "decisions_from_labels", "diff_reports", "diff_rings", "held_back_of", "known_ring_ids", "match_settings",
            "merge_decisions", "ring_counter", "with_held_back", "write_diff"]

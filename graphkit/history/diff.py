@@ -13,7 +13,14 @@ two reports are compared by member overlap:
   ``stable`` otherwise;
 - an unmatched new ring that is a substantial piece of an earlier one is a
   ``split`` piece of it; any other is ``new``;
-- an earlier ring that nothing continues went ``quiet``.
+- an earlier ring that nothing continues went ``quiet``;
+- a group the new report *held back* (its ``held_back``: a benign decision
+  covers it, see :mod:`graphkit.history.decisions`) is ``held_back``, with the
+  decisions that hold it, not ``quiet``: it is matched to the earlier rings
+  like a ring (by members, so its ``previous_ids`` are the rings it continues)
+  but never re-formed. The earlier report's held-back groups take part in the
+  matching too (a group reported again after being held back continues its
+  held-back self), and never go quiet: they were not reported.
 
 - a ring that would be ``new`` is an earlier ring ``re-formed`` when its
   accounts are new but its equipment is not: it shares at least
@@ -64,12 +71,12 @@ from graphkit.util.version import GENERATOR
 from graphkit.viz.diff_page import diff_view
 
 __all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "match_settings",
-           "quiet_rings_of", "write_diff"]
+           "held_back_of", "quiet_rings_of", "write_diff"]
 
 DIFF_FILES = ("diff.json", "diff.md", "diff.html")
 """What :func:`write_diff` writes into its folder (anything else there is left as it is)."""
 
-STATUSES = ("new", "stable", "grown", "shrunk", "merged", "split", "re-formed", "quiet")
+STATUSES = ("new", "stable", "grown", "shrunk", "merged", "split", "re-formed", "held_back", "quiet")
 """Every status a ring can have in a diff, in the order they are listed."""
 
 
@@ -100,6 +107,9 @@ class RingChange:
         ``re-formed`` only: the devices and IPs of the earlier ring that the new accounts use.
     size : int or None
         Its members now; None for a quiet ring.
+    decisions : tuple of dict
+        ``held_back`` only: the decisions that hold it back (``ring_id`` or ``user_id``, ``verdict``,
+        ``note``, ``decided_at``, ``by``), as the new report's ``held_back`` lists them.
     """
 
     status: str
@@ -116,6 +126,7 @@ class RingChange:
     common_devices: tuple[str, ...] = ()
     common_ips: tuple[str, ...] = ()
     size: int | None = None
+    decisions: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,8 @@ class ReportDiff:
     Attributes
     ----------
     changes : tuple of RingChange
-        The new report's rings in its rank order, then the quiet rings in the earlier order.
+        The new report's rings in its rank order, then its held-back groups in its order, then the
+        quiet rings in the earlier order.
     settings : dict
         ``min_jaccard``, ``min_piece`` and ``min_change``.
     """
@@ -169,6 +181,11 @@ def _sentence(change: RingChange) -> str:
         return f"{name} is new ({plural(len(change.joined), 'member')})"
     if change.status == "quiet":
         return f"{before} went quiet: no ring of this report continues it"
+    if change.status == "held_back":
+        was = f" ({before} before)" if before else ""
+        why = "; ".join(_decision_words(d) for d in change.decisions) or "a benign decision covers it"
+        return (f"{name}{was} is held back, not reported ({plural(change.size or 0, 'account')}): "
+                f"{why}{moved}")
     if change.status == "merged":
         return f"{name} merged {before}{moved}"
     if change.status == "split":
@@ -179,6 +196,27 @@ def _sentence(change: RingChange) -> str:
         return (f"{name} re-formed {before}: {plural(len(change.joined), 'new account')} on "
                 f"{', '.join(equipment)}{moved}")
     return f"{name} ({before} before) {change.status}{moved}"
+
+
+def _decision_words(decision: dict[str, Any]) -> str:
+    """One decision of a held-back group as words, every value from the report escaped.
+
+    Examples
+    --------
+    >>> _decision_words({"ring_id": "R0006", "verdict": "benign", "by": "ana", "decided_at": "2024-05-20T00:00:00Z",
+    ...                  "note": "school *team*"})
+    'R0006 judged benign by ana on 2024-05-20T00:00:00Z ("school \\\\*team\\\\*")'
+    """
+    what = (escape_markdown(decision["ring_id"]) if isinstance(decision.get("ring_id"), str)
+            else f"account {escape_markdown(decision.get('user_id'))}")
+    words = f"{what} judged {escape_markdown(decision.get('verdict'))}"
+    if decision.get("by"):
+        words += f" by {escape_markdown(decision['by'])}"
+    if decision.get("decided_at"):
+        words += f" on {escape_markdown(decision['decided_at'])}"
+    if decision.get("note"):
+        words += f' ("{escape_markdown(decision["note"])}")'
+    return words
 
 
 def match_settings(config: Config) -> dict[str, float]:
@@ -204,6 +242,8 @@ def diff_rings(
     reform_min_identifiers: int = 2,
     reform_min_share: float = 0.5,
     remembered: Sequence[dict[str, Any]] = (),
+    held_back: Sequence[dict[str, Any]] = (),
+    held_back_before: Sequence[dict[str, Any]] = (),
 ) -> ReportDiff:
     """Match the rings of a new report to an earlier one's and give each a status.
 
@@ -227,6 +267,10 @@ def diff_rings(
         Rings that went quiet before the earlier report (its ``quiet_rings``: ``ring_id``,
         ``shared_devices``, ``shared_ips``): a ring of new accounts on their equipment is
         one of them ``re-formed`` too.
+    held_back, held_back_before : sequence of dict
+        The groups the new and the earlier report held back (their ``held_back``: ``ring_id``,
+        ``members``, ``coins_total``, ``decisions``; :func:`held_back_of`). The new ones are
+        ``held_back``; the earlier ones are matched like rings but never go quiet.
 
     The defaults are :class:`graphkit.config.Config`'s (``match_min_jaccard``,
     ``match_min_piece``, ``match_min_change``, ``reform_min_identifiers``,
@@ -236,6 +280,12 @@ def diff_rings(
     -------
     ReportDiff
     """
+    reported_old = list(old)
+    old_ids, new_ids = {r["ring_id"] for r in old}, {r["ring_id"] for r in new}
+    held = [h for h in held_back if h["ring_id"] not in new_ids]
+    held_ids = {h["ring_id"] for h in held}
+    old = [*old, *(h for h in held_back_before if h["ring_id"] not in old_ids)]
+    new = [*new, *held]
     old_members, new_members = _members(old, "old"), _members(new, "new")
     old_size = old_members.group_by("old").len("old_size")
     new_size = new_members.group_by("new").len("new_size")
@@ -284,7 +334,7 @@ def diff_rings(
     continued = {p for _, previous, _, _ in decided.values() for p in previous}
     reformed = _reformed(
         [r for r in old if r["ring_id"] not in continued] + list(remembered),
-        [r for r in new if decided[r["ring_id"]][0] == "new"],
+        [r for r in new if decided[r["ring_id"]][0] == "new" and r["ring_id"] not in held_ids],
         min_identifiers=reform_min_identifiers, min_share=reform_min_share,
     )
     changes = []
@@ -298,6 +348,11 @@ def diff_rings(
             continued.add(matched_id)
             shared = len(members_new[rid] & members_old[matched_id])
             jaccard = shared / len(members_new[rid] | members_old[matched_id])
+        decisions: tuple[dict[str, Any], ...] = ()
+        if rid in held_ids:
+            status = "held_back"
+            decisions = tuple({k: v for k, v in d.items() if k != "members"}
+                              for d in by_new[rid].get("decisions") or [] if isinstance(d, dict))
         before = set().union(*(members_old[p] for p in previous)) if previous else set()
         changes.append(RingChange(
             status=status, ring_id=rid, previous_ids=previous,
@@ -307,9 +362,9 @@ def diff_rings(
             jaccard=None if jaccard is None else round(float(jaccard), 4), matched_id=matched_id,
             common_devices=tuple(i.split(":", 1)[1] for i in common if i.startswith("device:")),
             common_ips=tuple(i.split(":", 1)[1] for i in common if i.startswith("ip:")),
-            size=len(members_new[rid]),
+            size=len(members_new[rid]), decisions=decisions,
         ))
-    for ring in old:
+    for ring in reported_old:
         if ring["ring_id"] not in continued:
             changes.append(RingChange(
                 status="quiet", ring_id=None, previous_ids=(ring["ring_id"],), left=tuple(sorted(ring["members"])),
@@ -414,9 +469,27 @@ def _beneficiaries(rings: dict[str, dict[str, Any]], ids: Sequence[str]) -> tupl
 def diff_reports(old_dir: str | Path, new_dir: str | Path, **settings: float) -> ReportDiff:
     """:func:`diff_rings` on the ``rings.json`` of two report folders (read with
     :func:`graphkit.report.read_report`, so a folder that is not a report is one clear error)."""
-    earlier = read_report(old_dir)
-    return diff_rings(earlier.rings, read_report(new_dir).rings, remembered=quiet_rings_of(earlier.document),
+    earlier, later = read_report(old_dir), read_report(new_dir)
+    return diff_rings(earlier.rings, later.rings, remembered=quiet_rings_of(earlier.document),
+                      held_back=held_back_of(later.document), held_back_before=held_back_of(earlier.document),
                       **settings)
+
+
+def held_back_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed ``held_back`` groups of a ``rings.json`` (a report written with ``--labels``, or with
+    ``--previous`` of a report that had decisions): entries with a text ``ring_id`` and a list of text
+    ``members``; reports without the field have none.
+
+    Examples
+    --------
+    >>> held_back_of({"held_back": [{"ring_id": "R0006", "members": ["a", "b"]}, {"ring_id": "R7", "members": "a"}]})
+    [{'ring_id': 'R0006', 'members': ['a', 'b']}]
+    """
+    found = document.get("held_back")
+    if not isinstance(found, list):
+        return []
+    return [h for h in found if isinstance(h, dict) and isinstance(h.get("ring_id"), str)
+            and isinstance(h.get("members"), list) and all(isinstance(m, str) for m in h["members"])]
 
 
 def quiet_rings_of(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ STATUS_COLORS: dict[str, str] = {
     "grown": "#fd8d3c",
     "shrunk": "#74a9cf",
     "stable": "#969696",
+    "held_back": "#1b9e77",
     "quiet": "#cccccc",
 }
 """Node colour per status of :data:`graphkit.history.STATUSES` (the ones that want a look are the loudest)."""
@@ -28,8 +29,8 @@ STATUS_COLORS: dict[str, str] = {
 EARLIER_COLOR = "#eceff1"
 """Earlier rings that a ring of today continues (a quiet one takes the colour of ``quiet``)."""
 
-_IMPORTANCE = {"re-formed": 7.0, "new": 6.0, "merged": 5.0, "split": 4.0, "grown": 3.0, "quiet": 2.5, "shrunk": 2.0,
-               "stable": 0.0}
+_IMPORTANCE = {"re-formed": 7.0, "new": 6.0, "merged": 5.0, "split": 4.0, "grown": 3.0, "quiet": 2.5,
+               "held_back": 2.2, "shrunk": 2.0, "stable": 0.0}
 """Which rings stay when a diff has more than ``Config.view_max_nodes`` nodes: the changes first."""
 
 
@@ -38,7 +39,8 @@ def diff_view(diff: Mapping[str, Any], *, old: str = "the earlier report", new: 
     """``diff.html``: every ring of the new report and the earlier rings it continues, coloured by status.
 
     Each ring of the new report is a dot coloured by its status (:data:`STATUS_COLORS`), sized by
-    its members; each earlier ring it continues is a square with an arrow to it (two arrows into a
+    its members (a group held back by a benign decision is a ``held_back`` dot, its decisions in the
+    tooltip and the table); each earlier ring it continues is a square with an arrow to it (two arrows into a
     merged ring, two out of a split one); an earlier ring that went quiet is a grey square on its
     own. A sortable table lists every ring. Everything from the reports (ring ids, account ids,
     devices) is escaped by :func:`graphkit.viz.render_network`; the page makes no network request.
@@ -105,14 +107,17 @@ def diff_view(diff: Mapping[str, Any], *, old: str = "the earlier report", new: 
     legend += [LegendItem("earlier ring", EARLIER_COLOR, "square"),
                LegendItem("edge: continued by", "#999999", "line")]
     table = TableBlock(
-        columns=("ring", "status", "before", "joined", "left", "coins before", "coins now", "devices and IPs in common"),
+        columns=("ring", "status", "before", "joined", "left", "coins before", "coins now", "devices and IPs in common",
+                 "decision"),
         rows=tuple(
             (c.get("ring_id") or "-", c.get("status", ""), ", ".join(c.get("previous_ids", [])) or "-",
              len(c.get("joined", [])), len(c.get("left", [])), _coins(c.get("coins_before")),
-             _coins(c.get("coins_after")), ", ".join([*c.get("common_devices", []), *c.get("common_ips", [])]))
+             _coins(c.get("coins_after")), ", ".join([*c.get("common_devices", []), *c.get("common_ips", [])]),
+             "; ".join(_decision(d) for d in c.get("decisions", []) if isinstance(d, Mapping)))
             for c in sorted(changes, key=lambda c: -_IMPORTANCE.get(c.get("status", ""), 1.0))
         ),
-        caption="Every ring of the new report and every earlier ring that went quiet, changes first; "
+        caption="Every ring of the new report, every group it held back and every earlier ring that went quiet, "
+                "changes first; "
                 "click a column to sort.",
     )
     return render_network(nodes, edges, title=f"What changed from {old} to {new}",
@@ -140,4 +145,24 @@ def _tooltip(change: Mapping[str, Any], size: int) -> str:
     common = [*(f"device {d}" for d in change.get("common_devices", [])), *(f"IP {i}" for i in change.get("common_ips", []))]
     if common:
         lines.append("in common with before: " + ", ".join(common[:10]) + (" ..." if len(common) > 10 else ""))
+    decisions = [_decision(d) for d in change.get("decisions", []) if isinstance(d, Mapping)]
+    if decisions:
+        lines.append("held back: " + "; ".join(decisions[:5]) + (" ..." if len(decisions) > 5 else ""))
     return "\n".join(lines)
+
+
+def _decision(decision: Mapping[str, Any]) -> str:
+    """One decision of a held-back group as plain text (escaped where it is drawn, by ``render_network``).
+
+    Examples
+    --------
+    >>> _decision({"ring_id": "R0006", "verdict": "benign", "by": "ana", "decided_at": "2024-05-20T00:00:00Z",
+    ...            "note": "team"})
+    'R0006 judged benign by ana on 2024-05-20T00:00:00Z ("team")'
+    """
+    what = str(decision["ring_id"]) if decision.get("ring_id") is not None else f"account {decision.get('user_id')}"
+    words = f"{what} judged {decision.get('verdict')}"
+    for label, key in ((" by ", "by"), (" on ", "decided_at")):
+        if decision.get(key):
+            words += f"{label}{decision[key]}"
+    return words + (f' ("{decision["note"]}")' if decision.get("note") else "")
