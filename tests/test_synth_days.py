@@ -4,6 +4,7 @@ small, fast version of the benchmark of rings over time (benchmarks/bench_histor
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from benchmarks.bench_history import run_history
 from graphkit.errors import ConfigError, InputError
-from graphkit.synth import TIMELINE_FILE, generate_days
+from graphkit.synth import CLUB_KIND, TIMELINE_FILE, generate_days
 from graphkit_cli.main import cli
 
 
@@ -97,6 +98,31 @@ def test_the_truth_follows_each_farm_by_identity_through_its_event(written: Path
                            if m in set(_day(written, 4)["users"]["user_id"])}
 
 
+def test_a_fan_club_lives_through_the_days_with_the_same_accounts_cheering_the_same_host(written: Path) -> None:
+    timeline = json.loads((written / TIMELINE_FILE).read_text())
+    clubs = {(d["day"], g["identity"]): set(g["members"]) for d in timeline["days"] for g in d["lookalikes"]}
+    assert {identity for _, identity in clubs} == {"C01"}  # one per 10,000 users, at least one
+    first, third = clubs[(1, "C01")], clubs[(3, "C01")]
+    assert len(first) >= 12 and len(first & third) >= 0.75 * max(len(first), len(third))  # the same fans, slight churn
+    for day in (1, 3):
+        truth = _truth(written, day)
+        club = next(g for g in truth["lookalikes"] if g.get("identity") == "C01")
+        assert club["kind"] == CLUB_KIND and set(club["members"]) == clubs[(day, "C01")]
+        assert not set(club["members"]) & {m for r in truth["rings"] for m in r["members"]}  # honest accounts
+        tables = _day(written, day)
+        users = tables["users"].filter(pl.col("user_id").is_in(club["members"]))
+        assert users.height == len(club["members"])  # long-standing accounts: a year old or more
+        assert users.select((pl.col("created_at") <= datetime(2023, 5, 2, tzinfo=timezone.utc)).all()).item()
+        gifts = tables["gifts"].filter(pl.col("sender_id").is_in(club["members"]))
+        hosts = gifts.group_by("receiver_id").len().sort("len", descending=True)
+        if day == 1:
+            host = hosts["receiver_id"][0]
+        assert hosts["receiver_id"][0] == host  # the same host, day after day
+        to_host = gifts.filter(pl.col("receiver_id") == host)
+        assert set(to_host["sender_id"]) == set(club["members"])  # every fan who was there cheered
+        assert to_host["stream_id"].n_unique() >= 2  # in two or three streams of the day
+
+
 def test_the_same_seed_writes_the_same_days_and_bad_settings_are_one_line(tmp_path: Path) -> None:
     a, b = generate_days(2, users=1_000, gifts=5_000, seed=3), generate_days(2, users=1_000, gifts=5_000, seed=3)
     assert a.truth == b.truth and all(x.gifts.equals(y.gifts) for x, y in zip(a.days, b.days))
@@ -119,3 +145,4 @@ def test_rings_keep_their_ids_and_statuses_agree_with_the_truth_day_by_day(tmp_p
     assert sum(found["confusion"]["quiet"].values()) + sum(found["confusion"]["split"].values()) >= 1
     report = json.loads((tmp_path / "reports" / "day-02" / "rings.json").read_text())
     assert {"status", "previous_ids", "first_seen", "shared_devices"} <= set(report["rings"][0])
+

@@ -5,12 +5,17 @@ its look-alikes as :func:`graphkit.synth.generate` makes them) and plants
 account farms whose life is scripted: each keeps its devices, datacenter IPs
 and host from day to day, and on one day of the window it grows, shrinks,
 splits in two, goes quiet, re-forms (every account banned and replaced by a
-fresh one on the same devices and IPs), or appears. :meth:`Timeline.write`
+fresh one on the same devices and IPs), or appears. It also plants look-alikes
+that live through the days: fan clubs of long-standing accounts that cheer one
+host in bursts every day (:data:`CLUB_KIND`), the same fans day after day with
+slight churn, so that an investigator's benign decision has something to
+apply to. :meth:`Timeline.write`
 writes one data folder per day (``day-01/``, ...: that day's gifts, device
 sightings and streams, and the accounts opened by its end or active that day) with that day's
 ``truth.json``, and ``timeline.json`` with the whole story: for every day,
 which farm is which (a persistent ``identity``) and the status a diff against
-the day before should give it.
+the day before should give it, and which members each persistent look-alike had
+that day (its ``identity``, ``C01``, ...).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from graphkit.synth.generator import DEFAULT_START, MIN_USERS, _assemble
 from graphkit.synth.platform import FORMATS, Platform
 from graphkit.util.atomic import atomic_directory, output_lock
 
-__all__ = ["EVENTS", "MAX_DAYS", "TIMELINE_FILE", "Timeline", "day_folder", "generate_days"]
+__all__ = ["CLUB_KIND", "EVENTS", "MAX_DAYS", "TIMELINE_FILE", "Timeline", "day_folder", "generate_days"]
 
 TIMELINE_FILE = "timeline.json"
 MAX_DAYS = 90
@@ -41,6 +46,14 @@ _SCRIPT = ("stable", "stable", "grown", "shrunk", "split", "quiet", "re-formed",
 """The farms of each batch of 10,000 users, by what happens to them (the day of each is drawn)."""
 _ACTIVE = 0.96
 """The chance that a farm account is active on a given day of its farm's life."""
+CLUB_KIND = "fan_club_burst"
+"""The look-alike kind of the fan clubs that live through the days (truth ``lookalikes`` with an ``identity``)."""
+_CLUBS = 1
+"""Persistent fan clubs per batch of 10,000 users."""
+_CLUB_ACTIVE = 0.9
+"""The chance that a fan is at its host's stream on a given day."""
+_CLUB_JOIN = 0.25
+"""The chance, each day after the first, that one more long-standing fan joins the club (slight churn)."""
 
 
 def day_folder(day: int) -> str:
@@ -155,7 +168,14 @@ def generate_days(
     the one before. The honest world, its streams and look-alikes (family
     tablets, carrier NAT, campus IPs, promotion waves, fan clubs, internet
     cafés) are those of :func:`graphkit.synth.generate` over the whole window,
-    cut into days like the farms.
+    cut into days like the farms. Besides, per 10,000 users one fan club of
+    15-30 long-standing accounts (a year old or more) lives through the days:
+    every day its host streams once, and in two to four moments of the stream
+    each fan who is there (90% a day) sends one to three cheap gifts within
+    90 seconds of the others; each day after the first, one more
+    long-standing fan joins with a chance of 25%. It is honest (truth
+    ``lookalikes``, kind :data:`CLUB_KIND`, with an ``identity`` ``C01``, ...,
+    and that day's fans as members), but its bursts look like a ring's.
 
     Parameters
     ----------
@@ -175,7 +195,8 @@ def generate_days(
         its ``identity`` with the ``status`` a diff against the day before should
         give (``new`` on its first day, then ``stable`` unless its event falls on
         the day) and its ``previous_ids``; ``truth["quiet"]`` lists the farms of
-        the day before that are gone.
+        the day before that are gone; ``truth["lookalikes"]`` holds each persistent fan club with its
+        ``identity`` and the fans at its host's stream that day.
 
     Examples
     --------
@@ -220,6 +241,12 @@ def generate_days(
             child = _live_one_day(w, org, farm, day, cohorts, next_identity=f"F{len(farms) + len(children) + 1:02d}")
             if child is not None:
                 children.append(child)
+    clubs = [_Club(identity=f"C{k + 1:02d}", host=int(_planted._take_hosts(w, org, 1, 0.05, 0.5)[0]),
+                   members=_planted._take_users(w, org, int(rng.integers(15, 31)), min_age_days=365))
+             for k in range(_CLUBS * max(1, users // 10_000))]
+    for day in range(days):
+        for club in clubs:
+            lookalikes.append(_club_one_day(w, org, club, day))
     _organic.gifts(w, org, max(gifts - w.planted_gifts, 0))
     params = {"users": users, "gifts": gifts, "seed": seed, "days": days,
               "start": datetime.fromtimestamp(t0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -285,6 +312,37 @@ def _live_one_day(w: World, org: _organic.Organic, farm: _Farm, day: int, cohort
     return child
 
 
+@dataclass
+class _Club:
+    identity: str
+    host: int
+    members: np.ndarray
+
+
+def _club_one_day(w: World, org: _organic.Organic, club: _Club, day: int) -> dict:
+    """One day of a fan club: maybe a new fan, then bursts of cheap gifts in the host's stream of the day.
+
+    Returns the day's look-alike group ``{"kind", "identity", "day", "members"}`` (the fans who cheered).
+    """
+    rng = w.rng
+    d0 = w.start + day * DAY
+    if day > 0 and rng.random() < _CLUB_JOIN:
+        club.members = np.concatenate([club.members, _planted._take_users(w, org, 1, min_age_days=365)])
+    there = club.members[rng.random(len(club.members)) < _CLUB_ACTIVE]
+    shows = int(rng.integers(2, 4))  # the host streams two or three times a day, about as long each
+    begin = d0 + np.sort(rng.choice(np.arange(shows * 2) * 3, shows, replace=False)) * HOUR + int(rng.integers(0, HOUR))
+    length = rng.integers(HOUR, 2 * HOUR, shows)
+    streams = w.new_streams(np.full(shows, club.host), begin, begin + length)
+    hype = int(rng.integers(2, 5))  # moments per stream when the club cheers together
+    moments = (begin[:, None] + (rng.random((shows, hype)) * (length - 120)[:, None]).astype(np.int64)).ravel()
+    moment, fan = np.nonzero(rng.random((len(moments), len(there))) < 0.8)
+    per = rng.integers(1, 4, len(fan))
+    moment, fan = np.repeat(moment, per), np.repeat(fan, per)
+    w.add_gifts(there[fan], np.full(len(fan), club.host), w.prices(len(fan), hi=6),
+                moments[moment] + rng.integers(0, 91, len(fan)), streams[moment // hype])
+    return {"kind": CLUB_KIND, "identity": club.identity, "day": day + 1, "members": there[np.unique(fan)]}
+
+
 def _farm_activity(w: World, farm: _Farm, accounts: np.ndarray, primary: np.ndarray, d0: int) -> None:
     """Device sightings and big gifts to the host during one stream of its, all within the day from ``d0``."""
     rng = w.rng
@@ -335,8 +393,11 @@ def _by_day(whole: Platform, cohorts: list[dict], farms: list[_Farm], t0: int, d
         quiet = sorted(previous_identities - today)
         previous_identities = today
         active = set(users.filter(pl.col("user_id").is_in(seen)).get_column("user_id").to_list())
-        lookalikes = [{**g, "members": [m for m in g["members"] if m in active]} for g in whole.truth["lookalikes"]]
+        lookalikes = [{**g, "members": [m for m in g["members"] if m in active]} for g in whole.truth["lookalikes"]
+                      if "day" not in g]
         lookalikes = [g for g in lookalikes if len(g["members"]) >= 2]
+        clubs = [{k: v for k, v in g.items() if k != "day"} for g in whole.truth["lookalikes"] if g.get("day") == day + 1]
+        lookalikes += clubs
         truth = {
             "generator": "graphkit synth", "seed": params["seed"], "params": {**params, "day": day + 1},
             "summary": {"users": users.height, "streams": streams.height, "devices": devices.height,
@@ -348,7 +409,8 @@ def _by_day(whole: Platform, cohorts: list[dict], farms: list[_Farm], t0: int, d
         story.append({"day": day + 1, "folder": day_folder(day + 1), "date": lo.strftime("%Y-%m-%d"),
                       "rings": [{k: r[k] for k in ("identity", "status", "previous_ids", "members", "beneficiaries")}
                                 for r in rings],
-                      "quiet": quiet})
+                      "quiet": quiet,
+                      "lookalikes": [{k: g[k] for k in ("identity", "kind", "members")} for g in clubs]})
     timeline = {
         "generator": "graphkit synth", "seed": params["seed"], "params": params,
         "farms": [{"identity": f.identity, "event": f.event if f.parent is None else "split",

@@ -240,7 +240,8 @@ def _assemble(w: World, rings: list[dict], lookalikes: list[dict], params: dict)
             for i, r in enumerate(rings)
         ],
         "lookalikes": [
-            {"group_id": f"L{i + 1:0{lw}d}", "kind": g["kind"], "members": names(g["members"])}
+            {"group_id": f"L{i + 1:0{lw}d}", "kind": g["kind"],
+             **{k: v for k, v in g.items() if k not in ("kind", "members")}, "members": names(g["members"])}
             for i, g in enumerate(lookalikes)
         ],
     }
