@@ -146,3 +146,33 @@ def test_rings_keep_their_ids_and_statuses_agree_with_the_truth_day_by_day(tmp_p
     report = json.loads((tmp_path / "reports" / "day-02" / "rings.json").read_text())
     assert {"status", "previous_ids", "first_seen", "shared_devices"} <= set(report["rings"][0])
 
+
+def test_a_benign_label_on_a_look_alike_keeps_it_out_of_the_next_days_rings_and_lists_it_held_back(tmp_path: Path) -> None:
+    # the small version of the benchmark's look-alike step: the fan club reaches day 1's rings, is judged
+    # benign by its ring id, and the reports of days 2 and 3 (made with --labels) hold it back
+    found = run_history(tmp_path, days=3, users=4_000, gifts=24_000, seed=1)
+    decisions = found["decisions"]
+    assert [(j["identity"], j["day"], j["case"]) for j in decisions["judged"]] == [("C01", 1, "ring")]
+    assert decisions["following_days"] == 2 and decisions["both"] == 2, decisions
+    ring_id = decisions["judged"][0]["ring_id"]
+    labels = (tmp_path / "labels.csv").read_text().splitlines()
+    assert labels[0] == "ring_id,user_id,verdict,note,decided_at,by" and labels[1].startswith(f"{ring_id},,benign,")
+    reports = tmp_path / "reports"
+    for day in (2, 3):
+        doc = json.loads((reports / f"day-0{day}" / "rings.json").read_text())
+        assert ring_id not in {r["ring_id"] for r in doc["rings"]}
+        assert [h["ring_id"] for h in doc["held_back"]] == [ring_id]
+    # the benchmark's library path is what `graphkit report --previous --labels` does
+    out = tmp_path / "cli-day-02"
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "data" / "day-02"), "--out", str(out), "--no-html", "-q",
+                                      "--previous", str(reports / "day-01"), "--labels", str(tmp_path / "labels.csv")])
+    assert result.exit_code == 0, result.output
+    mine, bench = (json.loads((d / "rings.json").read_text()) for d in (out, reports / "day-02"))
+    assert [(h["ring_id"], h["members"]) for h in mine["held_back"]] == [(h["ring_id"], h["members"]) for h in bench["held_back"]]
+    assert [r["members"] for r in mine["rings"]] == [r["members"] for r in bench["rings"]]
+    # and graphkit diff says so: held back, with the investigator's decision, not quiet
+    result = CliRunner().invoke(cli, ["diff", str(reports / "day-01"), str(reports / "day-02"), "--json"])
+    assert result.exit_code == 0, result.output
+    change = next(c for c in json.loads(result.output)["rings"] if ring_id in c["previous_ids"])
+    assert change["status"] == "held_back" and change["ring_id"] == ring_id
+    assert change["decisions"][0]["by"] == "benchmark investigator" and change["decisions"][0]["verdict"] == "benign"
