@@ -15,8 +15,8 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
     Draw time of HTML views in headless Chromium.
 ``history``
     Rings over time: ``graphkit synth --days 7`` reported day by day with
-    ``--previous`` and diffed, judged against ``timeline.json``
-    (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
+    ``--previous`` and diffed, judged against ``timeline.json``, and its fan
+    clubs judged benign and held back with ``--labels`` (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
 ``learn``
     Learning from labels: grouped cross-validation on AMLSim and synth, and a
     synth-trained model on held-out synth platforms (``benchmarks/bench_learn.py``).
@@ -107,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     views = sub.add_parser("views", help="HTML view draw time in headless Chromium")
     views.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     sub.add_parser("views-child", help=argparse.SUPPRESS)
-    hist = sub.add_parser("history", help="rings over time: synth --days, reported day by day with --previous")
+    hist = sub.add_parser("history", help="rings over time: synth --days, reported day by day with --previous "
+                          "(and --labels once its fan clubs are judged benign)")
     hist.add_argument("--days", type=int, default=7)
     hist.add_argument("--users", type=int, default=20_000)
     hist.add_argument("--gifts", type=int, default=140_000)

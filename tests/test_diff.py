@@ -201,6 +201,9 @@ def test_a_group_held_back_by_a_benign_decision_is_held_back_not_quiet():
     again = diff_rings(new, new, held_back=[held("R1", people("f", 11), cleared)],
                        held_back_before=[held("R1", people("f", 12), cleared), held("R9", people("x", 5))])
     assert statuses(again) == {("R2", ("R2",)): "stable", ("R1", ("R1",)): "held_back"}
+    # a group held back yesterday and reported again today (it grew) continues its held-back self
+    back = diff_rings(new, [ring("R1", people("f", 16)), *new], held_back_before=[held("R1", people("f", 12), cleared)])
+    assert statuses(back) == {("R1", ("R1",)): "grown", ("R2", ("R2",)): "stable"}
     # without the held-back groups (as before this status existed), the cleared ring reads as quiet
     assert statuses(diff_rings(old, new))[(None, ("R1",))] == "quiet"
 
