@@ -16,7 +16,8 @@ Commands (``python -m benchmarks COMMAND -h`` for options):
 ``history``
     Rings over time: ``graphkit synth --days 7`` reported day by day with
     ``--previous`` and diffed, judged against ``timeline.json``, and its fan
-    clubs judged benign and held back with ``--labels`` (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
+    clubs judged benign and held back with ``--labels``
+    (:mod:`benchmarks.bench_history`; ``run`` does it too unless ``--no-history``).
 ``learn``
     Learning from labels: grouped cross-validation on AMLSim and synth, and a
     synth-trained model on held-out synth platforms (``benchmarks/bench_learn.py``).

@@ -175,9 +175,10 @@ def judge_decisions(labelled: list[dict[str, Any]], truths: list[dict[str, Any]]
     ``{"judged": [{"identity", "day", "case", "ring_id", "decided", "days": [{"day", "kept_out",
     "held_back", "why"}]}], "by_ring", "by_accounts", "following_days", "kept_out", "held_back", "both",
     "unscored", "why"}``; ``unscored`` counts the days the club was neither a ring nor held back (it did
-    not score as a ring that day, so no decision had anything to hold); ``why`` (a day the club was reported again) is ``grew`` (more new accounts than
-    ``benign_max_growth`` per decided one), ``overlap`` (Jaccard with the decided accounts below
-    ``decision_min_jaccard``) or ``other``, and ``why`` at the top counts them.
+    not score as a ring that day, so no decision had anything to hold); ``why`` (a day the club was
+    reported again) is ``grew`` (more new accounts than ``benign_max_growth`` per decided one),
+    ``overlap`` (Jaccard with the decided accounts below ``decision_min_jaccard``) or ``other``, and
+    ``why`` at the top counts them.
     """
     judged = []
     for entry in labelled:

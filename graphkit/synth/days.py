@@ -79,7 +79,8 @@ class Timeline:
     truth : dict
         ``timeline.json``: ``generator``, ``seed``, ``params``, ``farms`` (each
         identity with its ``event`` and ``event_day``) and ``days`` (per day: the
-        folder, the rings with identity, status and members, and the quiet ones).
+        folder, the rings with identity, status and members, the quiet ones, and the
+        persistent fan clubs under ``lookalikes`` with identity, kind and that day's fans).
     """
 
     days: tuple[Platform, ...]
