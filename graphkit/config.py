@@ -466,10 +466,21 @@ class Config:
     weight_known_bad: float = _float(0.6, min=0, max=1)
     """How much coordination a group shows when all its members are ``known_bad`` (in the ring
     score's noisy-or; 0 without a flags table)."""
-    weight_flagged_account: float = _float(0.6, min=0, max=1)
-    """How much an account's own flags add to its evidence (noisy-or; the account scores)."""
+    flag_rate_prior: float = _float(2.0, min=0)
+    """An account's flag rate is its weighted flags over those flags plus the distinct accounts that
+    gifted it, plus this prior (the rule of the share signals, graphkit.detect.signals.share; 2 as
+    theirs): 5 negative ratings of weight 0.5 and no gift weigh 2.5 / 4.5 = 0.56, the same five
+    against gifts from 300 accounts 2.5 / 304.5 = 0.008 (graphkit.detect.known_bad.flag_rates)."""
+    flag_rate_full: float = _float(0.25, min=0, max=1, min_open=True)
+    """An account's own flags are full evidence when its flag rate reaches this (one chargeback
+    and gifts from one account: 1 / 4 = 0.25)."""
+    weight_flag_rate_account: float = _float(1.0, min=0, max=1)
+    """How much an account's own flags add to its evidence (noisy-or; the account scores): its flag
+    rate over ``flag_rate_full``, at most 1, times this weight. Many accounts gifting it dilute a few
+    flags (an honest trader with 300 positive and 5 negative ratings is not a scammer with 5)."""
     weight_near_flags_account: float = _float(0.5, min=0, max=1)
-    """How much an account's ``known_bad`` (its nearness to flagged accounts) adds to its evidence."""
+    """How much an account's ``known_bad`` (its nearness to flagged accounts) adds to its evidence,
+    when it has no flag of its own (its own flags speak through its flag rate)."""
 
     # --- over time (report --previous, graphkit diff) --------------------
     match_min_jaccard: float = _float(0.3, min=0, max=1, min_open=True)

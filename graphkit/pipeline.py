@@ -79,7 +79,7 @@ from graphkit.detect.signals import (
 )
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, LearnedScores, Report, Ring
-from graphkit.score import contributions, ring_reasons, user_evidence
+from graphkit.score import contributions, flag_rate_reasons, ring_reasons, user_evidence
 
 __all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_equipment", "ring_threshold", "STAGES"]
 
@@ -189,6 +189,8 @@ def analyze(
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     if seeds is not None:
         user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold)
+        reasons = graphs.index.decode(flag_rate_reasons(seeds, near), "uid", as_="user_id").select("user_id", "flag_reason")
+        user_scores = user_scores.join(reasons, on="user_id", how="left", maintain_order="left")
     if model_scores is not None:
         user_scores = _learned_user_scores(user_scores, model_scores.scores)
     summary = {

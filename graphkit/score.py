@@ -55,6 +55,7 @@ from graphkit.util.format import format_coins, plural
 
 __all__ = [
     "COMPONENTS", "FLAG_COMPONENT", "KINDS", "LEARNED_COMPONENT", "USER_COMPONENTS", "contributions", "flag_reason",
+    "flag_rate_reasons",
     "score_groups", "ring_reasons", "user_evidence",
     "young_account",
 ]
@@ -387,6 +388,44 @@ def flag_reason(member_flags: Mapping[str, int], size: int, n_flagged: int) -> s
     return f"{n_flagged} of {size} members were flagged: " + ", ".join(f"{n} {phrase(k, n)}" for k, n in kinds)
 
 
+def flag_rate_reasons(seeds: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
+    """The sentence an investigator pastes about an account's own flags: ``uid, flag_reason``, one row per flagged account.
+
+    Parameters
+    ----------
+    seeds : polars.DataFrame
+        The flags used (``uid, kind``; :func:`graphkit.detect.known_bad.account_flags`).
+    rates : polars.DataFrame
+        ``uid, senders, flag_rate`` (:func:`graphkit.detect.known_bad.flag_rates`).
+
+    Examples
+    --------
+    >>> seeds = pl.DataFrame({"uid": [0] * 5 + [1, 1, 1], "kind": ["negative_rating"] * 5 + ["chargeback", "ban", "chargeback"]})
+    >>> rates = pl.DataFrame({"uid": [0, 1, 2], "senders": [300, 1, 4], "flag_rate": [2.5 / 304.5, 3 / 6, 0.0]})
+    >>> for text in flag_rate_reasons(seeds, rates)["flag_reason"]:
+    ...     print(text)
+    flag rate 0.8%: 5 negative_rating flags against gifts from 300 distinct accounts
+    flag rate 50.0%: 3 flags (2 chargeback, 1 ban) against gifts from 1 distinct account
+    """
+    per_kind = seeds.group_by("uid", "kind").agg(pl.len().alias("n")).sort(["uid", "n", "kind"], descending=[False, True, False])
+    kinds = per_kind.group_by("uid", maintain_order=True).agg(
+        pl.col("n").sum().alias("n_flags"),
+        pl.len().alias("n_kinds"),
+        pl.format("{} {}", "n", "kind").str.join(", ").alias("kinds"),
+        pl.col("kind").first().alias("kind"),
+    )
+    n_flags, senders = pl.col("n_flags"), pl.col("senders").fill_null(0)
+    flags_text = (
+        pl.when(pl.col("n_kinds") > 1).then(pl.format("{} flags ({})", n_flags, "kinds"))
+        .otherwise(pl.format("{} {} flag{}", n_flags, "kind", pl.when(n_flags == 1).then(pl.lit("")).otherwise(pl.lit("s"))))
+    )
+    senders_text = pl.format("{} distinct account{}", senders, pl.when(senders == 1).then(pl.lit("")).otherwise(pl.lit("s")))
+    rate = (pl.col("flag_rate").fill_null(0.0) * 100).round(1)
+    return kinds.join(rates.select("uid", "senders", "flag_rate"), on="uid", how="left").select(
+        "uid", pl.format("flag rate {}%: {} against gifts from {}", rate, flags_text, senders_text).alias("flag_reason")
+    ).sort("uid")
+
+
 USER_COMPONENTS: dict[str, float] = {
     "young": 0.3,
     "one_shot_large": 0.45,
@@ -435,11 +474,15 @@ def user_evidence(
     per account (:func:`graphkit.detect.centrality.gift_centrality_graph`),
     when the caller has it already; it is built from ``gift_flow`` otherwise.
 
-    ``flags`` (``uid, flagged, known_bad``, :func:`graphkit.detect.known_bad.known_bad`), when a
-    flags table was given, adds two parts to the noisy-or: the account's own flags
-    (``Config.weight_flagged_account``) and its nearness to flagged accounts
-    (``Config.weight_near_flags_account``); the columns ``flagged``, ``known_bad`` and
-    ``evidence_without_flags`` follow the others. Without it the result is as before.
+    ``flags`` (``uid, flagged, known_bad, flag_rate``, :func:`graphkit.detect.known_bad.known_bad`),
+    when a flags table was given, adds two parts to the noisy-or: the account's own flags, weighed
+    against the accounts that gifted it (its ``flag_rate`` over ``Config.flag_rate_full``, at most 1,
+    times ``Config.weight_flag_rate_account``: many accounts gifting it dilute a few flags), and,
+    for an account without a flag of its own, its nearness to flagged accounts (``known_bad`` times
+    ``Config.weight_near_flags_account``; an account's own flags seed its ``known_bad`` too, and
+    they are already in its flag rate). The columns ``flagged``, ``flag_rate``, ``known_bad`` and
+    ``evidence_without_flags`` follow the others. Without it the result is as before
+    (tests/test_flag_rate.py pins the honest trader below the scammer).
     """
     n = activity.height
     crowd = (
@@ -493,11 +536,12 @@ def user_evidence(
     keep = 1.0 - pl.reduce(lambda acc, x: acc * x, terms)
     if flags is None:
         return frame.select("uid", keep.alias("evidence"), "funder", *USER_COMPONENTS)
-    frame = frame.join(flags.select("uid", "flagged", "known_bad"), on="uid", how="left").with_columns(
-        pl.col("flagged", "known_bad").fill_null(0.0)
+    frame = frame.join(flags.select("uid", "flagged", "flag_rate", "known_bad"), on="uid", how="left").with_columns(
+        pl.col("flagged", "flag_rate", "known_bad").fill_null(0.0)
     )
-    flag_terms = [1.0 - pl.col("flagged") * config.weight_flagged_account,
-                  1.0 - pl.col("known_bad") * config.weight_near_flags_account]
+    own = (pl.col("flag_rate") / config.flag_rate_full).clip(0.0, 1.0)
+    near = pl.when(pl.col("flag_rate") > 0).then(0.0).otherwise(pl.col("known_bad"))
+    flag_terms = [1.0 - own * config.weight_flag_rate_account, 1.0 - near * config.weight_near_flags_account]
     with_flags = 1.0 - pl.reduce(lambda acc, x: acc * x, terms + flag_terms)
-    return frame.select("uid", with_flags.alias("evidence"), "funder", *USER_COMPONENTS, "flagged", "known_bad",
-                        keep.alias("evidence_without_flags"))
+    return frame.select("uid", with_flags.alias("evidence"), "funder", *USER_COMPONENTS, "flagged", "flag_rate",
+                        "known_bad", keep.alias("evidence_without_flags"))

@@ -227,13 +227,18 @@ def test_with_flags_account_ranking_improves_and_scores_csv_carries_the_score_wi
     from graphkit.evaluate import average_precision, user_labels
     from graphkit.report import write_report
 
-    platform, _, report = flagged_run
+    platform, tables, report = flagged_run
     scores = report.user_scores
     y = user_labels(scores["user_id"], platform.truth)
     assert average_precision(y, scores["score"].to_numpy()) > average_precision(y, scores["score_without_flags"].to_numpy())
     write_report(report, tmp_path / "out")
     header = (tmp_path / "out" / "scores.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "user_id,score,ring_id,role,score_without_flags"
+    assert header == "user_id,score,ring_id,role,score_without_flags,flag_reason"
+    written = pl.read_csv(tmp_path / "out" / "scores.csv", schema_overrides={"user_id": pl.Utf8})
+    flagged = set(report.graphs.index.decode(account_flags(tables.flags, report.graphs, Config(), as_of=None), "uid")["uid"])
+    said = written.filter(pl.col("flag_reason").is_not_null())
+    assert set(said["user_id"]) <= flagged and said.height > 0
+    assert said["flag_reason"].str.starts_with("flag rate ").all()
     used = report.summary["flags"]
     assert f"{used['flags_used']:,} of {used['flags_read']:,} flags were known" in (
         tmp_path / "out" / "report.md").read_text(encoding="utf-8")

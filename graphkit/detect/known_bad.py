@@ -34,6 +34,13 @@ clipped to 1.
 A flag dated after the data's last event (``as_of``) is never a seed:
 scores must not know what happened later (:func:`account_flags`).
 
+An account's own flags are weighed against what else it received: its
+``flag_rate`` (:func:`flag_rates`) is its weighted flags over those flags plus
+the distinct accounts that gifted it, with ``Config.flag_rate_prior`` (the
+rule of the share signals, :func:`graphkit.detect.signals.share`). An honest
+trader with 300 positive and 5 negative ratings has a low rate; a scammer with
+5 negative ratings and nothing else a high one.
+
 References
 ----------
 Wang et al., "Live-streaming fraud detection: a heterogeneous graph neural
@@ -52,8 +59,9 @@ from graphkit.config import Config
 from graphkit.graphs import Graphs
 from graphkit.graphs.build import graph_from_edges
 from graphkit.graphs.projections import is_hub
+from graphkit.detect.signals import share
 
-__all__ = ["FLAG_KINDS", "FLAG_SCHEMA", "account_flags", "flag_weight", "known_bad", "propagation_edges",
+__all__ = ["FLAG_KINDS", "FLAG_SCHEMA", "account_flags", "flag_rates", "flag_weight", "known_bad", "propagation_edges",
            "near_flags"]
 
 FLAG_KINDS = ("chargeback", "ban", "report", "refund", "manual")
@@ -197,6 +205,57 @@ def near_flags(n: int, edges: pl.DataFrame, seeds: pl.DataFrame, *, damping: flo
     return np.clip(out, 0.0, 1.0)
 
 
+def flag_rates(n: int, flags: pl.DataFrame, gift_flow: pl.DataFrame, *, prior: float) -> pl.DataFrame:
+    """Each account's flags weighed against the accounts that gifted it: ``uid, flags_received, senders, flag_rate``.
+
+    ``flags_received`` is the sum of its flags' seed weights, ``senders`` the distinct other
+    accounts that gifted it, and ``flag_rate = share(flags_received, flags_received + senders, prior)``
+    (:func:`graphkit.detect.signals.share`, the rule of the share signals): 0 without a flag,
+    never above 1, lower the more accounts gifted it, higher the more it was flagged.
+
+    Parameters
+    ----------
+    n : int
+        Accounts (``uid`` 0..n-1); one row each.
+    flags : polars.DataFrame
+        From :func:`account_flags` (``uid, weight``).
+    gift_flow : polars.DataFrame
+        ``Graphs.gift_flow`` (``src, dst``); self-gifts are not counted.
+    prior : float
+        ``Config.flag_rate_prior``.
+
+    Examples
+    --------
+    Account 0 has five flags of weight 0.5 and gifts from nobody, account 1 the same five flags
+    and gifts from accounts 2 and 3 (account 2 gifted it twice: one sender), account 2 no flag:
+
+    >>> flags = pl.DataFrame({"uid": [0] * 5 + [1] * 5, "weight": [0.5] * 10})
+    >>> flow = pl.DataFrame({"src": [2, 2, 3], "dst": [1, 1, 1]})
+    >>> rates = flag_rates(4, flags, flow, prior=2.0)
+    >>> rates["flags_received"].to_list(), rates["senders"].to_list()
+    ([2.5, 2.5, 0.0, 0.0], [0, 2, 0, 0])
+    >>> rates["flag_rate"].round(3).to_list()
+    [0.556, 0.385, 0.0, 0.0]
+    """
+    received = flags.group_by("uid").agg(pl.col("weight").sum().alias("flags_received"))
+    senders = (
+        gift_flow.filter(pl.col("src") != pl.col("dst"))
+        .group_by(pl.col("dst").alias("uid")).agg(pl.col("src").n_unique().cast(pl.Int64).alias("senders"))
+    )
+    flagged = pl.col("flags_received")
+    return (
+        pl.DataFrame({"uid": np.arange(n, dtype=np.uint32)})
+        .join(received.with_columns(pl.col("uid").cast(pl.UInt32)), on="uid", how="left")
+        .join(senders.with_columns(pl.col("uid").cast(pl.UInt32)), on="uid", how="left")
+        .with_columns(flagged.fill_null(0.0), pl.col("senders").fill_null(0))
+        .with_columns(
+            pl.when(flagged > 0).then(share(flagged, flagged + pl.col("senders").cast(pl.Float64), prior))
+            .otherwise(0.0).alias("flag_rate")
+        )
+        .sort("uid")
+    )
+
+
 def known_bad(graphs: Graphs, flags: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Each account's flags and its nearness to flagged accounts.
 
@@ -212,8 +271,9 @@ def known_bad(graphs: Graphs, flags: pl.DataFrame, config: Config) -> pl.DataFra
     -------
     polars.DataFrame
         One row per account (``uid`` 0..n-1): ``flagged`` (its own seed weight: a noisy-or
-        of its flags' weights, 0 when none), ``near_flags`` (see :func:`near_flags`) and
-        ``known_bad`` (``near_flags / flag_share_full``, at most 1).
+        of its flags' weights, 0 when none), ``near_flags`` (see :func:`near_flags`),
+        ``known_bad`` (``near_flags / flag_share_full``, at most 1), and ``flags_received``,
+        ``senders``, ``flag_rate`` (:func:`flag_rates`, with ``Config.flag_rate_prior``).
 
     Examples
     --------
@@ -237,4 +297,4 @@ def known_bad(graphs: Graphs, flags: pl.DataFrame, config: Config) -> pl.DataFra
         "flagged": flagged,
         "near_flags": near,
         "known_bad": np.clip(near / config.flag_share_full, 0.0, 1.0),
-    })
+    }).join(flag_rates(n, flags, graphs.gift_flow, prior=config.flag_rate_prior), on="uid", how="left")

@@ -34,6 +34,7 @@ __all__ = [
     "age_days",
     "Baseline",
     "SignalContext",
+    "share",
     "evidence_links",
     "fan_in_receivers",
     "group_signals",
@@ -94,6 +95,22 @@ EVIDENCE_IDS = ("top_beneficiary", "sync_sid", "relay_a", "relay_m", "relay_c", 
 
 _PRIOR = 2.0
 """Share signals are ``count / (n + _PRIOR)``: 2 of 2 accounts is weaker evidence than 40 of 40."""
+
+
+def share(count: pl.Expr, n: pl.Expr, prior: float = _PRIOR) -> pl.Expr:
+    """The one rule of every share signal: ``count / (n + prior)``, a share shrunk towards 0 when ``n`` is small.
+
+    The group signals use the default prior (``_PRIOR``, 2): 2 of 2 accounts is weaker
+    evidence than 40 of 40. An account's flag rate uses ``Config.flag_rate_prior``
+    (:func:`graphkit.detect.known_bad.flag_rates`).
+
+    Examples
+    --------
+    >>> counts = pl.DataFrame({"n_young": [2.0, 40.0], "n": [2.0, 40.0]})
+    >>> counts.select(share(pl.col("n_young"), pl.col("n"))).to_series().round(3).to_list()
+    [0.5, 0.952]
+    """
+    return count / (n + prior)
 
 
 @dataclass(frozen=True)
@@ -497,7 +514,7 @@ def _flag_signals(members: pl.DataFrame, flags: pl.DataFrame, *, min_flagged: in
             pl.col("known_bad").fill_null(0.0).mean().alias("known_bad"),
         )
         .with_columns(
-            (pl.col("n_flagged").cast(pl.Float64) / (pl.col("__n") + _PRIOR)).alias("flagged_ratio"),
+            share(pl.col("n_flagged").cast(pl.Float64), pl.col("__n")).alias("flagged_ratio"),
             pl.when(pl.col("n_flagged") >= min_flagged).then(pl.col("known_bad")).otherwise(0.0).alias("known_bad"),
         )
         .drop("__n")
@@ -576,7 +593,7 @@ def _identifier_signals(members: pl.DataFrame, identifier_links: pl.DataFrame, b
         .with_columns(pl.col("n_shared_identifiers", "n_shared_devices", "n_shared_ips", "n_sharing").fill_null(0))
         .select(
             "group",
-            (pl.col("n_sharing") / (pl.col("n") + _PRIOR)).alias("shared_identifier_ratio"),
+            share(pl.col("n_sharing"), pl.col("n")).alias("shared_identifier_ratio"),
             pl.when(pl.col("n_shared_identifiers") > 0)
             .then(pl.col("n_sharing") / pl.col("n_shared_identifiers"))
             .otherwise(0.0)
@@ -612,9 +629,9 @@ def _age_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: Baseli
     )
     return ages.join(burst, on="group", how="left").select(
         "group",
-        (pl.col("n_young") / (pl.col("n") + _PRIOR)).alias("new_account_ratio"),
+        share(pl.col("n_young"), pl.col("n")).alias("new_account_ratio"),
         pl.when(pl.col("n_created") >= 2)
-        .then(pl.col("max_created_24h").fill_null(0) / (pl.col("n") + _PRIOR))
+        .then(share(pl.col("max_created_24h").fill_null(0), pl.col("n")))
         .otherwise(0.0)
         .alias("creation_burst"),
         "n_young",
@@ -825,7 +842,7 @@ def _synchrony_signals(
     )
     return top3.join(named, on="group").join(sizes, on="group").select(
         "group",
-        (pl.col("top3") / 3.0 / (pl.col("n") + _PRIOR)).clip(0.0, 1.0).alias("synchrony"),
+        share(pl.col("top3") / 3.0, pl.col("n")).clip(0.0, 1.0).alias("synchrony"),
         "sync_streams",
         "sync_accounts",
         "sync_sid",
@@ -888,7 +905,7 @@ def _one_shot_signals(members: pl.DataFrame, activity: pl.DataFrame, baseline: B
     joined = members.join(activity.select("uid", "n_sent", "max_gift"), on="uid", how="left")
     return joined.group_by("group").agg(
         (
-            baseline.one_shot_large().sum() / ((pl.col("n_sent") >= 1).sum() + _PRIOR)
+            share(baseline.one_shot_large().sum(), (pl.col("n_sent") >= 1).sum())
         ).alias("one_shot_large_ratio"),
         baseline.one_shot_large().sum().alias("n_one_shot_large"),
     )

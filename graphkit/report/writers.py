@@ -173,10 +173,11 @@ def scores_csv_text(report: Report) -> str:
     """
     scores = report.user_scores
     without = ["score_without_flags"] if "score_without_flags" in scores.columns else []
+    flag_reason = [_text(scores, "flag_reason")] if "flag_reason" in scores.columns else []  # with a flags table
     learned = [_text(scores, "reasons")] if "reasons" in scores.columns else []  # report --model only
     frame = (
         scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
-                      _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without), *learned)
+                      _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without), *flag_reason, *learned)
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
         .with_columns(_fixed("score", 4), *(_fixed(c, 4) for c in without))
     )
