@@ -565,12 +565,14 @@ def _relay(row: dict, graphs: Graphs) -> tuple[str, str, str] | None:
 
 def _learned_user_scores(user_scores: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:
     """``user_scores`` with a trained model: ``score`` is the account's calibrated probability, and
-    ``reasons`` its top feature contributions (``ring_id`` and ``role`` unchanged)."""
+    ``reasons`` its top feature contributions (``ring_id`` and ``role`` unchanged, and with a flags table
+    ``score_without_flags`` and ``flag_reason`` kept as they were)."""
+    kept = [c for c in user_scores.columns if c not in ("user_id", "score", "ring_id", "role")]
     return (
         user_scores.drop("score")
         .join(learned.select("user_id", pl.col("probability").round(4).alias("score"), "reasons"), on="user_id", how="left")
         .with_columns(pl.col("score").fill_null(0.0), pl.col("reasons").fill_null(""))
-        .select("user_id", "score", "ring_id", "role", "reasons")
+        .select("user_id", "score", "ring_id", "role", *kept, "reasons")
         .sort(["score", "user_id"], descending=[True, False])
     )
 

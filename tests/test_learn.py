@@ -18,6 +18,7 @@ from graphkit.errors import InputError
 from graphkit.learn import connected_groups, grouped_folds, load_model, read_labels, split_groups
 from graphkit.learn.model import AccountModel
 from graphkit.learn.trees import from_sklearn
+from graphkit.report.reader import read_scores
 from graphkit_cli.main import cli
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
@@ -242,6 +243,26 @@ def test_report_with_a_model_scores_accounts_by_probability_with_reasons(trained
     assert top["reasons"] and "(+" in top["reasons"]  # e.g. "community_size 36 (+5.1); ..."
     feature = top["reasons"].split(" ")[0]
     assert feature in loaded.features
+
+
+def test_a_model_keeps_the_flags_columns_of_scores_csv(trained, tmp_path):
+    """With a flags table and a model, scores.csv keeps score_without_flags and flag_reason beside the model's
+    reasons, and read_scores reads all three back."""
+    _, model, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data)
+    flagged = pl.read_csv(DEMO / "users.csv")["user_id"].head(3).to_list()
+    pl.DataFrame({"user_id": flagged, "kind": ["chargeback"] * 3, "at": ["2024-05-02T00:00:00Z"] * 3}).write_csv(
+        data / "flags.csv")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["report", str(data), "--out", str(out), "--model", str(model), "--no-html",
+                                      "-q", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    scores = read_scores(out / "scores.csv")
+    assert scores.columns == ["user_id", "score", "ring_id", "role", "score_without_flags", "flag_reason", "reasons"]
+    reasons = dict(zip(scores["user_id"].to_list(), scores["flag_reason"].to_list()))
+    assert all(reasons[u] and reasons[u].startswith("flag rate ") for u in flagged)
+    assert scores["reasons"].drop_nulls().str.contains(r"\(\+|\(-").any()
 
 
 def test_report_without_a_model_has_no_trace_of_learning(tmp_path):

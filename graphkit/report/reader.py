@@ -142,12 +142,15 @@ def read_report(out_dir: str | Path, *, scores: bool = True) -> SavedReport:
 
 
 _OPTIONAL_SCORES = ("score_without_flags",)
-"""Columns a scores.csv has only sometimes (a report with a flags table), read when present."""
+"""Numeric columns a scores.csv has only sometimes (a report with a flags table), read when present."""
+_OPTIONAL_TEXTS = ("flag_reason", "reasons")
+"""Text columns a scores.csv has only sometimes (a flags table; ``report --model``), read when present."""
 
 
 def read_scores(path: str | Path) -> pl.DataFrame:
     """Read a ``scores.csv``: ``user_id, score, ring_id, role``, ids as strings, one row per account;
-    ``score_without_flags`` too when the report had a flags table.
+    ``score_without_flags`` and ``flag_reason`` too when the report had a flags table, and ``reasons``
+    when it had a model.
 
     Raises :class:`InputError` when the file cannot be read or lacks ``user_id`` or ``score``.
     """
@@ -170,6 +173,7 @@ def read_scores(path: str | Path) -> pl.DataFrame:
     frame = frame.select(
         *(pl.col(c).cast(dtype) if c in frame.columns else pl.lit(None, dtype).alias(c) for c, dtype in _SCORES_SCHEMA.items()),
         *(pl.col(c).cast(pl.Float64) for c in optional),
+        *(pl.col(c) for c in _OPTIONAL_TEXTS if c in frame.columns),
     )
     return frame.unique("user_id", keep="first", maintain_order=True)
 
