@@ -46,15 +46,11 @@ from typing import Any
 from graphkit.config import Config
 from graphkit.history import (
     STATUSES,
-    apply_decisions,
-    carried_decisions,
-    carry_ring_ids,
+    continue_report,
     decisions_from_labels,
     diff_reports,
     known_ring_ids,
     match_settings,
-    merge_decisions,
-    with_held_back,
 )
 from graphkit.io import read_tables
 from graphkit.io.labels import read_labels
@@ -92,14 +88,10 @@ def run_history(root: Path, *, days: int = 7, users: int = 20_000, gifts: int = 
         result = analyze(read_tables(data / day_folder(day)), config, workers=workers)
         if day > 1:  # graphkit report DAY --previous DAY_BEFORE [--labels labels.csv]
             earlier = read_report(reports / day_folder(day - 1))
-            result = carry_ring_ids(result, with_held_back(earlier), config=config)
             decided = (decisions_from_labels(read_labels(labels, known_rings=known_ring_ids(earlier),
                                                          now=datetime.now().astimezone()).decisions, earlier)
-                       if labels.is_file() else ())
-            trail = merge_decisions(carried_decisions(earlier), decided)
-            if trail:
-                result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,
-                                         max_growth=config.benign_max_growth)
+                       if labels.is_file() else None)
+            result = continue_report(result, earlier, decided, config)
         write_report(result, out, html=False)
         report_s.append(round(time.perf_counter() - t, 2))
         if day > 1:

@@ -206,7 +206,7 @@ def run_report(
     """
     # imported here: the report writers pull in the detectors' signals and igraph, and graphkit.history scipy,
     # which `graphkit -h` does not need
-    from graphkit.history import apply_decisions, carried_decisions, carry_ring_ids, merge_decisions, with_held_back
+    from graphkit.history import continue_report
     from graphkit.report import check_out_dir, read_report, write_report
 
     with output_lock(out_dir):
@@ -227,12 +227,7 @@ def run_report(
                 stages.start("building")
                 result = _analyze(tables, config, stages.pipeline, workers, learned)
             try:
-                if earlier is not None:
-                    result = carry_ring_ids(result, with_held_back(earlier), config=config)
-                trail = merge_decisions(carried_decisions(earlier), decided or ())
-                if decided is not None or trail:
-                    result = apply_decisions(result, trail, min_jaccard=config.decision_min_jaccard,
-                                             max_growth=config.benign_max_growth)
+                result = continue_report(result, earlier, decided, config)
                 stages.start("writing")
                 source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
                           "allow_outside_data_dir": allow_outside_data_dir}

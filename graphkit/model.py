@@ -152,7 +152,8 @@ class HeldBack:
         Jaccard of its members with the decided members (for account decisions: the share of its
         members that were decided on).
     joined : tuple of str
-        Its members that no decision covered (accounts that joined since), sorted.
+        Its members that no decision covered, sorted: accounts that joined since the decision and were
+        not held back with the group in the earlier report (``--previous``).
     """
 
     ring_id: str

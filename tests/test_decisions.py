@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit.evaluate import evaluate_decisions
+from graphkit.config import Config
 from graphkit.history import (
     apply_decisions,
+    continue_report,
     carried_decisions,
     carry_ring_ids,
     decisions_from_labels,
@@ -144,6 +146,31 @@ def test_decisions_carry_forward_and_a_held_back_group_keeps_its_id_the_next_day
     assert [r.ring_id for r in day3.rings] == [day1.rings[0].ring_id] and day3.ring_counter == day2.ring_counter
     # the same labels file given again adds nothing to the trail
     assert merge_decisions(carried_decisions(saved2), decisions_from_labels(labels, saved2)) == decided
+
+
+def test_accounts_held_back_under_a_decision_are_not_new_the_next_day_but_unseen_ones_still_are():
+    """A fan club's regulars who were away the day it was cleared come back: once they were held back with it
+    (the earlier report's held_back), they count as decided on; an account never seen in it still counts new."""
+    config = Config(decision_min_jaccard=0.5, benign_max_growth=0.2)
+    decided = (Decision("benign", ring_id="R0004", by="ana", decided_at="2024-05-02T00:00:00Z", note="fans",
+                        members=FANS[:8]),)
+    # day 2: two of the decided fans are away, one regular the decision never saw (f08) comes: 1 new of 8, held
+    day2 = continue_report(_report(Ring("R0002", 1, 0.5, FANS[:6] + ("f08",), 1.0)), None, decided, config)
+    assert [h.joined for h in day2.held_back] == [("f08",)]
+    saved2 = _saved(day2)
+    # day 3: everyone is back, and f09 comes for the first time: f08 was held back yesterday, so only f09 is new
+    # (1 of 9); without the earlier report's held_back, f08 and f09 would be 2 new of 8, more than 20%
+    day3_group = Ring("R0002", 1, 0.5, FANS, 1.0)
+    day3 = continue_report(_report(day3_group), saved2, None, config)
+    assert day3.rings == () and [h.joined for h in day3.held_back] == [("f09",)]
+    forgetful = apply_decisions(_report(day3_group), carried_decisions(saved2), min_jaccard=0.5, max_growth=0.2)
+    assert forgetful.held_back == () and "2 accounts joined since" in forgetful.rings[0].reasons[-1]
+    # two accounts never seen with the club (of 9 covered): more than 20%, reported again
+    strangers = Ring("R0002", 1, 0.5, FANS[:9] + ("s1", "s2"), 1.0)
+    again = continue_report(_report(strangers), saved2, None, config)
+    assert again.held_back == () and "2 accounts joined since" in again.rings[0].reasons[-1]
+    # the audit trail keeps the decision's members as they were decided on
+    assert [d.members for d in day3.decisions] == [FANS[:8]]
 
 
 def test_the_report_files_list_what_was_held_back_and_why_escaped_and_redacted(tmp_path):

@@ -19,6 +19,7 @@ from graphkit.history.diff import (
 )
 from graphkit.history.decisions import (
     apply_decisions,
+    continue_report,
     carried_decisions,
     decisions_from_labels,
     known_ring_ids,
@@ -27,6 +28,6 @@ from graphkit.history.decisions import (
 )
 from graphkit.history.ids import carry_ring_ids, ring_counter
 
-__all__ = ["STATUSES", "ReportDiff", "RingChange", "apply_decisions", "carried_decisions", "carry_ring_ids",
+__all__ = ["STATUSES", "ReportDiff", "RingChange", "apply_decisions", "carried_decisions", "carry_ring_ids", "continue_report",
            "decisions_from_labels", "diff_reports", "diff_rings", "held_back_of", "known_ring_ids", "match_settings",
            "merge_decisions", "ring_counter", "with_held_back", "write_diff"]

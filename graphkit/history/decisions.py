@@ -21,7 +21,12 @@ that verdict, so ``J`` is their share of the group):
   at most ``benign_max_growth`` new accounts per decided account, and no
   confirmed decision covers it. It is listed under ``held_back`` with the
   decisions that hold it and why, so nothing disappears silently. A cleared
-  group that grew more is reported again, and its reasons say so.
+  group that grew more is reported again, and its reasons say so. With
+  ``--previous``, the accounts of a group the earlier report held back under
+  a decision count as decided on by it: a fan club's regulars who were away
+  on the day it was cleared are not new when they come back (the earlier
+  report listed them under ``held_back`` ``joined``); an account never seen
+  in the group still is.
 - **confirmed**: the ring stays tracked. A decision about a ring follows it by
   overlap (``J >= decision_min_jaccard``) or, with ``--previous``, by its
   carried id; ``new_members`` lists its members that were not in it when it
@@ -49,19 +54,21 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from graphkit.config import Config
 from graphkit.errors import InputError
+from graphkit.history.ids import carry_ring_ids
 from graphkit.model import Decision, HeldBack, Report, Ring, latest_decisions
 from graphkit.report.reader import SavedReport
 from graphkit.util.format import plural
 
 __all__ = [
     "apply_decisions",
+    "continue_report",
     "carried_decisions",
     "decisions_from_labels",
     "known_ring_ids",
@@ -166,6 +173,7 @@ def apply_decisions(
     *,
     min_jaccard: float = Config.decision_min_jaccard,
     max_growth: float = Config.benign_max_growth,
+    held_before: Sequence[Mapping[str, Any]] = (),
 ) -> Report:
     """``report`` with the investigators' decisions applied (the rules are in the module's documentation).
 
@@ -178,6 +186,9 @@ def apply_decisions(
         The audit trail (:func:`merge_decisions`), oldest first.
     min_jaccard, max_growth : float
         ``Config.decision_min_jaccard`` and ``Config.benign_max_growth``.
+    held_before : sequence of mapping
+        The earlier report's ``held_back`` entries (``rings.json``, with ``--previous``): their members count
+        as decided on by the benign decisions about rings that held them.
 
     Returns
     -------
@@ -193,7 +204,10 @@ def apply_decisions(
         history.setdefault(decision.target, []).append((place, decision))
     effective = latest_decisions(decisions)
     ring_decisions = [d for d in effective.values() if d.ring_id is not None]
-    decided_sets = [set(d.members) for d in ring_decisions]
+    seen_held = _held_members(held_before)
+    decided_sets = [set(d.members) | (seen_held.get(_key(d), set()) if d.verdict == "benign" else set())
+                    for d in ring_decisions]
+    covered = {_key(d): decided for d, decided in zip(ring_decisions, decided_sets)}  # the accounts each one covers
     sharing: dict[str, list[int]] = {}  # account -> the ring decisions that name it: only those can overlap
     for i, members in enumerate(decided_sets):
         for member in members:
@@ -212,12 +226,12 @@ def apply_decisions(
         related = [(d, j) for d, j in related if j >= min_jaccard or (carried_ids and d.ring_id == ring.ring_id)]
         about_members = [user_verdict[m] for m in sorted(group) if m in user_verdict]
         confirmed = [d for d, _ in related if d.verdict == "confirmed"] + [d for d in about_members if d.verdict == "confirmed"]
-        holding, decided, overlap = _benign_hold(group, related, about_members, min_jaccard, max_growth)
+        holding, decided, overlap = _benign_hold(group, related, about_members, min_jaccard, max_growth, covered)
         if holding and not confirmed:
             held.append(HeldBack(ring.ring_id, ring.score, ring.members, ring.coins_total, tuple(holding),
                                  round(overlap, 4), tuple(sorted(group - decided))))
             continue
-        sentences, new_members = _sentences(group, related, about_members, confirmed, max_growth)
+        sentences, new_members = _sentences(group, related, about_members, confirmed, max_growth, covered)
         targets = {d.target for d in [*(d for d, _ in related), *about_members]}
         about = sorted(entry for t in targets for entry in history[t])
         kept.append(dataclasses.replace(
@@ -238,20 +252,60 @@ def apply_decisions(
                                user_scores=scores, summary=summary)
 
 
+def continue_report(
+    report: Report, earlier: SavedReport | None, decided: Sequence[Decision] | None, config: Config
+) -> Report:
+    """``graphkit report --previous EARLIER [--labels FILE]`` after the analysis: the earlier report's ring ids
+    carried (its held-back groups' too), then the decisions applied: the earlier report's audit trail and
+    ``decided`` (:func:`decisions_from_labels`; None without ``--labels``).
+
+    Without an earlier report and without decisions, ``report`` is returned as it is.
+    """
+    if earlier is not None:
+        report = carry_ring_ids(report, with_held_back(earlier), config=config)
+    trail = merge_decisions(carried_decisions(earlier), decided or ())
+    if decided is None and not trail:
+        return report
+    held_before = (earlier.document.get("held_back") or []) if earlier is not None else []
+    return apply_decisions(report, trail, min_jaccard=config.decision_min_jaccard, max_growth=config.benign_max_growth,
+                           held_before=held_before if isinstance(held_before, list) else [])
+
+
+def _key(decision: Decision) -> tuple[Any, ...]:
+    """What identifies one decision in the audit trail of a report and of the next one."""
+    return (decision.target, decision.verdict, decision.decided_at, decision.by)
+
+
+def _held_members(held_before: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, ...], set[str]]:
+    """decision key -> the accounts of the earlier report's held-back groups that a benign decision about a
+    ring held."""
+    seen: dict[tuple[Any, ...], set[str]] = {}
+    for group in held_before:
+        members = group.get("members") if isinstance(group, Mapping) else None
+        if not isinstance(members, list):
+            continue
+        for entry in group.get("decisions") or ():
+            if isinstance(entry, Mapping) and isinstance(entry.get("ring_id"), str) and entry.get("verdict") == "benign":
+                key = (("ring", entry["ring_id"]), "benign", _text(entry.get("decided_at")), _text(entry.get("by")))
+                seen.setdefault(key, set()).update(str(m) for m in members)
+    return seen
+
+
 def _benign_hold(
     group: set[str],
     related: list[tuple[Decision, float]],
     about_members: list[Decision],
     min_jaccard: float,
     max_growth: float,
+    covered: Mapping[tuple[Any, ...], set[str]],
 ) -> tuple[list[Decision], set[str], float]:
-    """The benign decisions that hold ``group`` back (empty when none does), the accounts they decided on,
-    and the overlap."""
+    """The benign decisions that hold ``group`` back (empty when none does), the accounts they cover (``covered``:
+    decided on, or held back under them before), and the overlap."""
     holding: list[Decision] = []
     decided: set[str] = set()
     overlap = 0.0
     for decision, jaccard in related:
-        members = set(decision.members)
+        members = covered[_key(decision)]
         if decision.verdict == "benign" and jaccard >= min_jaccard and _held(group, members, max_growth):
             holding.append(decision)
             decided |= members
@@ -276,6 +330,7 @@ def _sentences(
     about_members: list[Decision],
     confirmed: list[Decision],
     max_growth: float,
+    covered: Mapping[tuple[Any, ...], set[str]],
 ) -> tuple[list[str], tuple[str, ...]]:
     """The reason sentences of a reported ring the decisions touched, and its new members since it was confirmed.
 
@@ -285,7 +340,7 @@ def _sentences(
     sentences: list[str] = []
     new_members: set[str] = set()
     for decision, _ in related:
-        members = set(decision.members)
+        members = covered[_key(decision)]
         when = f" on {decision.decided_at[:10]}" if decision.decided_at else ""
         joined = sorted(group - members)
         if decision.verdict == "confirmed":
