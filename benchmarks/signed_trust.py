@@ -21,7 +21,9 @@ Mapping (written to ``OUT/data/graphkit.toml``; the data is one file, ``ratings.
 - ``gifts``: the rows with ``rating > 0``; rater -> ratee, ``coins`` = the rating.
   A positive rating is money-like trust that flows from one trader to another.
 - ``flags``: the rows with ``rating < 0``; the ratee gets a flag of kind
-  ``negative_rating`` (``Config.flag_weight_other``) at the rating's time. A
+  ``negative_rating`` at the rating's time, weighed by how negative it was:
+  ``weight`` = ``-rating / 10`` (``flag_weight``, a column the converter adds:
+  a -10 "scammer" rating is a whole flag, a -1 quibble a tenth of one). A
   negative rating is what a platform's user report is.
 - ``users``: every trader who rated or was rated (``users.csv``): an account
   that only ever received negative ratings sends and receives no gift, and a
@@ -80,6 +82,7 @@ where = "rating < 0"
 [tables.flags.columns]
 user_id = "ratee"
 at = "time"
+weight = "flag_weight"
 [tables.flags.constants]
 kind = "negative_rating"
 """
@@ -89,13 +92,17 @@ def convert(network: Path, labels: Path, out: Path) -> Path:
     """Write ``OUT/data/ratings.csv``, ``users.csv``, ``graphkit.toml`` and ``OUT/labels.csv``; return ``OUT/data``.
 
     The rows are copied as they are (ids as text, times as written: fractional epoch
-    seconds are read by graphkit's time rule); only a header is added.
+    seconds are read by graphkit's time rule), with a header and one column,
+    ``flag_weight`` (``-rating / 10`` on negative ratings, empty on the others).
     """
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     ratings = pl.read_csv(network, has_header=False, new_columns=["rater", "ratee", "rating", "time"],
                           schema_overrides={"rater": pl.Utf8, "ratee": pl.Utf8, "rating": pl.Utf8, "time": pl.Utf8})
-    ratings.write_csv(data / "ratings.csv")
+    negative = pl.col("rating").cast(pl.Float64) < 0
+    ratings.with_columns(
+        pl.when(negative).then((-pl.col("rating").cast(pl.Float64) / 10.0).clip(0.0, 1.0)).alias("flag_weight")
+    ).write_csv(data / "ratings.csv")
     pl.concat([ratings["rater"], ratings["ratee"]]).unique().sort().rename("user_id").to_frame().write_csv(data / "users.csv")
     (data / "graphkit.toml").write_text(MAPPING, encoding="utf-8")
     truth = pl.read_csv(labels, has_header=False, new_columns=["user_id", "label"],

@@ -336,6 +336,8 @@ def test_the_signed_trust_converter_reads_snap_ratings_and_rev2_labels(tmp_path)
     data = convert(network, gt, tmp_path / "out")
     tables = read_tables(data)
     assert tables.flags.height == len(bads) and set(tables.flags["kind"]) == {"negative_rating"}
+    # a negative rating weighs what it says: -3 is 0.3 of a flag, -9 0.9
+    assert sorted(tables.flags["weight"].to_list()) == pytest.approx(sorted((3 + i % 7) / 10 for i in range(len(bads))))
     assert tables.gifts["coins"].min() > 0 and not tables.rejected
     found = measure(data, tmp_path / "out" / "labels.csv", seed=0)
     assert found["all"]["reputation"]["auc"] == 1.0
