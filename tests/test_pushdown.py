@@ -106,6 +106,35 @@ def test_rows_are_validated_only_in_the_window_and_every_row_is_counted(tmp_path
     assert (stats.rows_read, stats.accepted, stats.rejected, stats.out_of_window) == (7, 2, 3, 2)
 
 
+def test_rows_a_mapping_where_leaves_out_are_neither_read_nor_out_of_the_window(tmp_path):
+    """One file feeds gifts (rating > 0) and flags (rating < 0), as benchmarks/signed_trust.py maps ratings: with
+    a window, each table counts only the rows its ``where`` keeps, and accepted + rejected + out of window adds up.
+    A flag dated after --until is out of the window (not a rejected row); one from before the window is kept."""
+    (tmp_path / "users.csv").write_text("user_id\na\nb\nh\n")
+    (tmp_path / "ratings.csv").write_text(
+        "rater,ratee,rating,time\n"
+        "a,h,5,2024-05-02T10:00:00Z\n"    # gift, in
+        "b,h,3,2024-04-01T10:00:00Z\n"    # gift, out of the window
+        "a,h,2,soon\n"                    # gift, unreadable time: in scope, rejected
+        "b,h,1,2024-05-05T10:00:00Z\n"    # gift, out of the window (after it)
+        "b,h,-4,2024-05-02T09:00:00Z\n"   # flag, in
+        "a,h,-9,2024-04-01T11:00:00Z\n"   # flag, before the window: kept, it was known then
+        "b,h,-2,2024-05-04T11:00:00Z\n"   # flag, after --until: out of the window
+    )
+    (tmp_path / "graphkit.toml").write_text(
+        '[tables.users]\nfile = "users.csv"\n'
+        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
+        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
+        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
+        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n[tables.flags.constants]\nkind = "negative_rating"\n'
+    )
+    tables = read_tables(tmp_path, window=time_window("2024-05-02", "2024-05-03"), max_bad_share=1.0)
+    gifts, flags = tables.stats["gifts"], tables.stats["flags"]
+    assert (gifts.rows_read, gifts.accepted, gifts.rejected, gifts.out_of_window) == (4, 1, 1, 2)
+    assert (flags.rows_read, flags.accepted, flags.rejected, flags.out_of_window) == (3, 2, 0, 1)
+    assert sorted(tables.flags["rating"].to_list()) == ["-4", "-9"] and "flags" not in tables.rejected
+
+
 def test_the_share_of_bad_rows_is_measured_in_the_window(tmp_path):
     rows = ["a,h,5,2024-05-02T10:00:00Z"] + ["x,h,-1,2024-04-01T10:00:00Z"] * 9
     (tmp_path / "gifts.csv").write_text("sender_id,receiver_id,coins,sent_at\n" + "\n".join(rows) + "\n")

@@ -37,13 +37,14 @@ def parse_bound(value: "str | int | datetime | None", name: str) -> datetime | N
 
 @dataclass(frozen=True)
 class TimeWindow:
-    """The one rule for ``[since, until)``: which gifts, device sightings and streams are in the window.
+    """The one rule for ``[since, until)``: which gifts, device sightings, streams and flags are in the window.
 
     Gifts count when ``sent_at`` is in the window; device sightings when
     ``seen_at`` is (undated sightings are kept: no window excludes them);
     streams when they overlap it (ended at or after ``since``, or started at
     or after it when the end is unknown, and started before ``until``;
-    unknown times are kept). Every stage that windows events (the graphs of
+    unknown times are kept); flags when they are dated before ``until``
+    (older ones are what was known in the window). Every stage that windows events (the graphs of
     the report, the views, ``expand``, ``path``) filters with these
     predicates, eagerly or lazily.
 
@@ -109,7 +110,7 @@ class TimeWindow:
         >>> window.table("users") is None
         True
         """
-        rule = {"gifts": self.gifts, "devices": self.devices, "streams": self.streams}.get(name)
+        rule = {"gifts": self.gifts, "devices": self.devices, "streams": self.streams, "flags": self.flags}.get(name)
         return rule(col) if rule is not None and self.bounded else None
 
     def pushdown(self, name: str, types: dict[str, pl.DataType]) -> pl.Expr | None:
