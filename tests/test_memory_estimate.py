@@ -14,7 +14,7 @@ from graphkit.errors import ConfigError, NotEnoughMemoryError
 from graphkit.graphs import build_graphs
 from graphkit.graphs.ids import build_index
 from graphkit.graphs.projections import (
-    BYTES_PER_PAIR,
+    ESTIMATE_FLOOR,
     cogift_events,
     encode_devices,
     encode_gifts,
@@ -94,7 +94,7 @@ def test_a_setting_that_would_exceed_the_memory_is_refused_by_name_before_the_pa
 def test_both_settings_are_named_when_both_make_many_pairs():
     tables = Tables.from_frames(devices=_farm(700), gifts=_burst(700))
     with pytest.raises(NotEnoughMemoryError, match=r"^cogift_stream_cap = 800 and hub_cap = 1000 would make about "):
-        build_graphs(tables, Config(hub_cap=1000, cogift_stream_cap=800), memory_budget=BYTES_PER_PAIR)
+        build_graphs(tables, Config(hub_cap=1000, cogift_stream_cap=800), memory_budget=ESTIMATE_FLOOR)
 
 
 def test_the_defaults_on_the_same_data_fit_a_small_budget():

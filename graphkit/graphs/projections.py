@@ -25,7 +25,9 @@ import polars as pl
 from graphkit.errors import NotEnoughMemoryError
 
 __all__ = [
-    "BYTES_PER_PAIR",
+    "BYTES_PER_COGIFT_PAIR",
+    "BYTES_PER_SHARED_PAIR",
+    "ESTIMATE_FLOOR",
     "PairEstimate",
     "check_memory",
     "cogift_events",
@@ -434,11 +436,17 @@ def _count_sliced(ev: pl.LazyFrame, w_us: int, min_streams: int) -> pl.DataFrame
     )
 
 
-BYTES_PER_PAIR = 100
-"""Peak memory per estimated pair while a projection is built, measured on ``graphkit synth``
-(15k users, 10^5 gifts, peak RSS over the projection): 97 bytes for the shared projection at
-13M pairs (hub_cap 100,000), 75-85 for co-gifting (whose estimate counts every adjacent-bucket
-pair, an upper bound)."""
+BYTES_PER_SHARED_PAIR = 200
+"""Peak memory per estimated shared-identifier pair while :func:`shared_projection` runs: measured in a
+process of its own on ``graphkit synth`` platforms (peak RSS less the inputs'), 142-195 bytes from 10^6 to
+10^7 gifts (0.2-3M pairs), 334 at 10^5 where fixed costs weigh most."""
+BYTES_PER_COGIFT_PAIR = 20
+"""The same for :func:`cogift_projection`, per estimated co-gifting pair: 15-19 bytes at 10^6 gifts
+(16-17M pairs) and 7-9 at 10^7 (144-191M pairs; its estimate counts every adjacent-bucket pair, about
+1.45x the meetings made), 85 at 10^5 (0.3M pairs, 25 MB in all). Each meeting is one packed 64-bit key,
+sorted once."""
+ESTIMATE_FLOOR = 64 * 2**20
+"""What the projections need whatever their pairs (frames of a few rows, the allocator): 64 MB."""
 
 
 @dataclass(frozen=True)
@@ -463,8 +471,10 @@ class PairEstimate:
 
     @property
     def bytes(self) -> int:
-        """The memory the projections will need at their peak, about :data:`BYTES_PER_PAIR` per pair."""
-        return (self.shared + self.cogift) * BYTES_PER_PAIR
+        """The memory the projections will need at their peak: :data:`BYTES_PER_SHARED_PAIR` and
+        :data:`BYTES_PER_COGIFT_PAIR` per estimated pair, and :data:`ESTIMATE_FLOOR` (an upper bound: the
+        two run one after the other)."""
+        return ESTIMATE_FLOOR + self.shared * BYTES_PER_SHARED_PAIR + self.cogift * BYTES_PER_COGIFT_PAIR
 
 
 def estimate_pairs(links: pl.DataFrame, events: pl.DataFrame, *, hub_cap: int, stream_cap: int) -> PairEstimate:

@@ -70,12 +70,13 @@ class TimeWindow:
         return self.since is not None or self.until is not None
 
     def _within(self, column: str, keep_null: bool, col: Callable[[str], pl.Expr] = pl.col) -> pl.Expr:
-        cond = pl.lit(True)
-        if self.since is not None:
-            cond = cond & (col(column) >= self.since)
-        if self.until is not None:
-            cond = cond & (col(column) < self.until)
-        return cond.fill_null(keep_null)
+        bounds = ([col(column) >= self.since] if self.since is not None else []) + (
+            [col(column) < self.until] if self.until is not None else [])
+        if not bounds:
+            # a bare literal: polars 2.1's eager filter fails on some frames with ``lit(True).fill_null(...)``
+            # ("filter predicate length of 2"), seen on 17,000 gifts after one rejected row
+            return pl.lit(True)
+        return pl.all_horizontal(bounds).fill_null(keep_null)
 
     def gifts(self, col: Callable[[str], pl.Expr] = pl.col) -> pl.Expr:
         """Gifts sent in the window (``col`` names a column: the readers pass their parsed columns)."""
