@@ -566,8 +566,9 @@ def _relay(row: dict, graphs: Graphs) -> tuple[str, str, str] | None:
 def _learned_user_scores(user_scores: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:
     """``user_scores`` with a trained model: ``score`` is the account's calibrated probability, and
     ``reasons`` its top feature contributions (``ring_id`` and ``role`` unchanged, and with a flags table
-    ``score_without_flags`` and ``flag_reason`` kept as they were)."""
-    kept = [c for c in user_scores.columns if c not in ("user_id", "score", "ring_id", "role")]
+    ``flag_reason`` kept). ``score_without_flags`` is dropped: it is the rule-based score without the
+    flags' parts, not the model's probability without them, and would credit the model's gain to the flags."""
+    kept = [c for c in user_scores.columns if c not in ("user_id", "score", "ring_id", "role", "score_without_flags")]
     return (
         user_scores.drop("score")
         .join(learned.select("user_id", pl.col("probability").round(4).alias("score"), "reasons"), on="user_id", how="left")

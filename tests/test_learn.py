@@ -245,9 +245,10 @@ def test_report_with_a_model_scores_accounts_by_probability_with_reasons(trained
     assert feature in loaded.features
 
 
-def test_a_model_keeps_the_flags_columns_of_scores_csv(trained, tmp_path):
-    """With a flags table and a model, scores.csv keeps score_without_flags and flag_reason beside the model's
-    reasons, and read_scores reads all three back."""
+def test_a_model_keeps_the_flag_reasons_of_scores_csv(trained, tmp_path):
+    """With a flags table and a model, scores.csv keeps flag_reason beside the model's reasons, and read_scores
+    reads both back. It has no score_without_flags: that is the rule-based score without the flags, which
+    beside the model's probability would credit the model's gain to the flags in `graphkit eval`."""
     _, model, _ = trained
     data = tmp_path / "data"
     shutil.copytree(DEMO, data)
@@ -259,7 +260,7 @@ def test_a_model_keeps_the_flags_columns_of_scores_csv(trained, tmp_path):
                                       "-q", "--workers", "1"])
     assert result.exit_code == 0, result.output
     scores = read_scores(out / "scores.csv")
-    assert scores.columns == ["user_id", "score", "ring_id", "role", "score_without_flags", "flag_reason", "reasons"]
+    assert scores.columns == ["user_id", "score", "ring_id", "role", "flag_reason", "reasons"]
     reasons = dict(zip(scores["user_id"].to_list(), scores["flag_reason"].to_list()))
     assert all(reasons[u] and reasons[u].startswith("flag rate ") for u in flagged)
     assert scores["reasons"].drop_nulls().str.contains(r"\(\+|\(-").any()
