@@ -39,7 +39,8 @@ def eval_command(out_dir: Path, truth_path: Path | None, labels_path: Path | Non
     half of its members and at least half of that ring are its members.
     Prints ring recall and precision in the top K (per kind and per size
     band: 5-49, 50-199 and 200+ accounts), look-alike
-    groups wrongly reported, user-level ROC AUC, average precision,
+    groups wrongly reported (when at least half of a top ring are its
+    accounts, even a piece of it), user-level ROC AUC, average precision,
     precision@k, and the score threshold trade-off (accounts flagged,
     precision, recall) for deciding where to act. With --labels (instead of
     or with --truth): the share of confirmed among the judged rings of the top

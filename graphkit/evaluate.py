@@ -364,6 +364,10 @@ def evaluate_rings(
         ``truth.json`` content: ``rings`` (ring_id, kind, members) and ``lookalikes``.
     k : int, optional
         Judge the top ``k`` rings; default twice the number of planted rings.
+
+    A planted ring is found when one ring of the top holds at least half of its members and at least half
+    of that ring are its members. A look-alike group is reported when at least half of a ring of the top
+    are its members, however little of the group that ring holds.
     """
     planted = truth.get("rings", [])
     lookalikes = truth.get("lookalikes", [])
@@ -388,11 +392,12 @@ def evaluate_rings(
         matches.append(RingMatch(str(ring.get("ring_id", "")), str(ring.get("kind", "")), len(members), found, best))
     look_sets = [set(map(str, group["members"])) for group in lookalikes]
     look_common = _common_members(top, look_sets)
+    # a look-alike is reported when a ring of the top is mostly its accounts, even a piece of it: a promotion
+    # wave cut into five rings of its own accounts wastes five investigations
     false_lookalikes = [
         str(group.get("group_id", ""))
         for j, group in enumerate(lookalikes)
-        if j in look_common and bool(((look_common[j][1] * 2 >= len(look_sets[j]))
-                                      & (look_common[j][1] * 2 >= top_sizes[look_common[j][0]])).any())
+        if j in look_common and bool((look_common[j][1] * 2 >= top_sizes[look_common[j][0]]).any())
     ]
     recall = sum(m.found_by is not None for m in matches) / len(matches) if matches else 0.0
     precision = float(hits_per_reported.sum()) / len(top) if top else 0.0
