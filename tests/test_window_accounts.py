@@ -160,8 +160,7 @@ def test_an_account_is_kept_exactly_when_it_has_an_event_in_the_half_open_window
         {user(s) for s, _, m in gifts if inside(m)} | {user(r) for _, r, m in gifts if inside(m)}
         | {user(u) for u, m in sightings if m is None or inside(m)}
         | {user(i) for i, m in enumerate(created) if inside(m)}
-        | {user(u) for u, m in flags if inside(m)}
-    )
+    ) | {u for u, when in tables.flags.select("user_id", "at").rows() if since <= when < until}  # flags validated
     window = time_window(since, until)
     touched = window.accounts(gifts=tables.gifts.filter(window.gifts()), devices=tables.devices.filter(window.devices()),
                               streams=tables.streams.filter(window.streams()), users=tables.users, flags=tables.flags)
