@@ -125,16 +125,19 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     write("edges_by_target", _as_text(edges.sort("target", "source", "relation")))
     accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
+    # the account facts and scores joined on the user ids first: one cast to the codes (each cast of a
+    # ``pl.Enum`` of millions of ids builds the dtype again)
+    by_account = per_account.select("user_id", *_ACCOUNT).join(
+        scores.select("user_id", *_SCORES), on="user_id", how="full", coalesce=True)
     account = ("account:" + pl.col("user_id")).cast(node, strict=False).alias("node_id")  # null: not a node
     write("nodes", _as_text(
         node_ids.cast(node).to_frame()
         .join(node_facts(edges, settings["hub_cap"], placeholders).select("node_id", *_FACTS), on="node_id", how="left")
         .join(popular_hosts(edges, hub_cap=settings["hub_cap"]).select("node_id", *_POPULAR), on="node_id", how="left")
-        .join(per_account.select(account, *_ACCOUNT), on="node_id", how="left")
-        .join(scores.select(account, *_SCORES), on="node_id", how="left")
+        .join(by_account.select(account, *_ACCOUNT, *_SCORES), on="node_id", how="left")
         .sort("node_id")
     ))
-    del node_ids, accounts, per_account
+    del node_ids, accounts, per_account, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
     del edges
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
