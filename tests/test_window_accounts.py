@@ -165,3 +165,19 @@ def test_an_account_is_kept_exactly_when_it_has_an_event_in_the_half_open_window
     touched = window.accounts(gifts=tables.gifts.filter(window.gifts()), devices=tables.devices.filter(window.devices()),
                               streams=tables.streams.filter(window.streams()), users=tables.users, flags=tables.flags)
     assert set(touched.to_list()) == expected
+
+
+def test_expand_and_path_in_a_window_do_not_know_an_account_the_window_does_not_touch(tmp_path):
+    """The same accounts for the follow-up questions: an account without an event in the window is not in its
+    data, said in one line that points at the window (exit 2); a touched one is answered."""
+    data = _platform(tmp_path / "data")
+    runner = CliRunner()
+    window = ["--data", str(data), "--since", SINCE, "--until", UNTIL]
+    idle = runner.invoke(cli, ["expand", "idle", "--out", str(tmp_path / "x.html"), *window])
+    assert idle.exit_code == 2 and "'idle' is not an account" in idle.stderr and "--since/--until" in idle.stderr
+    assert len(idle.stderr.strip().splitlines()) == 1
+    path = runner.invoke(cli, ["path", "sender", "idle", *window])
+    assert path.exit_code == 2 and "'idle'" in path.stderr
+    touched = runner.invoke(cli, ["path", "sender", "receiver", *window])
+    assert touched.exit_code == 0, touched.output
+    assert "gifted 5 coins to receiver" in touched.output
