@@ -210,7 +210,8 @@ def analyze(
         "rejected_rows": tables.rejected_rows,
         "exact_duplicate_rows": tables.exact_duplicate_rows,
         "unknown_accounts": tables.unknown_accounts,
-        **({"out_of_window_rows": sum(stats.out_of_window for stats in tables.stats.values())}
+        **({"out_of_window_rows": sum(stats.out_of_window for stats in tables.stats.values()),
+            "accounts_out_of_window": _accounts_out_of_window(tables, graphs)}
            if config.since is not None or config.until is not None else {}),
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()},
         "as_of": _as_of(graphs),
@@ -304,6 +305,15 @@ def _known_bad(tables: Tables, graphs: Graphs, config: Config) -> tuple[pl.DataF
     flags = tables.flags.filter(time_window(config.since, config.until).flags())
     seeds = account_flags(flags, graphs, config, as_of=_last_event(graphs))
     return seeds, known_bad(graphs, seeds, config)
+
+
+def _accounts_out_of_window(tables: Tables, graphs: Graphs) -> int:
+    """The users left out of a window's analysis as untouched by it (:meth:`graphkit.io.window.TimeWindow.accounts`):
+    by :func:`graphkit.io.read_tables` (``out_of_window`` of the users), or by the graphs' window when the
+    tables were read whole."""
+    read = tables.stats["users"].out_of_window if "users" in tables.stats else 0
+    kept = graphs.index.users.select("user_id")
+    return read + tables.users.select("user_id").join(kept, on="user_id", how="anti").height
 
 
 def _flag_summary(tables: Tables, seeds: pl.DataFrame) -> dict[str, int]:

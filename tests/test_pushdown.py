@@ -73,7 +73,9 @@ def test_reading_a_window_gives_the_tables_that_windowing_everything_gave(tmp_pa
         assert stats.accepted + stats.rejected + stats.out_of_window == stats.rows_read
     assert pushed.stats["gifts"].rows_read == 60_000
     assert pushed.stats["gifts"].out_of_window == 60_000 - pushed.gifts.height
-    assert pushed.stats["users"].out_of_window == 0  # users are read whole
+    # users are read whole, then narrowed to the accounts the window touches: the others are out of the window
+    users = pushed.stats["users"]
+    assert users.rows_read == 8_000 and users.out_of_window == 8_000 - pushed.users.height > 0
 
 
 def test_the_window_predicate_reaches_the_parquet_scan(tmp_path):
@@ -161,6 +163,10 @@ def test_a_windowed_report_says_how_many_rows_were_out_of_the_window(tmp_path):
     row = next(line for line in (out / "report.md").read_text().splitlines() if line.startswith("| gifts |"))
     read, accepted, rejected, outside = (int(cell.strip().replace(",", "")) for cell in row.split("|")[3:7])
     assert read == 60_000 and accepted + rejected + outside == read and outside == gifts.stats["gifts"].out_of_window
+    users = next(line for line in (out / "report.md").read_text().splitlines() if line.startswith("| users |"))
+    read, accepted, rejected, outside = (int(cell.strip().replace(",", "")) for cell in users.split("|")[3:7])
+    assert read == 8_000 and accepted + rejected + outside == read and accepted == summary["users"]
+    assert outside == summary["accounts_out_of_window"] == gifts.stats["users"].out_of_window > 0
 
 
 def _hive_and_flat(tmp_path: Path) -> tuple[Path, Path]:

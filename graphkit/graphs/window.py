@@ -45,7 +45,10 @@ def apply_window(
         (observations without a ``seen_at`` are kept: they are not dated, so no
         window excludes them); streams on ``started_at`` when it is known
         (a stream overlapping the window is kept); flags on ``at`` before
-        ``until`` only (a ban before the window is still known). Users are kept whole.
+        ``until`` only (a ban before the window is still known). Users are kept
+        when the window touches them (:meth:`TimeWindow.accounts`: an event, their
+        creation or a flag in the window); an account without one has no
+        evidence in the window.
 
     Raises
     ------
@@ -62,8 +65,11 @@ def apply_window(
     gifts = tables.gifts.filter(window.gifts())
     devices = tables.devices.filter(window.devices())
     _check_not_empty(tables, gifts, devices, window.since, window.until)
-    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=tables.streams.filter(window.streams()),
-                               flags=tables.flags.filter(window.flags()))
+    streams = tables.streams.filter(window.streams())
+    touched = window.accounts(gifts=gifts, devices=devices, streams=streams, users=tables.users, flags=tables.flags)
+    return dataclasses.replace(tables, gifts=gifts, devices=devices, streams=streams,
+                               flags=tables.flags.filter(window.flags()),
+                               users=tables.users.filter(pl.col("user_id").is_in(touched.implode())))
 
 
 def check_window(tables: Tables, since: "str | int | datetime | None" = None,

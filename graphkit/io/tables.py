@@ -20,7 +20,9 @@ from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES
 from graphkit.io.parse import TIME_DTYPE
 from graphkit.io.scan import SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
-from graphkit.io.validate import AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+from graphkit.io.validate import (
+    AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound, validate_table,
+)
 from graphkit.io.window import TimeWindow, empty_window_message
 
 __all__ = [
@@ -212,7 +214,10 @@ def read_tables(
         Parquet file sorted by time reads only the row groups of the window,
         CSV and NDJSON stream through the filter. Validation, rejected rows
         and ``max_bad_share`` cover the rows in the window; the others are
-        counted in ``TableStats.out_of_window``. Users are read whole.
+        counted in ``TableStats.out_of_window``. Users are read and validated
+        whole, then only the accounts the window touches are kept
+        (:meth:`graphkit.io.window.TimeWindow.accounts`); the others count as
+        out of the window.
 
     Returns
     -------
@@ -281,6 +286,8 @@ def read_tables(
         raise InputError(f"{data_dir}: {found} hold no rows, only a header; export the gifts or devices again")
     if window is not None and window.bounded:
         _check_window_not_empty(parts, paths, mapping, rules, window)
+        if "users" in parts:  # validated whole (rejected rows kept), flags checked against them: now narrowed
+            parts["users"] = _users_of_window(parts, window)
     if count_distinct:
         parts = {name: _with_distinct_ids(part) for name, part in parts.items()}
     return _assemble(parts, data_dir)
@@ -302,6 +309,22 @@ def _check_window_not_empty(parts: dict[str, ValidatedPart], paths: dict[str, Pa
         for name, column in (("gifts", "sent_at"), ("devices", "seen_at")) if name in paths
     ]
     raise InputError(empty_window_message(pl.concat(times), window.since, window.until))
+
+
+def _users_of_window(parts: dict[str, ValidatedPart], window: TimeWindow) -> ValidatedPart:
+    """The users part with only the accounts the window touches (:meth:`TimeWindow.accounts`); the others are
+    counted in ``stats.out_of_window``, so that ``accepted + rejected + out_of_window == rows_read`` still holds."""
+    def accepted(name: str) -> pl.DataFrame:
+        return parts[name].accepted if name in parts else empty_table(name)
+
+    users = parts["users"]
+    touched = window.accounts(gifts=accepted("gifts"), devices=accepted("devices"), streams=accepted("streams"),
+                              users=users.accepted, flags=accepted("flags"))
+    kept = users.accepted.filter(pl.col("user_id").is_in(touched.implode()))
+    left_out = users.accepted.height - kept.height
+    stats = replace(users.stats, accepted=kept.height, out_of_window=users.stats.out_of_window + left_out,
+                    time_min=time_bound(kept, TABLES["users"], "min"), time_max=time_bound(kept, TABLES["users"], "max"))
+    return replace(users, accepted=kept, stats=stats)
 
 
 def _with_distinct_ids(part: ValidatedPart) -> ValidatedPart:

@@ -99,6 +99,55 @@ class TimeWindow:
         """Flags dated before ``until``; any time before the window's start is kept (what was known then)."""
         return col("at") < self.until if self.until is not None else pl.lit(True)
 
+    def accounts(self, *, gifts: pl.DataFrame, devices: pl.DataFrame, streams: pl.DataFrame, users: pl.DataFrame,
+                 flags: pl.DataFrame) -> pl.Series:
+        """The accounts a window's analysis holds: those an event of the window touches.
+
+        An account with no event in the window has no evidence in it, so a
+        window's report leaves it out (of the id index, the graphs and
+        ``scores.csv``). An account is touched when, in the window, it sends
+        or receives a gift, is seen on a device or IP (undated sightings are
+        in every window), hosts a stream that overlaps the window, is created
+        (``created_at``), or is flagged (a flag's ``at``).
+
+        Parameters
+        ----------
+        gifts, devices, streams : polars.DataFrame
+            The window's rows of those tables (filtered with :meth:`gifts`,
+            :meth:`devices`, :meth:`streams`).
+        users, flags : polars.DataFrame
+            The tables as read: their rows are judged here, by ``created_at``
+            and ``at`` in ``[since, until)``.
+
+        Returns
+        -------
+        polars.Series
+            ``user_id``, each once, unordered. Every account when no bound is set.
+
+        Examples
+        --------
+        >>> window = time_window("2024-05-02", "2024-05-03")
+        >>> day = lambda d: datetime(2024, 5, d, tzinfo=timezone.utc)
+        >>> gifts = pl.DataFrame({"sender_id": ["a"], "receiver_id": ["h"]})
+        >>> devices = pl.DataFrame({"user_id": ["d"]})
+        >>> streams = pl.DataFrame({"host_id": ["h2"]})
+        >>> users = pl.DataFrame({"user_id": ["a", "h", "old", "new", "late"],
+        ...                       "created_at": [day(1), day(1), day(1), day(2), day(3)]})
+        >>> flags = pl.DataFrame({"user_id": ["banned", "old"], "at": [day(2), day(1)]})
+        >>> sorted(window.accounts(gifts=gifts, devices=devices, streams=streams, users=users, flags=flags))
+        ['a', 'banned', 'd', 'h', 'h2', 'new']
+        """
+        touched = [
+            gifts.get_column("sender_id"), gifts.get_column("receiver_id"), devices.get_column("user_id"),
+            streams.get_column("host_id"),
+        ]
+        if self.bounded:
+            touched.append(users.filter(self._within("created_at", False)).get_column("user_id"))
+            touched.append(flags.filter(self._within("at", False)).get_column("user_id"))
+        else:
+            touched.append(users.get_column("user_id"))
+        return pl.concat([ids.cast(pl.Utf8).rename("user_id") for ids in touched]).drop_nulls().unique()
+
     def table(self, name: str, col: Callable[[str], pl.Expr] = pl.col) -> pl.Expr | None:
         """The predicate of table ``name`` (``None`` for users, which no window cuts).
 

@@ -41,6 +41,7 @@ from graphkit.detect.evidence import (
     Evidence,
     PathLinks,
     PathStep,
+    RELATIONS,
     entity_edges,
     evidence_graph,
     node_facts,
@@ -73,6 +74,8 @@ _FACTS = ("accounts", "hub", "coins_sent", "coins_received")
 _POPULAR = ("senders", "popular")
 _ACCOUNT = ("created_at", "age_days", "host")
 _SCORES = ("score", "ring_id", "role")
+_RELATION = pl.Enum(sorted(RELATIONS))
+"""The relations coded in the order of their names, as the edges are sorted."""
 _GIFT_EVENTS = ("sender_id", "receiver_id", "stream_id", "coins", "sent_at")
 _SIGHTINGS = ("user_id", "device_id", "ip", "seen_at")
 
@@ -104,27 +107,37 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True)
         rows[name] = frame.height
 
-    # one file at a time, each frame let go once written: the store adds the edges and one copy at most
-    edges = entity_edges(tables, since=settings["since"], until=settings["until"])  # sorted by source
-    write("edges", edges)
-    write("edges_by_target", edges.sort("target", "source", "relation"))
+    # one file at a time, each frame let go once written: the store adds the edges and one copy at most.
+    # The node ids are sorted once and coded as a ``pl.Enum`` in that order, so every sort, group-by and
+    # join below runs on integer codes and gives the rows of the strings' order (sorting and grouping the
+    # string ids was most of the store's cost: ``benchmarks/RESULTS.md``, issue 15)
+    edges = entity_edges(tables, since=settings["since"], until=settings["until"], sort=False)
     placeholders = tuple(settings["placeholder_device_ids"])
     users = tables.users.get_column("user_id")
     node_ids = (
         pl.concat([edges.get_column("source"), edges.get_column("target"), ("account:" + users).rename("source")])
         .unique().sort().rename("node_id")
     )
+    node = pl.Enum(node_ids)
+    edges = edges.with_columns(pl.col("source", "target").cast(node), pl.col("relation").cast(_RELATION)).sort(
+        "source", "target", "relation")
+    write("edges", _as_text(edges))  # sorted by source
+    write("edges_by_target", _as_text(edges.sort("target", "source", "relation")))
     accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
-    write("nodes", (
-        node_ids.to_frame()
+    # the account facts and scores joined on the user ids first: one cast to the codes (each cast of a
+    # ``pl.Enum`` of millions of ids builds the dtype again)
+    by_account = per_account.select("user_id", *_ACCOUNT).join(
+        scores.select("user_id", *_SCORES), on="user_id", how="full", coalesce=True)
+    account = ("account:" + pl.col("user_id")).cast(node, strict=False).alias("node_id")  # null: not a node
+    write("nodes", _as_text(
+        node_ids.cast(node).to_frame()
         .join(node_facts(edges, settings["hub_cap"], placeholders).select("node_id", *_FACTS), on="node_id", how="left")
         .join(popular_hosts(edges, hub_cap=settings["hub_cap"]).select("node_id", *_POPULAR), on="node_id", how="left")
-        .join(per_account.select(("account:" + pl.col("user_id")).alias("node_id"), *_ACCOUNT), on="node_id", how="left")
-        .join(scores.select(("account:" + pl.col("user_id")).alias("node_id"), *_SCORES), on="node_id", how="left")
+        .join(by_account.select(account, *_ACCOUNT, *_SCORES), on="node_id", how="left")
         .sort("node_id")
     ))
-    del node_ids, accounts, per_account
+    del node_ids, accounts, per_account, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
     del edges
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
@@ -132,10 +145,10 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     for name, frame, keep, key in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, "sender_id"),
                                    ("sightings", tables.devices.filter(window.devices()), _SIGHTINGS, "user_id")):
         # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
-        write(name, frame.select(*keep).with_row_index("row").sort(key, maintain_order=True))
+        write(name, _sorted_by(frame.select(*keep).with_row_index("row"), key))
     write("links", links.coded)
-    write("link_names", links.names)
-    write("popular_links", links.popular)
+    write("link_names", _as_text(links.names))
+    write("popular_links", _as_text(links.popular))
     meta = {
         "schema_version": STORE_SCHEMA_VERSION,
         "settings": settings,
@@ -143,6 +156,18 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         "link_vertices": links.vertices,
     }
     (folder / "store.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _sorted_by(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``frame`` sorted by the string column ``key``, rows of one key in their order: on the codes of the key's
+    distinct values sorted (a ``pl.Enum``), a fraction of the time of sorting the strings themselves."""
+    order = pl.Enum(frame.get_column(key).unique().drop_nulls().sort())
+    return frame.sort(pl.col(key).cast(order), maintain_order=True)
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its coded columns (``pl.Enum``: node ids, relations) back as the strings the store holds."""
+    return frame.with_columns(pl.col(pl.Enum).cast(pl.Utf8))
 
 
 def store_settings(params: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def entity_edges(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     min_coins: float = 0.0,
+    sort: bool = True,
 ) -> pl.DataFrame:
     """All edges of the typed entity graph of ``tables``.
 
@@ -81,12 +82,16 @@ def entity_edges(
         (observations without a time are kept).
     min_coins : float
         Leave out ``gifted`` and ``gifted_in`` edges that carry fewer coins.
+    sort : bool
+        Sort the rows by ``source, target, relation``. A caller that sorts
+        them on coded ids (:func:`graphkit.report.store.write_store`) passes
+        ``False`` and saves the sort of three string columns.
 
     Returns
     -------
     polars.DataFrame
         ``source, target, relation, coins, count, first_at, last_at``; one row
-        per distinct (source, target, relation), sorted.
+        per distinct (source, target, relation), sorted unless ``sort=False``.
 
     Examples
     --------
@@ -98,9 +103,10 @@ def entity_edges(
     ('account:a', 'account:h', 'gifted', 12.0, 2)
     """
     gifts, devices, streams = _windowed(tables, since, until)
-    return _edges_of(
+    edges = _edges_of(
         gifted=gifts, gifted_in=gifts, used_device=devices, used_ip=devices, hosted=streams, min_coins=min_coins
-    ).sort("source", "target", "relation")
+    )
+    return edges.sort("source", "target", "relation") if sort else edges
 
 
 def neighbourhood_edges(
@@ -248,11 +254,12 @@ def _edges_of(
 
 
 def _kind(expr: pl.Expr) -> pl.Expr:
-    return expr.str.split_exact(":", 1).struct.field("field_0")
+    # the cast lets node ids coded as a ``pl.Enum`` (the store's) through; a no-op on strings
+    return expr.cast(pl.Utf8).str.split_exact(":", 1).struct.field("field_0")
 
 
 def _key(expr: pl.Expr) -> pl.Expr:
-    return expr.str.splitn(":", 2).struct.field("field_1")
+    return expr.cast(pl.Utf8).str.splitn(":", 2).struct.field("field_1")
 
 
 def _hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> pl.DataFrame:
