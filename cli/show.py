@@ -43,7 +43,7 @@ def show(ids: tuple[str, ...], report_dir: Path, shown: int, as_json: bool) -> N
     answers: list[dict] = []
     for raw in ids:
         ring_id = raw.removeprefix("ring:")
-        if raw.startswith("ring:") or any(r.get("ring_id") == ring_id for r in saved.rings):
+        if raw.startswith("ring:") or any(r.get("ring_id") == ring_id for r in [*saved.rings, *saved.held_back]):
             answers.append({"ring": saved.ring(ring_id)})
             continue
         answers.extend(store.describe(node, neighbours=shown) for node in store.lookup([raw]))
@@ -58,6 +58,9 @@ def show(ids: tuple[str, ...], report_dir: Path, shown: int, as_json: bool) -> N
 
 
 def _print_ring(ring: dict) -> None:
+    if ring.get("held_back"):
+        _print_held_back(ring)
+        return
     stdout.print(safe_text(f"ring {ring['ring_id']}: rank {ring.get('rank')}, score {ring.get('score')}, "
                            f"{ring.get('size', len(ring['members'])):,} members, "
                            f"{format_coins(ring.get('coins_total') or 0.0)} coins"))
@@ -107,3 +110,17 @@ def _print_node(answer: dict) -> None:
         stdout.print(table)
     if answer["more_neighbours"]:
         stdout.print(Text(f"  ... and {answer['more_neighbours']:,} more links (--neighbours N lists more)."))
+
+
+def _print_held_back(group: dict) -> None:
+    """A group investigators' benign decisions hold back: not a ring of this report, and why."""
+    members = group["members"]
+    stdout.print(safe_text(f"{group['ring_id']}: held back, not reported as a ring (score {group.get('score')}, "
+                           f"{len(members):,} members, {format_coins(group.get('coins_total') or 0.0)} coins)"))
+    if group.get("reason"):
+        stdout.print(safe_text(f"  - {group['reason']}"))
+    joined = group.get("joined") or []
+    if joined:
+        stdout.print(safe_text(f"  joined since the decision: {', '.join(joined[:20])}"
+                               + (f" and {len(joined) - 20:,} more" if len(joined) > 20 else "")))
+    stdout.print(safe_text(f"  members: {', '.join(members[:20])}" + (f" and {len(members) - 20:,} more" if len(members) > 20 else "")))

@@ -300,6 +300,12 @@ def test_report_with_labels_holds_back_benign_groups_tracks_confirmed_rings_and_
     _run("report", demo, "--out", day3, "--previous", day2, "--no-html", "-q")
     doc3 = json.loads((day3 / "rings.json").read_text())
     assert sorted(h["ring_id"] for h in doc3["held_back"]) == sorted(held) and doc3["decisions"] == doc["decisions"]
+    # a held-back group can be asked about by its id: show says why it is held back, expand draws its accounts
+    held_id = sorted(held)[0]
+    shown = _run("show", held_id, "--report", day2).output
+    assert f"{held_id}: held back, not reported as a ring" in shown and "judged benign" in shown
+    _run("expand", held_id, "--report", day2, "--out", tmp_path / "held.html", "--json")
+    assert (tmp_path / "held.html").is_file()
 
 
 def test_a_bad_labels_file_fails_the_run_in_one_line_keeps_the_previous_report_and_the_rejected_rows(

@@ -47,11 +47,29 @@ class SavedReport:
         """The rings of ``rings.json``, best first."""
         return self.document["rings"]
 
+    @property
+    def held_back(self) -> list[dict[str, Any]]:
+        """The groups that scored as rings but that investigators' benign decisions hold back (``rings.json``
+        ``held_back``, written with ``report --labels`` or ``--previous``)."""
+        held = self.document.get("held_back") or []
+        return [h for h in held if isinstance(h, dict) and isinstance(h.get("members"), list)] if isinstance(held, list) else []
+
     def ring(self, ring_id: str) -> dict[str, Any]:
-        """One ring by id; :class:`NotFoundError` naming the report's rings when it has no such ring."""
+        """One ring by id, or a held-back group (marked ``"held_back": True``); :class:`NotFoundError` naming
+        the report's rings when it has neither.
+
+        Examples
+        --------
+        >>> saved = SavedReport(Path("out"), {"rings": [], "held_back": [{"ring_id": "R0006", "members": ["a"]}]}, None)
+        >>> saved.ring("R0006")
+        {'ring_id': 'R0006', 'members': ['a'], 'held_back': True}
+        """
         for ring in self.rings:
             if ring.get("ring_id") == ring_id:
                 return ring
+        for group in self.held_back:
+            if group.get("ring_id") == ring_id:
+                return {**group, "held_back": True}
         known = f"{self.rings[0]['ring_id']} .. {self.rings[-1]['ring_id']}" if self.rings else "none"
         raise NotFoundError(f"{ring_id} is not a ring of {self.out_dir} (its rings: {known})")
 
@@ -60,7 +78,7 @@ class SavedReport:
 
         ``ring:R0002`` always names a ring of this report (an unknown one is
         :class:`NotFoundError`); a bare ``R0002`` does when the report has that
-        ring, and is left as it is otherwise. A ring becomes its members as
+        ring (or held that group back), and is left as it is otherwise. A ring becomes its members as
         ``account:<user_id>`` seeds; every other id is kept, in order.
 
         Examples
@@ -71,7 +89,7 @@ class SavedReport:
         """
         seeds: list[str] = []
         rings: list[str] = []
-        known = {r.get("ring_id") for r in self.rings}
+        known = {r.get("ring_id") for r in [*self.rings, *self.held_back]}
         for raw in ids:
             name = raw[len("ring:"):] if raw.startswith("ring:") else raw
             if raw.startswith("ring:") or name in known:
