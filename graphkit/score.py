@@ -406,6 +406,9 @@ def flag_rate_reasons(seeds: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     ...     print(text)
     flag rate 0.8%: 5 negative_rating flags against gifts from 300 distinct accounts
     flag rate 50.0%: 3 flags (2 chargeback, 1 ban) against gifts from 1 distinct account
+    >>> seeds = pl.DataFrame({"uid": [3], "kind": ["chargeback"]})
+    >>> flag_rate_reasons(seeds, pl.DataFrame({"uid": [3], "senders": [0], "flag_rate": [1 / 3]}))["flag_reason"][0]
+    'flag rate 33.3%: 1 chargeback flag and no gift received'
     """
     per_kind = seeds.group_by("uid", "kind").agg(pl.len().alias("n")).sort(["uid", "n", "kind"], descending=[False, True, False])
     kinds = per_kind.group_by("uid", maintain_order=True).agg(
@@ -421,8 +424,9 @@ def flag_rate_reasons(seeds: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
     )
     senders_text = pl.format("{} distinct account{}", senders, pl.when(senders == 1).then(pl.lit("")).otherwise(pl.lit("s")))
     rate = (pl.col("flag_rate").fill_null(0.0) * 100).round(1)
+    against = pl.when(senders > 0).then(pl.format("against gifts from {}", senders_text)).otherwise(pl.lit("and no gift received"))
     return kinds.join(rates.select("uid", "senders", "flag_rate"), on="uid", how="left").select(
-        "uid", pl.format("flag rate {}%: {} against gifts from {}", rate, flags_text, senders_text).alias("flag_reason")
+        "uid", pl.format("flag rate {}%: {} {}", rate, flags_text, against).alias("flag_reason")
     ).sort("uid")
 
 

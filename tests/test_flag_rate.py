@@ -173,7 +173,7 @@ def test_the_report_ranks_the_trader_below_the_scammer_and_says_why():
     assert not report.rings
     assert scores["t"][0] < scores["s"][0]
     assert scores["t"][1] == "flag rate 0.8%: 5 negative_rating flags against gifts from 300 distinct accounts"
-    assert scores["s"][1] == "flag rate 55.6%: 5 negative_rating flags against gifts from 0 distinct accounts"
+    assert scores["s"][1] == "flag rate 55.6%: 5 negative_rating flags and no gift received"
     assert scores["v000"][1] is None
 
 
