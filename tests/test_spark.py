@@ -187,6 +187,15 @@ def test_a_missing_column_is_the_local_engines_one_line_error(spark, tmp_path):
     assert len(remote.output.strip().splitlines()) == 1
 
 
+def test_a_flags_table_is_refused_in_one_line(spark, tmp_path):
+    data = _small_data(tmp_path / "data")
+    (data / "flags.csv").write_text("user_id,kind,at\nu1,chargeback,2024-05-02T00:00:00Z\n")
+    result = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / "out"), "-q", "--engine", "spark"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "flags.csv: a flags table is not read by --engine spark yet" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(2, 40), edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=45))
 def test_star_components_match_networkx(spark, n, edges):
