@@ -28,7 +28,6 @@ from graphkit_cli.common import (
     UserError,
     columns_option,
     config_option,
-    data_dir_argument,
     outside_data_dir_option,
     read_data,
     safe_text,
@@ -79,7 +78,7 @@ def report_options(func: Callable) -> Callable:
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@data_dir_argument
+@click.argument("data_dir", type=click.Path(path_type=Path, file_okay=False), metavar="[DATA_DIR]", required=False)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the report: new, empty or a previous graphkit report. graphkit replaces its own "
                    "files there and keeps any other file you added (case notes); a folder with someone else's "
@@ -113,6 +112,11 @@ def report_options(func: Callable) -> Callable:
                    "or the master spark-submit was given].")
 @click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
               help="With --engine spark: a Spark setting, repeatable (--spark-conf spark.executor.memory=4g).")
+@click.option("--tables", "catalog_tables", default=None, metavar="DB.PREFIX",
+              help="With --engine spark, instead of DATA_DIR: read Spark/Hive tables of the catalog named "
+                   "DB.PREFIXusers, DB.PREFIXgifts, DB.PREFIXstreams, DB.PREFIXdevices, DB.PREFIXflags (--tables "
+                   "fraud.live_ reads fraud.live_gifts, ...); --columns renames their columns, and its file = "
+                   "\"db.table\" names a table otherwise named.")
 @click.option("--spark-units", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
               help="With --engine spark: work units the accounts' connected components are packed into; each is "
                    "analysed by graphkit's local pipeline in one executor task. With 1 the rings are the local "
@@ -134,6 +138,7 @@ def report(
     spark_master: str | None,
     spark_conf: tuple[str, ...],
     spark_units: int,
+    catalog_tables: str | None,
     top: int | None,
     no_html: bool,
     redact_key: Path | None,
@@ -157,17 +162,27 @@ def report(
     model from graphkit train scores every account (README "graphkit train").
     Prints the top rings, the groups held back, and where the files are. With
     --engine spark, DATA_DIR may also be an hdfs:// or s3a:// folder, and each
-    table a folder of Parquet files.
+    table a folder of Parquet files; or give --tables DB.PREFIX instead of
+    DATA_DIR to read Spark/Hive tables.
 
     Example: graphkit report fixtures/demo --out out/
     """
     config = load_config(config_path, since=since, until=until, top=top)
     spark = None
+    if catalog_tables is not None and engine != "spark":
+        raise UserError("--tables needs --engine spark (the local engine reads a DATA_DIR)")
+    if (data_dir is None) == (catalog_tables is None):
+        raise UserError("give DATA_DIR (a folder of tables) or, with --engine spark, --tables DB.PREFIX"
+                        if data_dir is None else "give DATA_DIR or --tables DB.PREFIX, not both")
     if engine == "spark":
+        from graphkit.engines.spark.read import parse_tables_option
         from graphkit.engines.spark.session import parse_spark_conf, require_spark
 
+        if catalog_tables is not None:
+            parse_tables_option(catalog_tables)  # a malformed name fails before Spark starts
         require_spark()
-        spark = {"master": spark_master, "conf": parse_spark_conf(spark_conf), "units": spark_units}
+        spark = {"master": spark_master, "conf": parse_spark_conf(spark_conf), "units": spark_units,
+                 "tables": catalog_tables}
         if redact_key is not None or labels is not None or model is not None:
             raise UserError("--redact-key, --labels and --model are not available with --engine spark yet; run them "
                             "with --engine local")
@@ -181,7 +196,7 @@ def report(
 
 
 def run_report(
-    data_dir: Path,
+    data_dir: Path | None,
     out_dir: Path,
     *,
     config: Config,
@@ -202,7 +217,8 @@ def run_report(
     OUT_DIR's lock is held from the start (a second run into the same folder
     is refused at once, and an unwritable parent folder is found before the
     analysis) until the report is in place. ``spark`` (``master``, ``conf``,
-    ``units``): run on Spark (:mod:`graphkit.engines.spark`) instead of here.
+    ``units``, ``tables``): run on Spark (:mod:`graphkit.engines.spark`) instead of here;
+    with ``tables`` (``db.prefix``), ``data_dir`` is None.
     """
     # imported here: the report writers pull in the detectors' signals and igraph, and graphkit.history scipy,
     # which `graphkit -h` does not need
@@ -229,7 +245,9 @@ def run_report(
             try:
                 result = continue_report(result, earlier, decided, config)
                 stages.start("writing")
-                source = {"data_dir": str(data_dir.resolve()), "columns": str(columns.resolve()) if columns else None,
+                source = {"data_dir": str(data_dir.resolve()) if data_dir is not None else None,
+                          **({"tables": spark["tables"]} if spark is not None and spark.get("tables") else {}),
+                          "columns": str(columns.resolve()) if columns else None,
                           "allow_outside_data_dir": allow_outside_data_dir}
                 files = write_report(result, out_dir, html=html, top=config.top, redactor=redactor,
                                      generator=f"graphkit {__version__}", source=source, staged=staged,
@@ -296,7 +314,7 @@ def _refused(exc: TooManyRejectedError, out_dir: Path, *, name_folder: bool) -> 
     return UserError(f"{exc}{where}{kept}")
 
 
-def _on_spark(data_dir: Path, out_dir: Path, columns: Path | None, config: Config, spark: dict[str, Any],
+def _on_spark(data_dir: Path | None, out_dir: Path, columns: Path | None, config: Config, spark: dict[str, Any],
               stages: "_Stages") -> tuple[Report, Path, dict[str, Path]]:
     """Read, analyse and stage the Parquet outputs on Spark: the report, the staging folder and its entries."""
     from pyspark.sql import SparkSession
@@ -310,7 +328,8 @@ def _on_spark(data_dir: Path, out_dir: Path, columns: Path | None, config: Confi
     staging = None
     try:
         try:
-            tables = read_spark_tables(session, data_dir, config, columns=columns, max_bad_share=config.max_bad_share)
+            tables = read_spark_tables(session, data_dir, config, tables=spark.get("tables"), columns=columns,
+                                       max_bad_share=config.max_bad_share)
         except TooManyRejectedError as exc:
             kept = f"; the previous report in {out_dir} is kept as it was" if (out_dir / "rings.json").is_file() else ""
             raise UserError(f"{exc}{kept}") from None

@@ -33,10 +33,12 @@ _CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", 
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     from graphkit.engines.spark import spark_session
 
-    session = spark_session("local[2]", _CONF)
+    # catalog tables (--tables) go to a temporary warehouse, not ./spark-warehouse
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    session = spark_session("local[2]", {**_CONF, "spark.sql.warehouse.dir": str(warehouse)})
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -84,6 +86,28 @@ def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
     assert not (tmp_path / "spark" / "index.html").exists()  # views need the tables on the driver
 
 
+def test_work_units_keep_every_link_a_detector_can_follow_in_one_unit(spark):
+    # accounts joined only by a gift, a stream they gifted in and its host, a shared device or a shared IP are in one
+    # unit whatever the number of units (no ring can span two); unrelated pairs spread over several units
+    from graphkit.engines.spark.engine import SparkOptions, _key, _work_units
+
+    gifts = [("a1", "a2", "s9"), ("a4", "h", "sA")] + [(f"b{i}", f"c{i}", None) for i in range(30)]
+    frames = {
+        "gifts": spark.createDataFrame(gifts, "sender_id string, receiver_id string, stream_id string"),
+        "streams": spark.createDataFrame([("sA", "a3"), ("s9", "a6")], "stream_id string, host_id string"),
+        "devices": spark.createDataFrame([("a5", "dA", None), ("a1", "dA", None), ("a6", None, "10.0.0.1"),
+                                          ("a3", None, "10.0.0.1"), ("a2", "dB", None)],
+                                         "user_id string, device_id string, ip string"),
+    }
+    unit_of, _ = _work_units(frames, SparkOptions(units=8))
+    accounts = [f"a{i}" for i in range(1, 7)] + ["h"] + [f"{x}{i}" for i in range(30) for x in "bc"]
+    keyed = spark.createDataFrame([(a,) for a in accounts], "user_id string").select("user_id", _key("u", "user_id").alias("key"))
+    unit = {r["user_id"]: r["unit"] for r in keyed.join(unit_of, on="key").collect()}
+    assert len({unit[f"a{i}"] for i in range(1, 7)} | {unit["h"]}) == 1
+    assert all(unit[f"b{i}"] == unit[f"c{i}"] for i in range(30))
+    assert len(set(unit.values())) > 2
+
+
 def _small_data(folder: Path) -> Path:
     """Two senders and a host, with one gift of negative coins and one repeated gift id."""
     folder.mkdir()
@@ -108,6 +132,50 @@ def test_rejected_rows_are_kept_as_parquet_with_the_local_reasons(spark, tmp_pat
     assert (b["rejected_rows"], b["gifts"], b["users"]) == (a["rejected_rows"], a["gifts"], a["users"]) == (2, 40, 4)
 
 
+def test_catalog_tables_give_the_report_of_the_same_tables_as_parquet_files(spark, tmp_path):
+    # a small synthetic platform with one bad gift, as a Parquet folder and as catalog tables named gk.live_<table>,
+    # whose gifts call coins "amount" (renamed by the --columns mapping, as a warehouse table would be)
+    _, files = _run_cli(["synth", str(tmp_path / "synth"), "--users", "1000", "--gifts", "9000", "--seed", "3",
+                         "--format", "parquet"])
+    data = tmp_path / "data"
+    data.mkdir()
+    spark.sql("CREATE DATABASE IF NOT EXISTS gk")
+    for name in ("users", "streams", "devices", "gifts"):
+        frame = pl.read_parquet(tmp_path / "synth" / f"{name}.parquet")
+        if name == "gifts":
+            bad = frame.head(1).with_columns(pl.lit(-5.0).alias("coins"), pl.lit("g-bad").alias("gift_id"))
+            frame = pl.concat([frame, bad])
+        frame.write_parquet(data / f"{name}.parquet")
+        table = spark.read.parquet(str(data / f"{name}.parquet"))
+        if name == "gifts":
+            table = table.withColumnRenamed("coins", "amount")
+        table.write.saveAsTable(f"gk.live_{name}")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[tables.gifts.columns]\ncoins = "amount"\n')
+    _report(data, "--out", tmp_path / "files", "--engine", "spark", "--no-html")
+    _report("--tables", "gk.live_", "--columns", mapping, "--out", tmp_path / "tables", "--engine", "spark")
+    a, b = (json.loads((tmp_path / side / "rings.json").read_text()) for side in ("files", "tables"))
+    assert b["rings"] == a["rings"] and b["summary"] == a["summary"] and b["params"] == a["params"]
+    assert a["summary"]["rejected_rows"] == 1 and a["rings"]
+    assert (tmp_path / "tables" / "scores.csv").read_bytes() == (tmp_path / "files" / "scores.csv").read_bytes()
+    rejected = [pl.read_parquet(tmp_path / side / "rejected" / "gifts.parquet" / "*.parquet") for side in ("files", "tables")]
+    assert rejected[1].equals(rejected[0])
+    assert rejected[0]["reason"].to_list() == ["negative coins"]
+    source = json.loads((tmp_path / "tables" / "graph" / "source.json").read_text())
+    assert source["tables"] == "gk.live_" and source["data_dir"] is None
+    # a prefix naming no table: one line, exit 2, the tables it looked for named
+    missing = CliRunner().invoke(cli, ["report", "--tables", "gk.nothing_", "--out", str(tmp_path / "x"), "-q",
+                                       "--engine", "spark"])
+    assert missing.exit_code == 2 and len(missing.output.strip().splitlines()) == 1, missing.output
+    assert "gk.nothing_gifts nor gk.nothing_devices" in missing.output
+
+
+def _run_cli(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result.exit_code, result.output
+
+
 def test_a_missing_column_is_the_local_engines_one_line_error(spark, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -117,6 +185,15 @@ def test_a_missing_column_is_the_local_engines_one_line_error(spark, tmp_path):
     assert local.exit_code == remote.exit_code == 2, remote.output
     assert remote.output == local.output and "required column 'coins' is missing" in remote.output
     assert len(remote.output.strip().splitlines()) == 1
+
+
+def test_a_flags_table_is_refused_in_one_line(spark, tmp_path):
+    data = _small_data(tmp_path / "data")
+    (data / "flags.csv").write_text("user_id,kind,at\nu1,chargeback,2024-05-02T00:00:00Z\n")
+    result = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / "out"), "-q", "--engine", "spark"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "flags.csv: a flags table is not read by --engine spark yet" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -9,6 +9,10 @@ the driver; per-account scores are written by the executors as Parquet.
 
 Needs ``pip install 'graphkit[spark]'`` (pyspark 4) and Java 17.
 
+``graphkit.spark`` is the same package by the short name the issue gives it.
+``read_spark_tables(spark, tables="db.prefix")`` reads Spark/Hive tables of the
+catalog instead of a folder (``--tables``).
+
 Examples
 --------
 >>> from graphkit import Config
@@ -24,13 +28,14 @@ from __future__ import annotations
 from graphkit.engines.spark.session import SparkMissingError, parse_spark_conf, require_spark, spark_session
 from graphkit.util.lazy import lazy_exports
 
-__all__ = ["SparkMissingError", "SparkOptions", "SparkResult", "analyze", "parse_spark_conf", "read_spark_tables",
-           "require_spark", "spark_session", "stage_outputs", "staging_folder"]
+__all__ = ["SparkMissingError", "SparkOptions", "SparkResult", "analyze", "catalog_table_name", "parse_spark_conf",
+           "read_spark_tables", "require_spark", "spark_session", "stage_outputs", "staging_folder"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "SparkOptions": "graphkit.engines.spark.engine",
     "SparkResult": "graphkit.engines.spark.engine",
     "analyze": "graphkit.engines.spark.engine",
+    "catalog_table_name": "graphkit.engines.spark.read",
     "read_spark_tables": "graphkit.engines.spark.read",
     "stage_outputs": "graphkit.engines.spark.write",
     "staging_folder": "graphkit.engines.spark.write",

@@ -41,7 +41,7 @@ from graphkit.config import Config
 from graphkit.detect.signals import Baseline
 from graphkit.engines.spark.components import COMPONENT_METHODS, connected_components
 from graphkit.engines.spark.read import SparkTables
-from graphkit.errors import ConfigError
+from graphkit.errors import ConfigError, InputError
 from graphkit.graphs.window import time_window
 from graphkit.io.schema import TABLES
 from graphkit.model import Beneficiary, Report, Ring
@@ -138,6 +138,11 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
     """
     from pyspark.sql import functions as F
 
+    unsupported = sorted(set(tables.frames) - set(_ANCHOR))
+    if unsupported:  # a flags table: its checks against the other tables and score_without_flags are not on Spark yet
+        where = ", ".join(tables.where.get(name, name) for name in unsupported)
+        raise InputError(f"{where}: a {' and '.join(unsupported)} table is not read by --engine spark yet; "
+                         "run this data with --engine local, or leave the table out")
     frames = _windowed(tables.frames, config)
     unit_of, method = _work_units(frames, options)
     rows = _unit_rows(frames, unit_of)

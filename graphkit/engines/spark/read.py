@@ -1,7 +1,8 @@
 """Reading and validating the input tables on Spark, with graphkit's own row rules.
 
 Spark reads each table (a file, or a folder of Parquet files; local, ``hdfs://``
-or ``s3a://``), renames columns through the same mapping file as the local
+or ``s3a://``; or a Spark/Hive table of the session's catalog, ``--tables
+db.prefix``: :func:`catalog_table_name`), renames columns through the same mapping file as the local
 engine, and checks the columns with the local engine's check (the same
 one-line errors). Each Arrow batch then goes through
 :func:`graphkit.io.validate.validate_table`, the local engine's row rules and
@@ -13,6 +14,7 @@ valid row winning as in the local engine. Rejected rows keep their row number
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -21,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from graphkit.config import Config
-from graphkit.errors import InputError
+from graphkit.errors import ConfigError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 from graphkit.io.scan import find_table_file
@@ -30,9 +32,58 @@ from graphkit.io.validate import DTYPES, REASON, RowRules, TableStats, Validated
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkTables", "read_spark_tables"]
+__all__ = ["SparkTables", "catalog_table_name", "parse_tables_option", "read_spark_tables"]
 
 _ROW = "__gk_row"
+_TABLES_OPTION = re.compile(r"^(?P<db>[A-Za-z_][A-Za-z0-9_]*)\.(?P<prefix>[A-Za-z0-9_]*)$")
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def parse_tables_option(text: str) -> tuple[str, str]:
+    """``--tables db.prefix`` -> ``(db, prefix)``; the prefix may be empty (``db.``).
+
+    Examples
+    --------
+    >>> parse_tables_option("fraud.live_")
+    ('fraud', 'live_')
+    >>> parse_tables_option("fraud.")
+    ('fraud', '')
+    >>> parse_tables_option("live_gifts")
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.ConfigError: --tables 'live_gifts' is not DATABASE.PREFIX; write it as db.prefix (tables db.prefixgifts, db.prefixusers, ...) or db. for tables named db.gifts, db.users, ...
+    """
+    found = _TABLES_OPTION.match(text)
+    if found is None:
+        raise ConfigError(f"--tables {text!r} is not DATABASE.PREFIX; write it as db.prefix (tables db.prefixgifts, "
+                          "db.prefixusers, ...) or db. for tables named db.gifts, db.users, ...")
+    return found["db"], found["prefix"]
+
+
+def catalog_table_name(tables: str, name: str, mapping: TableMapping | None = None) -> str:
+    """The catalog table that holds the contract's table ``name`` under ``--tables db.prefix``.
+
+    ``db.<prefix><name>`` (``fraud.live_`` -> ``fraud.live_gifts``), unless the
+    mapping file names the table with ``file``: a ``db.table`` name as it is,
+    a bare ``table`` name in the same database.
+
+    Examples
+    --------
+    >>> catalog_table_name("fraud.live_", "gifts")
+    'fraud.live_gifts'
+    >>> from graphkit.io.mapping import TableMapping
+    >>> catalog_table_name("fraud.live_", "gifts", TableMapping(file="transactions"))
+    'fraud.transactions'
+    >>> catalog_table_name("fraud.live_", "gifts", TableMapping(file="dw.gift_events"))
+    'dw.gift_events'
+    """
+    db, prefix = parse_tables_option(tables)
+    if mapping is None or not mapping.file:
+        return f"{db}.{prefix}{name}"
+    if not _TABLE_NAME.match(mapping.file):
+        raise ConfigError(f"[tables.{name}] file = {mapping.file!r}: with --tables it names a catalog table "
+                          "(table or db.table, letters, digits and _)")
+    return mapping.file if "." in mapping.file else f"{db}.{mapping.file}"
 
 
 @dataclass
@@ -62,33 +113,61 @@ class SparkTables:
 
 
 def read_spark_tables(
-    spark: "SparkSession", data_dir: str | Path, config: Config = Config(), *, columns: str | Path | None = None,
-    max_bad_share: float = 0.05,
+    spark: "SparkSession", data_dir: str | Path | None = None, config: Config = Config(), *,
+    tables: str | None = None, columns: str | Path | None = None, max_bad_share: float = 0.05,
 ) -> SparkTables:
-    """Read and validate the tables of ``data_dir`` on Spark (see the module's docstring).
+    """Read and validate the tables of ``data_dir``, or the catalog's tables ``tables``, on Spark.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    data_dir : path or URL, optional
+        A folder of tables (each a file or a folder of Parquet files).
+    config : Config
+    tables : str, optional
+        Instead of ``data_dir``: ``db.prefix``, Spark/Hive tables of the
+        session's catalog read with ``spark.table`` (:func:`catalog_table_name`).
+    columns : path, optional
+        The mapping file (default: ``data_dir/graphkit.toml`` when there is one).
+    max_bad_share : float
 
     Raises
     ------
     ColumnNotFoundError, InputError, TooManyRejectedError
-        As :func:`graphkit.read_tables` does, with the same messages.
+        As :func:`graphkit.read_tables` does, with the same messages (naming the
+        file, or the catalog table).
     """
-    data_dir = str(data_dir)
-    local = "://" not in data_dir or data_dir.startswith("file://")
-    if local and not Path(data_dir.removeprefix("file://")).is_dir():
-        raise InputError(f"{data_dir}: no such data directory; give the folder that holds gifts and devices tables")
-    mapping_path = columns if columns is not None else (
-        Path(data_dir) / MAPPING_FILE if local and (Path(data_dir) / MAPPING_FILE).is_file() else None)
+    if (data_dir is None) == (tables is None):
+        raise ConfigError("give either a data folder or --tables db.prefix, not both or neither")
+    if tables is not None:
+        parse_tables_option(tables)
+        where_from, local = tables, False
+        mapping_path = columns
+    else:
+        data_dir = where_from = str(data_dir)
+        local = "://" not in data_dir or data_dir.startswith("file://")
+        if local and not Path(data_dir.removeprefix("file://")).is_dir():
+            raise InputError(f"{data_dir}: no such data directory; give the folder that holds gifts and devices tables")
+        mapping_path = columns if columns is not None else (
+            Path(data_dir) / MAPPING_FILE if local and (Path(data_dir) / MAPPING_FILE).is_file() else None)
     mappings = load_mapping(mapping_path)
     rules = RowRules(max_coins=config.max_coins, dedupe_exact_rows=False)  # exact repeats: counted per work unit
     found = SparkTables(frames={})
     for name in TABLE_NAMES:
-        located = _locate(spark, data_dir, name, mappings.get(name), local)
+        if tables is not None:
+            located = _locate_in_catalog(spark, tables, name, mappings.get(name))
+        else:
+            located = _locate(spark, str(data_dir), name, mappings.get(name), local)
         if located is None:
             continue
         where, raw = located
         accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules)
         found.frames[name], found.rejected[name], found.stats[name], found.where[name] = accepted, rejected, stats, where
     if "gifts" not in found.frames and "devices" not in found.frames:
+        if tables is not None:
+            raise InputError(f"--tables {tables}: neither {catalog_table_name(tables, 'gifts', mappings.get('gifts'))} "
+                             f"nor {catalog_table_name(tables, 'devices', mappings.get('devices'))} is a table of the "
+                             "Spark catalog; create one, or name it with file = \"db.table\" in the --columns mapping")
         raise InputError(f"{data_dir}: neither a gifts nor a devices table found (gifts.parquet, gifts.csv or a "
                          "gifts/ folder of Parquet files); add one, or name it in the mapping file")
     check_bad_share({name: ValidatedPart(pl.DataFrame(), pl.DataFrame(), stats, found.where[name])
@@ -114,6 +193,15 @@ def _locate(spark: "SparkSession", data_dir: str, name: str, mapping: TableMappi
             if "PATH_NOT_FOUND" not in str(exc) and "does not exist" not in str(exc):
                 raise InputError(f"{path}: cannot be read by Spark ({str(exc).splitlines()[0]})") from None
     return None
+
+
+def _locate_in_catalog(spark: "SparkSession", tables: str, name: str,
+                       mapping: TableMapping | None) -> tuple[str, "DataFrame"] | None:
+    """``(table name, frame)`` of table ``name`` in the session's catalog, or None when there is no such table."""
+    full = catalog_table_name(tables, name, mapping)
+    if not spark.catalog.tableExists(full):
+        return None
+    return full, spark.table(full)
 
 
 def _read_file(spark: "SparkSession", path: str) -> "DataFrame":
