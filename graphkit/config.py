@@ -391,11 +391,6 @@ class Config:
     incentive_floor: float = _float(0.3, min=0, max=1)
     """Share of its coordination score a group keeps when no money concentrates
     on a beneficiary (families, internet cafes); 1 ignores the money."""
-    incentive_min_money: float = _float(0.1, min=0, min_open=True)
-    """Coins a group's members must send each, on average, in large gifts (the platform's 95th
-    percentile gift value), for its incentive to count in full; below, the incentive shrinks in
-    proportion. A ring moves money; a giveaway's newly opened accounts sending one cheapest gift
-    each do not (1 coin per account against 50 for the smallest planted farm at 10^6)."""
     size_half: float = _float(4.0, min=0, min_open=True)
     """Groups of size 1 + size_half keep 63% of their score: tiny groups are less certain."""
     min_score: float = _float(0.1, min=0, max=1)

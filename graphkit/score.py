@@ -12,10 +12,7 @@ The score multiplies three readable parts, each monotone in its signals:
     How much of the group's money concentrates on its top beneficiaries,
     times how much of their income the group is:
     ``top3_share * (0.5 + 0.5 * income_share)``. Families and internet cafes
-    share devices but pay nobody in particular; rings pay someone. It is
-    scaled by ``min(1, money_per_member / incentive_min_money)``: a ring moves
-    money, and a crowd whose members send one cheapest gift each (a
-    giveaway's newly opened accounts) has nothing to gain.
+    share devices but pay nobody in particular; rings pay someone.
     The score keeps ``incentive_floor`` of the coordination without it.
 ``size``
     ``1 - exp(-(size - 1) / size_half)``: three accounts are weaker evidence than thirty.
@@ -118,8 +115,6 @@ def score_groups(signals: pl.DataFrame, config: Config) -> pl.DataFrame:
     incentive = pl.col("beneficiary_top3_share").clip(0.0, 1.0) * (
         0.5 + 0.5 * pl.col("beneficiary_income_share").clip(0.0, 1.0)
     )
-    if "money_per_member" in frame.columns:  # a ring moves money: one cheapest gift each is no incentive
-        incentive = incentive * (pl.col("money_per_member") / config.incentive_min_money).clip(0.0, 1.0)
     floor = float(config.incentive_floor)
     size_factor = 1.0 - (-(pl.col("size").cast(pl.Float64) - 1.0).clip(lower_bound=0.0) / config.size_half).exp()
 

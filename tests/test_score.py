@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +15,7 @@ RISK_SIGNALS = sorted({column for column, _ in COMPONENTS.values()} - {"young_cr
     "crowding", "new_account_ratio", "creation_burst", "beneficiary_top3_share", "beneficiary_income_share"})
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
-signal_rows = st.fixed_dictionaries({name: unit for name in RISK_SIGNALS} | {
-    "size": st.integers(1, 200), "money_per_member": st.floats(min_value=0.0, max_value=3.0, allow_nan=False)})
+signal_rows = st.fixed_dictionaries({name: unit for name in RISK_SIGNALS} | {"size": st.integers(1, 200)})
 
 
 def _score(row: dict, config: Config = Config()) -> float:
@@ -32,29 +30,6 @@ def test_score_is_in_unit_interval_and_never_falls_when_a_risk_signal_rises(row,
     after = _score(raised)
     assert 0.0 <= before <= 1.0 and 0.0 <= after <= 1.0
     assert after >= before - 1e-12
-
-
-@settings(max_examples=200, deadline=None)
-@given(signal_rows, st.floats(min_value=0.0, max_value=3.0, allow_nan=False))
-def test_a_group_that_moves_more_money_never_scores_lower(row, more):
-    assert _score(dict(row, money_per_member=max(row["money_per_member"], more))) >= _score(row) - 1e-12
-
-
-def test_a_crowd_that_sends_one_cheapest_gift_each_has_no_incentive():
-    """A giveaway's newly opened accounts: young, created together, all paying one host, but one coin each
-    (0.002 of a large gift). The same group sending a large gift's worth each is a farm's pattern."""
-    crowd = {"size": 120, "crowding": 0.0, "new_account_ratio": 0.88, "creation_burst": 0.85, "synchrony": 0.04,
-             "one_shot_large_ratio": 0.0, "cycle_coin_share": 0.0, "relay_coin_share": 0.0, "fan_coin_share": 0.0,
-             "beneficiary_top3_share": 1.0, "beneficiary_income_share": 0.02}
-    giveaway = score_groups(pl.DataFrame([{"group": 0, **crowd, "money_per_member": 0.002}]), Config())
-    farm = score_groups(pl.DataFrame([{"group": 0, **crowd, "money_per_member": 1.0}]), Config())
-    assert giveaway["incentive"].item() < 0.02 < 0.5 < farm["incentive"].item()
-    # what stays is incentive_floor of the coordination: under the bar the demo's groups set (0.24)
-    assert giveaway["score"].item() == pytest.approx(giveaway["coordination"].item() * Config().incentive_floor, rel=0.05)
-    assert giveaway["score"].item() < 0.16 < 0.3 < farm["score"].item()
-    # incentive_min_money is the setting: at 0.001 of a large gift the crowd's coins count in full
-    loose = score_groups(pl.DataFrame([{"group": 0, **crowd, "money_per_member": 0.002}]), Config(incentive_min_money=0.001))
-    assert loose["score"].item() == pytest.approx(farm["score"].item())
 
 
 @settings(max_examples=100, deadline=None)

@@ -56,7 +56,6 @@ SIGNALS: dict[str, str] = {
     "new_account_ratio": "share of members that were young (below the platform's young-account age) at their first gift",
     "creation_burst": "share of members created within the group's tightest 24 hours",
     "coins_total": "coins sent by members, to anyone",
-    "money_per_member": "coins sent per member, in large gifts (the platform's 95th percentile gift value)",
     "coins_internal": "coins members sent to other members",
     "beneficiary_top1_share": "share of the coins members sent that went to their top receiver",
     "beneficiary_top3_share": "share of the coins members sent that went to their top three receivers",
@@ -487,7 +486,6 @@ def group_signals(members: pl.DataFrame, context: SignalContext) -> pl.DataFrame
     ):
         out = out.join(part, on="group", how="left")
     out = out.with_columns(
-        (pl.col("coins_total").fill_null(0.0) / pl.col("size") / max(c.baseline.large_gift, 1e-9)).alias("money_per_member"),
         pl.when(pl.col("coins_total") > 0).then(pl.col("coins_relayed").fill_null(0.0) / pl.col("coins_total"))
         .otherwise(0.0).clip(0.0, 1.0).alias("relay_coin_share"),
         pl.when(pl.col("coins_total") > 0).then(pl.col("coins_in_fans").fill_null(0.0) / pl.col("coins_total"))
