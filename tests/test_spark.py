@@ -29,7 +29,9 @@ pyspark = pytest.importorskip("pyspark", reason="the spark extra: pip install 'g
 pytestmark = pytest.mark.spark
 
 DEMO = Path(graphkit.__file__).resolve().parent.parent / "fixtures" / "demo"
-_CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"}
+# one JVM serves every test of the module (their CLI runs reuse the session): 1g ran out of heap once, in the
+# Spark context cleaner, after the catalog-table test joined, and stopped the context for the tests after it
+_CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "2g"}
 
 
 @pytest.fixture(scope="module")
