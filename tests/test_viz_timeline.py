@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from graphkit.config import Config
@@ -38,14 +38,16 @@ def test_coins_are_binned_per_role_by_hand():
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 10**8), st.floats(0, 1e6)), min_size=1, max_size=40))
+@example([("a", 0, 0.0), ("a", 1_065_600, 0.0)])  # 12.3 days fit 50 six-hour bins, not once aligned: 51 (fixed)
 def test_every_coin_lands_in_one_bin_of_the_shortest_step_that_fits(rows):
     gifts = pl.DataFrame({"sender_id": [r[0] for r in rows], "coins": [r[2] for r in rows],
                           "sent_at": [T0 + timedelta(seconds=r[1]) for r in rows]})
     roles = pl.DataFrame({"user_id": ["a", "b", "c"], "series": ["x", "y", "x"]})
     t = gift_timeline(gifts, roles, max_bins=50)
     assert t.bins <= 50 and t.start % t.step == 0
-    span = max(r[1] for r in rows) - min(r[1] for r in rows) + 1
-    assert t.step == next(s for s in STEPS if span <= s * 50)
+    # the shortest step whose bins from the step boundary at or before the first gift fit in 50
+    first, last = (int(T0.timestamp()) + f(r[1] for r in rows) for f in (min, max))
+    assert t.step == next(s for s in STEPS if last // s - first // s + 1 <= 50)
     total = sum(sum(coins) for _, coins in t.series)
     assert abs(total - sum(r[2] for r in rows)) <= 1e-6 * max(1.0, total) + 0.01 * len(rows)
     for who, at, _ in rows:

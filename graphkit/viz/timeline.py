@@ -101,8 +101,9 @@ def gift_timeline(gifts: pl.DataFrame, series_of: pl.DataFrame, *, order: Sequen
     if sent.height == 0:
         return None
     first, last = sent.select(_epoch("sent_at").min().alias("a"), _epoch("sent_at").max().alias("b")).row(0)
-    span = int(last) - int(first) + 1
-    step = next((s for s in STEPS if span <= s * max_bins), STEPS[-1])
+    # the shortest step whose bins, counted from the step boundary at or before the first gift, fit in
+    # max_bins (aligning the start down can add a bin to what the span alone needs)
+    step = next((s for s in STEPS if int(last) // s - int(first) // s + 1 <= max_bins), STEPS[-1])
     start = int(first) // step * step
     bins = (int(last) - start) // step + 1
     per = (sent.group_by("series", ((_epoch("sent_at") - start) // step).alias("bin"))
