@@ -68,7 +68,7 @@ from graphkit.report.reader import read_report
 from graphkit.util.atomic import atomic_directory
 from graphkit.util.format import format_coins, plural
 from graphkit.util.version import GENERATOR
-from graphkit.viz.diff_page import diff_view
+from graphkit.viz.diff_page import decision_words, diff_view
 
 __all__ = ["DIFF_FILES", "STATUSES", "ReportDiff", "RingChange", "diff_reports", "diff_rings", "match_settings",
            "held_back_of", "quiet_rings_of", "write_diff"]
@@ -183,7 +183,7 @@ def _sentence(change: RingChange) -> str:
         return f"{before} went quiet: no ring of this report continues it"
     if change.status == "held_back":
         was = f" ({before} before)" if before else ""
-        why = "; ".join(_decision_words(d) for d in change.decisions) or "a benign decision covers it"
+        why = "; ".join(decision_words(d, escape_markdown) for d in change.decisions) or "a benign decision covers it"
         return (f"{name}{was} is held back, not reported ({plural(change.size or 0, 'account')}): "
                 f"{why}{moved}")
     if change.status == "merged":
@@ -196,27 +196,6 @@ def _sentence(change: RingChange) -> str:
         return (f"{name} re-formed {before}: {plural(len(change.joined), 'new account')} on "
                 f"{', '.join(equipment)}{moved}")
     return f"{name} ({before} before) {change.status}{moved}"
-
-
-def _decision_words(decision: dict[str, Any]) -> str:
-    """One decision of a held-back group as words, every value from the report escaped.
-
-    Examples
-    --------
-    >>> _decision_words({"ring_id": "R0006", "verdict": "benign", "by": "ana", "decided_at": "2024-05-20T00:00:00Z",
-    ...                  "note": "school *team*"})
-    'R0006 judged benign by ana on 2024-05-20T00:00:00Z ("school \\\\*team\\\\*")'
-    """
-    what = (escape_markdown(decision["ring_id"]) if isinstance(decision.get("ring_id"), str)
-            else f"account {escape_markdown(decision.get('user_id'))}")
-    words = f"{what} judged {escape_markdown(decision.get('verdict'))}"
-    if decision.get("by"):
-        words += f" by {escape_markdown(decision['by'])}"
-    if decision.get("decided_at"):
-        words += f" on {escape_markdown(decision['decided_at'])}"
-    if decision.get("note"):
-        words += f' ("{escape_markdown(decision["note"])}")'
-    return words
 
 
 def match_settings(config: Config) -> dict[str, float]:

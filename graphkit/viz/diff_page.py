@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -11,7 +11,7 @@ from graphkit.config import Config
 from graphkit.util.format import format_coins
 from graphkit.viz.network import LegendItem, TableBlock, render_network
 
-__all__ = ["STATUS_COLORS", "diff_view"]
+__all__ = ["STATUS_COLORS", "decision_words", "diff_view"]
 
 STATUS_COLORS: dict[str, str] = {
     "new": "#d7301f",
@@ -113,7 +113,7 @@ def diff_view(diff: Mapping[str, Any], *, old: str = "the earlier report", new: 
             (c.get("ring_id") or "-", c.get("status", ""), ", ".join(c.get("previous_ids", [])) or "-",
              len(c.get("joined", [])), len(c.get("left", [])), _coins(c.get("coins_before")),
              _coins(c.get("coins_after")), ", ".join([*c.get("common_devices", []), *c.get("common_ips", [])]),
-             "; ".join(_decision(d) for d in c.get("decisions", []) if isinstance(d, Mapping)))
+             "; ".join(decision_words(d) for d in c.get("decisions", []) if isinstance(d, Mapping)))
             for c in sorted(changes, key=lambda c: -_IMPORTANCE.get(c.get("status", ""), 1.0))
         ),
         caption="Every ring of the new report, every group it held back and every earlier ring that went quiet, "
@@ -145,24 +145,25 @@ def _tooltip(change: Mapping[str, Any], size: int) -> str:
     common = [*(f"device {d}" for d in change.get("common_devices", [])), *(f"IP {i}" for i in change.get("common_ips", []))]
     if common:
         lines.append("in common with before: " + ", ".join(common[:10]) + (" ..." if len(common) > 10 else ""))
-    decisions = [_decision(d) for d in change.get("decisions", []) if isinstance(d, Mapping)]
+    decisions = [decision_words(d) for d in change.get("decisions", []) if isinstance(d, Mapping)]
     if decisions:
         lines.append("held back: " + "; ".join(decisions[:5]) + (" ..." if len(decisions) > 5 else ""))
     return "\n".join(lines)
 
 
-def _decision(decision: Mapping[str, Any]) -> str:
-    """One decision of a held-back group as plain text (escaped where it is drawn, by ``render_network``).
+def decision_words(decision: Mapping[str, Any], escape: Callable[[Any], str] = str) -> str:
+    """One decision of a held-back group as words, each value of the report passed through ``escape``
+    (plain here, where ``render_network`` escapes what it draws; ``escape_markdown`` for diff.md).
 
     Examples
     --------
-    >>> _decision({"ring_id": "R0006", "verdict": "benign", "by": "ana", "decided_at": "2024-05-20T00:00:00Z",
-    ...            "note": "team"})
+    >>> decision_words({"ring_id": "R0006", "verdict": "benign", "by": "ana", "decided_at": "2024-05-20T00:00:00Z",
+    ...                 "note": "team"})
     'R0006 judged benign by ana on 2024-05-20T00:00:00Z ("team")'
     """
-    what = str(decision["ring_id"]) if decision.get("ring_id") is not None else f"account {decision.get('user_id')}"
-    words = f"{what} judged {decision.get('verdict')}"
+    what = escape(decision["ring_id"]) if decision.get("ring_id") is not None else f"account {escape(decision.get('user_id'))}"
+    words = f"{what} judged {escape(decision.get('verdict'))}"
     for label, key in ((" by ", "by"), (" on ", "decided_at")):
         if decision.get(key):
-            words += f"{label}{decision[key]}"
-    return words + (f' ("{decision["note"]}")' if decision.get("note") else "")
+            words += f"{label}{escape(decision[key])}"
+    return words + (f' ("{escape(decision["note"])}")' if decision.get("note") else "")
