@@ -97,13 +97,18 @@ def carried_decisions(previous: SavedReport | None) -> tuple[Decision, ...]:
         if not target_ok or entry.get("verdict") not in ("confirmed", "benign", "unsure"):
             raise InputError(f"{where}: decisions entry #{i + 1} is not a decision (ring_id or user_id, verdict); "
                              "rerun graphkit report")
-        decisions.append(Decision(
-            verdict=entry["verdict"], ring_id=_text(entry.get("ring_id")),
-            user_id=None if isinstance(entry.get("ring_id"), str) else _text(entry.get("user_id")),
-            note=_text(entry.get("note")), decided_at=_text(entry.get("decided_at")), by=_text(entry.get("by")),
-            members=tuple(sorted(str(m) for m in entry.get("members") or ())),
-        ))
+        decisions.append(_entry_decision(entry))
     return tuple(decisions)
+
+
+def _entry_decision(entry: Mapping[str, Any]) -> Decision:
+    """A decision as ``rings.json`` writes it (:meth:`Decision.to_dict`), read back."""
+    return Decision(
+        verdict=entry["verdict"], ring_id=_text(entry.get("ring_id")),
+        user_id=None if isinstance(entry.get("ring_id"), str) else _text(entry.get("user_id")),
+        note=_text(entry.get("note")), decided_at=_text(entry.get("decided_at")), by=_text(entry.get("by")),
+        members=tuple(sorted(str(m) for m in entry.get("members") or ())),
+    )
 
 
 def known_ring_ids(previous: SavedReport | None) -> set[str]:
@@ -111,15 +116,14 @@ def known_ring_ids(previous: SavedReport | None) -> set[str]:
     back, and the rings of its audit trail."""
     if previous is None:
         return set()
-    held = previous.document.get("held_back") or []
     return ({str(r.get("ring_id")) for r in previous.rings}
-            | {str(h.get("ring_id")) for h in held if isinstance(h, dict)}
+            | {h["ring_id"] for h in previous.held_back}
             | {d.ring_id for d in carried_decisions(previous) if d.ring_id is not None})
 
 
 def with_held_back(previous: SavedReport) -> SavedReport:
     """``previous`` as if its held-back groups were rings too, so that ``carry_ring_ids`` keeps their ids."""
-    held = [h for h in previous.document.get("held_back") or [] if isinstance(h, dict) and isinstance(h.get("members"), list)]
+    held = previous.held_back
     if not held:
         return previous
     return dataclasses.replace(previous, document={**previous.document, "rings": [*previous.rings, *held]})
@@ -147,9 +151,8 @@ def decisions_from_labels(labels: pl.DataFrame, previous: SavedReport | None = N
         for decision in carried_decisions(previous):
             if decision.ring_id is not None and decision.members:
                 members[decision.ring_id] = decision.members
-        for group in [*(previous.document.get("held_back") or []), *previous.rings]:
-            if isinstance(group, dict) and isinstance(group.get("members"), list):
-                members[str(group.get("ring_id"))] = tuple(sorted(str(m) for m in group["members"]))
+        for group in [*previous.held_back, *previous.rings]:
+            members[str(group.get("ring_id"))] = tuple(sorted(str(m) for m in group["members"]))
     return tuple(Decision.from_row(row, members.get(row.get("ring_id"), ()))
                  for row in labels.iter_rows(named=True))
 
@@ -266,9 +269,8 @@ def continue_report(
     trail = merge_decisions(carried_decisions(earlier), decided or ())
     if decided is None and not trail:
         return report
-    held_before = (earlier.document.get("held_back") or []) if earlier is not None else []
     return apply_decisions(report, trail, min_jaccard=config.decision_min_jaccard, max_growth=config.benign_max_growth,
-                           held_before=held_before if isinstance(held_before, list) else [])
+                           held_before=earlier.held_back if earlier is not None else ())
 
 
 def _key(decision: Decision) -> tuple[Any, ...]:
@@ -277,17 +279,13 @@ def _key(decision: Decision) -> tuple[Any, ...]:
 
 
 def _held_members(held_before: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, ...], set[str]]:
-    """decision key -> the accounts of the earlier report's held-back groups that a benign decision about a
-    ring held."""
+    """decision key (:func:`_key`) -> the accounts of the earlier report's held-back groups (well-formed:
+    :func:`graphkit.report.reader.held_back_of`) that a benign decision about a ring held."""
     seen: dict[tuple[Any, ...], set[str]] = {}
     for group in held_before:
-        members = group.get("members") if isinstance(group, Mapping) else None
-        if not isinstance(members, list):
-            continue
         for entry in group.get("decisions") or ():
             if isinstance(entry, Mapping) and isinstance(entry.get("ring_id"), str) and entry.get("verdict") == "benign":
-                key = (("ring", entry["ring_id"]), "benign", _text(entry.get("decided_at")), _text(entry.get("by")))
-                seen.setdefault(key, set()).update(str(m) for m in members)
+                seen.setdefault(_key(_entry_decision(entry)), set()).update(group["members"])
     return seen
 
 

@@ -64,7 +64,7 @@ from scipy.sparse.csgraph import connected_components
 from graphkit.config import Config
 from graphkit.errors import InputError
 from graphkit.report.markdown import escape_markdown
-from graphkit.report.reader import read_report
+from graphkit.report.reader import held_back_of, read_report
 from graphkit.util.atomic import atomic_directory
 from graphkit.util.format import format_coins, plural
 from graphkit.util.version import GENERATOR
@@ -450,25 +450,8 @@ def diff_reports(old_dir: str | Path, new_dir: str | Path, **settings: float) ->
     :func:`graphkit.report.read_report`, so a folder that is not a report is one clear error)."""
     earlier, later = read_report(old_dir), read_report(new_dir)
     return diff_rings(earlier.rings, later.rings, remembered=quiet_rings_of(earlier.document),
-                      held_back=held_back_of(later.document), held_back_before=held_back_of(earlier.document),
+                      held_back=later.held_back, held_back_before=earlier.held_back,
                       **settings)
-
-
-def held_back_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The well-formed ``held_back`` groups of a ``rings.json`` (a report written with ``--labels``, or with
-    ``--previous`` of a report that had decisions): entries with a text ``ring_id`` and a list of text
-    ``members``; reports without the field have none.
-
-    Examples
-    --------
-    >>> held_back_of({"held_back": [{"ring_id": "R0006", "members": ["a", "b"]}, {"ring_id": "R7", "members": "a"}]})
-    [{'ring_id': 'R0006', 'members': ['a', 'b']}]
-    """
-    found = document.get("held_back")
-    if not isinstance(found, list):
-        return []
-    return [h for h in found if isinstance(h, dict) and isinstance(h.get("ring_id"), str)
-            and isinstance(h.get("members"), list) and all(isinstance(m, str) for m in h["members"])]
 
 
 def quiet_rings_of(document: dict[str, Any]) -> list[dict[str, Any]]:

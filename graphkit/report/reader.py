@@ -18,7 +18,7 @@ import polars as pl
 from graphkit.errors import InputError, NotFoundError
 from graphkit.model import SCHEMA_VERSION
 
-__all__ = ["SavedReport", "read_report", "read_scores", "read_source"]
+__all__ = ["SavedReport", "held_back_of", "read_report", "read_scores", "read_source"]
 
 _SCORES_SCHEMA = {"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8}
 
@@ -49,10 +49,9 @@ class SavedReport:
 
     @property
     def held_back(self) -> list[dict[str, Any]]:
-        """The groups that scored as rings but that investigators' benign decisions hold back (``rings.json``
-        ``held_back``, written with ``report --labels`` or ``--previous``)."""
-        held = self.document.get("held_back") or []
-        return [h for h in held if isinstance(h, dict) and isinstance(h.get("members"), list)] if isinstance(held, list) else []
+        """The groups that scored as rings but that investigators' benign decisions hold back
+        (:func:`held_back_of` its ``rings.json``)."""
+        return held_back_of(self.document)
 
     def ring(self, ring_id: str) -> dict[str, Any]:
         """One ring by id, or a held-back group (marked ``"held_back": True``); :class:`NotFoundError` naming
@@ -98,6 +97,23 @@ class SavedReport:
             else:
                 seeds.append(raw)
         return tuple(dict.fromkeys(seeds)), tuple(rings)
+
+
+def held_back_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed ``held_back`` groups of a ``rings.json`` (a report written with ``--labels``, or with
+    ``--previous`` of a report that had decisions): entries with a text ``ring_id`` and a list of text
+    ``members``; reports without the field have none.
+
+    Examples
+    --------
+    >>> held_back_of({"held_back": [{"ring_id": "R0006", "members": ["a", "b"]}, {"ring_id": "R7", "members": "a"}]})
+    [{'ring_id': 'R0006', 'members': ['a', 'b']}]
+    """
+    found = document.get("held_back")
+    if not isinstance(found, list):
+        return []
+    return [h for h in found if isinstance(h, dict) and isinstance(h.get("ring_id"), str)
+            and isinstance(h.get("members"), list) and all(isinstance(m, str) for m in h["members"])]
 
 
 def read_report(out_dir: str | Path, *, scores: bool = True) -> SavedReport:
