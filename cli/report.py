@@ -23,6 +23,7 @@ from graphkit.errors import GraphkitError, TooManyRejectedError
 from graphkit.io import Tables
 from graphkit.model import Report
 from graphkit.util.atomic import output_lock
+from graphkit.util.format import plural
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     UserError,
@@ -505,7 +506,7 @@ def decision_lines(result: Report) -> list[str]:
         if any(d.verdict == "confirmed" and d.ring_id is not None for d in ring.decisions or ()):
             new = ", ".join(ring.new_members[:10]) + (f" and {len(ring.new_members) - 10:,} more"
                                                        if len(ring.new_members) > 10 else "")
-            lines.append(f"Confirmed ring {ring.ring_id}: " + (f"{len(ring.new_members):,} new members since: {new}"
+            lines.append(f"Confirmed ring {ring.ring_id}: " + (f"{plural(len(ring.new_members), 'new member')} since: {new}"
                                                                if ring.new_members else "no new member since"))
     return lines
 

@@ -229,3 +229,63 @@ def test_vertex_rank_ignores_differences_in_the_last_bits_of_the_weights():
     nudged = weight * (1 + rng.choice([-1, 0, 1], m) * np.finfo(np.float64).eps)
     assert (nudged != weight).any()
     assert np.array_equal(vertex_rank(a, b, weight, n), vertex_rank(a, b, nudged, n))
+
+
+@pytest.mark.parametrize("method, objective", [
+    ("leiden", "CPM"), ("leiden", "modularity"), ("louvain", "modularity"), ("label_propagation", "CPM"),
+])
+def test_a_components_communities_do_not_depend_on_the_rest_of_the_graph(method, objective):
+    # a Spark work unit holds some of the platform's connected components: each component's communities must be
+    # the ones the whole platform gives it. A component with planted groups is placed among other, random
+    # components (other edges, other numbers, its vertices interleaved with theirs in the same order); for
+    # modularity the rest keeps the same total weight, since modularity's gamma is relative to the whole graph
+    rng = np.random.default_rng(5)
+    g = _planted(n_groups=6, size=6, noise=300, n=80, seed=4)  # groups blurred by noise: several good partitions
+    comps = g.connected_components()
+    inside = np.array(comps[int(np.argmax(comps.sizes()))])
+    sub = g.induced_subgraph(inside.tolist())
+    ends, w = np.array(sub.get_edgelist()), np.array(sub.es["weight"])
+    k = sub.vcount()
+    partitions = set()
+    for trial in range(6):
+        others_n = int(rng.integers(20, 200))
+        others = rng.integers(0, others_n, size=(int(rng.integers(10, 400)), 2))
+        others = np.unique(np.sort(others[others[:, 0] != others[:, 1]], axis=1), axis=0)
+        others_w = rng.uniform(0.1, 3.0, len(others))
+        others_w *= 150.0 / others_w.sum()
+        n = k + others_n
+        slots = np.sort(rng.choice(n, size=k, replace=False))  # the component's vertices, in the same order
+        rest = np.setdiff1d(np.arange(n), slots)
+        a = np.r_[slots[ends[:, 0]], rest[others[:, 0]]]
+        b = np.r_[slots[ends[:, 1]], rest[others[:, 1]]]
+        order = rng.permutation(len(a)) if trial % 2 else np.arange(len(a))  # the component's edges keep their order
+        inner = order[order < len(ends)]
+        order = np.r_[np.sort(inner), order[order >= len(ends)]]
+        membership = edge_membership(
+            a[order], b[order], np.r_[w, others_w][order], n_users=n, method=method, objective=objective,
+            resolution=0.1 if objective == "CPM" else 1.0, seed=0, max_size=None, n_iterations=2,
+        )
+        partitions.add(frozenset(_partition(membership[slots])))
+        assert set(membership[slots]).isdisjoint(membership[rest]), "communities never span components"
+    assert len(partitions) == 1
+
+
+def test_modularity_per_component_keeps_the_whole_graphs_objective():
+    # two triangles joined by one edge, beside a 30-clique: for the whole graph's modularity (gamma 1, 442 edges)
+    # joining the triangles gains (1/442 > 49 / (2 * 442^2)); for the triangles alone (7 edges) it loses
+    # (1/7 < 49/98). Per component, the triangles must be judged by the whole graph's objective
+    pair = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]
+    clique = [(6 + i, 6 + j) for i in range(30) for j in range(i + 1, 30)]
+    whole = ig.Graph(n=36, edges=pair + clique)
+    alone = ig.Graph(n=6, edges=pair)
+    for graph in (whole, alone):
+        graph.es["weight"] = [1.0] * graph.ecount()
+    for method in ("leiden", "louvain"):
+        together = detect_communities(whole, method=method, objective="modularity", resolution=1.0, seed=0)
+        apart = detect_communities(alone, method=method, objective="modularity", resolution=1.0, seed=0)
+        assert len(set(together.membership[:6])) == 1, method
+        assert _partition(apart.membership) == _partition(np.array([0, 0, 0, 1, 1, 1])), method
+        h = _to_nx(whole)
+        merged = [set(range(6)), set(range(6, 36))]
+        split = [{0, 1, 2}, {3, 4, 5}, set(range(6, 36))]
+        assert nx.community.modularity(h, merged) > nx.community.modularity(h, split)  # networkx agrees
