@@ -120,9 +120,9 @@ def report_options(func: Callable) -> Callable:
                    "\"db.table\" names a table otherwise named.")
 @click.option("--spark-units", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
               help="With --engine spark: work units the accounts' connected components are packed into; each is "
-                   "analysed by graphkit's local pipeline in one executor task. With 1 the rings are the local "
-                   "engine's; with more the graph work spreads over executors, and Leiden runs per unit "
-                   "(a ring may come out cut differently: docs/spark.md).")
+                   "analysed by graphkit's local pipeline in one executor task. More units spread the graph work "
+                   "over executors; the rings stay the local engine's (communities are found per connected "
+                   "component; what may still differ: docs/spark.md).")
 @report_options
 def report(
     data_dir: Path,

@@ -62,8 +62,9 @@ class SparkOptions:
     units : int
         Work units the accounts' components are packed into (by a hash of the
         component): each unit is one call of the local pipeline in an executor.
-        With 1 (the default) the rings are the local engine's; with more,
-        Leiden runs per unit (``docs/spark.md``).
+        More units spread the graph work; communities are found per connected
+        component, so the rings stay the local engine's (``docs/spark.md``
+        lists what may still differ).
     components : {"auto", "graphframes", "star"}
         How the components are found (:func:`graphkit.engines.spark.components.connected_components`).
     scores_csv_max : int
