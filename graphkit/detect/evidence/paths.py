@@ -18,7 +18,7 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.io import Tables
 from graphkit.util.format import format_coins, plural
-from graphkit.detect.evidence.entity import _hubs, _key_of, entity_edges, popular_hosts, resolve_ids
+from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
 
 __all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
 
@@ -161,8 +161,13 @@ class PathLinks:
 
 
 def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
-               placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> PathLinks:
+               placeholders: tuple[str, ...] = Config.placeholder_device_ids,
+               hubs: pl.DataFrame | None = None, popular: pl.DataFrame | None = None) -> PathLinks:
     """The :class:`PathLinks` of an entity edge frame (:func:`entity_edges` of the whole window).
+
+    ``hubs`` (the hub rule's frame of ``edges``) and ``popular`` (:func:`popular_hosts` of ``edges``): when the
+    caller has them already (the report's store, which codes the node ids as integers: the links' ``names``
+    then hold those codes).
 
     Examples
     --------
@@ -175,8 +180,12 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     >>> [step.text for step in links.chain("account:u17", "account:u18", lambda u, v: _between(links.costed, u, v))]
     ['u17 used device d7', 'd7 was also used by u18']
     """
-    popular = popular_hosts(edges, hub_cap=hub_cap).filter(pl.col("popular")).select("node_id", "senders")
-    costed = _link_costs(edges, hub_cap, popular.get_column("node_id"), placeholders)
+    if popular is None:
+        popular = popular_hosts(edges, hub_cap=hub_cap)
+    if hubs is None:
+        hubs = identifier_hubs(edges, hub_cap, placeholders)
+    popular = popular.filter(pl.col("popular")).select("node_id", "senders")
+    costed = _link_costs(edges, hubs.filter(pl.col("hub")).select("node_id"), popular.get_column("node_id"))
     names = (
         pl.concat([costed.get_column("source"), costed.get_column("target")])
         .unique().sort().to_frame("node_id").with_row_index("vid")
@@ -196,8 +205,9 @@ def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
     )
 
 
-def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placeholders: tuple[str, ...]) -> pl.DataFrame:
-    """The edges a path may use (no hub identifier) with the ``cost`` of each, as :func:`evidence_path` says."""
+def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) -> pl.DataFrame:
+    """The edges a path may use (none of ``hub_ids``) with the ``cost`` of each, as :func:`evidence_path` says."""
+    edges = edges.lazy()  # one plan: the group-bys and joins run together, nothing in between is kept
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
                       edges.select(pl.col("target").alias("node_id"), pl.col("source").alias("other"))])
     log_degree = ends.group_by("node_id").agg(pl.col("other").n_unique().log().alias("log_degree"))
@@ -208,25 +218,29 @@ def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placehold
         share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
         return -share.clip(_MIN_SHARE, 1.0).log()
 
-    hub_ids = _hubs(edges, hub_cap, placeholders).filter(pl.col("hub")).select("node_id")
     gift = pl.col("relation").is_in(["gifted", "gifted_in"])
+    hub_ids = hub_ids.lazy()
     costed = (
-        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
-        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti")
-        .join(spent, on=["source", "relation"], how="left")
-        .join(earned, on=["target", "relation"], how="left")
-        .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left")
-        .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left")
+        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti", maintain_order="left")
+        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti", maintain_order="left")
+        .join(spent, on=["source", "relation"], how="left", maintain_order="left")
+        .join(earned, on=["target", "relation"], how="left", maintain_order="left")
+        .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left",
+              maintain_order="left")
+        .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left",
+              maintain_order="left")
         .with_columns(
             (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
              + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
             .alias("cost")
         )
+        .drop("spent", "earned", "log_s", "log_t")
+        .collect()
     )
     # a popular host costs more than every other link together: passed through only when nothing else links
     through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
     penalty = float(costed.get_column("cost").sum()) + 1.0
-    return costed.with_columns(pl.col("cost") + penalty * through).drop("spent", "earned", "log_s", "log_t")
+    return costed.with_columns(pl.col("cost") + penalty * through)
 
 
 def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
