@@ -17,7 +17,9 @@ file                     holds
                          age_days, host) and its score, ring and role from ``scores.csv``
 ``gifts.parquet``        the gifts of the window by sender, ``sightings.parquet`` the device sightings by
                          account (``row``: the order they were read in): the views' timelines
-``links.parquet``        the links a path may take, numbered for igraph (``s, t, cost``)
+``links.parquet``        the links a path may take, numbered (``s, t, cost``), sorted
+``links_*.npy``          the same links by vid, both ways (``start``, ``other``, ``cost``): the index a
+                         path's search reads memory-mapped, the links of the nodes it settles only
 ``link_names.parquet``   ``vid, node_id`` of those links' ends, sorted by both
 ``source.json``          where the tables were read (:func:`graphkit.report.reader.read_source`)
 ======================== ===========================================================================
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
@@ -50,22 +53,28 @@ from graphkit.detect.evidence import (
     popular_hosts,
     resolve_ids,
 )
+from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
 from graphkit.errors import InputError
 from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
 
-__all__ = ["STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
+__all__ = ["INDEX_FILES", "STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
 
-STORE_SCHEMA_VERSION = 1
-"""Bumped whenever a file of the store changes other than by an added column."""
+STORE_SCHEMA_VERSION = 2
+"""Bumped whenever a file of the store changes other than by an added column, or a file is added that the
+reader needs (2: the index of links, :data:`INDEX_FILES`, for ``path`` by keyed reads)."""
 
 ROW_GROUP_ROWS = 16_384
 """Rows per Parquet row group in the store: a lookup reads the groups that may hold its keys (measured in
 ``benchmarks/RESULTS.md``: 16k rows read a key in about a millisecond and keep the files' metadata small)."""
 
+INDEX_FILES = ("links_start.npy", "links_other.npy", "links_cost.npy")
+"""The index of ``links.parquet`` by vid (:func:`graphkit.detect.evidence.search.adjacency_arrays`)."""
+
 STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "gifts.parquet", "link_names.parquet", "links.parquet",
-               "nodes.parquet", "popular_links.parquet", "sightings.parquet", "store.json")
+               "links_cost.npy", "links_other.npy", "links_start.npy", "nodes.parquet", "popular_links.parquet",
+               "sightings.parquet", "store.json")
 """What :func:`write_store` writes in ``OUT/graph/`` (beside ``source.json``), sorted."""
 
 STORE_SETTINGS = ("since", "until", "hub_cap", "placeholder_device_ids")
@@ -163,6 +172,7 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
         write(name, _sorted_by(frame.select(*keep).with_row_index("row"), key))
     write("links", links.coded)
+    _write_index(folder, links)
     write("link_names", text(links.names))
     write("popular_links", text(links.popular))
     meta = {
@@ -211,7 +221,7 @@ class ReportStore:
     """A report's store, opened: lookups and the follow-up questions, answered from ``OUT/graph/``.
 
     Every method reads only the row groups that hold the keys it asks for
-    (``path`` reads the numbered links whole: a shortest path needs them all).
+    (``path`` reads the index of links, memory-mapped: the links of the nodes its search settles).
 
     Examples
     --------
@@ -411,20 +421,38 @@ class ReportStore:
             return []
         links = PathLinks(
             names=self._scan("link_names"), vertices=self.meta["link_vertices"],
-            coded=self._scan("links").collect(), popular=self._scan("popular_links").collect(),
+            neighbours=_read_index(self.folder, self.meta["link_vertices"]),
+            popular=self._scan("popular_links").collect(),
         )
-        return links.chain(src, dst, self._between)
+        return links.chain(src, dst, self.edges_of)
 
     def _one(self, raw: str) -> str:
         found = self.lookup([raw])
         accounts = [f for f in found if f.startswith("account:")]
         return accounts[0] if accounts else found[0]
 
-    def _between(self, u: str, v: str) -> pl.DataFrame:
-        edges = self.edges_of([u, v])
-        return edges.filter(
-            ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
-        )
+
+def _write_index(folder: Path, links: PathLinks) -> None:
+    """``links.parquet`` by vid, both ways (:func:`graphkit.detect.evidence.search.adjacency_arrays`), as the
+    ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles."""
+    coded = links.coded
+    arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                              coded.get_column("cost").to_numpy(), links.vertices)
+    for name, array in zip(INDEX_FILES, arrays):
+        np.save(folder / name, array, allow_pickle=False)
+
+
+def _read_index(folder: Path, vertices: int) -> Neighbours:
+    """The :data:`~graphkit.detect.evidence.search.Neighbours` of the store's index, memory-mapped: a search
+    reads the pages of the vids it settles, not the links of the whole window."""
+    try:
+        start, other, cost = (np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in INDEX_FILES)
+    except (OSError, ValueError):
+        raise InputError(f"{folder}: the store's index of links ({', '.join(INDEX_FILES)}) is missing or "
+                         "unreadable; run graphkit report again") from None
+    if start.shape != (vertices + 1,) or other.shape != cost.shape or other.shape != (int(start[-1]),):
+        raise InputError(f"{folder}: the store's index of links does not match store.json; run graphkit report again")
+    return csr_neighbours(start, other, cost)
 
 
 def open_store(out_dir: str | Path) -> ReportStore:
