@@ -223,7 +223,6 @@ def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
 
 def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) -> pl.DataFrame:
     """The edges a path may use (none of ``hub_ids``) with the ``cost`` of each, as :func:`evidence_path` says."""
-    edges = edges.lazy()  # one plan: the group-bys and joins run together, nothing in between is kept
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
                       edges.select(pl.col("target").alias("node_id"), pl.col("source").alias("other"))])
     log_degree = ends.group_by("node_id").agg(pl.col("other").n_unique().log().alias("log_degree"))
@@ -235,23 +234,20 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
         return -share.clip(_MIN_SHARE, 1.0).log()
 
     gift = pl.col("relation").is_in(["gifted", "gifted_in"])
-    hub_ids = hub_ids.lazy()
+    # eager, join by join: the rows keep the order the popular hosts' penalty (a float sum) was always taken in
     costed = (
-        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti", maintain_order="left")
-        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti", maintain_order="left")
-        .join(spent, on=["source", "relation"], how="left", maintain_order="left")
-        .join(earned, on=["target", "relation"], how="left", maintain_order="left")
-        .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left",
-              maintain_order="left")
-        .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left",
-              maintain_order="left")
+        edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
+        .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti")
+        .join(spent, on=["source", "relation"], how="left")
+        .join(earned, on=["target", "relation"], how="left")
+        .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left")
+        .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left")
         .with_columns(
             (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
              + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
             .alias("cost")
         )
         .drop("spent", "earned", "log_s", "log_t")
-        .collect()
     )
     # a popular host costs more than every other link together: passed through only when nothing else links
     through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
