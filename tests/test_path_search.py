@@ -67,13 +67,13 @@ def _stored(folder, s, t, cost, n: int):
     return _read_index(folder, n)
 
 
-def test_equally_cheap_chains_give_the_larger_vid_and_a_cheaper_longer_chain_wins():
+def test_equally_cheap_chains_give_the_smaller_vid_and_a_cheaper_longer_chain_wins():
     # 0-1-3 and 0-2-3 cost 2.5 both; 0-4 direct costs 9, 0-5-6-4 costs 3.3
     s, t, cost = _links(7, [(0, 1), (0, 2), (1, 3), (2, 3), (0, 4), (0, 5), (5, 6), (6, 4)],
                         [1.0, 1.0, 1.5, 1.5, 9.0, 1.1, 1.1, 1.1])
     links = adjacency(s, t, cost, 7)
-    assert cheapest_chain(0, 3, 7, links) == [0, 2, 3]
-    assert cheapest_chain(3, 0, 7, links) == [3, 2, 0]
+    assert cheapest_chain(0, 3, 7, links) == [0, 1, 3]
+    assert cheapest_chain(3, 0, 7, links) == [3, 1, 0]
     assert cheapest_chain(0, 4, 7, links) == [0, 5, 6, 4]
     assert cheapest_chain(2, 2, 7, links) == [2]
 

@@ -8,11 +8,13 @@ read by key (``graphkit path --report``), and gives the same chain from both.
 
 Ties are broken by a rule that does not depend on where the links come from
 nor on the order they come in: a node's predecessor is the one it is reached
-from most cheaply, then the largest ``vid``; the chain is the cheapest crossing
-between the two searches, then the largest ``vid`` pair. (igraph's Dijkstra,
-which ``graphkit path`` used before, broke ties by the order of its heap; on
-random pairs of the 10^6 synth platform the two agree on 92% of the chains and
-the others are exactly as cheap: ``tests/test_path_search.py``.)
+from most cheaply, then the smallest ``vid``; the chain is the cheapest
+crossing between the two searches, then the smallest ``vid`` pair. Vids
+follow the node ids' order (``account:`` < ``device:`` < ``ip:`` <
+``stream:``), so of a device and an IP shared by the same two accounts (the
+commonest tie) the chain takes the device. igraph's Dijkstra, which
+``graphkit path`` used before, broke ties by the order of its heap: the chains
+that differ cost exactly the same (``benchmarks/RESULTS.md``, issue 15).
 """
 
 from __future__ import annotations
@@ -62,12 +64,12 @@ class _Side:
         open_ = ~self.settled[v]
         u, v = u[open_].astype(np.int64), v[open_].astype(np.int64)
         reach = self.dist[u] + cost[open_]
-        order = np.lexsort((-u, reach, v))  # per node: cheapest first, then the largest predecessor
+        order = np.lexsort((u, reach, v))  # per node: cheapest first, then the smallest predecessor
         u, v, reach = u[order], v[order], reach[order]
         first = np.ones(v.size, dtype=bool)
         first[1:] = v[1:] != v[:-1]
         u, v, reach = u[first], v[first], reach[first]
-        better = (reach < self.dist[v]) | ((reach == self.dist[v]) & (u > self.parent[v]))
+        better = (reach < self.dist[v]) | ((reach == self.dist[v]) & (u < self.parent[v]))
         u, v, reach = u[better], v[better], reach[better]
         self.dist[v] = reach
         self.parent[v] = u
@@ -96,12 +98,12 @@ def cheapest_chain(src: int, dst: int, vertices: int, neighbours: Neighbours) ->
 
     Examples
     --------
-    Two equally cheap chains from 0 to 3 (through 1 or 2): the larger vid is taken.
+    Two equally cheap chains from 0 to 3 (through 1 or 2): the smaller vid is taken.
 
     >>> import numpy as np
     >>> links = adjacency(np.array([0, 0, 1, 2]), np.array([2, 1, 3, 3]), np.array([1.0, 1.0, 1.5, 1.5]), 5)
     >>> cheapest_chain(0, 3, 5, links)
-    [0, 2, 3]
+    [0, 1, 3]
     >>> cheapest_chain(0, 4, 5, links)
     []
     """
@@ -129,7 +131,7 @@ def cheapest_chain(src: int, dst: int, vertices: int, neighbours: Neighbours) ->
     cross = behind.settled[v] & (u != v)
     u, v = u[cross].astype(np.int64), v[cross].astype(np.int64)
     total = ahead.dist[u] + cost[cross] + behind.dist[v]
-    pick = np.lexsort((-v, -u, total))[0]  # a finite best has a crossing (see the loop's stop)
+    pick = np.lexsort((v, u, total))[0]  # a finite best has a crossing (see the loop's stop)
     return ahead.back(int(u[pick])) + behind.back(int(v[pick]))[::-1]
 
 
