@@ -178,3 +178,9 @@ def test_a_node_reached_dearly_first_is_settled_at_its_cheapest():
     pairs = [(0, 1), (0, 2), (1, 2), (2, 3)] + [(3, leaf) for leaf in range(4, 40)]
     s, t, cost = _links(40, pairs, [1.0, 2.9, 1.0, 1.0] + [1.0] * 36)
     assert cheapest_chain(0, 3, 40, adjacency(s, t, cost, 40)) == [0, 1, 2, 3]
+
+
+def test_a_link_cheaper_than_the_least_link_cost_is_refused():
+    s, t, cost = _links(2, [(0, 1)], [MIN_LINK_COST / 2])
+    with pytest.raises(ValueError, match="below the search's least link cost"):
+        adjacency(s, t, cost, 2)

@@ -139,7 +139,11 @@ def adjacency_arrays(s: np.ndarray, t: np.ndarray, cost: np.ndarray,
                      vertices: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Links (``s, t, cost``: one row per link, either direction) as arrays by vid: ``start`` (``vertices + 1``
     offsets), ``other`` and ``cost``; the links of vid ``u`` are rows ``start[u]:start[u + 1]``, in the order
-    of ``s, t`` (a report's store keeps them on disk: :func:`csr_neighbours` reads them memory-mapped)."""
+    of ``s, t`` (a report's store keeps them on disk: :func:`csr_neighbours` reads them memory-mapped).
+
+    Raises ``ValueError`` for a cost below :data:`MIN_LINK_COST`, which the search's rounds rely on."""
+    if np.size(cost) and not float(np.min(cost)) >= MIN_LINK_COST:  # NaN fails too
+        raise ValueError(f"a link costs {float(np.min(cost))}, below the search's least link cost {MIN_LINK_COST}")
     u = np.concatenate([s, t]).astype(np.int64)
     order = np.argsort(u, kind="stable")
     other = np.concatenate([t, s]).astype(np.uint32)[order]
