@@ -59,7 +59,8 @@ from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
 
-__all__ = ["INDEX_FILES", "STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
+__all__ = ["INDEX_FILES", "STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store",
+           "write_store"]
 
 STORE_SCHEMA_VERSION = 2
 """Bumped whenever a file of the store changes other than by an added column, or a file is added that the
@@ -145,9 +146,11 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
     # the account facts and scores by the codes of the accounts' node ids (an account of ``scores`` that is not
     # a node has no row of nodes.parquet)
-    account_codes = (node_ids.to_frame().with_row_index("code", offset=0).lazy()
-                     .filter(pl.col("node_id").str.starts_with("account:"))
-                     .select(pl.col("code").cast(pl.UInt32), pl.col("node_id").str.strip_prefix("account:").alias("user_id")))
+    account_codes = (
+        node_ids.to_frame().with_row_index("code").lazy()
+        .filter(pl.col("node_id").str.starts_with("account:"))
+        .select(pl.col("code").cast(pl.UInt32), pl.col("node_id").str.strip_prefix("account:").alias("user_id"))
+    )
     by_account = account_codes.join(
         per_account.lazy().select("user_id", *_ACCOUNT).join(scores.lazy().select("user_id", *_SCORES),
                                                              on="user_id", how="full", coalesce=True),

@@ -26,7 +26,8 @@ import numpy as np
 __all__ = ["MIN_LINK_COST", "Neighbours", "adjacency", "adjacency_arrays", "cheapest_chain", "csr_neighbours"]
 
 MIN_LINK_COST = 1.0
-"""Every link costs at least this (1, plus terms that are never negative: :func:`graphkit.detect.evidence.evidence_path`).
+"""Every link costs at least this (1, plus terms that are never negative:
+:func:`graphkit.detect.evidence.evidence_path`).
 Each round of the search settles every node closer than the nearest unsettled one plus this: none of them can
 be reached more cheaply through a node not yet settled."""
 
