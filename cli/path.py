@@ -54,11 +54,11 @@ def path(a: str, b: str, data_dir: Path | None, report_dir: Path | None, columns
 
     Example: graphkit path u000236 u004242 --data fixtures/demo
     """
-    from graphkit.detect.evidence import evidence_path  # igraph: for this command only, not for `graphkit -h`
+    from graphkit.detect.evidence import evidence_path  # for this command only, not for `graphkit -h`
 
     config = load_config(config_path, since=since, until=until)
     store = report_store(report_dir, data_dir, config)
-    if store is not None:  # the report's store answers: its numbered links, and the edges of the steps
+    if store is not None:  # the report's store answers: the links of the nodes the search settles, read by key
         steps = store.path(a, b)
     else:
         data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)

@@ -65,9 +65,32 @@ def _check_store_answers(out: Path, tables, config: Config, seed: int, n: int) -
         got = store.expand([node], hops=hops, max_nodes=config.view_max_nodes, through_popular_hosts=through)
         _assert_same_evidence(got, want)
     accounts = sorted(set(edges.filter(pl.col("relation") == "gifted").get_column("source").to_list()))
-    for _ in range(max(n // 2, 3)):
-        a, b = rng.sample(accounts, 2)
-        assert store.path(a, b) == evidence_path(tables, a, b, config=config, edges=edges), (a, b)
+    pairs = [tuple(rng.sample(accounts, 2)) for _ in range(max(n // 2, 3))]
+    # and pairs that no chain links: ends in two components of the links, an account with no usable link
+    names = pl.read_parquet(out / "graph" / "link_names.parquet")
+    links = pl.read_parquet(out / "graph" / "links.parquet")
+    component = dict(zip(names.get_column("node_id").to_list(), _components(names.height, links)))
+    ends = sorted(node for node in component if node.startswith("account:"))
+    first = {}
+    for node in ends:  # the first account of each component, by id
+        first.setdefault(component[node], node)
+    anchors = sorted(first.values())
+    apart = list(zip(anchors, anchors[1:]))[:3]
+    linkless = sorted(set(("account:" + tables.users.get_column("user_id")).to_list()) - set(component))
+    pairs += apart[:3] + ([(linkless[0], accounts[0])] if linkless else [])
+    assert apart, "the platform has a single component: the test of unreachable pairs would check nothing"
+    for a, b in pairs:
+        want = evidence_path(tables, a, b, config=config, edges=edges)
+        assert store.path(a, b) == want, (a, b)
+        if (a, b) in apart or a in linkless:
+            assert want == [], (a, b)
+
+
+def _components(vertices: int, links: pl.DataFrame) -> list[int]:
+    import igraph as ig
+
+    g = ig.Graph(n=vertices, edges=links.select("s", "t").rows())
+    return g.connected_components().membership
 
 
 def test_the_store_answers_expand_and_path_as_the_tables_do_on_the_demo(demo_report):

@@ -17,7 +17,9 @@ file                     holds
                          age_days, host) and its score, ring and role from ``scores.csv``
 ``gifts.parquet``        the gifts of the window by sender, ``sightings.parquet`` the device sightings by
                          account (``row``: the order they were read in): the views' timelines
-``links.parquet``        the links a path may take, numbered for igraph (``s, t, cost``)
+``links.parquet``        the links a path may take, numbered (``s, t, cost``), sorted
+``links_*.npy``          the same links by vid, both ways (``start``, ``other``, ``cost``): the index a
+                         path's search reads memory-mapped, the links of the nodes it settles only
 ``link_names.parquet``   ``vid, node_id`` of those links' ends, sorted by both
 ``source.json``          where the tables were read (:func:`graphkit.report.reader.read_source`)
 ======================== ===========================================================================
@@ -32,8 +34,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
@@ -44,27 +47,35 @@ from graphkit.detect.evidence import (
     RELATIONS,
     entity_edges,
     evidence_graph,
+    identifier_hubs,
     node_facts,
     path_links,
     popular_hosts,
     resolve_ids,
 )
+from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
 from graphkit.errors import InputError
 from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
 
-__all__ = ["STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store", "write_store"]
+__all__ = ["INDEX_FILES", "STORE_FILES", "STORE_SCHEMA_VERSION", "OpenReport", "ReportStore", "open_report", "open_store",
+           "write_store"]
 
-STORE_SCHEMA_VERSION = 1
-"""Bumped whenever a file of the store changes other than by an added column."""
+STORE_SCHEMA_VERSION = 2
+"""Bumped whenever a file of the store changes other than by an added column, or a file is added that the
+reader needs (2: the index of links, :data:`INDEX_FILES`, for ``path`` by keyed reads)."""
 
 ROW_GROUP_ROWS = 16_384
 """Rows per Parquet row group in the store: a lookup reads the groups that may hold its keys (measured in
 ``benchmarks/RESULTS.md``: 16k rows read a key in about a millisecond and keep the files' metadata small)."""
 
+INDEX_FILES = ("links_start.npy", "links_other.npy", "links_cost.npy")
+"""The index of ``links.parquet`` by vid (:func:`graphkit.detect.evidence.search.adjacency_arrays`)."""
+
 STORE_FILES = ("edges.parquet", "edges_by_target.parquet", "gifts.parquet", "link_names.parquet", "links.parquet",
-               "nodes.parquet", "popular_links.parquet", "sightings.parquet", "store.json")
+               "links_cost.npy", "links_other.npy", "links_start.npy", "nodes.parquet", "popular_links.parquet",
+               "sightings.parquet", "store.json")
 """What :func:`write_store` writes in ``OUT/graph/`` (beside ``source.json``), sorted."""
 
 STORE_SETTINGS = ("since", "until", "hub_cap", "placeholder_device_ids")
@@ -104,42 +115,59 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     rows: dict[str, int] = {}
 
     def write(name: str, frame: pl.DataFrame) -> None:
-        frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        # lz4: a third less CPU than zstd to write and half to read a key, files about 40% bigger
+        frame.write_parquet(folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS, statistics=True,
+                            compression="lz4")
         rows[name] = frame.height
 
-    # one file at a time, each frame let go once written: the store adds the edges and one copy at most.
-    # The node ids are sorted once and coded as a ``pl.Enum`` in that order, so every sort, group-by and
-    # join below runs on integer codes and gives the rows of the strings' order (sorting and grouping the
-    # string ids was most of the store's cost: ``benchmarks/RESULTS.md``, issue 15)
-    edges = entity_edges(tables, since=settings["since"], until=settings["until"], sort=False)
+    # The node ids are sorted once and every edge end is coded as its row number in that order (a ``UInt32``):
+    # every sort, group-by and join below runs on those integers and gives the rows of the strings' order;
+    # the strings come back (``node_ids.gather``) only in the frames written. Sorting, grouping and joining
+    # the string ids, then casting them to a ``pl.Enum`` of millions of ids once per expression, was most of
+    # the store's cost (``benchmarks/RESULTS.md``, issue 15).
+    edges = entity_edges(tables, since=settings["since"], until=settings["until"], sort=False).lazy()
     placeholders = tuple(settings["placeholder_device_ids"])
-    users = tables.users.get_column("user_id")
+    users = tables.users.lazy().select(("account:" + pl.col("user_id")).alias("source"))
     node_ids = (
-        pl.concat([edges.get_column("source"), edges.get_column("target"), ("account:" + users).rename("source")])
-        .unique().sort().rename("node_id")
+        pl.concat([edges.select(pl.col("source").unique()), edges.select(pl.col("target").unique().alias("source")),
+                   users.unique()])
+        .unique().sort("source").collect().get_column("source").rename("node_id")
     )
-    node = pl.Enum(node_ids)
-    edges = edges.with_columns(pl.col("source", "target").cast(node), pl.col("relation").cast(_RELATION)).sort(
-        "source", "target", "relation")
-    write("edges", _as_text(edges))  # sorted by source
-    write("edges_by_target", _as_text(edges.sort("target", "source", "relation")))
+    # one cast to the ``pl.Enum`` of the node ids for both ends (each cast builds the dtype of millions of ids
+    # again), then its codes
+    edges = edges.with_columns(pl.col("source", "target").cast(pl.Enum(node_ids)).to_physical().cast(pl.UInt32),
+                               pl.col("relation").cast(_RELATION)).sort("source", "target", "relation").collect()
+    text = _decoder(node_ids)
+    write("edges", text(edges))  # sorted by source
+    write("edges_by_target", text(edges.sort("target", "source", "relation")))
+    hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
+    popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
-    # the account facts and scores joined on the user ids first: one cast to the codes (each cast of a
-    # ``pl.Enum`` of millions of ids builds the dtype again)
-    by_account = per_account.select("user_id", *_ACCOUNT).join(
-        scores.select("user_id", *_SCORES), on="user_id", how="full", coalesce=True)
-    account = ("account:" + pl.col("user_id")).cast(node, strict=False).alias("node_id")  # null: not a node
-    write("nodes", _as_text(
-        node_ids.cast(node).to_frame()
-        .join(node_facts(edges, settings["hub_cap"], placeholders).select("node_id", *_FACTS), on="node_id", how="left")
-        .join(popular_hosts(edges, hub_cap=settings["hub_cap"]).select("node_id", *_POPULAR), on="node_id", how="left")
-        .join(by_account.select(account, *_ACCOUNT, *_SCORES), on="node_id", how="left")
+    # the account facts and scores by the codes of the accounts' node ids (an account of ``scores`` that is not
+    # a node has no row of nodes.parquet)
+    account_codes = (
+        node_ids.to_frame().with_row_index("code").lazy()
+        .filter(pl.col("node_id").str.starts_with("account:"))
+        .select(pl.col("code").cast(pl.UInt32), pl.col("node_id").str.strip_prefix("account:").alias("user_id"))
+    )
+    by_account = account_codes.join(
+        per_account.lazy().select("user_id", *_ACCOUNT).join(scores.lazy().select("user_id", *_SCORES),
+                                                             on="user_id", how="full", coalesce=True),
+        on="user_id").select(pl.col("code").alias("node_id"), *_ACCOUNT, *_SCORES)
+    # every node, in the order of its id: row i is code i
+    write("nodes", text(
+        pl.LazyFrame({"node_id": pl.int_range(node_ids.len(), dtype=pl.UInt32, eager=True)})
+        .join(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).lazy().select("node_id", *_FACTS),
+              on="node_id", how="left")
+        .join(popular.lazy().select("node_id", *_POPULAR), on="node_id", how="left")
+        .join(by_account, on="node_id", how="left")
         .sort("node_id")
+        .collect()
     ))
-    del node_ids, accounts, per_account, by_account
-    links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders)
-    del edges
+    del accounts, per_account, by_account
+    links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
+    del edges, hubs, popular
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
     window = time_window(settings["since"], settings["until"])
     for name, frame, keep, key in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, "sender_id"),
@@ -147,8 +175,9 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
         write(name, _sorted_by(frame.select(*keep).with_row_index("row"), key))
     write("links", links.coded)
-    write("link_names", _as_text(links.names))
-    write("popular_links", _as_text(links.popular))
+    _write_index(folder, links)
+    write("link_names", text(links.names))
+    write("popular_links", text(links.popular))
     meta = {
         "schema_version": STORE_SCHEMA_VERSION,
         "settings": settings,
@@ -165,9 +194,16 @@ def _sorted_by(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.sort(pl.col(key).cast(order), maintain_order=True)
 
 
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with its coded columns (``pl.Enum``: node ids, relations) back as the strings the store holds."""
-    return frame.with_columns(pl.col(pl.Enum).cast(pl.Utf8))
+def _decoder(node_ids: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """A function giving a frame its coded columns back as the strings the store holds: the node ids
+    (``node_id, source, target``: row numbers of ``node_ids``) and the relations (a ``pl.Enum``)."""
+
+    def text(frame: pl.DataFrame) -> pl.DataFrame:
+        ids = [c for c in ("node_id", "source", "target") if c in frame.columns]
+        return frame.with_columns(*(pl.lit(node_ids).gather(pl.col(c)).alias(c) for c in ids),
+                                  pl.col(pl.Enum).cast(pl.Utf8))
+
+    return text
 
 
 def store_settings(params: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +224,7 @@ class ReportStore:
     """A report's store, opened: lookups and the follow-up questions, answered from ``OUT/graph/``.
 
     Every method reads only the row groups that hold the keys it asks for
-    (``path`` reads the numbered links whole: a shortest path needs them all).
+    (``path`` reads the index of links, memory-mapped: the links of the nodes its search settles).
 
     Examples
     --------
@@ -388,20 +424,38 @@ class ReportStore:
             return []
         links = PathLinks(
             names=self._scan("link_names"), vertices=self.meta["link_vertices"],
-            coded=self._scan("links").collect(), popular=self._scan("popular_links").collect(),
+            neighbours=_read_index(self.folder, self.meta["link_vertices"]),
+            popular=self._scan("popular_links").collect(),
         )
-        return links.chain(src, dst, self._between)
+        return links.chain(src, dst, self.edges_of)
 
     def _one(self, raw: str) -> str:
         found = self.lookup([raw])
         accounts = [f for f in found if f.startswith("account:")]
         return accounts[0] if accounts else found[0]
 
-    def _between(self, u: str, v: str) -> pl.DataFrame:
-        edges = self.edges_of([u, v])
-        return edges.filter(
-            ((pl.col("source") == u) & (pl.col("target") == v)) | ((pl.col("source") == v) & (pl.col("target") == u))
-        )
+
+def _write_index(folder: Path, links: PathLinks) -> None:
+    """``links.parquet`` by vid, both ways (:func:`graphkit.detect.evidence.search.adjacency_arrays`), as the
+    ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles."""
+    coded = links.coded
+    arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                              coded.get_column("cost").to_numpy(), links.vertices)
+    for name, array in zip(INDEX_FILES, arrays):
+        np.save(folder / name, array, allow_pickle=False)
+
+
+def _read_index(folder: Path, vertices: int) -> Neighbours:
+    """The :data:`~graphkit.detect.evidence.search.Neighbours` of the store's index, memory-mapped: a search
+    reads the pages of the vids it settles, not the links of the whole window."""
+    try:
+        start, other, cost = (np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in INDEX_FILES)
+    except (OSError, ValueError):
+        raise InputError(f"{folder}: the store's index of links ({', '.join(INDEX_FILES)}) is missing or "
+                         "unreadable; run graphkit report again") from None
+    if start.shape != (vertices + 1,) or other.shape != cost.shape or other.shape != (int(start[-1]),):
+        raise InputError(f"{folder}: the store's index of links does not match store.json; run graphkit report again")
+    return csr_neighbours(start, other, cost)
 
 
 def open_store(out_dir: str | Path) -> ReportStore:

@@ -39,7 +39,8 @@ from graphkit.graphs.projections import is_hub, is_placeholder
 from graphkit.graphs.window import check_window, time_window
 from graphkit.io import Tables
 
-__all__ = ["KINDS", "RELATIONS", "entity_edges", "neighbourhood_edges", "node_facts", "popular_hosts", "resolve_ids"]
+__all__ = ["KINDS", "RELATIONS", "entity_edges", "identifier_hubs", "neighbourhood_edges", "node_facts", "popular_hosts",
+           "resolve_ids"]
 
 KINDS = ("account", "device", "ip", "stream")
 """Node kinds of the entity graph, in the order ids are looked up."""
@@ -262,10 +263,15 @@ def _key(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Utf8).str.splitn(":", 2).struct.field("field_1")
 
 
-def _hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> pl.DataFrame:
+def identifier_hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids,
+          names: pl.Series | None = None) -> pl.DataFrame:
     """Identifier nodes with their number of distinct accounts: ``node_id, accounts, hub``, by the one
-    hub rule of the report (:func:`graphkit.graphs.projections.is_hub`)."""
-    placeholder = (_kind(pl.col("node_id")) == "device") & is_placeholder(_key(pl.col("node_id")), placeholders)
+    hub rule of the report (:func:`graphkit.graphs.projections.is_hub`).
+
+    With ``names``, the node ids of ``edges`` are integer codes into ``names`` (the report's store codes them
+    so; :func:`graphkit.report.store.write_store`): the placeholder rule reads the id a code stands for."""
+    node_id = pl.col("node_id") if names is None else pl.lit(names).gather(pl.col("node_id"))
+    placeholder = (_kind(node_id) == "device") & is_placeholder(_key(node_id), placeholders)
     return (
         edges.filter(pl.col("relation") != "gifted")
         .group_by(pl.col("target").alias("node_id"))
@@ -274,18 +280,20 @@ def _hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Con
     )
 
 
-def node_facts(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> pl.DataFrame:
+def node_facts(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids,
+               *, hubs: pl.DataFrame | None = None) -> pl.DataFrame:
     """What every node is, measured over all of ``edges``: ``node_id, accounts, hub, coins_sent, coins_received``.
 
     Computed once when many views are drawn from the same edges
     (:func:`graphkit.viz.write_views`), and passed to :func:`evidence_graph`,
-    which may then walk a smaller edge frame with the same result.
+    which may then walk a smaller edge frame with the same result. ``hubs``:
+    :func:`identifier_hubs` of these edges, when the caller already has it.
     """
     gifts = edges.filter(pl.col("relation") == "gifted")
     sent = gifts.group_by(pl.col("source").alias("node_id")).agg(pl.col("coins").sum().alias("coins_sent"))
     received = gifts.group_by(pl.col("target").alias("node_id")).agg(pl.col("coins").sum().alias("coins_received"))
     return (
-        _hubs(edges, hub_cap, placeholders)
+        (identifier_hubs(edges, hub_cap, placeholders) if hubs is None else hubs)
         .join(sent, on="node_id", how="full", coalesce=True)
         .join(received, on="node_id", how="full", coalesce=True)
     )

@@ -1,24 +1,23 @@
 """The strongest chain of evidence between two accounts: :func:`evidence_path`.
 
-igraph's weighted shortest paths over the entity graph, where a link costs
-more the more common (and, for gifts, the weaker) it is. Hubs are never used;
-a popular host only when no other chain exists, and each such step says so.
+The cheapest chain over the entity graph (:func:`graphkit.detect.evidence.search.cheapest_chain`),
+where a link costs more the more common (and, for gifts, the weaker) it is.
+Hubs are never used; a popular host only when no other chain exists, and
+each such step says so.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
-import igraph as ig
-import numpy as np
 import polars as pl
 
 from graphkit.config import Config
 from graphkit.io import Tables
 from graphkit.util.format import format_coins, plural
-from graphkit.detect.evidence.entity import _hubs, _key_of, entity_edges, popular_hosts, resolve_ids
+from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
+from graphkit.detect.evidence.search import Neighbours, adjacency, cheapest_chain
 
 __all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
 
@@ -49,8 +48,9 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
 
     The chain runs through every relation of the entity graph: shared devices
     and IPs, gifts (either direction), co-gifting (both gifted in the same
-    stream) and hosting. It is the cheapest chain (igraph's weighted shortest
-    path), where a link costs more the more common and the weaker it is:
+    stream) and hosting. It is the cheapest chain (a bidirectional Dijkstra,
+    :func:`graphkit.detect.evidence.search.cheapest_chain`), where a link
+    costs more the more common and the weaker it is:
 
     * every link costs 1, plus half the natural log of the number of
       neighbours of each of its two ends (a device of 2 accounts adds 0.35,
@@ -69,6 +69,12 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     through only when no chain avoids them (each one costs more than every
     other link together), and then each step through one says so
     (``PathStep.hubs``, and ``(via popular host h3: 466 senders)`` in its text).
+
+    Between equally cheap chains the choice follows the node ids' order (the
+    rule of :func:`~graphkit.detect.evidence.search.cheapest_chain`), the
+    same whether the links come from the tables or from a report's store
+    (``graphkit path --report`` reads only the links of the nodes the search
+    settles).
 
     Parameters
     ----------
@@ -109,12 +115,12 @@ def evidence_path(tables: Tables, a: str, b: str, *, config: Config = Config(),
     if src == dst:
         return []
     links = path_links(edges, hub_cap=config.hub_cap, placeholders=config.placeholder_device_ids)
-    return links.chain(src, dst, lambda u, v: _between(links.costed, u, v))
+    return links.chain(src, dst, lambda nodes: _among(links.costed, nodes))
 
 
 @dataclass(frozen=True)
 class PathLinks:
-    """The links a path may take, numbered for igraph: what :func:`evidence_path` searches.
+    """The links a path may take, numbered: what :func:`evidence_path` searches.
 
     Attributes
     ----------
@@ -123,46 +129,52 @@ class PathLinks:
         only the rows of a chain's nodes are read.
     vertices : int
         The number of ``names``.
-    coded : polars.DataFrame
-        ``s, t, cost``: one row per link, by ``vid``, sorted.
+    neighbours : Neighbours
+        The links of a batch of vids (:data:`graphkit.detect.evidence.search.Neighbours`): from memory
+        (:func:`path_links`) or read by key from a report's store.
     popular : polars.DataFrame
         ``node_id, senders`` of the popular hosts.
+    coded : polars.DataFrame, optional
+        ``s, t, cost``: one row per link, by ``vid``, sorted (kept by :func:`path_links`: what a report's
+        store writes).
     costed : polars.DataFrame, optional
         The links with their entity edge columns and ``cost`` (kept by :func:`path_links`; a report's
-        store keeps only ``names``, ``coded`` and ``popular``, and reads the edges of a step from its edges).
+        store reads the edges of a chain from its edges).
     """
 
     names: pl.DataFrame | pl.LazyFrame
     vertices: int
-    coded: pl.DataFrame
+    neighbours: Neighbours
     popular: pl.DataFrame
+    coded: pl.DataFrame | None = None
     costed: pl.DataFrame | None = None
 
-    def chain(self, src: str, dst: str, between: Callable[[str, str], pl.DataFrame]) -> list[PathStep]:
-        """The cheapest chain from node ``src`` to node ``dst`` (resolved node ids); ``between(u, v)``
-        gives the entity edges of one step (both directions)."""
+    def chain(self, src: str, dst: str, edges_among: Callable[[list[str]], pl.DataFrame]) -> list[PathStep]:
+        """The cheapest chain from node ``src`` to node ``dst`` (resolved node ids); ``edges_among(nodes)``
+        gives the entity edges between the chain's nodes (more are allowed: each step keeps its own)."""
         names = self.names.lazy()
         ends = dict(names.filter(pl.col("node_id").is_in([src, dst])).select("node_id", "vid").collect().rows())
         if src == dst or src not in ends or dst not in ends:  # an end without a usable link: no chain
             return []
-        g = ig.Graph(n=self.vertices, directed=False)
-        if self.coded.height:  # from an integer array: a third of the time of a list of pairs
-            g.add_edges(self.coded.select("s", "t").to_numpy().astype(np.int64))
-        with warnings.catch_warnings():  # "couldn't reach some vertices" is an answer here, not a problem
-            warnings.simplefilter("ignore", RuntimeWarning)
-            path = g.get_shortest_path(int(ends[src]), int(ends[dst]), weights=self.coded.get_column("cost").to_numpy(),
-                                       mode="all", output="vpath")
+        path = cheapest_chain(int(ends[src]), int(ends[dst]), self.vertices, self.neighbours)
         if len(path) < 2:
             return []
         found = dict(names.filter(pl.col("vid").is_in(path)).select("vid", "node_id").collect().rows())
         chain = [found[v] for v in path]
         senders = dict(self.popular.filter(pl.col("node_id").is_in(chain[1:-1])).rows())
-        return [_step(between(chain[i], chain[i + 1]), chain[i], chain[i + 1], senders) for i in range(len(chain) - 1)]
+        among = edges_among(chain)
+        return [_step(_between(among, chain[i], chain[i + 1]), chain[i], chain[i + 1], senders)
+                for i in range(len(chain) - 1)]
 
 
 def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
-               placeholders: tuple[str, ...] = Config.placeholder_device_ids) -> PathLinks:
+               placeholders: tuple[str, ...] = Config.placeholder_device_ids,
+               hubs: pl.DataFrame | None = None, popular: pl.DataFrame | None = None) -> PathLinks:
     """The :class:`PathLinks` of an entity edge frame (:func:`entity_edges` of the whole window).
+
+    ``hubs`` (the hub rule's frame of ``edges``) and ``popular`` (:func:`popular_hosts` of ``edges``): when the
+    caller has them already (the report's store, which codes the node ids as integers: the links' ``names``
+    then hold those codes).
 
     Examples
     --------
@@ -172,11 +184,15 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     >>> links = path_links(entity_edges(t))
     >>> links.names.rows()
     [(0, 'account:u17'), (1, 'account:u18'), (2, 'device:d7')]
-    >>> [step.text for step in links.chain("account:u17", "account:u18", lambda u, v: _between(links.costed, u, v))]
+    >>> [step.text for step in links.chain("account:u17", "account:u18", lambda nodes: _among(links.costed, nodes))]
     ['u17 used device d7', 'd7 was also used by u18']
     """
-    popular = popular_hosts(edges, hub_cap=hub_cap).filter(pl.col("popular")).select("node_id", "senders")
-    costed = _link_costs(edges, hub_cap, popular.get_column("node_id"), placeholders)
+    if popular is None:
+        popular = popular_hosts(edges, hub_cap=hub_cap)
+    if hubs is None:
+        hubs = identifier_hubs(edges, hub_cap, placeholders)
+    popular = popular.filter(pl.col("popular")).select("node_id", "senders")
+    costed = _link_costs(edges, hubs.filter(pl.col("hub")).select("node_id"), popular.get_column("node_id"))
     names = (
         pl.concat([costed.get_column("source"), costed.get_column("target")])
         .unique().sort().to_frame("node_id").with_row_index("vid")
@@ -187,7 +203,16 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
         .select("s", "t", "cost")
         .sort("s", "t", "cost")
     )
-    return PathLinks(names=names, vertices=names.height, coded=coded, popular=popular, costed=costed)
+    neighbours = adjacency(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                           coded.get_column("cost").to_numpy(), names.height)
+    return PathLinks(names=names, vertices=names.height, neighbours=neighbours, popular=popular, coded=coded,
+                     costed=costed)
+
+
+def _among(edges: pl.DataFrame, nodes: list[str]) -> pl.DataFrame:
+    """The rows of ``edges`` with both ends in ``nodes``."""
+    keep = pl.Series(nodes, dtype=pl.Utf8).implode()
+    return edges.filter(pl.col("source").is_in(keep) & pl.col("target").is_in(keep))
 
 
 def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
@@ -196,8 +221,8 @@ def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
     )
 
 
-def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placeholders: tuple[str, ...]) -> pl.DataFrame:
-    """The edges a path may use (no hub identifier) with the ``cost`` of each, as :func:`evidence_path` says."""
+def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) -> pl.DataFrame:
+    """The edges a path may use (none of ``hub_ids``) with the ``cost`` of each, as :func:`evidence_path` says."""
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
                       edges.select(pl.col("target").alias("node_id"), pl.col("source").alias("other"))])
     log_degree = ends.group_by("node_id").agg(pl.col("other").n_unique().log().alias("log_degree"))
@@ -208,8 +233,8 @@ def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placehold
         share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
         return -share.clip(_MIN_SHARE, 1.0).log()
 
-    hub_ids = _hubs(edges, hub_cap, placeholders).filter(pl.col("hub")).select("node_id")
     gift = pl.col("relation").is_in(["gifted", "gifted_in"])
+    # eager, join by join: the rows keep the order the popular hosts' penalty (a float sum) was always taken in
     costed = (
         edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
         .join(hub_ids.rename({"node_id": "target"}), on="target", how="anti")
@@ -222,11 +247,12 @@ def _link_costs(edges: pl.DataFrame, hub_cap: int, popular: pl.Series, placehold
              + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
             .alias("cost")
         )
+        .drop("spent", "earned", "log_s", "log_t")
     )
     # a popular host costs more than every other link together: passed through only when nothing else links
     through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
     penalty = float(costed.get_column("cost").sum()) + 1.0
-    return costed.with_columns(pl.col("cost") + penalty * through).drop("spent", "earned", "log_s", "log_t")
+    return costed.with_columns(pl.col("cost") + penalty * through)
 
 
 def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
