@@ -86,7 +86,9 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr(console, "width", 200)  # fewer wrapped cells; tables are compared cell by cell anyway
+    # fewer wrapped cells; tables are compared cell by cell anyway. rich's private _width, not the width property:
+    # undoing the property would pin the width measured now, and later tests' COLUMNS would be ignored
+    monkeypatch.setattr(console, "_width", 200)
 
 
 def test_the_readme_has_examples_of_both_kinds():
