@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast venv browser bench bench-store clean
+.PHONY: demo test test-fast venv browser bench bench-store bench-spark clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: venv
 ## investigation questions at 10^6 gifts: window report, expand/path/show from the store (benchmarks/store-results.json)
 bench-store: venv
 	$(BIN)/python -m benchmarks store --gifts 1e6
+
+## the Spark engine on a standalone cluster on 127.0.0.1 (needs the spark extra and Java 17)
+bench-spark: venv
+	$(BIN)/python -m benchmarks spark --gifts 1e6,3e6,1e7
 
 clean:
 	rm -rf $(VENV) graphkit-demo .pytest_cache .hypothesis

@@ -121,6 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     flags.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     sub.add_parser("store", help="investigation questions: window report, expand/path/show --report, the store's "
                                  "format (options: python -m benchmarks store -h)", add_help=False)
+    sub.add_parser("spark", help="graphkit report --engine spark on a standalone cluster on 127.0.0.1: wall time, "
+                                 "driver and executor peak memory (options: python -m benchmarks spark -h)", add_help=False)
     res = sub.add_parser("results", help="rewrite RESULTS.md from results.json")
     res.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     return parser
@@ -128,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "spark":  # its own options (benchmarks.bench_spark)
+        from benchmarks.bench_spark import main as spark_main
+
+        return spark_main(argv[1:])
     if argv and argv[0] == "store":  # its own options (benchmarks.bench_store)
         from benchmarks.bench_store import main as store_main
 

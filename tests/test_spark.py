@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphkit
+from benchmarks import spark_cluster
 from graphkit.evaluate import evaluate_output
 from graphkit_cli.main import cli
 
@@ -61,10 +58,10 @@ def _scores(path: Path) -> dict[str, tuple[float, str]]:
 
 
 def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
-    # one work unit: Leiden sees the graph the local engine sees (with more units it runs per unit, and a ring
-    # can come out cut differently: docs/spark.md); validation, baseline, bar and assembly are Spark's all the same
+    # four work units: each unit holds some of the connected components, and communities are found per component,
+    # so they are the local engine's (with Leiden per unit, a ring came out cut differently: docs/spark.md)
     _report(DEMO, "--out", tmp_path / "local", "--no-html")
-    _report(DEMO, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "1")
+    _report(DEMO, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "4")
     local = json.loads((tmp_path / "local" / "rings.json").read_text())
     remote = json.loads((tmp_path / "spark" / "rings.json").read_text())
     assert remote["params"]["engine"] == "spark" and remote["params"]["spark"]["components"] == "star"
@@ -228,47 +225,11 @@ def test_graphframes_is_used_only_when_its_jar_is_there(spark):
         connected_components(vertices, spark.createDataFrame([(1, 1)], "src long, dst long"), method="graphframes")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def standalone_cluster(tmp_path):
-    """A Spark master and two workers (1 core, 1 GB each) on 127.0.0.1, from the pyspark package; always stopped."""
-    home = Path(pyspark.__file__).resolve().parent
-    env = {**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_LOG_DIR": str(tmp_path / "logs"), "SPARK_WORKER_DIR": str(tmp_path / "work")}
-    port = _free_port()
-    url = f"spark://127.0.0.1:{port}"
-    spark_class = str(home / "bin" / "spark-class")
-    log = open(tmp_path / "master.log", "wb")
-    processes = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                                   "--port", str(port), "--webui-port", str(_free_port())],
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)]
-    try:
-        for i in range(2):
-            processes.append(subprocess.Popen(
-                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1", "--cores", "1",
-                 "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(tmp_path / f"work{i}")],
-                env=env, stdout=log, stderr=subprocess.STDOUT))
-        deadline = time.monotonic() + 300
-        while (tmp_path / "master.log").read_text(errors="replace").count("Registering worker") < 2:
-            assert time.monotonic() < deadline, (tmp_path / "master.log").read_text(errors="replace")[-3000:]
-            assert all(p.poll() is None for p in processes), (tmp_path / "master.log").read_text(errors="replace")[-3000:]
-            time.sleep(1)
-        yield url, env
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+    """A Spark master and two workers (1 core, 2 GB each) on 127.0.0.1, from the pyspark package; always stopped."""
+    with spark_cluster.standalone_cluster(tmp_path, workers=2, cores=1, memory="2g") as cluster:
+        yield cluster.url, cluster.env
 
 
 def test_report_on_a_standalone_cluster_of_two_workers(standalone_cluster, tmp_path):
