@@ -23,13 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import igraph as ig
-import networkx as nx
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from graphkit.graphs import GRAPH_NAMES
 from graphkit.graphs.ids import IdIndex, build_index
@@ -53,6 +50,10 @@ from graphkit.config import Config
 from graphkit.errors import ConfigError
 from graphkit.io import Tables
 from graphkit.util.memory import available_memory
+
+if TYPE_CHECKING:  # igraph, networkx and scipy are imported where used: the store's questions build no graph
+    import igraph as ig
+    import networkx as nx
 
 __all__ = ["Graphs", "build_graphs", "graph_from_edges", "weak_components", "GRAPH_NAMES", "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
 
@@ -307,6 +308,8 @@ class Graphs:
         million edges, slow past that (use :meth:`frames` or the igraph graphs).
         """
         nodes, edges = self.frames(which)
+        import networkx as nx
+
         g: nx.Graph = nx.DiGraph() if which == "gifts" else nx.Graph()
         g.add_nodes_from(nodes["id"].to_list())
         edges = edges.with_columns(
@@ -490,6 +493,8 @@ def graph_from_edges(
     >>> g.get_edgelist(), g.es["w"]
     ([(0, 1), (1, 2)], [0.5, 2.0])
     """
+    import igraph as ig
+
     g = ig.Graph(n=n, directed=directed)
     if len(src):
         g.add_edges(np.column_stack([np.asarray(src), np.asarray(dst)]).astype(np.int64, copy=False))
@@ -513,5 +518,8 @@ def weak_components(n: int, src: "pl.Series | np.ndarray", dst: "pl.Series | np.
     """
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     matrix = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n)).tocsr()
     return connected_components(matrix, directed=False)[1].astype(np.int64)
