@@ -63,7 +63,7 @@ import polars as pl
 
 from graphkit.errors import ColumnNotFoundError, InputError, TooManyRejectedError
 from graphkit.io.parse import TIME_DTYPE
-from graphkit.io.scan import check_id_types, header_size, near_match, scan_table
+from graphkit.io.scan import ROW, check_id_types, header_size, near_match, scan_table
 from graphkit.io.schema import ColumnSpec, TableSpec
 from graphkit.io.validate import REASON, RowRules, validate_table
 
@@ -171,7 +171,7 @@ def read_labels(
         raise InputError(f"{path}: labels file not found; pass a CSV with the columns ring_id or user_id, verdict, "
                          "note, decided_at, by")
     frame, file_types = scan_table(path, set(LABELS.names))
-    names = frame.collect_schema().names()
+    names = [n for n in frame.collect_schema().names() if n != ROW]
     columns = "ring_id or user_id, verdict (confirmed, benign or unsure), and optionally note, decided_at, by"
     if "verdict" not in names:
         raise ColumnNotFoundError(f"{path}: column 'verdict' is missing{near_match('verdict', names)} "

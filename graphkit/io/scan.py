@@ -23,7 +23,14 @@ from graphkit.errors import InputError, SchemaError
 from graphkit.io.mapping import TableMapping
 from graphkit.io.schema import TableSpec
 
-__all__ = ["SCANNERS", "SUFFIXES", "READ_ERRORS", "check_id_types", "check_table_file", "find_table_file", "header_size", "is_csv", "locate_bad_utf8", "near_match", "parquet_parts", "scan_table", "unreadable"]
+ROW = "__row"
+"""The column every scan adds: the row's 1-based position in the file (its data rows, the header not counted).
+
+It is made by the scan itself, not by ``with_row_index`` afterwards: polars then still pushes a filter into
+the scan (a window's bounds meet Parquet row-group statistics), which a row index added to a frame whose
+schema was already collected prevents (polars 2.1: the whole file was read for a 1-hour window)."""
+
+__all__ = ["ROW", "SCANNERS", "SUFFIXES", "READ_ERRORS", "check_id_types", "check_table_file", "find_table_file", "header_size", "is_csv", "locate_bad_utf8", "near_match", "parquet_parts", "scan_table", "unreadable"]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".ndjson")
 
@@ -195,15 +202,21 @@ def scan_table(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.
         raise InputError(unreadable(path, exc, f"check that it is a valid {suffix} file")) from None
 
 
+def _types(frame: pl.LazyFrame) -> dict[str, pl.DataType]:
+    """The file's own column types (the row number :data:`ROW` left out)."""
+    return {name: dtype for name, dtype in frame.collect_schema().items() if name != ROW}
+
+
 def _scan_csv(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
     eol = _check_head(path, delimited=True, known=known)
-    frame = pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False, eol_char=eol)
-    return frame, dict(frame.collect_schema())
+    frame = pl.scan_csv(path, infer_schema=False, encoding="utf8", glob=False, eol_char=eol,
+                        row_index_name=ROW, row_index_offset=1)
+    return frame, _types(frame)
 
 
 def _scan_parquet(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
-    frame = pl.scan_parquet(path, glob=False)
-    return frame, dict(frame.collect_schema())
+    frame = pl.scan_parquet(path, glob=False, row_index_name=ROW, row_index_offset=1)
+    return frame, _types(frame)
 
 
 def _scan_parquet_folder(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
@@ -214,8 +227,9 @@ def _scan_parquet_folder(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dic
     the partition column), so whole folders outside it are never opened.
     """
     parts = parquet_parts(path)
-    frame = pl.scan_parquet([str(p) for p in parts], hive_partitioning=True, glob=False, hive_schema=None)
-    return frame, dict(frame.collect_schema())
+    frame = pl.scan_parquet([str(p) for p in parts], hive_partitioning=True, glob=False, hive_schema=None,
+                            row_index_name=ROW, row_index_offset=1)
+    return frame, _types(frame)
 
 
 def _scan_ndjson(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
@@ -226,7 +240,8 @@ def _scan_ndjson(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dict[str, p
     inferred = dict(pl.scan_ndjson(literal, infer_schema_length=10_000).collect_schema())
     if not inferred:
         raise InputError(f"{path}: no JSON objects found; write one JSON object per line")
-    frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(inferred, pl.Utf8), infer_schema_length=10_000)
+    frame = pl.scan_ndjson(literal, schema_overrides=dict.fromkeys(inferred, pl.Utf8), infer_schema_length=10_000,
+                           row_index_name=ROW, row_index_offset=1)
     frame.collect_schema()
     return frame, {**inferred, **_floats_among_text(path, [c for c in known if inferred.get(c) == pl.Utf8])}
 

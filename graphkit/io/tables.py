@@ -19,7 +19,7 @@ from graphkit.errors import ColumnNotFoundError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES
 from graphkit.io.parse import TIME_DTYPE
-from graphkit.io.scan import SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
+from graphkit.io.scan import ROW, SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
 from graphkit.io.validate import (
     AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound, validate_table,
 )
@@ -382,7 +382,7 @@ def _read_part(
     renames: dict[str, str] = {}
     clashes: dict[str, str] = {}
     if mapping is not None:
-        schema_names = frame.collect_schema().names()
+        schema_names = [n for n in frame.collect_schema().names() if n != ROW]
         for canonical, source in mapping.columns.items():
             if source not in schema_names:
                 raise ColumnNotFoundError(

@@ -17,16 +17,13 @@ from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooMan
 from graphkit.io.mapping import MAPPING_FILE, TableMapping
 from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_flag_kind, parse_id, parse_label, parse_time_checked
 from graphkit.io.schema import TableSpec
-from graphkit.io.scan import READ_ERRORS, header_size, is_csv, locate_bad_utf8, near_match, unreadable
+from graphkit.io.scan import READ_ERRORS, ROW, header_size, is_csv, locate_bad_utf8, near_match, unreadable
 from graphkit.io.window import TimeWindow
 
-__all__ = ["AFTER_DATA", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "time_bound", "validate_table"]
+__all__ = ["AFTER_DATA", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "rows_in_scope", "time_bound", "validate_table"]
 
 DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64,
           "flag_kind": pl.Utf8, "share": pl.Float64}
-
-
-ROW = "__row"
 
 
 REASON = "reason"
@@ -139,7 +136,7 @@ def validate_table(
     judged after the table's own, on the parsed values (``__p_<column>``): a flag's unknown account.
     """
     schema = frame.collect_schema()
-    names = schema.names()
+    names = [name for name in schema.names() if name != ROW]
     hint = (
         f"rename it in the file or map it in {mapping.source if mapping else MAPPING_FILE} "
         f"under [tables.{spec.name}.columns]"
@@ -157,12 +154,7 @@ def validate_table(
         )
     extra = [n for n in names if n not in spec.names]
     scoped = window is not None and window.table(spec.name) is not None
-    raw = frame.with_row_index(ROW, offset=1)
-    if keep is not None:
-        raw = raw.filter(keep)
-    pushed = window.pushdown(spec.name, dict(schema)) if scoped else None
-    if pushed is not None:
-        raw = raw.filter(pushed)  # before any parsing: a Parquet scan skips the row groups outside
+    raw = rows_in_scope(frame, spec.name, window if scoped else None, keep=keep)
     raw = raw.with_columns([_as_text(n, schema[n]) for n in names if not _is_time(schema[n])])
     parsed_exprs, checks, time_structs = [], [], []
     for col in spec.columns:
@@ -261,6 +253,30 @@ def validate_table(
         out_of_window=rows_read - collected.height,
     )
     return ValidatedPart(accepted, rejected, stats, where)
+
+
+def rows_in_scope(frame: pl.LazyFrame, name: str, window: TimeWindow | None, *, keep: pl.Expr | None = None) -> pl.LazyFrame:
+    """The rows of table ``name`` that validation reads, numbered (``ROW``), before any value is parsed.
+
+    A frame from :func:`graphkit.io.scan.scan_table` numbers its rows itself;
+    any other frame is numbered here. ``keep`` (a mapping's ``where``) and the
+    window's :meth:`TimeWindow.pushdown` filter it, so that a Parquet scan
+    skips the row groups outside the window.
+
+    Examples
+    --------
+    >>> from graphkit.io.window import time_window
+    >>> frame = pl.LazyFrame({"sent_at": [datetime(2024, 5, 1), datetime(2024, 5, 3)]},
+    ...                      schema={"sent_at": pl.Datetime("us", "UTC")})
+    >>> rows_in_scope(frame, "gifts", time_window("2024-05-02", "2024-05-04")).collect()[ROW].to_list()
+    [2]
+    """
+    schema = frame.collect_schema()
+    rows = frame if ROW in schema else frame.with_row_index(ROW, offset=1)
+    if keep is not None:
+        rows = rows.filter(keep)
+    pushed = window.pushdown(name, dict(schema)) if window is not None else None
+    return rows if pushed is None else rows.filter(pushed)
 
 
 def _out_of_window(spec: TableSpec, names: list[str], window: TimeWindow) -> pl.Expr:
