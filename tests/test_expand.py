@@ -271,6 +271,13 @@ def test_path_command_prints_steps(data_dir):
     assert result.exit_code == 0 and "are not linked by any chain of evidence" in result.output
 
 
+def test_path_from_an_account_to_itself_says_so_without_the_hub_note(data_dir):
+    """Hubs have nothing to do with an account's chain to itself: the note would send an investigator looking."""
+    result = CliRunner().invoke(cli, ["path", "u1", "u1", "--data", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["u1 and u1 are the same id: there is no chain to find."]
+
+
 @pytest.mark.parametrize("command", ["expand", "path"])
 def test_help_ends_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "-h"])
