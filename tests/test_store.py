@@ -272,3 +272,12 @@ def test_the_store_files_are_in_the_order_of_their_string_keys_whatever_the_ids(
         column = pl.read_parquet(graph / f"{name}.parquet").get_column(key)
         assert column.dtype == pl.Utf8
         assert column.to_list() == sorted(column.to_list()), name
+
+
+def test_show_of_an_unknown_ring_id_names_the_reports_rings(demo_report):
+    """A ring id from another report (yesterday's R0042) is not an account either: the line lists this report's rings."""
+    result = CliRunner().invoke(cli, ["show", "R0042", "--report", str(demo_report)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("graphkit: error: 'R0042' is not an account, device, IP or stream id in the data")
+    assert line.endswith(f", nor a ring of {demo_report} (its rings: R0001 .. R0009)")
