@@ -322,13 +322,18 @@ def report_store(report_dir: Path | None, data_dir: Path | None, config: Config,
     """The store of ``--report OUT_DIR`` when it can answer: no ``--data`` was given, the report has a store,
     and the question's window and hub settings are the report's (else ``None``: the tables answer).
 
-    A store of another ``schema_version`` is a one-line error (exit 2).
+    A store of another ``schema_version`` is a one-line error (exit 2) that offers ``--data`` (``show``,
+    which has no ``--data``, opens the store itself and is told only to run the report again).
     """
     if report_dir is None or data_dir is not None or not (report_dir / "graph" / "store.json").is_file():
         return None
+    from graphkit.errors import InputError
     from graphkit.report.store import open_store
 
-    store = open_store(report_dir)
+    try:
+        store = open_store(report_dir)
+    except InputError as exc:
+        raise InputError(f"{exc}, or pass --data DATA_DIR") from None
     return store if store.answers(config, min_coins=min_coins) else None
 
 

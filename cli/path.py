@@ -71,9 +71,12 @@ def path(a: str, b: str, data_dir: Path | None, report_dir: Path | None, columns
                        "hubs": list(s.hubs)} for s in steps],
         }, indent=2, ensure_ascii=False))
         return
+    if not steps and a == b:
+        stdout.print(safe_text(f"{a} and {b} are the same id: there is no chain to find."))
+        return
     if not steps:
-        same = "are the same account" if a == b else "are not linked by any chain of evidence"
-        stdout.print(safe_text(f"{a} and {b} {same} (hubs with more than {config.hub_cap} accounts are not followed)."))
+        stdout.print(safe_text(f"{a} and {b} are not linked by any chain of evidence "
+                               f"(hubs with more than {config.hub_cap} accounts are not followed)."))
         return
     # ids come from the data: no markup, no escape sequences or line breaks
     stdout.print(safe_text(f"{a} -> {b}: {len(steps)} step{'s' if len(steps) != 1 else ''}"))

@@ -151,7 +151,8 @@ def report(
 
     Writes rings.json, rings.csv, scores.csv, members.csv, report.md,
     index.html with one view per ring under rings/, rejected/ when input rows
-    broke the data contract, and with --redact-key a shareable copy with
+    broke the data contract, graph/ (the report's store, which show, expand
+    and path --report read), and with --redact-key a shareable copy with
     pseudonyms for every id in redacted/. The folder appears only when complete: an interrupted run
     (Ctrl-C, SIGTERM) leaves no partial report, and a previous report stays as
     it was until the new one is ready. Files you added to a previous report

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from graphkit.errors import NotFoundError
 from graphkit.report.reader import read_report
 from graphkit.util.format import format_coins
 from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
@@ -46,7 +47,11 @@ def show(ids: tuple[str, ...], report_dir: Path, shown: int, as_json: bool) -> N
         if raw.startswith("ring:") or any(r.get("ring_id") == ring_id for r in [*saved.rings, *saved.held_back]):
             answers.append({"ring": saved.ring(ring_id)})
             continue
-        answers.extend(store.describe(node, neighbours=shown) for node in store.lookup([raw]))
+        try:
+            nodes = store.lookup([raw])
+        except NotFoundError as exc:  # a mistyped or yesterday's ring id: say which rings this report has
+            raise NotFoundError(f"{exc}, nor a ring of {report_dir} (its rings: {saved.ring_span()})") from None
+        answers.extend(store.describe(node, neighbours=shown) for node in nodes)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False, default=str))
         return

@@ -41,3 +41,12 @@ def test_readme_has_a_section_per_command(name):
     assert len(commands) == 2, "README.md needs a ## Commands section"
     section = re.split(r"\n## ", commands[1], maxsplit=1)[0]
     assert f"\n### graphkit {name}\n" in section, f"README.md ## Commands has no ### graphkit {name} section"
+
+
+def test_report_help_names_every_folder_it_writes_including_the_store():
+    """The store (graph/) is what show, expand and path --report read; a user who deletes it loses them."""
+    result = CliRunner().invoke(cli, ["report", "-h"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for folder in ("rings/", "rejected/", "graph/", "redacted/"):
+        assert folder in text, f"graphkit report -h does not name {folder}"

@@ -271,6 +271,13 @@ def test_path_command_prints_steps(data_dir):
     assert result.exit_code == 0 and "are not linked by any chain of evidence" in result.output
 
 
+def test_path_from_an_account_to_itself_says_so_without_the_hub_note(data_dir):
+    """Hubs have nothing to do with an account's chain to itself: the note would send an investigator looking."""
+    result = CliRunner().invoke(cli, ["path", "u1", "u1", "--data", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["u1 and u1 are the same id: there is no chain to find."]
+
+
 @pytest.mark.parametrize("command", ["expand", "path"])
 def test_help_ends_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "-h"])
@@ -356,21 +363,21 @@ def test_path_through_a_popular_host_when_no_other_route_exists_says_so_at_each_
     assert [(s.source, s.target) for s in steps] == [("account:a", "account:P"), ("account:P", "account:b")]
     assert [s.hubs for s in steps] == [("account:P",), ("account:P",)]
     assert [s.text for s in steps] == [
-        "a gifted 1 coins to P in 1 gift (via popular host P: 62 senders)",
-        "b gifted 1 coins to P in 1 gift (via popular host P: 62 senders)",
+        "a gifted 1 coin to P in 1 gift (via popular host P: 62 senders)",
+        "b gifted 1 coin to P in 1 gift (via popular host P: 62 senders)",
     ]
 
 
 def test_a_popular_host_as_an_end_of_the_path_is_not_flagged():
     steps = evidence_path(_with_popular_host(device_route=False), "a", "P")
-    assert [(s.text, s.hubs) for s in steps] == [("a gifted 1 coins to P in 1 gift", ())]
+    assert [(s.text, s.hubs) for s in steps] == [("a gifted 1 coin to P in 1 gift", ())]
 
 
 def test_path_command_says_when_the_chain_goes_through_a_popular_host(tmp_path):
     _with_popular_host(device_route=False).gifts.write_csv(tmp_path / "gifts.csv")
     result = CliRunner().invoke(cli, ["path", "a", "b", "--data", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "1. a gifted 1 coins to P in 1 gift (via popular host P: 62 senders)" in result.output
+    assert "1. a gifted 1 coin to P in 1 gift (via popular host P: 62 senders)" in result.output
     assert "no chain avoids popular hosts" in result.output
     result = CliRunner().invoke(cli, ["path", "a", "b", "--data", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output

@@ -160,10 +160,23 @@ def test_a_store_of_another_schema_version_is_one_line_naming_the_version(demo_r
                  ["path", "u000236", "u004242"]):
         result = CliRunner().invoke(cli, [*args, "--report", str(out)])
         assert result.exit_code == 2, result.output
+        or_data = "" if args[0] == "show" else ", or pass --data DATA_DIR"  # show has no --data: it must not suggest it
         assert result.stderr.splitlines() == [
             f"graphkit: error: {out / 'graph' / 'store.json'}: store schema_version {STORE_SCHEMA_VERSION - 1}, "
-            f"this graphkit reads version {STORE_SCHEMA_VERSION}; run graphkit report again with this graphkit, "
-            "or pass --data DATA_DIR"]
+            f"this graphkit reads version {STORE_SCHEMA_VERSION}; run graphkit report again with this graphkit"
+            f"{or_data}"]
+
+
+def test_show_of_a_report_without_a_store_asks_for_a_new_report_not_an_option_it_lacks(demo_report, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(demo_report, out, ignore=shutil.ignore_patterns("graph"))
+    result = CliRunner().invoke(cli, ["show", "u007282", "--report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"graphkit: error: {out}: the report has no store ({out / 'graph' / 'store.json'} is missing: it was written "
+        "by an older graphkit); run graphkit report again with this graphkit"]
 
 
 def test_show_gives_an_accounts_score_ring_and_links_and_a_rings_reasons(demo_report):
@@ -259,3 +272,12 @@ def test_the_store_files_are_in_the_order_of_their_string_keys_whatever_the_ids(
         column = pl.read_parquet(graph / f"{name}.parquet").get_column(key)
         assert column.dtype == pl.Utf8
         assert column.to_list() == sorted(column.to_list()), name
+
+
+def test_show_of_an_unknown_ring_id_names_the_reports_rings(demo_report):
+    """A ring id from another report (yesterday's R0042) is not an account either: the line lists this report's rings."""
+    result = CliRunner().invoke(cli, ["show", "R0042", "--report", str(demo_report)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("graphkit: error: 'R0042' is not an account, device, IP or stream id in the data")
+    assert line.endswith(f", nor a ring of {demo_report} (its rings: R0001 .. R0009)")

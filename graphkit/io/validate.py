@@ -15,8 +15,8 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.errors import ColumnNotFoundError, InputError, SchemaError, TooManyRejectedError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping
-from graphkit.io.parse import TIME_DTYPE, parse_coins, parse_flag_kind, parse_id, parse_label, parse_time_checked
-from graphkit.io.schema import TableSpec
+from graphkit.io.parse import TIME_DTYPE, TIME_RULE, parse_coins, parse_flag_kind, parse_id, parse_label, parse_time_checked
+from graphkit.io.schema import TABLES, TableSpec
 from graphkit.io.scan import READ_ERRORS, ROW, header_size, is_csv, locate_bad_utf8, near_match, unreadable
 from graphkit.io.window import TimeWindow
 
@@ -335,10 +335,14 @@ def check_bad_share(parts: dict[str, ValidatedPart], max_bad_share: float) -> No
     reasons = {r: n for r, n in first.stats.rejected_by_reason.items() if r not in _NOT_BAD}
     top_reason, top_count = max(reasons.items(), key=lambda kv: kv[1])
     also = f"; also over in {', '.join(p.where for p in over[1:])}" if len(over) > 1 else ""
+    name = next(name for name, part in parts.items() if part is first)
+    times = [c.name for c in TABLES[name].columns if c.kind == "time"] if name in TABLES else []
+    about_time = any(top_reason.startswith((f"unparseable {t}", f"{t} ")) for t in times)
+    rule = f"; {TIME_RULE}" if about_time else ""  # a time export in another format: say how times are read
     raise TooManyRejectedError(
         f"{first.where}: {bad_rows:,} of {read:,} rows rejected ({bad_rows / read:.1%}, more than max_bad_share "
         f"{max_bad_share:.0%}; most often {top_reason!r}: {top_count:,}){also}; "
-        "fix the export or raise max_bad_share",
+        f"fix the export or raise max_bad_share{rule}",
         rejected={name: part.rejected for name, part in parts.items() if part.rejected.height},
     )
 

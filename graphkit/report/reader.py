@@ -69,8 +69,17 @@ class SavedReport:
         for group in self.held_back:
             if group.get("ring_id") == ring_id:
                 return {**group, "held_back": True}
-        known = f"{self.rings[0]['ring_id']} .. {self.rings[-1]['ring_id']}" if self.rings else "none"
-        raise NotFoundError(f"{ring_id} is not a ring of {self.out_dir} (its rings: {known})")
+        raise NotFoundError(f"{ring_id} is not a ring of {self.out_dir} (its rings: {self.ring_span()})")
+
+    def ring_span(self) -> str:
+        """The report's ring ids for a message: ``R0001 .. R0009``, or ``none``.
+
+        Examples
+        --------
+        >>> SavedReport(Path("out"), {"rings": [{"ring_id": "R0001"}, {"ring_id": "R0002"}]}, None).ring_span()
+        'R0001 .. R0002'
+        """
+        return f"{self.rings[0]['ring_id']} .. {self.rings[-1]['ring_id']}" if self.rings else "none"
 
     def resolve_rings(self, ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Replace the rings among ``ids`` by their members: ``(seeds, rings)``.

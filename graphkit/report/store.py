@@ -473,13 +473,13 @@ def open_store(out_dir: str | Path) -> ReportStore:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{out_dir}: the report has no store ({path} is missing: it was written by an older "
-                         "graphkit); run graphkit report again, or pass --data DATA_DIR") from None
+                         "graphkit); run graphkit report again with this graphkit") from None
     except (OSError, ValueError):
         raise InputError(f"{path}: cannot be read as a graphkit store; run graphkit report again") from None
     version = meta.get("schema_version") if isinstance(meta, dict) else None
     if version != STORE_SCHEMA_VERSION:
         raise InputError(f"{path}: store schema_version {version!r}, this graphkit reads version "
-                         f"{STORE_SCHEMA_VERSION}; run graphkit report again with this graphkit, or pass --data DATA_DIR")
+                         f"{STORE_SCHEMA_VERSION}; run graphkit report again with this graphkit")
     missing = [name for name in meta.get("rows", {}) if not (folder / f"{name}.parquet").is_file()]
     if missing:
         raise InputError(f"{folder}: the store lacks {missing[0]}.parquet; run graphkit report again")

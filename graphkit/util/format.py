@@ -7,7 +7,7 @@ terminal and the HTML views.
 
 from __future__ import annotations
 
-__all__ = ["format_coins", "format_count", "format_number", "plural"]
+__all__ = ["coins", "format_coins", "format_count", "format_number", "plural"]
 
 
 def format_coins(value: float) -> str:
@@ -20,6 +20,17 @@ def format_coins(value: float) -> str:
     """
     value = float(value)
     return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+
+
+def coins(value: float) -> str:
+    """An amount with its noun: ``1 coin``, else ``coins`` (``7.50 coins``, ``0 coins``).
+
+    Examples
+    --------
+    >>> coins(1), coins(1.0), coins(12500), coins(7.5)
+    ('1 coin', '1 coin', '12,500 coins', '7.50 coins')
+    """
+    return f"{format_coins(value)} coin{'' if float(value) == 1 else 's'}"
 
 
 def format_count(value: float) -> str:

@@ -15,7 +15,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.io import Tables
-from graphkit.util.format import format_coins, plural
+from graphkit.util.format import coins, plural
 from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
 from graphkit.detect.evidence.search import Neighbours, adjacency, cheapest_chain
 
@@ -280,8 +280,8 @@ def _sentence(edge: dict, forward: bool) -> str:
         what = "device" if rel == "used_device" else "IP"
         return f"{s} used {what} {t}" if forward else f"{t} was also used by {s}"
     if rel == "gifted":
-        return f"{s} gifted {format_coins(edge['coins'])} coins to {t} in {plural(edge['count'], 'gift')}"
+        return f"{s} gifted {coins(edge['coins'])} to {t} in {plural(edge['count'], 'gift')}"
     if rel == "gifted_in":
-        detail = f"{format_coins(edge['coins'])} coins in {plural(edge['count'], 'gift')}"
+        detail = f"{coins(edge['coins'])} in {plural(edge['count'], 'gift')}"
         return f"{s} gifted in stream {t} ({detail})" if forward else f"{s} also gifted in stream {t} ({detail})"
     return f"{s} hosted stream {t}" if forward else f"stream {t} was hosted by {s}"
