@@ -268,8 +268,12 @@ def read_data(
     )
 
 
-def check_out_file(out: Path, data_dir: Path) -> None:
-    """Refuse an output file that could replace an input table of the data directory (one line, exit 2).
+def check_out_file(out: Path, data_dir: Path | None) -> None:
+    """Refuse an output file that graphkit did not write, or that could replace an input table (one line, exit 2).
+
+    An existing file is replaced only when a graphkit run wrote it
+    (:func:`graphkit.util.atomic.check_replaceable_file`): an investigator's
+    notes or another tool's file named by ``--out`` are kept.
 
     ``graphkit report`` refuses an ``OUT_DIR`` that holds the input data; the
     commands that write one file (``expand``, ``export``, ``features``) may
@@ -282,6 +286,11 @@ def check_out_file(out: Path, data_dir: Path) -> None:
     from graphkit.io.schema import TABLE_NAMES
     from graphkit.io.scan import SUFFIXES
 
+    from graphkit.util.atomic import check_replaceable_file
+
+    check_replaceable_file(out)  # an InputError: one line, exit 2
+    if data_dir is None:
+        return
     target, data = out.resolve(), data_dir.resolve()
     if not (data == target or data in target.parents):
         return

@@ -60,7 +60,7 @@ _SHOWN = 50
 @click.option("--redact", "redact_key", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Key file (created when missing; keep it apart): replace every id in the view by a keyed pseudonym.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="The HTML view to write (FILE.html).")
+              help="The HTML view to write (FILE.html; an existing file only if graphkit wrote it).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print every account reached (user_id, hops, how, coins, score, ring_id), the node and edge "
                    "counts, the notes, the popular hosts not walked past and the view's path as JSON on stdout, "
@@ -96,8 +96,7 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
         data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
     elif (recorded := recorded_data_dir(report_dir)) is not None:
         data_dir = recorded
-    if data_dir is not None:
-        check_out_file(out_path, data_dir)  # before any work: never over an input table
+    check_out_file(out_path, data_dir)  # before any work: never over an input table, nor a file graphkit did not write
     rings: tuple[str, ...] = ()
     if saved is not None:
         ids, rings = saved.resolve_rings(ids)

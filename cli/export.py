@@ -8,7 +8,7 @@ import click
 
 from graphkit.graphs import GRAPH_NAMES
 from graphkit.config import load_config
-from graphkit.report.export import EXPORT_FORMATS, export_format, read_findings, write_graph
+from graphkit.report.export import EXPORT_FORMATS, export_format, nodes_path, read_findings, write_graph
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     check_out_file,
@@ -34,7 +34,7 @@ from graphkit_cli.common import (
               help="Output format (default: from the suffix of --out). parquet writes the edge list to FILE "
                    "and the node list next to it as NAME.nodes.parquet.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="File to write (replaced atomically).")
+              help="File to write (replaced atomically; an existing file only if graphkit wrote it).")
 @window_options
 @click.option("--hub-cap", type=setting_type("hub_cap"), default=None,
               help="shared: leave out devices/IPs seen with more accounts than this (default: hub_cap, 50).")
@@ -63,6 +63,8 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     check_out_file(out, data_dir)  # before any work: never over an input table
     config = load_config(config_path, since=since, until=until, hub_cap=hub_cap)
     fmt = export_format(out, fmt)
+    if fmt == "parquet":
+        check_out_file(nodes_path(out), data_dir)  # its node list, beside the edges
     if ring is not None and report_dir is None:
         raise UserError("--ring needs --report OUT_DIR (the report that found the ring)")
     findings = read_findings(report_dir, ring=ring) if report_dir is not None else None  # before the long part

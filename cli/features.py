@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import click
 
 from graphkit.config import load_config
-from graphkit.util.atomic import atomic_write_bytes
+from graphkit.util.atomic import atomic_write_bytes, parquet_bytes
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     check_out_file,
@@ -28,7 +27,7 @@ __all__ = ["features"]
 @click.command(context_settings=CONTEXT_SETTINGS)
 @data_dir_argument
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Parquet file to write (replaced atomically).")
+              help="Parquet file to write (replaced atomically; an existing file only if graphkit wrote it).")
 @window_options
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes to use, as for graphkit report [default: 2, or 1 on a one-core machine].")
@@ -50,11 +49,9 @@ def features(data_dir: Path, out: Path, since: str | None, until: str | None, wo
     from graphkit.features import account_features  # igraph and the detectors: not for `graphkit -h`
     from graphkit.pipeline import analyze
 
-    check_out_file(out, data_dir)  # before any work: never over an input table
+    check_out_file(out, data_dir)  # before any work: never over an input table, nor a file graphkit did not write
     config = load_config(config_path, since=since, until=until)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     frame = account_features(analyze(tables, config, workers=workers))
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    atomic_write_bytes(buffer.getvalue(), out)
+    atomic_write_bytes(parquet_bytes(frame), out)
     stdout.print(safe_text(f"wrote {frame.height:,} accounts x {frame.width - 1} features -> {out}"))

@@ -51,7 +51,7 @@ import polars as pl
 from graphkit.errors import ConfigError
 from graphkit.graphs import GRAPH_NAMES
 from graphkit.report.reader import read_report
-from graphkit.util.atomic import atomic_write_bytes
+from graphkit.util.atomic import atomic_write_bytes, parquet_bytes
 from graphkit.util.version import __version__
 
 __all__ = ["EXPORT_FORMATS", "export_graph", "write_graph", "export_format", "graphml_bytes", "gexf_bytes", "nodes_path",
@@ -189,7 +189,7 @@ def write_graph(
     fmt = export_format(out, fmt)
     out = Path(out)
     if fmt == "parquet":
-        return [atomic_write_bytes(_parquet(edges), out), atomic_write_bytes(_parquet(nodes), nodes_path(out))]
+        return [atomic_write_bytes(parquet_bytes(edges), out), atomic_write_bytes(parquet_bytes(nodes), nodes_path(out))]
     data = graphml_bytes(nodes, edges, directed) if fmt == "graphml" else gexf_bytes(nodes, edges, directed, weight)
     return [atomic_write_bytes(data, out)]
 
@@ -207,6 +207,7 @@ def graphml_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool) -> b
     )
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!-- written by graphkit {__version__} -->\n"
         '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
@@ -284,10 +285,6 @@ def gexf_bytes(nodes: pl.DataFrame, edges: pl.DataFrame, directed: bool, weight:
     )
 
 
-def _parquet(frame: pl.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    frame.write_parquet(buf)
-    return buf.getvalue()
 
 
 def _lines(frame: pl.DataFrame) -> bytes:

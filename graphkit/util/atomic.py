@@ -46,6 +46,10 @@ __all__ = [
     "atomic_directory",
     "output_lock",
     "unowned_entries",
+    "parquet_bytes",
+    "check_replaceable_file",
+    "PARQUET_MARK",
+    "TEXT_MARKS",
 ]
 
 
@@ -108,6 +112,68 @@ def atomic_write_text(text: str, path: str | Path) -> Path:
 def atomic_write_csv(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write a polars frame as CSV to ``path`` atomically (times in ISO-8601)."""
     return atomic_write_bytes(frame.write_csv().encode("utf-8"), path)
+
+
+PARQUET_MARK = {"written_by": "graphkit"}
+"""Key-value metadata of every Parquet file graphkit writes as a command's ``--out`` (features, export)."""
+
+TEXT_MARKS = (b"<!-- written by graphkit", b"<creator>graphkit", b"<title>graphkit ")
+"""How graphkit's one-file text outputs start: GraphML's comment, GEXF's creator, a page's title (within 4 KB)."""
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    """``frame`` as a Parquet file carrying :data:`PARQUET_MARK`, so that a later run may replace it."""
+    import io
+
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, metadata=PARQUET_MARK)
+    return buffer.getvalue()
+
+
+def check_replaceable_file(path: str | Path, option: str = "--out") -> None:
+    """Refuse to write over an existing file that graphkit did not write (one line, :class:`InputError`).
+
+    A command that writes one file (``features``, ``export``, ``expand``)
+    replaces it when a graphkit run wrote it: a Parquet file whose metadata
+    holds :data:`PARQUET_MARK`, or a text file that starts with one of
+    :data:`TEXT_MARKS`. Anything else (an investigator's notes, a file of
+    another tool, a folder) is kept, and the run stops before any work.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("case notes")
+    >>> check_replaceable_file(folder / "notes.txt")
+    Traceback (most recent call last):
+    ...
+    graphkit.errors.InputError: ...notes.txt: exists and was not written by graphkit; choose another --out file, or move that one away first (graphkit replaces only files it wrote)
+    >>> _ = atomic_write_bytes(parquet_bytes(pl.DataFrame({"a": [1]})), folder / "f.parquet")
+    >>> check_replaceable_file(folder / "f.parquet")  # graphkit's own: replaced
+    >>> check_replaceable_file(folder / "new.parquet")  # nothing there
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    if path.is_file() and _written_by_graphkit(path):
+        return
+    raise InputError(f"{path}: exists and was not written by graphkit; choose another {option} file, "
+                     "or move that one away first (graphkit replaces only files it wrote)")
+
+
+def _written_by_graphkit(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if head.startswith(b"PAR1"):
+        try:
+            metadata = pl.read_parquet_metadata(path)
+        except (OSError, pl.exceptions.PolarsError):  # a damaged or foreign Parquet file is not ours
+            return False
+        return all(metadata.get(key) == value for key, value in PARQUET_MARK.items())
+    return any(mark in head for mark in TEXT_MARKS)
 
 
 # --- the lock ----------------------------------------------------------------------
