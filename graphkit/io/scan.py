@@ -24,7 +24,7 @@ from graphkit.io.mapping import TableMapping
 from graphkit.io.schema import TableSpec
 
 ROW = "__row"
-"""The column every scan adds: the row's 1-based position in the file (its data rows, the header not counted).
+"""The column a scan of one file adds: the row's 1-based position in the file (its data rows, the header not counted).
 
 It is made by the scan itself, not by ``with_row_index`` afterwards: polars then still pushes a filter into
 the scan (a window's bounds meet Parquet row-group statistics), which a row index added to a frame whose
@@ -227,8 +227,10 @@ def _scan_parquet_folder(path: Path, known: set[str]) -> tuple[pl.LazyFrame, dic
     the partition column), so whole folders outside it are never opened.
     """
     parts = parquet_parts(path)
-    frame = pl.scan_parquet([str(p) for p in parts], hive_partitioning=True, glob=False, hive_schema=None,
-                            row_index_name=ROW, row_index_offset=1)
+    # no row index here: numbering rows across parts needs every part's row count, and then polars no longer
+    # prunes the folders a filter excludes; validation numbers the rows it reads (a window's bounds then stay
+    # above the scan, while a filter on the partition column still skips whole folders)
+    frame = pl.scan_parquet([str(p) for p in parts], hive_partitioning=True, glob=False, hive_schema=None)
     return frame, _types(frame)
 
 
