@@ -21,7 +21,8 @@ from graphkit.io.schema import TABLE_NAMES, TABLES
 from graphkit.io.parse import TIME_DTYPE
 from graphkit.io.scan import ROW, SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
 from graphkit.io.validate import (
-    AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound, validate_table,
+    AFTER_DATA, DTYPES, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound,
+    validate_table,
 )
 from graphkit.io.window import TimeWindow, empty_window_message
 
@@ -365,8 +366,7 @@ def _flag_checks(parts: dict[str, ValidatedPart]) -> tuple[pl.Expr, ...]:
         users.get_column("user_id"), streams.get_column("host_id"),
     ]).drop_nulls().unique()
     times = pl.concat([gifts.get_column("sent_at"), devices.get_column("seen_at")]).drop_nulls()
-    checks = [pl.when(~pl.col("__p_user_id").is_in(known.implode())).then(
-        pl.lit("unknown user_id (in no gift, device, stream or user row)"))]
+    checks = [pl.when(~pl.col("__p_user_id").is_in(known.implode())).then(pl.lit(UNKNOWN_FLAG_ACCOUNT))]
     if times.len():
         checks.append(pl.when(pl.col("__p_at") > pl.lit(times.max(), dtype=TIME_DTYPE)).then(pl.lit(AFTER_DATA)))
     return tuple(checks)

@@ -27,7 +27,7 @@ from graphkit.errors import ConfigError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 from graphkit.io.scan import find_table_file
-from graphkit.io.validate import DTYPES, REASON, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+from graphkit.io.validate import AFTER_DATA, DTYPES, REASON, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
@@ -161,7 +161,9 @@ def read_spark_tables(
         if located is None:
             continue
         where, raw = located
-        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules)
+        # flags last (TABLE_NAMES order): checked against the accounts and times of the tables read before them
+        against = found.frames if name == "flags" else None
+        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules, against=against)
         found.frames[name], found.rejected[name], found.stats[name], found.where[name] = accepted, rejected, stats, where
     if "gifts" not in found.frames and "devices" not in found.frames:
         if tables is not None:
@@ -214,7 +216,9 @@ def _read_file(spark: "SparkSession", path: str) -> "DataFrame":
 
 
 def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMapping | None,
-              rules: RowRules) -> tuple["DataFrame", "DataFrame", TableStats]:
+              rules: RowRules, *, against: dict[str, "DataFrame"] | None = None) -> tuple["DataFrame", "DataFrame", TableStats]:
+    """Accepted rows, rejected rows and counts of one table; with ``against`` (the accepted frames of the
+    other tables), the flags table's checks against them too (:func:`_reject_flags_against`)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
@@ -231,12 +235,16 @@ def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMappi
     numbered = _numbered(raw.select(*texts))
     out_schema = _batch_schema(spec, present, numbered)
 
+    keep_raw = against is not None  # rows the later checks reject keep their values as read
+
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema)
+            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw)
 
     checked = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
     checked = _reject_repeated_ids(checked, spec, present)
+    if against is not None:
+        checked = _reject_flags_against(checked, against, present).cache()
     accepted = checked.where(F.col(REASON).isNull()).select(_ROW, *present)
     rejected = checked.where(F.col(REASON).isNotNull()).select(
         F.col(_ROW).alias("row"), *[F.col(f"__raw_{c}").alias(c) for c in present], REASON).orderBy("row")
@@ -284,18 +292,21 @@ def _spark_schema(schema: pa.Schema) -> str:
 
 
 def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping: TableMapping | None,
-                    rules: RowRules, present: list[str], schema: pa.Schema) -> pa.RecordBatch:
+                    rules: RowRules, present: list[str], schema: pa.Schema, *, keep_raw: bool = False) -> pa.RecordBatch:
     frame = pl.from_arrow(pa.Table.from_batches([batch]))
     assert isinstance(frame, pl.DataFrame)
     rows = frame[_ROW].cast(pl.Int64)
     part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules)
     # validate_table numbers the batch's rows 1..n: back to the table's row numbers
+    mask = _accepted_mask(part, frame.height)
     accepted = part.accepted.select(
         pl.lit(None, pl.Utf8).alias(REASON),
         *[pl.col(c).cast(DTYPES[spec.column(c).kind]) for c in present],
-        *[pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present],
+    ).with_columns(
+        frame.filter(mask).select(pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}") for c in present) if keep_raw
+        else [pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present]
     )
-    accepted_rows = rows.filter(_accepted_mask(part, frame.height))
+    accepted_rows = rows.filter(mask)
     rejected = part.rejected.select(
         pl.col(REASON),
         *[pl.lit(None, DTYPES[spec.column(c).kind]).alias(c) for c in present],
@@ -309,6 +320,34 @@ def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping:
 
 def _accepted_mask(part: ValidatedPart, n: int) -> pl.Series:
     return ~pl.int_range(1, n + 1, eager=True).is_in(part.rejected["row"].cast(pl.Int64).implode())
+
+
+def _reject_flags_against(checked: "DataFrame", frames: dict[str, "DataFrame"], present: list[str]) -> "DataFrame":
+    """The flags table's reasons that depend on the other tables, as the local engine gives them
+    (:func:`graphkit.io.tables._flag_checks`), judged by Spark with joins: an account in no gift, device,
+    stream or user row, then a time after the data's last gift or device sighting. Only rows that passed
+    their own checks are judged (the local engine's first reason wins)."""
+    from pyspark.sql import functions as F
+
+    def union(parts: list["DataFrame"]) -> "DataFrame | None":
+        return None if not parts else parts[0] if len(parts) == 1 else union([parts[0].unionByName(parts[1]), *parts[2:]])
+
+    known = union([frames[table].select(F.col(column).alias("__known_id")) for table, column in (
+        ("gifts", "sender_id"), ("gifts", "receiver_id"), ("devices", "user_id"), ("users", "user_id"),
+        ("streams", "host_id")) if table in frames])
+    times = union([frames[table].select(F.col(column).alias("__t")) for table, column in (
+        ("gifts", "sent_at"), ("devices", "seen_at")) if table in frames and column in frames[table].columns])
+    flagged = checked
+    if known is not None:
+        known = known.where(F.col("__known_id").isNotNull()).distinct().withColumn("__known", F.lit(True))
+        flagged = flagged.join(known, on=F.col("user_id") == F.col("__known_id"), how="left")
+    else:
+        flagged = flagged.withColumn("__known", F.lit(None).cast("boolean"))
+    reason = F.when(F.col(REASON).isNotNull(), F.col(REASON)).when(F.col("__known").isNull(), F.lit(UNKNOWN_FLAG_ACCOUNT))
+    if times is not None:  # one row: the last dated event (null when there is none, as the local check then has none)
+        flagged = flagged.crossJoin(F.broadcast(times.agg(F.max("__t").alias("__last"))))
+        reason = reason.when(F.col("__last").isNotNull() & (F.col("at") > F.col("__last")), F.lit(AFTER_DATA))
+    return flagged.select(_ROW, reason.alias(REASON), *present, *[f"__raw_{c}" for c in present])
 
 
 def _reject_repeated_ids(checked: "DataFrame", spec: TableSpec, present: list[str]) -> "DataFrame":
