@@ -334,3 +334,36 @@ def test_report_on_a_standalone_cluster_of_two_workers(standalone_cluster, tmp_p
     assert truth.ring_recall == 1.0, truth.ring_recall
     for work in ("work0", "work1"):  # each worker ran an executor of the report
         assert list((tmp_path / work).rglob("stderr")), work
+
+
+def test_a_mappings_where_and_constants_read_ratings_as_gifts_and_flags_as_the_local_engine_does(spark, tmp_path):
+    # README's signed-trust mapping: positive ratings are gifts, negative ones flags of kind negative_rating (a
+    # constant); the rows a where leaves out are neither accepted nor rejected, and row numbers stay the file's
+    from graphkit.engines.spark import read_spark_tables
+    from graphkit.io import read_tables
+
+    pl.DataFrame({
+        "rater": ["a", "b", "c", "a", "b"], "ratee": ["b", "c", "a", "c", "a"], "rating": ["5", "-10", "2", "-3", "-1"],
+        "time": ["1289241911.72836", "1289241912", "1289241915", "1289241914", "not a time"],
+    }).write_csv(tmp_path / "ratings.csv")
+    (tmp_path / "graphkit.toml").write_text(
+        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
+        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
+        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
+        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n'
+        '[tables.flags.constants]\nkind = "negative_rating"\n',
+        encoding="utf-8",
+    )
+    local = read_tables(tmp_path, max_bad_share=1.0)
+    remote = read_spark_tables(spark, tmp_path, max_bad_share=1.0)
+    for name, columns in (("gifts", ["sender_id", "receiver_id", "coins", "sent_at"]), ("flags", ["user_id", "kind", "at"])):
+        got = pl.DataFrame([tuple(r) for r in remote.frames[name].orderBy("__gk_row").select(*columns).collect()],
+                           schema=columns, orient="row")
+        assert got.with_columns(pl.col(c).dt.replace_time_zone("UTC") for c in ("sent_at", "at") if c in columns).equals(
+            local.table(name).select(columns)), name
+        assert remote.stats[name].rows_read == local.stats[name].rows_read
+    assert local.flags.select("user_id", "kind").rows() == [("c", "negative_rating"), ("c", "negative_rating")]
+    rejected = pl.read_csv(local.rejected["flags"].write_csv().encode(), infer_schema=False)
+    spark_rejected = [(r["row"], r["reason"]) for r in remote.rejected["flags"].collect()]
+    assert spark_rejected == [(int(r), reason) for r, reason in rejected.select("row", "reason").iter_rows()]
+    assert spark_rejected == [(5, "unparseable at")]

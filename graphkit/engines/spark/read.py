@@ -27,6 +27,7 @@ from graphkit.errors import ConfigError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 from graphkit.io.scan import find_table_file
+from graphkit.io.tables import mapped_names
 from graphkit.io.validate import AFTER_DATA, DTYPES, REASON, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["SparkTables", "catalog_table_name", "parse_tables_option", "read_spark_tables"]
 
 _ROW = "__gk_row"
+_WHERE = "__gk_where"
+"""The column a mapping's ``where`` compares, as text (it leaves rows out before validation, as locally)."""
 _TABLES_OPTION = re.compile(r"^(?P<db>[A-Za-z_][A-Za-z0-9_]*)\.(?P<prefix>[A-Za-z0-9_]*)$")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -222,24 +225,27 @@ def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMappi
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
-    if mapping is not None:
-        for canonical, source in mapping.columns.items():
-            if source not in raw.columns:
-                # the local engine's message, from its own check on an empty frame of these columns
-                _check_columns(spec, [c for c in raw.columns], where, mapping, rules)
-            raw = raw.withColumnRenamed(source, canonical)
+    kept_by = None
+    if mapping is not None:  # the local engine's renames, constants and where (graphkit.io.tables._read_part)
+        renames, clashes = mapped_names(mapping, spec.name, list(raw.columns), where)
+        raw = raw.select(*[F.col(f"`{n}`").alias(renames.get(n, clashes.get(n, n))) for n in raw.columns])
+        for column, value in mapping.constants.items():
+            raw = raw.withColumn(column, F.lit(value).cast("string"))
+        if mapping.where is not None:
+            column = mapping.where.column
+            kept_by = F.col(f"`{renames.get(column, clashes.get(column, column))}`").cast("string").alias(_WHERE)
     _check_columns(spec, raw.columns, where, mapping, rules)
     present = [c.name for c in spec.columns if c.name in raw.columns]
     texts = [F.col(c) if isinstance(raw.schema[c].dataType, TimestampType) else F.col(c).cast("string").alias(c)
              for c in present]
-    numbered = _numbered(raw.select(*texts))
+    numbered = _numbered(raw.select(*texts, *([kept_by] if kept_by is not None else [])))
     out_schema = _batch_schema(spec, present, numbered)
-
+    keep = mapping.where.expr(_WHERE) if mapping is not None and mapping.where is not None else None
     keep_raw = against is not None  # rows the later checks reject keep their values as read
 
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw)
+            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw, keep=keep)
 
     checked = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
     checked = _reject_repeated_ids(checked, spec, present)
@@ -292,13 +298,19 @@ def _spark_schema(schema: pa.Schema) -> str:
 
 
 def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping: TableMapping | None,
-                    rules: RowRules, present: list[str], schema: pa.Schema, *, keep_raw: bool = False) -> pa.RecordBatch:
+                    rules: RowRules, present: list[str], schema: pa.Schema, *, keep_raw: bool = False,
+                    keep: pl.Expr | None = None) -> pa.RecordBatch:
+    """One batch through the local row rules; ``keep`` (a mapping's ``where``, on ``__gk_where``) leaves rows out,
+    neither accepted nor rejected, as locally."""
     frame = pl.from_arrow(pa.Table.from_batches([batch]))
     assert isinstance(frame, pl.DataFrame)
     rows = frame[_ROW].cast(pl.Int64)
-    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules)
+    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules, keep=keep)
+    frame = frame.drop(_WHERE, strict=False)
     # validate_table numbers the batch's rows 1..n: back to the table's row numbers
     mask = _accepted_mask(part, frame.height)
+    if keep is not None:
+        mask = mask & pl.from_arrow(batch.column(_WHERE)).to_frame(_WHERE).select(keep).to_series()
     accepted = part.accepted.select(
         pl.lit(None, pl.Utf8).alias(REASON),
         *[pl.col(c).cast(DTYPES[spec.column(c).kind]) for c in present],
@@ -315,7 +327,10 @@ def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping:
     rejected_rows = rows.gather(part.rejected["row"].cast(pl.Int64) - 1)
     out = pl.concat([accepted.with_columns(accepted_rows.alias(_ROW)), rejected.with_columns(rejected_rows.alias(_ROW))])
     out = out.select(_ROW, REASON, *present, *[f"__raw_{c}" for c in present])
-    return out.to_arrow().cast(schema).to_batches()[0] if out.height else pa.RecordBatch.from_pylist([], schema=schema)
+    if not out.height:
+        return pa.RecordBatch.from_pylist([], schema=schema)
+    # one batch of every row: the accepted and the rejected rows may come out as two chunks
+    return out.to_arrow().cast(schema).combine_chunks().to_batches()[0]
 
 
 def _accepted_mask(part: ValidatedPart, n: int) -> pl.Series:
