@@ -367,3 +367,14 @@ def test_a_mappings_where_and_constants_read_ratings_as_gifts_and_flags_as_the_l
     spark_rejected = [(r["row"], r["reason"]) for r in remote.rejected["flags"].collect()]
     assert spark_rejected == [(int(r), reason) for r, reason in rejected.select("row", "reason").iter_rows()]
     assert spark_rejected == [(5, "unparseable at")]
+    # a mapped column the file lacks: the local engine's one line on both
+    from graphkit.errors import ColumnNotFoundError
+
+    (tmp_path / "graphkit.toml").write_text('[tables.gifts]\nfile = "ratings.csv"\n[tables.gifts.columns]\n'
+                                            'sender_id = "rator"\n', encoding="utf-8")
+    with pytest.raises(ColumnNotFoundError) as local_error:
+        read_tables(tmp_path)
+    with pytest.raises(ColumnNotFoundError) as remote_error:
+        read_spark_tables(spark, tmp_path)
+    assert str(remote_error.value) == str(local_error.value)
+    assert "column 'rator' (mapped to gifts.sender_id in " in str(remote_error.value)
