@@ -278,6 +278,9 @@ def test_a_work_unit_uses_the_flags_known_by_the_platforms_last_event_not_its_ow
     assert reasons["a1"].startswith("flag rate") and reasons["a0"] is None
     flags, reasons = run(None)  # the unit's own last gift (day 2): the flag of day 3 is not known yet
     assert flags == {"flags_read": 1, "flags_used": 0, "accounts_flagged": 0} and reasons["a1"] is None
+    rows = rows.filter(pl.col("table") != "flags")  # a unit without flags of its own, on a platform with some
+    flags, reasons = run(day(5))
+    assert flags == {"flags_read": 0, "flags_used": 0, "accounts_flagged": 0} and set(reasons.values()) == {None}
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

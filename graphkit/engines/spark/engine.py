@@ -13,10 +13,12 @@ Stages:
 ``baseline``
     The platform's baseline (young-account age, large gift, popular host,
     household size) measured by Spark over every account, gift and
-    identifier in the window, with the local engine's quantile rule.
+    identifier in the window, with the local engine's quantile rule; and the
+    platform's last event, after which no flag is used (:func:`last_event_spark`).
 ``per unit``
     ``groupBy(unit).applyInArrow`` runs :func:`graphkit.pipeline.analyze` on
-    each unit's rows, with the platform's baseline, in the executors. It
+    each unit's rows (a flag joins the unit of its account), with the
+    platform's baseline, in the executors. It
     returns the scores of every group it scored, the groups scoring at least
     ``Config.min_score`` as rings, and each account's two possible scores
     (as a ring member, and on its own evidence).
