@@ -96,6 +96,8 @@ def analyze(
     learned: Callable[[pl.DataFrame, Graphs], LearnedScores] | None = None,
     baseline: Baseline | None = None,
     threshold: float | Callable[[pl.Series], float] | None = None,
+    as_of: datetime | None = None,
+    ring_parts: bool = False,
 ) -> Report:
     """Run the whole pipeline on validated tables.
 
@@ -133,6 +135,16 @@ def analyze(
         The score a group needs to be reported, or a function from the scores
         of every group scored here to that score; default: :func:`ring_threshold`
         of those scores. The Spark engine sets one bar across its work units.
+    as_of : datetime, optional
+        The platform's last gift or device sighting in the window, when
+        ``tables`` hold only part of it (a Spark work unit): flags dated after
+        it are not used. Default: the last event of ``tables``.
+    ring_parts : bool
+        With a flags table, ``user_scores`` also holds
+        ``ring_score_without_flags``: the score without flags of the group of
+        each account in a ring (null outside rings), for a caller that sets
+        the ring bar across several runs (the Spark engine) and so decides
+        ``score_without_flags`` itself. Default: not there.
 
     Returns
     -------
@@ -154,7 +166,7 @@ def analyze(
         early = run_detectors(inputs, detectors)
         activity, links, baseline = inputs.activity, inputs.device_links, inputs.baseline
         person = inputs.person["person"].to_numpy()
-        seeds, near = _known_bad(tables, graphs, config)
+        seeds, near = _known_bad(tables, graphs, config, as_of)
         gift_graph = gift_centrality_graph(graphs)
         features = centrality(graphs, config, graph=gift_graph)
         context = signal_context(
@@ -188,7 +200,8 @@ def analyze(
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person, seeds)
     user_scores = _user_scores(graphs, ring_of, evidence, rings)
     if seeds is not None:
-        user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold)
+        user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold,
+                                                 ring_parts=ring_parts)
         reasons = graphs.index.decode(flag_rate_reasons(seeds, near), "uid", as_="user_id").select("user_id", "flag_reason")
         user_scores = user_scores.join(reasons, on="user_id", how="left", maintain_order="left")
     if model_scores is not None:
@@ -296,14 +309,15 @@ def leiden_groupings(graphs: Graphs, config: Config, *, workers: int = 1) -> Ite
         }
 
 
-def _known_bad(tables: Tables, graphs: Graphs, config: Config) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+def _known_bad(tables: Tables, graphs: Graphs, config: Config,
+               as_of: datetime | None = None) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     """With a flags table: the flags used as seeds (dated before ``until`` and at or before the data's
-    ``as_of``: no score knows what came later) and each account's nearness to them
+    ``as_of``, by default its last event: no score knows what came later) and each account's nearness to them
     (:mod:`graphkit.detect.known_bad`); ``(None, None)`` without one."""
     if "flags" not in tables.present:
         return None, None
     flags = tables.flags.filter(time_window(config.since, config.until).flags())
-    seeds = account_flags(flags, graphs, config, as_of=_last_event(graphs))
+    seeds = account_flags(flags, graphs, config, as_of=as_of if as_of is not None else _last_event(graphs))
     return seeds, known_bad(graphs, seeds, config)
 
 
@@ -327,16 +341,17 @@ def _flag_summary(tables: Tables, seeds: pl.DataFrame) -> dict[str, int]:
 
 def _with_scores_without_flags(
     user_scores: pl.DataFrame, graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame,
-    scored: pl.DataFrame, threshold: float,
+    scored: pl.DataFrame, threshold: float, *, ring_parts: bool = False,
 ) -> pl.DataFrame:
     """``user_scores`` with ``score_without_flags``: the same rule as :func:`_user_scores` with the flags' parts
     taken out of the ring scores and the account evidence. The rings are the ones found with the flags; a
     ring whose score without flags is below the report's bar counts as no ring (its members score on their
     own evidence), so the column is what a report without the flags table would say, up to the groups the
-    flags changed."""
-    rings = ring_of.join(scored.select("group", "score_without_flags"), on="group", how="left").select(
+    flags changed. With ``ring_parts``, ``ring_score_without_flags`` too (see :func:`analyze`)."""
+    of_ring = ring_of.join(scored.select("group", "score_without_flags"), on="group", how="left").select(
         "uid", "role", pl.col("score_without_flags").alias("ring_score")
-    ).filter(pl.col("ring_score") >= threshold)
+    )
+    rings = of_ring.filter(pl.col("ring_score") >= threshold)
     frame = (
         graphs.index.users.select("uid", "user_id")
         .join(evidence.select("uid", "evidence_without_flags", "funder"), on="uid", how="left")
@@ -350,6 +365,10 @@ def _with_scores_without_flags(
         pl.when(pl.col("ring_score").is_not_null()).then(ring_score)
         .otherwise(0.5 * pl.col("evidence_without_flags")).round(4).alias("score_without_flags"),
     )
+    if ring_parts:
+        parts = graphs.index.users.select("uid", "user_id").join(of_ring, on="uid", how="left")
+        without = without.join(parts.select("user_id", pl.col("ring_score").alias("ring_score_without_flags")),
+                               on="user_id", how="left", maintain_order="left")
     return user_scores.join(without, on="user_id", how="left", maintain_order="left")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,11 +58,32 @@ def _scores(path: Path) -> dict[str, tuple[float, str]]:
         return {row["user_id"]: (float(row["score"]), row["ring_id"]) for row in csv.DictReader(fh)}
 
 
-def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
+def _demo_with_flags(folder: Path) -> Path:
+    """The demo data with a flags table: chargebacks, bans and reports on four members of every planted ring
+    (weights 0.8 or none, one kind spelled " Ban "), reports and negative ratings on 30 honest accounts, and four
+    bad rows (an unknown account, a bad kind, a weight of 2, a flag after the data's last event; 3 of 70 are bad)."""
+    shutil.copytree(DEMO, folder)
+    truth = json.loads((DEMO / "truth.json").read_text())
+    in_rings = {m for ring in truth["rings"] for m in ring["members"]}
+    rows = [(m, ["chargeback", " Ban ", "report"][j % 3], f"2024-05-{10 + j:02d}T12:00:00Z", "" if j % 2 else "0.8")
+            for ring in truth["rings"] for j, m in enumerate(sorted(ring["members"])[:4])]
+    honest = [u for u in pl.read_csv(DEMO / "users.csv")["user_id"].to_list() if u not in in_rings][::250][:30]
+    rows += [(u, "report" if k % 2 else "negative_rating", f"2024-05-{1 + k % 28:02d}T08:00:00Z", "")
+             for k, u in enumerate(honest)]
+    rows += [("nobody", "ban", "2024-05-03T00:00:00Z", ""), (honest[0], "two words", "2024-05-03T00:00:00Z", ""),
+             (honest[1], "ban", "2024-05-03T00:00:00Z", "2"), (honest[2], "ban", "2030-01-01T00:00:00Z", "")]
+    pl.DataFrame(rows, schema=["user_id", "kind", "at", "weight"], orient="row").write_csv(folder / "flags.csv")
+    return folder
+
+
+def test_spark_gives_the_local_engines_report_on_the_demo_data_with_flags(spark, tmp_path):
     # four work units: each unit holds some of the connected components, and communities are found per component,
-    # so they are the local engine's (with Leiden per unit, a ring came out cut differently: docs/spark.md)
-    _report(DEMO, "--out", tmp_path / "local", "--no-html")
-    _report(DEMO, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "4")
+    # so they are the local engine's (with Leiden per unit, a ring came out cut differently: docs/spark.md).
+    # With a flags table: Spark checks it against the other tables, each unit gets its accounts' flags (cut off at
+    # the platform's last event), and the flag rates, flag_reason and score_without_flags are the local engine's
+    data = _demo_with_flags(tmp_path / "data")
+    _report(data, "--out", tmp_path / "local", "--no-html")
+    _report(data, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "4")
     local = json.loads((tmp_path / "local" / "rings.json").read_text())
     remote = json.loads((tmp_path / "spark" / "rings.json").read_text())
     assert remote["params"]["engine"] == "spark" and remote["params"]["spark"]["components"] == "star"
@@ -69,8 +91,21 @@ def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
     for ring in local["rings"]:
         best = max(_jaccard(set(ring["members"]), set(other["members"])) for other in remote["rings"])
         assert best >= 0.95, (ring["ring_id"], best)
-    for key in ("users", "gifts", "devices", "ips", "streams", "coins", "baseline", "as_of", "rejected_rows"):
+    for key in ("users", "gifts", "devices", "ips", "streams", "coins", "baseline", "as_of", "rejected_rows",
+                "ring_threshold", "rings", "accounts_in_rings", "flags"):
         assert remote["summary"][key] == local["summary"][key], key
+    assert local["summary"]["flags"] == {"flags_read": 66, "flags_used": 66, "accounts_flagged": 66}
+    for name in ("rings.csv", "members.csv", "scores.csv"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    header = (tmp_path / "spark" / "scores.csv").read_text().splitlines()[0]
+    assert header == "user_id,score,ring_id,role,score_without_flags,flag_reason"
+    # the same rejected flags, rows and reasons (an empty CSV field is null in Spark's rejected rows: docs/spark.md)
+    rejected = pl.read_parquet(tmp_path / "spark" / "rejected" / "flags.parquet" / "*.parquet").sort("row")
+    expected = pl.read_csv(tmp_path / "local" / "rejected" / "flags.csv", infer_schema=False)
+    columns = ["row", "user_id", "kind", "at", "reason"]
+    assert rejected.select(pl.col(columns).cast(pl.Utf8)).equals(expected.select(columns))
+    assert [r.split(" (")[0] for r in rejected["reason"]] == [
+        "unknown user_id", "bad kind", "weight outside 0-1", "at after the data's last event"]
     # every account outside the rings of both scores alike; the Parquet scores are the CSV's
     a, b = _scores(tmp_path / "local" / "scores.csv"), _scores(tmp_path / "spark" / "scores.csv")
     assert a.keys() == b.keys()
@@ -79,6 +114,8 @@ def test_spark_finds_the_local_engines_rings_on_the_demo_data(spark, tmp_path):
     assert max(abs(a[u][0] - b[u][0]) for u in outside) <= 1e-6
     parquet = pl.read_parquet(tmp_path / "spark" / "scores" / "*.parquet")
     assert parquet.height == len(b) and set(parquet["user_id"]) == b.keys()
+    written = pl.read_csv(tmp_path / "spark" / "scores.csv", schema_overrides={"flag_reason": pl.Utf8})
+    assert parquet.sort("user_id").select("user_id", "flag_reason").equals(written.sort("user_id").select("user_id", "flag_reason"))
     truth = DEMO / "truth.json"
     la, lb = evaluate_output(tmp_path / "local", truth), evaluate_output(tmp_path / "spark", truth)
     assert (lb.ring_recall, lb.ring_precision) == (la.ring_recall, la.ring_precision)
@@ -186,13 +223,65 @@ def test_a_missing_column_is_the_local_engines_one_line_error(spark, tmp_path):
     assert len(remote.output.strip().splitlines()) == 1
 
 
-def test_a_flags_table_is_refused_in_one_line(spark, tmp_path):
+def test_a_flags_table_that_breaks_the_contract_is_the_local_engines_one_line_error(spark, tmp_path):
     data = _small_data(tmp_path / "data")
-    (data / "flags.csv").write_text("user_id,kind,at\nu1,chargeback,2024-05-02T00:00:00Z\n")
-    result = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / "out"), "-q", "--engine", "spark"])
-    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
-    assert "flags.csv: a flags table is not read by --engine spark yet" in result.output
-    assert not (tmp_path / "out").exists()
+
+    def both(name: str) -> tuple[str, str]:
+        local = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / f"{name}-local"), "-q"])
+        remote = CliRunner().invoke(cli, ["report", str(data), "--out", str(tmp_path / f"{name}-spark"), "-q",
+                                          "--engine", "spark"])
+        for result in (local, remote):
+            assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+            assert "Traceback" not in result.output
+        assert not (tmp_path / f"{name}-spark").exists()
+        return local.output, remote.output
+
+    (data / "flags.csv").write_text("user_id,at\nu1,2024-05-01T00:00:00Z\n")
+    local, remote = both("column")
+    assert remote == local and "flags.csv: required column 'kind' is missing" in remote
+    # flags of accounts no other table has: too many bad rows; the local engine also says where it wrote them
+    (data / "flags.csv").write_text("user_id,kind,at\nu1,ban,2024-05-01T00:00:00Z\n"
+                                    + "".join(f"x{i},ban,2024-05-01T00:00:00Z\n" for i in range(3)))
+    local, remote = both("unknown")
+    assert local.startswith(remote.rstrip("\n")), (local, remote)
+    assert "flags.csv: 3 of 4 rows rejected" in remote and "'unknown user_id (in no gift, device, stream or user row)'" in remote
+
+
+def test_a_work_unit_uses_the_flags_known_by_the_platforms_last_event_not_its_own():
+    # Spark checks the flags against the whole platform; a unit whose own last gift is earlier than a flag of one of
+    # its accounts still uses that flag when the platform's last event is later (no Spark session needed: one unit)
+    from datetime import datetime, timezone
+
+    from graphkit.config import Config
+    from graphkit.detect.signals import Baseline
+    from graphkit.engines.spark.engine import _analyze_unit
+
+    day = lambda d: datetime(2024, 5, d, tzinfo=timezone.utc)  # noqa: E731
+    gifts = [(f"a{i}", "h", 10.0, day(1 + i % 2)) for i in range(6)]
+    rows = pl.concat([
+        pl.DataFrame({"table": "gifts", "row": range(1, 7), "gifts__sender_id": [g[0] for g in gifts],
+                      "gifts__receiver_id": [g[1] for g in gifts], "gifts__coins": [g[2] for g in gifts],
+                      "gifts__sent_at": [g[3] for g in gifts]}),
+        pl.DataFrame({"table": "flags", "row": [1], "flags__user_id": ["a1"], "flags__kind": ["ban"],
+                      "flags__at": [day(3)], "flags__weight": [None]}, schema_overrides={"flags__weight": pl.Float64}),
+    ], how="diagonal").with_columns(pl.lit(0, pl.Int64).alias("unit"))
+    columns = {"gifts": ["sender_id", "receiver_id", "coins", "sent_at"], "flags": ["user_id", "kind", "at", "weight"]}
+    baseline = Baseline(young_days=7.0, large_gift=100.0, popular_senders=2.0, household=2.0)
+
+    def run(as_of: datetime | None) -> tuple[dict, dict]:
+        out = pl.from_arrow(_analyze_unit(rows.to_arrow(), columns, Config(seed=0), baseline, as_of))
+        summary = json.loads(out.filter(pl.col("kind") == "summary")["payload"][0])
+        reasons = dict(out.filter(pl.col("kind") == "score").select("user_id", "flag_reason").iter_rows())
+        return summary["flags"], reasons
+
+    flags, reasons = run(day(5))
+    assert flags == {"flags_read": 1, "flags_used": 1, "accounts_flagged": 1}
+    assert reasons["a1"].startswith("flag rate") and reasons["a0"] is None
+    flags, reasons = run(None)  # the unit's own last gift (day 2): the flag of day 3 is not known yet
+    assert flags == {"flags_read": 1, "flags_used": 0, "accounts_flagged": 0} and reasons["a1"] is None
+    rows = rows.filter(pl.col("table") != "flags")  # a unit without flags of its own, on a platform with some
+    flags, reasons = run(day(5))
+    assert flags == {"flags_read": 0, "flags_used": 0, "accounts_flagged": 0} and set(reasons.values()) == {None}
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -249,3 +338,47 @@ def test_report_on_a_standalone_cluster_of_two_workers(standalone_cluster, tmp_p
     assert truth.ring_recall == 1.0, truth.ring_recall
     for work in ("work0", "work1"):  # each worker ran an executor of the report
         assert list((tmp_path / work).rglob("stderr")), work
+
+
+def test_a_mappings_where_and_constants_read_ratings_as_gifts_and_flags_as_the_local_engine_does(spark, tmp_path):
+    # README's signed-trust mapping: positive ratings are gifts, negative ones flags of kind negative_rating (a
+    # constant); the rows a where leaves out are neither accepted nor rejected, and row numbers stay the file's
+    from graphkit.engines.spark import read_spark_tables
+    from graphkit.io import read_tables
+
+    pl.DataFrame({
+        "rater": ["a", "b", "c", "a", "b"], "ratee": ["b", "c", "a", "c", "a"], "rating": ["5", "-10", "2", "-3", "-1"],
+        "time": ["1289241911.72836", "1289241912", "1289241915", "1289241914", "not a time"],
+    }).write_csv(tmp_path / "ratings.csv")
+    (tmp_path / "graphkit.toml").write_text(
+        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
+        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
+        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
+        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n'
+        '[tables.flags.constants]\nkind = "negative_rating"\n',
+        encoding="utf-8",
+    )
+    local = read_tables(tmp_path, max_bad_share=1.0)
+    remote = read_spark_tables(spark, tmp_path, max_bad_share=1.0)
+    for name, columns in (("gifts", ["sender_id", "receiver_id", "coins", "sent_at"]), ("flags", ["user_id", "kind", "at"])):
+        got = pl.DataFrame([tuple(r) for r in remote.frames[name].orderBy("__gk_row").select(*columns).collect()],
+                           schema=columns, orient="row")
+        assert got.with_columns(pl.col(c).dt.replace_time_zone("UTC") for c in ("sent_at", "at") if c in columns).equals(
+            local.table(name).select(columns)), name
+        assert remote.stats[name].rows_read == local.stats[name].rows_read
+    assert local.flags.select("user_id", "kind").rows() == [("c", "negative_rating"), ("c", "negative_rating")]
+    rejected = pl.read_csv(local.rejected["flags"].write_csv().encode(), infer_schema=False)
+    spark_rejected = [(r["row"], r["reason"]) for r in remote.rejected["flags"].collect()]
+    assert spark_rejected == [(int(r), reason) for r, reason in rejected.select("row", "reason").iter_rows()]
+    assert spark_rejected == [(5, "unparseable at")]
+    # a mapped column the file lacks: the local engine's one line on both
+    from graphkit.errors import ColumnNotFoundError
+
+    (tmp_path / "graphkit.toml").write_text('[tables.gifts]\nfile = "ratings.csv"\n[tables.gifts.columns]\n'
+                                            'sender_id = "rator"\n', encoding="utf-8")
+    with pytest.raises(ColumnNotFoundError) as local_error:
+        read_tables(tmp_path)
+    with pytest.raises(ColumnNotFoundError) as remote_error:
+        read_spark_tables(spark, tmp_path)
+    assert str(remote_error.value) == str(local_error.value)
+    assert "column 'rator' (mapped to gifts.sender_id in " in str(remote_error.value)

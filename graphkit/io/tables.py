@@ -21,7 +21,8 @@ from graphkit.io.schema import TABLE_NAMES, TABLES
 from graphkit.io.parse import TIME_DTYPE
 from graphkit.io.scan import ROW, SUFFIXES, check_id_types, find_table_file, header_size, near_match, scan_table
 from graphkit.io.validate import (
-    AFTER_DATA, DTYPES, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound, validate_table,
+    AFTER_DATA, DTYPES, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, time_bound,
+    validate_table,
 )
 from graphkit.io.window import TimeWindow, empty_window_message
 
@@ -31,6 +32,7 @@ __all__ = [
     "Tables",
     "empty_table",
     "find_table_file",
+    "mapped_names",
     "read_table",
     "read_tables",
     "write_rejected_frames",
@@ -365,8 +367,7 @@ def _flag_checks(parts: dict[str, ValidatedPart]) -> tuple[pl.Expr, ...]:
         users.get_column("user_id"), streams.get_column("host_id"),
     ]).drop_nulls().unique()
     times = pl.concat([gifts.get_column("sent_at"), devices.get_column("seen_at")]).drop_nulls()
-    checks = [pl.when(~pl.col("__p_user_id").is_in(known.implode())).then(
-        pl.lit("unknown user_id (in no gift, device, stream or user row)"))]
+    checks = [pl.when(~pl.col("__p_user_id").is_in(known.implode())).then(pl.lit(UNKNOWN_FLAG_ACCOUNT))]
     if times.len():
         checks.append(pl.when(pl.col("__p_at") > pl.lit(times.max(), dtype=TIME_DTYPE)).then(pl.lit(AFTER_DATA)))
     return tuple(checks)
@@ -383,23 +384,7 @@ def _read_part(
     clashes: dict[str, str] = {}
     if mapping is not None:
         schema_names = [n for n in frame.collect_schema().names() if n != ROW]
-        for canonical, source in mapping.columns.items():
-            if source not in schema_names:
-                raise ColumnNotFoundError(
-                    f"{path}: column {source!r} (mapped to {name}.{canonical} in {mapping.source}) is missing"
-                    f"{near_match(source, schema_names)} ({header_size(schema_names)}); "
-                    f'fix {canonical} = "{source}" under [tables.{name}.columns]'
-                )
-            renames[source] = canonical
-        # a canonical name already used by another, unmapped column is set aside
-        if mapping.where is not None and mapping.where.column not in schema_names:
-            raise ColumnNotFoundError(
-                f"{path}: column {mapping.where.column!r} (in where of [tables.{name}] in {mapping.source}) is missing"
-                f"{near_match(mapping.where.column, schema_names)} ({header_size(schema_names)}); fix the where line"
-            )
-        # a canonical name already used by another, unmapped column is set aside
-        taken = set(mapping.columns) | set(mapping.constants)
-        clashes = {c: f"{c}__original" for c in taken if c in schema_names and c not in renames}
+        renames, clashes = mapped_names(mapping, name, schema_names, str(path))
         frame = frame.rename({**clashes, **renames})
         if mapping.constants:
             frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(c) for c, value in mapping.constants.items())
@@ -412,6 +397,35 @@ def _read_part(
         keep = mapping.where.expr(renames.get(column, clashes.get(column, column)))
     return validate_table(spec, frame, str(path), mapping, rules, source_path=path, keep=keep, more_checks=more_checks,
                           window=window)
+
+
+def mapped_names(mapping: TableMapping, name: str, names: list[str], where: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The renames of table ``name``'s mapping over a file with columns ``names``: ``(source -> canonical,
+    set-aside column -> new name)``. A canonical name already used by another, unmapped column is set aside
+    as ``NAME__original``. A mapped column or the ``where`` column that the file lacks is a one-line
+    :class:`ColumnNotFoundError` naming ``where`` (the file, or the Spark table) and the fix.
+
+    Examples
+    --------
+    >>> mapped_names(TableMapping(columns={"coins": "amount"}), "gifts", ["amount", "coins"], "g.csv")
+    ({'amount': 'coins'}, {'coins': 'coins__original'})
+    """
+    renames: dict[str, str] = {}
+    for canonical, source in mapping.columns.items():
+        if source not in names:
+            raise ColumnNotFoundError(
+                f"{where}: column {source!r} (mapped to {name}.{canonical} in {mapping.source}) is missing"
+                f"{near_match(source, names)} ({header_size(names)}); "
+                f'fix {canonical} = "{source}" under [tables.{name}.columns]'
+            )
+        renames[source] = canonical
+    if mapping.where is not None and mapping.where.column not in names:
+        raise ColumnNotFoundError(
+            f"{where}: column {mapping.where.column!r} (in where of [tables.{name}] in {mapping.source}) is missing"
+            f"{near_match(mapping.where.column, names)} ({header_size(names)}); fix the where line"
+        )
+    taken = set(mapping.columns) | set(mapping.constants)
+    return renames, {c: f"{c}__original" for c in taken if c in names and c not in renames}
 
 
 def _assemble(parts: dict[str, ValidatedPart], source: Path | None) -> Tables:

@@ -20,7 +20,7 @@ from graphkit.io.schema import TABLES, TableSpec
 from graphkit.io.scan import READ_ERRORS, ROW, header_size, is_csv, locate_bad_utf8, near_match, unreadable
 from graphkit.io.window import TimeWindow
 
-__all__ = ["AFTER_DATA", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "rows_in_scope", "time_bound", "validate_table"]
+__all__ = ["AFTER_DATA", "UNKNOWN_FLAG_ACCOUNT", "DTYPES", "DUPLICATE_ROW", "REASON", "ROW", "RowRules", "TableStats", "ValidatedPart", "check_bad_share", "rows_in_scope", "time_bound", "validate_table"]
 
 DTYPES = {"id": pl.Utf8, "str": pl.Utf8, "label": pl.Utf8, "time": TIME_DTYPE, "number": pl.Float64,
           "flag_kind": pl.Utf8, "share": pl.Float64}
@@ -36,6 +36,9 @@ DUPLICATE_ROW = "exact duplicate row"
 AFTER_DATA = "at after the data's last event"
 """The reason of a flag dated after the last gift or device sighting of the data: scores must not
 know the future, and a flags export is often newer than the events (not counted towards ``max_bad_share``)."""
+
+UNKNOWN_FLAG_ACCOUNT = "unknown user_id (in no gift, device, stream or user row)"
+"""The reason of a flag whose account no other table holds (both engines check it against the others)."""
 
 _NOT_BAD = (DUPLICATE_ROW, AFTER_DATA)
 

@@ -13,10 +13,12 @@ Stages:
 ``baseline``
     The platform's baseline (young-account age, large gift, popular host,
     household size) measured by Spark over every account, gift and
-    identifier in the window, with the local engine's quantile rule.
+    identifier in the window, with the local engine's quantile rule; and the
+    platform's last event, after which no flag is used (:func:`last_event_spark`).
 ``per unit``
     ``groupBy(unit).applyInArrow`` runs :func:`graphkit.pipeline.analyze` on
-    each unit's rows, with the platform's baseline, in the executors. It
+    each unit's rows (a flag joins the unit of its account), with the
+    platform's baseline, in the executors. It
     returns the scores of every group it scored, the groups scoring at least
     ``Config.min_score`` as rings, and each account's two possible scores
     (as a ring member, and on its own evidence).
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -41,7 +44,7 @@ from graphkit.config import Config
 from graphkit.detect.signals import Baseline
 from graphkit.engines.spark.components import COMPONENT_METHODS, connected_components
 from graphkit.engines.spark.read import SparkTables
-from graphkit.errors import ConfigError, InputError
+from graphkit.errors import ConfigError
 from graphkit.graphs.window import time_window
 from graphkit.io.schema import TABLES
 from graphkit.model import Beneficiary, Report, Ring
@@ -50,7 +53,9 @@ from graphkit.rings import ring_threshold
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkOptions", "SparkResult", "analyze", "nearest_quantile", "platform_baseline_spark"]
+    from graphkit.io import Tables
+
+__all__ = ["SparkOptions", "SparkResult", "analyze", "last_event_spark", "nearest_quantile", "platform_baseline_spark"]
 
 
 @dataclass(frozen=True)
@@ -113,9 +118,13 @@ _OUT_SCHEMA = pa.schema([
     ("kind", pa.string()), ("unit", pa.int64()), ("user_id", pa.string()), ("score", pa.float64()),
     ("own_score", pa.float64()), ("ring_key", pa.string()), ("role", pa.string()), ("value", pa.float64()),
     ("payload", pa.string()),
+    # with a flags table (else null): the unit's score without flags, the account's own, its ring's, and why it is flagged
+    ("score_without_flags", pa.float64()), ("own_without_flags", pa.float64()), ("ring_without_flags", pa.float64()),
+    ("flag_reason", pa.string()),
 ])
 _OUT_DDL = ("kind string, unit long, user_id string, score double, own_score double, ring_key string, "
-            "role string, value double, payload string")
+            "role string, value double, payload string, score_without_flags double, own_without_flags double, "
+            "ring_without_flags double, flag_reason string")
 
 
 def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(),
@@ -139,19 +148,15 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
     """
     from pyspark.sql import functions as F
 
-    unsupported = sorted(set(tables.frames) - set(_ANCHOR))
-    if unsupported:  # a flags table: its checks against the other tables and score_without_flags are not on Spark yet
-        where = ", ".join(tables.where.get(name, name) for name in unsupported)
-        raise InputError(f"{where}: a {' and '.join(unsupported)} table is not read by --engine spark yet; "
-                         "run this data with --engine local, or leave the table out")
     frames = _windowed(tables.frames, config)
     unit_of, method = _work_units(frames, options)
     rows = _unit_rows(frames, unit_of)
     baseline = platform_baseline_spark(frames, config)
+    as_of = last_event_spark(frames)
     columns = {name: [c for c in frame.columns if c != "__gk_row"] for name, frame in frames.items()}
 
     def run(batch: pa.Table) -> pa.Table:
-        return _analyze_unit(batch, columns, config, baseline)
+        return _analyze_unit(batch, columns, config, baseline, as_of)
 
     out = rows.groupBy("unit").applyInArrow(run, _OUT_DDL).cache()
     scores_seen = [r["value"] for r in out.where(F.col("kind") == "group").select("value").collect()]
@@ -159,15 +164,22 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
     ring_rows = out.where((F.col("kind") == "ring") & (F.col("value") >= threshold)).select("unit", "ring_key", "payload").collect()
     rings, ring_ids = _ranked_rings(ring_rows)
     id_map = spark.createDataFrame(ring_ids or [(-1, "", "")], "unit long, ring_key string, ring_id string")
+    in_ring = F.col("ring_id").isNotNull()
+    # with flags: an account's score without them is its ring's when that ring's score without flags passes the bar
+    # (the unit computed both under its own bar, min_score), else its own (graphkit.pipeline's rule, chosen here)
+    with_flags = [
+        F.when(in_ring & (F.col("ring_without_flags") >= F.lit(threshold)), F.col("score_without_flags"))
+        .otherwise(F.col("own_without_flags")).alias("score_without_flags"), "flag_reason",
+    ] if "flags" in frames else []
     scores = (
         out.where(F.col("kind") == "score").join(F.broadcast(id_map), on=["unit", "ring_key"], how="left")
-        .select("user_id",
-                F.when(F.col("ring_id").isNotNull(), F.col("score")).otherwise(F.col("own_score")).alias("score"),
-                "ring_id", F.when(F.col("ring_id").isNotNull(), F.col("role")).alias("role"))
+        .select("user_id", F.when(in_ring, F.col("score")).otherwise(F.col("own_score")).alias("score"),
+                "ring_id", F.when(in_ring, F.col("role")).alias("role"), *with_flags)
     )
     summaries = [json.loads(r["payload"]) for r in out.where(F.col("kind") == "summary").select("payload").collect()]
     summary = _summary(summaries, frames, tables, baseline, threshold, rings, groups_scored=len(scores_seen))
-    user_scores = pl.DataFrame(schema={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8})
+    user_scores = pl.DataFrame(schema={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8,
+                                       **({"score_without_flags": pl.Float64, "flag_reason": pl.Utf8} if with_flags else {})})
     if scores_path is not None:
         scores.write.mode("error").parquet(str(scores_path))
         scores = spark.read.parquet(str(scores_path))
@@ -206,6 +218,8 @@ def _windowed(frames: dict[str, "DataFrame"], config: Config) -> dict[str, "Data
         out["gifts"] = out["gifts"].where(within("sent_at", False))
     if "devices" in out and "seen_at" in out["devices"].columns:
         out["devices"] = out["devices"].where(within("seen_at", True))
+    if "flags" in out and window.until is not None:  # what was known before until (TimeWindow.flags)
+        out["flags"] = out["flags"].where(F.col("at") < F.lit(window.until))
     return out
 
 
@@ -261,7 +275,8 @@ def _union(frames: list["DataFrame"]) -> "DataFrame":
     return out
 
 
-_ANCHOR = {"users": ("u", "user_id"), "gifts": ("u", "sender_id"), "streams": ("s", "stream_id"), "devices": ("u", "user_id")}
+_ANCHOR = {"users": ("u", "user_id"), "gifts": ("u", "sender_id"), "streams": ("s", "stream_id"), "devices": ("u", "user_id"),
+           "flags": ("u", "user_id")}
 """The vertex whose work unit a table's row belongs to."""
 
 
@@ -273,7 +288,7 @@ def _unit_rows(frames: dict[str, "DataFrame"], unit_of: "DataFrame") -> "DataFra
     everything = [f"{name}__{c.name}" for name, spec in TABLES.items() if name in frames
                   for c in spec.columns if c.name in frames[name].columns]
     kinds = {f"{name}__{c.name}": c.kind for name, spec in TABLES.items() for c in spec.columns}
-    dtype = {"time": "timestamp", "number": "double"}
+    dtype = {"time": "timestamp", "number": "double", "share": "double"}
     parts = []
     for name, frame in frames.items():
         prefix, column = _ANCHOR[name]
@@ -286,8 +301,13 @@ def _unit_rows(frames: dict[str, "DataFrame"], unit_of: "DataFrame") -> "DataFra
     return _union(parts)
 
 
-def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config, baseline: Baseline) -> pa.Table:
-    """One work unit: the local pipeline on its rows (runs in an executor)."""
+def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config, baseline: Baseline,
+                  as_of: datetime | None = None) -> pa.Table:
+    """One work unit: the local pipeline on its rows (runs in an executor).
+
+    The flags were checked by Spark against the whole platform's accounts and last event, so they join the unit's
+    tables without the local engine's checks against the unit's own (:func:`_with_checked_flags`), and their
+    cut-off is the platform's last event ``as_of``."""
     from graphkit.io import Tables
     from graphkit.pipeline import analyze as analyze_locally
 
@@ -299,20 +319,29 @@ def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config
         # in the table's own row order, whatever order the shuffle brought them in: the same unit gives the same answer
         rows = frame.filter(pl.col("table") == name).sort("row")
         parts[name] = rows.select([pl.col(f"{name}__{c}").alias(c) for c in cols])
+    flags = parts.pop("flags", None)
     tables = Tables.from_frames(**parts, max_coins=config.max_coins, dedupe_exact_rows=config.dedupe_exact_rows)
+    if flags is not None:
+        tables = _with_checked_flags(tables, flags, config)
     seen: list[pl.Series] = []
 
     def every_group(scores: pl.Series) -> float:
         seen.append(scores)
         return config.min_score  # the bar is set across units; every group that may pass it comes back
 
-    report = analyze_locally(tables, config, baseline=baseline, threshold=every_group, workers=1)
+    report = analyze_locally(tables, config, baseline=baseline, threshold=every_group, workers=1, as_of=as_of,
+                             ring_parts=True)
     features = report.user_features
     assert features is not None
-    own = features.select("user_id", (0.5 * pl.col("evidence").fill_null(0.0)).round(4).alias("own_score"))
+    # an account's score on its own evidence (the pipeline's rule for accounts outside rings), with and without flags
+    own = features.select("user_id", *[(0.5 * pl.col(f"evidence{part}").fill_null(0.0)).round(4).alias(f"own{part}")
+                                       for part in ("", "_without_flags") if f"evidence{part}" in features.columns])
+    flagged = flags is not None
     users = report.user_scores.join(own, on="user_id", how="left").select(
-        pl.lit("score").alias("kind"), "user_id", "score", pl.col("own_score").fill_null(0.0),
+        pl.lit("score").alias("kind"), "user_id", "score", pl.col("own").fill_null(0.0).alias("own_score"),
         pl.col("ring_id").alias("ring_key"), "role",
+        *([pl.col("score_without_flags"), pl.col("own_without_flags").fill_null(0.0),
+           pl.col("ring_score_without_flags").alias("ring_without_flags"), pl.col("flag_reason")] if flagged else []),
     )
     groups = pl.DataFrame({"value": seen[0] if seen else pl.Series([], dtype=pl.Float64)}).select(
         pl.lit("group").alias("kind"), pl.col("value").cast(pl.Float64))
@@ -325,6 +354,17 @@ def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config
     out = pl.concat([users, groups, rings, summary], how="diagonal_relaxed").with_columns(pl.lit(unit, pl.Int64).alias("unit"))
     out = out.select([pl.col(f.name) if f.name in out.columns else pl.lit(None).alias(f.name) for f in _OUT_SCHEMA])
     return out.to_arrow().cast(_OUT_SCHEMA)
+
+
+def _with_checked_flags(tables: "Tables", flags: pl.DataFrame, config: Config) -> "Tables":
+    """``tables`` with the unit's flags, which Spark has already checked against the other tables; their own
+    row rules parse them as the local engine does (they pass: they are accepted rows)."""
+    from graphkit.io.validate import RowRules, validate_table
+
+    rules = RowRules(max_coins=config.max_coins, dedupe_exact_rows=config.dedupe_exact_rows)
+    part = validate_table(TABLES["flags"], flags.lazy(), "<flags frame>", None, rules)
+    return replace(tables, flags=part.accepted, present=tables.present | {"flags"},
+                   stats={**tables.stats, "flags": part.stats})
 
 
 def _ring_to_json(ring: Ring) -> dict[str, Any]:
@@ -377,10 +417,26 @@ def _summary(units: list[dict[str, Any]], frames: dict[str, "DataFrame"], tables
         "rejected_rows": tables.rejected_rows, "exact_duplicate_rows": total("exact_duplicate_rows"),
         "unknown_accounts": total("unknown_accounts"),
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()}, "as_of": as_of,
+        **({"flags": {key: int(sum(u["flags"][key] for u in units if "flags" in u))
+                      for key in ("flags_read", "flags_used", "accounts_flagged")}}
+           if "flags" in frames else {}),
     }
 
 
 # --------------------------------------------------------------------------- the platform's baseline
+
+def last_event_spark(frames: dict[str, "DataFrame"]) -> datetime | None:
+    """The platform's last gift or device sighting (in the window): what a report knows up to, as the local
+    engine's ``as_of``; flags dated after it are not used. None without a dated event."""
+    from pyspark.sql import functions as F
+
+    times = [frames[name].select(F.unix_micros(F.col(column)).alias("t")) for name, column in
+             (("gifts", "sent_at"), ("devices", "seen_at")) if name in frames and column in frames[name].columns]
+    if not times:
+        return None
+    last = _union(times).agg(F.max("t")).first()[0]
+    return None if last is None else datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(last))
+
 
 def nearest_quantile(frame: "DataFrame", column: str, q: float) -> float | None:
     """The ``q`` quantile of ``column`` (nulls left out) with polars' default rule, ``nearest``:

@@ -27,7 +27,8 @@ from graphkit.errors import ConfigError, InputError
 from graphkit.io.mapping import MAPPING_FILE, TableMapping, load_mapping
 from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 from graphkit.io.scan import find_table_file
-from graphkit.io.validate import DTYPES, REASON, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+from graphkit.io.tables import mapped_names
+from graphkit.io.validate import AFTER_DATA, DTYPES, REASON, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["SparkTables", "catalog_table_name", "parse_tables_option", "read_spark_tables"]
 
 _ROW = "__gk_row"
+_WHERE = "__gk_where"
+"""The column a mapping's ``where`` compares, as text (it leaves rows out before validation, as locally)."""
 _TABLES_OPTION = re.compile(r"^(?P<db>[A-Za-z_][A-Za-z0-9_]*)\.(?P<prefix>[A-Za-z0-9_]*)$")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -161,7 +164,9 @@ def read_spark_tables(
         if located is None:
             continue
         where, raw = located
-        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules)
+        # flags last (TABLE_NAMES order): checked against the accounts and times of the tables read before them
+        against = found.frames if name == "flags" else None
+        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules, against=against)
         found.frames[name], found.rejected[name], found.stats[name], found.where[name] = accepted, rejected, stats, where
     if "gifts" not in found.frames and "devices" not in found.frames:
         if tables is not None:
@@ -214,29 +219,38 @@ def _read_file(spark: "SparkSession", path: str) -> "DataFrame":
 
 
 def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMapping | None,
-              rules: RowRules) -> tuple["DataFrame", "DataFrame", TableStats]:
+              rules: RowRules, *, against: dict[str, "DataFrame"] | None = None) -> tuple["DataFrame", "DataFrame", TableStats]:
+    """Accepted rows, rejected rows and counts of one table; with ``against`` (the accepted frames of the
+    other tables), the flags table's checks against them too (:func:`_reject_flags_against`)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
-    if mapping is not None:
-        for canonical, source in mapping.columns.items():
-            if source not in raw.columns:
-                # the local engine's message, from its own check on an empty frame of these columns
-                _check_columns(spec, [c for c in raw.columns], where, mapping, rules)
-            raw = raw.withColumnRenamed(source, canonical)
+    kept_by = None
+    if mapping is not None:  # the local engine's renames, constants and where (graphkit.io.tables._read_part)
+        renames, clashes = mapped_names(mapping, spec.name, list(raw.columns), where)
+        raw = raw.select(*[F.col(f"`{n}`").alias(renames.get(n, clashes.get(n, n))) for n in raw.columns])
+        for column, value in mapping.constants.items():
+            raw = raw.withColumn(column, F.lit(value).cast("string"))
+        if mapping.where is not None:
+            column = mapping.where.column
+            kept_by = F.col(f"`{renames.get(column, clashes.get(column, column))}`").cast("string").alias(_WHERE)
     _check_columns(spec, raw.columns, where, mapping, rules)
     present = [c.name for c in spec.columns if c.name in raw.columns]
     texts = [F.col(c) if isinstance(raw.schema[c].dataType, TimestampType) else F.col(c).cast("string").alias(c)
              for c in present]
-    numbered = _numbered(raw.select(*texts))
+    numbered = _numbered(raw.select(*texts, *([kept_by] if kept_by is not None else [])))
     out_schema = _batch_schema(spec, present, numbered)
+    keep = mapping.where.expr(_WHERE) if mapping is not None and mapping.where is not None else None
+    keep_raw = against is not None  # rows the later checks reject keep their values as read
 
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema)
+            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw, keep=keep)
 
     checked = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
     checked = _reject_repeated_ids(checked, spec, present)
+    if against is not None:
+        checked = _reject_flags_against(checked, against, present).cache()
     accepted = checked.where(F.col(REASON).isNull()).select(_ROW, *present)
     rejected = checked.where(F.col(REASON).isNotNull()).select(
         F.col(_ROW).alias("row"), *[F.col(f"__raw_{c}").alias(c) for c in present], REASON).orderBy("row")
@@ -284,18 +298,27 @@ def _spark_schema(schema: pa.Schema) -> str:
 
 
 def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping: TableMapping | None,
-                    rules: RowRules, present: list[str], schema: pa.Schema) -> pa.RecordBatch:
+                    rules: RowRules, present: list[str], schema: pa.Schema, *, keep_raw: bool = False,
+                    keep: pl.Expr | None = None) -> pa.RecordBatch:
+    """One batch through the local row rules; ``keep`` (a mapping's ``where``, on ``__gk_where``) leaves rows out,
+    neither accepted nor rejected, as locally."""
     frame = pl.from_arrow(pa.Table.from_batches([batch]))
     assert isinstance(frame, pl.DataFrame)
     rows = frame[_ROW].cast(pl.Int64)
-    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules)
+    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules, keep=keep)
+    frame = frame.drop(_WHERE, strict=False)
     # validate_table numbers the batch's rows 1..n: back to the table's row numbers
+    mask = _accepted_mask(part, frame.height)
+    if keep is not None:
+        mask = mask & pl.from_arrow(batch.column(_WHERE)).to_frame(_WHERE).select(keep).to_series()
     accepted = part.accepted.select(
         pl.lit(None, pl.Utf8).alias(REASON),
         *[pl.col(c).cast(DTYPES[spec.column(c).kind]) for c in present],
-        *[pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present],
+    ).with_columns(
+        frame.filter(mask).select(pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}") for c in present) if keep_raw
+        else [pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present]
     )
-    accepted_rows = rows.filter(_accepted_mask(part, frame.height))
+    accepted_rows = rows.filter(mask)
     rejected = part.rejected.select(
         pl.col(REASON),
         *[pl.lit(None, DTYPES[spec.column(c).kind]).alias(c) for c in present],
@@ -304,11 +327,42 @@ def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping:
     rejected_rows = rows.gather(part.rejected["row"].cast(pl.Int64) - 1)
     out = pl.concat([accepted.with_columns(accepted_rows.alias(_ROW)), rejected.with_columns(rejected_rows.alias(_ROW))])
     out = out.select(_ROW, REASON, *present, *[f"__raw_{c}" for c in present])
-    return out.to_arrow().cast(schema).to_batches()[0] if out.height else pa.RecordBatch.from_pylist([], schema=schema)
+    if not out.height:
+        return pa.RecordBatch.from_pylist([], schema=schema)
+    # one batch of every row: the accepted and the rejected rows may come out as two chunks
+    return out.to_arrow().cast(schema).combine_chunks().to_batches()[0]
 
 
 def _accepted_mask(part: ValidatedPart, n: int) -> pl.Series:
     return ~pl.int_range(1, n + 1, eager=True).is_in(part.rejected["row"].cast(pl.Int64).implode())
+
+
+def _reject_flags_against(checked: "DataFrame", frames: dict[str, "DataFrame"], present: list[str]) -> "DataFrame":
+    """The flags table's reasons that depend on the other tables, as the local engine gives them
+    (:func:`graphkit.io.tables._flag_checks`), judged by Spark with joins: an account in no gift, device,
+    stream or user row, then a time after the data's last gift or device sighting. Only rows that passed
+    their own checks are judged (the local engine's first reason wins)."""
+    from pyspark.sql import functions as F
+
+    def union(parts: list["DataFrame"]) -> "DataFrame | None":
+        return None if not parts else parts[0] if len(parts) == 1 else union([parts[0].unionByName(parts[1]), *parts[2:]])
+
+    known = union([frames[table].select(F.col(column).alias("__known_id")) for table, column in (
+        ("gifts", "sender_id"), ("gifts", "receiver_id"), ("devices", "user_id"), ("users", "user_id"),
+        ("streams", "host_id")) if table in frames])
+    times = union([frames[table].select(F.col(column).alias("__t")) for table, column in (
+        ("gifts", "sent_at"), ("devices", "seen_at")) if table in frames and column in frames[table].columns])
+    flagged = checked
+    if known is not None:
+        known = known.where(F.col("__known_id").isNotNull()).distinct().withColumn("__known", F.lit(True))
+        flagged = flagged.join(known, on=F.col("user_id") == F.col("__known_id"), how="left")
+    else:
+        flagged = flagged.withColumn("__known", F.lit(None).cast("boolean"))
+    reason = F.when(F.col(REASON).isNotNull(), F.col(REASON)).when(F.col("__known").isNull(), F.lit(UNKNOWN_FLAG_ACCOUNT))
+    if times is not None:  # one row: the last dated event (null when there is none, as the local check then has none)
+        flagged = flagged.crossJoin(F.broadcast(times.agg(F.max("__t").alias("__last"))))
+        reason = reason.when(F.col("__last").isNotNull() & (F.col("at") > F.col("__last")), F.lit(AFTER_DATA))
+    return flagged.select(_ROW, reason.alias(REASON), *present, *[f"__raw_{c}" for c in present])
 
 
 def _reject_repeated_ids(checked: "DataFrame", spec: TableSpec, present: list[str]) -> "DataFrame":
