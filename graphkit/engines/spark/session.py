@@ -66,7 +66,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
 
     Executors run this interpreter's Python (``PYSPARK_PYTHON``) unless it is
     set already, so that they find graphkit and its dependencies; Arrow
-    transfers are switched on.
+    transfers are switched on, and the driver gets a 2 GB heap unless ``conf``
+    sets ``spark.driver.memory``.
 
     Raises
     ------
@@ -83,8 +84,10 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     builder = SparkSession.builder.appName("graphkit")
     if master:  # else spark-submit's master, or pyspark's own default, local[*]
         builder = builder.master(master)
+    # a 2 GB driver heap unless conf says otherwise (Spark's own 1 GB ran out on the demo data with a flags table:
+    # docs/spark.md); it applies when this call starts the JVM (not under spark-submit, which started it already)
     settings = {"spark.ui.enabled": "false", "spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false", "spark.sql.execution.arrow.pyspark.enabled": "true",
-                "spark.sql.session.timeZone": "UTC", **(conf or {})}
+                "spark.sql.session.timeZone": "UTC", "spark.driver.memory": "2g", **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
