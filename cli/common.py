@@ -269,11 +269,7 @@ def read_data(
 
 
 def check_out_file(out: Path, data_dir: Path | None) -> None:
-    """Refuse an output file that graphkit did not write, or that could replace an input table (one line, exit 2).
-
-    An existing file is replaced only when a graphkit run wrote it
-    (:func:`graphkit.util.atomic.check_replaceable_file`): an investigator's
-    notes or another tool's file named by ``--out`` are kept.
+    """Refuse an output file that could replace an input table of the data directory (one line, exit 2).
 
     ``graphkit report`` refuses an ``OUT_DIR`` that holds the input data; the
     commands that write one file (``expand``, ``export``, ``features``) may
@@ -286,18 +282,13 @@ def check_out_file(out: Path, data_dir: Path | None) -> None:
     from graphkit.io.schema import TABLE_NAMES
     from graphkit.io.scan import SUFFIXES
 
-    from graphkit.util.atomic import check_replaceable_file
-
-    check_replaceable_file(out)  # an InputError: one line, exit 2
-    if data_dir is None:
-        return
-    target, data = out.resolve(), data_dir.resolve()
-    if not (data == target or data in target.parents):
-        return
-    tables = {f"{name}{suffix}" for name in TABLE_NAMES for suffix in SUFFIXES} | {MAPPING_FILE}
-    if target.name in tables or (target.exists() and target.name.endswith(SUFFIXES)):
-        raise UserError(f"{out}: could replace an input table of the data directory {data_dir}; "
-                        "choose another file name or a folder outside it for --out")
+    if data_dir is not None:
+        target, data = out.resolve(), data_dir.resolve()
+        tables = {f"{name}{suffix}" for name in TABLE_NAMES for suffix in SUFFIXES} | {MAPPING_FILE}
+        inside = data == target or data in target.parents
+        if inside and (target.name in tables or (target.exists() and target.name.endswith(SUFFIXES))):
+            raise UserError(f"{out}: could replace an input table of the data directory {data_dir}; "
+                            "choose another file name or a folder outside it for --out")
 
 
 def data_source(data_dir: Path | None, columns: Path | None, allow_outside_data_dir: bool,

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.report.reader import read_report, read_scores
-from graphkit.util.atomic import atomic_write_text
+from graphkit.util.atomic import atomic_write_text, check_replaceable_file
 from graphkit.util.format import format_coins
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
@@ -96,7 +96,8 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
         data_dir, columns, allow_outside_data_dir = data_source(data_dir, columns, allow_outside_data_dir, report_dir)
     elif (recorded := recorded_data_dir(report_dir)) is not None:
         data_dir = recorded
-    check_out_file(out_path, data_dir)  # before any work: never over an input table, nor a file graphkit did not write
+    check_out_file(out_path, data_dir)  # before any work: never over an input table
+    check_replaceable_file(out_path)  # nor over a file graphkit did not write
     rings: tuple[str, ...] = ()
     if saved is not None:
         ids, rings = saved.resolve_rings(ids)

@@ -9,6 +9,7 @@ import click
 from graphkit.graphs import GRAPH_NAMES
 from graphkit.config import load_config
 from graphkit.report.export import EXPORT_FORMATS, export_format, nodes_path, read_findings, write_graph
+from graphkit.util.atomic import check_replaceable_file
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     check_out_file,
@@ -61,10 +62,12 @@ def export(data_dir: Path, which: str, fmt: str | None, out: Path, since: str | 
     from graphkit.graphs import build_graphs  # igraph: for this command only, not for `graphkit -h`
 
     check_out_file(out, data_dir)  # before any work: never over an input table
+    check_replaceable_file(out)  # nor over a file graphkit did not write
     config = load_config(config_path, since=since, until=until, hub_cap=hub_cap)
     fmt = export_format(out, fmt)
-    if fmt == "parquet":
-        check_out_file(nodes_path(out), data_dir)  # its node list, beside the edges
+    if fmt == "parquet":  # its node list, beside the edges
+        check_out_file(nodes_path(out), data_dir)
+        check_replaceable_file(nodes_path(out))
     if ring is not None and report_dir is None:
         raise UserError("--ring needs --report OUT_DIR (the report that found the ring)")
     findings = read_findings(report_dir, ring=ring) if report_dir is not None else None  # before the long part

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from graphkit.config import load_config
-from graphkit.util.atomic import atomic_write_bytes, parquet_bytes
+from graphkit.util.atomic import atomic_write_bytes, check_replaceable_file, parquet_bytes
 from graphkit_cli.common import (
     CONTEXT_SETTINGS,
     check_out_file,
@@ -49,7 +49,8 @@ def features(data_dir: Path, out: Path, since: str | None, until: str | None, wo
     from graphkit.features import account_features  # igraph and the detectors: not for `graphkit -h`
     from graphkit.pipeline import analyze
 
-    check_out_file(out, data_dir)  # before any work: never over an input table, nor a file graphkit did not write
+    check_out_file(out, data_dir)  # before any work: never over an input table
+    check_replaceable_file(out)  # nor over a file graphkit did not write
     config = load_config(config_path, since=since, until=until)
     tables = read_data(data_dir, columns=columns, config=config, allow_outside_data_dir=allow_outside_data_dir)
     frame = account_features(analyze(tables, config, workers=workers))
