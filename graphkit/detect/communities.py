@@ -7,8 +7,11 @@ group stays together when its internal edge weight per pair of members is
 above it. Communities larger than ``max_size`` are split again by Leiden at a
 doubled resolution, recursively, so that no reported group is a 50k-account blob.
 
-Every method is seeded: the same graph, settings and seed give the same
-membership, numbered by size (largest first, ties by smallest vertex).
+Every method is seeded and runs one connected component at a time, each
+with the generator seeded for it alone: the same graph, settings and seed
+give the same membership, numbered by size (largest first, ties by smallest
+vertex), and a component's communities do not depend on the rest of the
+graph (a Spark work unit finds the local engine's).
 
 References
 ----------
