@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.text import Text
 
 from graphkit.config import Config
-from graphkit.errors import ConfigError, GraphkitError
+from graphkit.errors import ConfigError, GraphkitError, NotFoundError
 from graphkit.util.display import display_text
 
 if TYPE_CHECKING:
+    from graphkit.report.reader import SavedReport
     from graphkit.report.store import ReportStore
     from graphkit.io import Tables
 
@@ -29,6 +30,7 @@ __all__ = [
     "broken_pipe_exit",
     "UserError",
     "check_out_file",
+    "with_the_reports_rings",
     "data_source",
     "recorded_data_dir",
     "report_store",
@@ -266,6 +268,11 @@ def read_data(
         count_distinct=count_distinct,
         window=time_window(config.since, config.until),
     )
+
+
+def with_the_reports_rings(exc: NotFoundError, report_dir: Path, saved: "SavedReport") -> NotFoundError:
+    """An unknown id's error, adding the rings of the report asked (a mistyped or yesterday's ring id)."""
+    return NotFoundError(f"{exc}, nor a ring of {report_dir} (its rings: {saved.ring_span()})")
 
 
 def check_out_file(out: Path, data_dir: Path | None) -> None:

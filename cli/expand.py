@@ -12,6 +12,7 @@ from rich.text import Text
 
 from graphkit.config import load_config
 from graphkit.report.reader import read_report, read_scores
+from graphkit.errors import NotFoundError
 from graphkit.util.atomic import atomic_write_text, check_replaceable_file
 from graphkit.util.format import format_coins
 from graphkit_cli.common import (
@@ -27,6 +28,7 @@ from graphkit_cli.common import (
     safe_text,
     setting_type,
     stdout,
+    with_the_reports_rings,
     window_options,
 )
 
@@ -105,8 +107,11 @@ def expand(ids: tuple[str, ...], data_dir: Path, columns: Path | None, allow_out
     redactor = load_or_create_key(redact_key, outside=out_path.parent) if redact_key is not None else None
     given = read_scores(scores_path) if scores_path is not None else None
     if store is not None:  # the report's store answers: only the keys asked for are read
-        ev = store.expand(list(ids), hops=hops, max_nodes=config.view_max_nodes,
-                          through_popular_hosts=through_popular_hosts)
+        try:
+            ev = store.expand(list(ids), hops=hops, max_nodes=config.view_max_nodes,
+                              through_popular_hosts=through_popular_hosts)
+        except NotFoundError as exc:  # a mistyped or yesterday's ring id: say which rings this report has
+            raise with_the_reports_rings(exc, report_dir, saved) from None
         reached = ev.nodes.filter(pl.col("kind") == "account").get_column("key")
         scores = given if given is not None else store.scores_of(reached)
         gifts, sightings = store.events_of(reached)

@@ -12,7 +12,7 @@ from rich.text import Text
 from graphkit.errors import NotFoundError
 from graphkit.report.reader import read_report
 from graphkit.util.format import format_coins
-from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS, safe_text, stdout, with_the_reports_rings
 
 _KIND = {"account": "account", "device": "device", "ip": "IP", "stream": "stream"}
 
@@ -50,7 +50,7 @@ def show(ids: tuple[str, ...], report_dir: Path, shown: int, as_json: bool) -> N
         try:
             nodes = store.lookup([raw])
         except NotFoundError as exc:  # a mistyped or yesterday's ring id: say which rings this report has
-            raise NotFoundError(f"{exc}, nor a ring of {report_dir} (its rings: {saved.ring_span()})") from None
+            raise with_the_reports_rings(exc, report_dir, saved) from None
         answers.extend(store.describe(node, neighbours=shown) for node in nodes)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False, default=str))

@@ -281,3 +281,12 @@ def test_show_of_an_unknown_ring_id_names_the_reports_rings(demo_report):
     (line,) = result.stderr.splitlines()
     assert line.startswith("graphkit: error: 'R0042' is not an account, device, IP or stream id in the data")
     assert line.endswith(f", nor a ring of {demo_report} (its rings: R0001 .. R0009)")
+
+
+def test_expand_of_an_unknown_ring_id_names_the_reports_rings(demo_report, tmp_path):
+    """As show does: yesterday's R0042 is neither an id in the data nor a ring of this report."""
+    result = CliRunner().invoke(cli, ["expand", "R0042", "--report", str(demo_report), "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.endswith(f", nor a ring of {demo_report} (its rings: R0001 .. R0009)"), line
+    assert not (tmp_path / "x.html").exists()
