@@ -22,6 +22,8 @@ from graphkit.synth import generate
 from graphkit.synth.flags import with_flags
 from graphkit_cli.main import cli
 
+from _ratings import RATINGS_MAPPING
+
 UTC = timezone.utc
 
 
@@ -80,14 +82,7 @@ def test_negative_ratings_become_flags_and_positive_ones_gifts_through_the_mappi
         "rater": ["a", "b", "c", "a"], "ratee": ["b", "c", "a", "c"], "rating": ["5", "-10", "2", "-3"],
         "time": ["1289241911.72836", "1289241912", "1289241915", "1289241914"],
     }).write_csv(tmp_path / "ratings.csv")
-    (tmp_path / "graphkit.toml").write_text(
-        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
-        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
-        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
-        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n'
-        '[tables.flags.constants]\nkind = "negative_rating"\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "graphkit.toml").write_text(RATINGS_MAPPING, encoding="utf-8")
     tables = read_tables(tmp_path)
     assert tables.gifts.select("sender_id", "receiver_id", "coins").rows() == [("a", "b", 5.0), ("c", "a", 2.0)]
     assert tables.flags.select("user_id", "kind").rows() == [("c", "negative_rating"), ("c", "negative_rating")]

@@ -25,6 +25,8 @@ from graphkit.io import read_tables
 from graphkit.io.window import time_window
 from graphkit_cli.main import cli
 
+from _ratings import RATINGS_MAPPING
+
 DEMO = Path("fixtures/demo")
 
 WINDOWS = [
@@ -124,11 +126,7 @@ def test_rows_a_mapping_where_leaves_out_are_neither_read_nor_out_of_the_window(
         "b,h,-2,2024-05-04T11:00:00Z\n"   # flag, after --until: out of the window
     )
     (tmp_path / "graphkit.toml").write_text(
-        '[tables.users]\nfile = "users.csv"\n'
-        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
-        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
-        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
-        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n[tables.flags.constants]\nkind = "negative_rating"\n'
+        '[tables.users]\nfile = "users.csv"\n' + RATINGS_MAPPING
     )
     tables = read_tables(tmp_path, window=time_window("2024-05-02", "2024-05-03"), max_bad_share=1.0)
     gifts, flags = tables.stats["gifts"], tables.stats["flags"]

@@ -22,6 +22,8 @@ from benchmarks import spark_cluster
 from graphkit.evaluate import evaluate_output
 from graphkit_cli.main import cli
 
+from _ratings import RATINGS_MAPPING
+
 pyspark = pytest.importorskip("pyspark", reason="the spark extra: pip install 'graphkit[spark]'")
 
 pytestmark = pytest.mark.spark
@@ -350,14 +352,7 @@ def test_a_mappings_where_and_constants_read_ratings_as_gifts_and_flags_as_the_l
         "rater": ["a", "b", "c", "a", "b"], "ratee": ["b", "c", "a", "c", "a"], "rating": ["5", "-10", "2", "-3", "-1"],
         "time": ["1289241911.72836", "1289241912", "1289241915", "1289241914", "not a time"],
     }).write_csv(tmp_path / "ratings.csv")
-    (tmp_path / "graphkit.toml").write_text(
-        '[tables.gifts]\nfile = "ratings.csv"\nwhere = "rating > 0"\n'
-        '[tables.gifts.columns]\nsender_id = "rater"\nreceiver_id = "ratee"\ncoins = "rating"\nsent_at = "time"\n'
-        '[tables.flags]\nfile = "ratings.csv"\nwhere = "rating < 0"\n'
-        '[tables.flags.columns]\nuser_id = "ratee"\nat = "time"\n'
-        '[tables.flags.constants]\nkind = "negative_rating"\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "graphkit.toml").write_text(RATINGS_MAPPING, encoding="utf-8")
     local = read_tables(tmp_path, max_bad_share=1.0)
     remote = read_spark_tables(spark, tmp_path, max_bad_share=1.0)
     for name, columns in (("gifts", ["sender_id", "receiver_id", "coins", "sent_at"]), ("flags", ["user_id", "kind", "at"])):

@@ -22,6 +22,7 @@ Every file and folder is created with the modes the user's umask gives
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import re
 import secrets
@@ -123,8 +124,6 @@ TEXT_MARKS = (b"<!-- written by graphkit", b"<creator>graphkit", b"<title>graphk
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
     """``frame`` as a Parquet file carrying :data:`PARQUET_MARK`, so that a later run may replace it."""
-    import io
-
     buffer = io.BytesIO()
     frame.write_parquet(buffer, metadata=PARQUET_MARK)
     return buffer.getvalue()
