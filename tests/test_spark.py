@@ -88,7 +88,7 @@ def test_spark_gives_the_local_engines_report_on_the_demo_data_with_flags(spark,
     _report(data, "--out", tmp_path / "spark", "--engine", "spark", "--spark-master", "local[2]", "--spark-units", "4")
     local = json.loads((tmp_path / "local" / "rings.json").read_text())
     remote = json.loads((tmp_path / "spark" / "rings.json").read_text())
-    assert remote["params"]["engine"] == "spark" and remote["params"]["spark"]["components"] == "star"
+    assert remote["params"]["engine"] == "spark" and remote["params"]["spark"]["components"] == "driver"
     assert len(remote["rings"]) == len(local["rings"])
     for ring in local["rings"]:
         best = max(_jaccard(set(ring["members"]), set(other["members"])) for other in remote["rings"])
@@ -137,7 +137,9 @@ def test_work_units_keep_every_link_a_detector_can_follow_in_one_unit(spark):
                                           ("a3", None, "10.0.0.1"), ("a2", "dB", None)],
                                          "user_id string, device_id string, ip string"),
     }
-    unit_of, _ = _work_units(frames, SparkOptions(units=8))
+    # the star rounds (no link found on the driver) as on a platform too big to collect the links
+    unit_of, method = _work_units(frames, SparkOptions(units=8, driver_components_max_edges=0))
+    assert method == "star"
     accounts = [f"a{i}" for i in range(1, 7)] + ["h"] + [f"{x}{i}" for i in range(30) for x in "bc"]
     keyed = spark.createDataFrame([(a,) for a in accounts], "user_id string").select("user_id", _key("u", "user_id").alias("key"))
     unit = {r["user_id"]: r["unit"] for r in keyed.join(unit_of, on="key").collect()}
@@ -286,24 +288,40 @@ def test_a_work_unit_uses_the_flags_known_by_the_platforms_last_event_not_its_ow
     assert flags == {"flags_read": 0, "flags_used": 0, "accounts_flagged": 0} and set(reasons.values()) == {None}
 
 
+@pytest.mark.parametrize("method", ["star", "driver"])
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(n=st.integers(2, 40), edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=45))
-def test_star_components_match_networkx(spark, n, edges):
+@given(n=st.integers(2, 40), edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=45),
+       offset=st.sampled_from([0, -(2**62)]))
+def test_components_match_networkx(spark, method, n, edges, offset):
+    # ids as xxhash64 keys are: any long, negative ones too
     from graphkit.engines.spark.components import connected_components
 
-    edges = [(a % n, b % n) for a, b in edges]
+    edges = [(a % n + offset, b % n + offset) for a, b in edges]
     graph = nx.Graph()
-    graph.add_nodes_from(range(n))
+    graph.add_nodes_from(range(offset, offset + n))
     graph.add_edges_from(edges)
-    vertices = spark.createDataFrame([(i,) for i in range(n)], "id long")
+    vertices = spark.createDataFrame([(i,) for i in range(offset, offset + n)], "id long")
     frame = spark.createDataFrame(edges, "src long, dst long")
-    found, method = connected_components(vertices, frame, method="star")
+    found, used = connected_components(vertices, frame, method=method)
     groups: dict[int, set[int]] = {}
     for row in found.collect():
         groups.setdefault(row["component"], set()).add(row["id"])
-    assert method == "star"
+    assert used == method
     assert sorted(map(sorted, groups.values())) == sorted(map(sorted, nx.connected_components(graph)))
     assert all(c == min(members) for c, members in groups.items())
+
+
+def test_auto_finds_components_on_the_driver_up_to_its_limit_and_with_star_rounds_above_it(spark):
+    from graphkit.engines.spark.components import connected_components
+
+    vertices = spark.createDataFrame([(i,) for i in range(6)], "id long")
+    edges = spark.createDataFrame([(0, 1), (1, 0), (2, 3), (3, 4), (5, 5)], "src long, dst long")  # 3 distinct links
+    results = {}
+    for limit in (3, 2):
+        found, used = connected_components(vertices, edges, driver_max_edges=limit)
+        results[used] = sorted((r["id"], r["component"]) for r in found.collect())
+    assert results == {"driver": [(0, 0), (1, 0), (2, 2), (3, 2), (4, 2), (5, 5)],
+                       "star": [(0, 0), (1, 0), (2, 2), (3, 2), (4, 2), (5, 5)]}
 
 
 def test_graphframes_is_used_only_when_its_jar_is_there(spark):

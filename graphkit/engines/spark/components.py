@@ -1,9 +1,12 @@
 """Connected components of a Spark edge frame: the work units of the Spark engine.
 
-Two implementations, chosen explicitly (:func:`connected_components`):
-GraphFrames' ``connectedComponents`` when its jar is on the classpath, else
-the alternating large-star / small-star algorithm of Kiveris et al. on plain
-DataFrames, checkpointed every few rounds so that its lineage stays short.
+Three implementations, chosen by :func:`connected_components`: when the links
+are few enough to collect (:data:`DRIVER_MAX_EDGES`), scipy on the driver;
+else GraphFrames' ``connectedComponents`` when its jar is on the classpath,
+else the alternating large-star / small-star algorithm of Kiveris et al. on
+plain DataFrames, checkpointed every few rounds so that its lineage stays
+short. All three give every vertex the smallest id of its component, so the
+work units do not depend on the method.
 
 References
 ----------
@@ -20,10 +23,17 @@ from graphkit.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["COMPONENT_METHODS", "connected_components", "graphframes_available", "star_components"]
+__all__ = ["COMPONENT_METHODS", "DRIVER_MAX_EDGES", "connected_components", "driver_components",
+           "graphframes_available", "star_components"]
 
-COMPONENT_METHODS = ("auto", "graphframes", "star")
-"""``auto``: GraphFrames when its jar is on the classpath, else ``star``."""
+COMPONENT_METHODS = ("auto", "driver", "graphframes", "star")
+"""``auto``: ``driver`` for at most :data:`DRIVER_MAX_EDGES` distinct links, else GraphFrames when its jar is on
+the classpath, else ``star``."""
+
+DRIVER_MAX_EDGES = 5_000_000
+"""``auto`` collects the distinct links to the driver and finds the components there (scipy) when there are at most
+this many: 80 MB of id pairs and about a second of scipy, where each of the star algorithm's rounds is several
+Spark jobs (on the demo's 25k linked vertices, about 20 rounds took minutes on two cores: ``docs/spark.md``)."""
 
 _CHECKPOINT_EVERY = 3
 """Rounds (one large-star and one small-star each) between checkpoints."""
@@ -44,7 +54,8 @@ def graphframes_available(spark: "SparkSession") -> bool:
     return True
 
 
-def connected_components(vertices: "DataFrame", edges: "DataFrame", *, method: str = "auto") -> tuple["DataFrame", str]:
+def connected_components(vertices: "DataFrame", edges: "DataFrame", *, method: str = "auto",
+                         driver_max_edges: int = DRIVER_MAX_EDGES) -> tuple["DataFrame", str]:
     """The component of every vertex.
 
     Parameters
@@ -53,9 +64,15 @@ def connected_components(vertices: "DataFrame", edges: "DataFrame", *, method: s
         ``id`` (long), one row per vertex (vertices without edges are their own component).
     edges : pyspark.sql.DataFrame
         ``src``, ``dst`` (long): undirected; loops and repeats allowed.
-    method : {"auto", "graphframes", "star"}
-        ``graphframes`` fails when the GraphFrames jar is not on the
-        classpath; ``auto`` uses it when it is, and ``star`` otherwise.
+    method : {"auto", "driver", "graphframes", "star"}
+        ``driver`` collects the distinct links and finds the components with
+        scipy on the driver; ``graphframes`` fails when the GraphFrames jar is
+        not on the classpath; ``star`` runs the large-star / small-star
+        rounds on DataFrames. ``auto`` takes ``driver`` when there are at
+        most ``driver_max_edges`` distinct links, else GraphFrames when its
+        jar is there, else ``star``.
+    driver_max_edges : int
+        ``auto``'s limit for ``driver`` (:data:`DRIVER_MAX_EDGES`).
 
     Returns
     -------
@@ -68,18 +85,68 @@ def connected_components(vertices: "DataFrame", edges: "DataFrame", *, method: s
     if method not in COMPONENT_METHODS:
         raise ConfigError(f"components method {method!r} is not one of {', '.join(COMPONENT_METHODS)}")
     spark = vertices.sparkSession
-    if method == "graphframes" or (method == "auto" and graphframes_available(spark)):
-        if not graphframes_available(spark):
-            raise ConfigError("components method 'graphframes' needs the graphframes package and its jar on the "
-                              "classpath (--spark-conf spark.jars.packages=...); use 'star' or 'auto' without it")
-        from graphframes import GraphFrame
-
-        found = GraphFrame(vertices.select("id"), edges.select("src", "dst")).connectedComponents()
-        return found.select("id", "component"), "graphframes"
-    roots = star_components(edges)
+    if method == "graphframes" and not graphframes_available(spark):
+        raise ConfigError("components method 'graphframes' needs the graphframes package and its jar on the "
+                          "classpath (--spark-conf spark.jars.packages=...); use 'star' or 'auto' without it")
+    if method == "graphframes":
+        return _graphframes(vertices, edges), "graphframes"
+    pairs = _checkpoint(_undirected(edges))
+    if method == "auto":
+        if pairs.count() <= driver_max_edges:
+            method = "driver"
+        else:
+            method = "graphframes" if graphframes_available(spark) else "star"
+    if method == "graphframes":
+        pairs.unpersist()
+        return _graphframes(vertices, edges), "graphframes"
+    roots = driver_components(pairs) if method == "driver" else _star_rounds(pairs)
     found = vertices.select("id").join(roots, on="id", how="left").select(
         "id", F.coalesce("component", "id").alias("component"))
-    return found, "star"
+    return found, method
+
+
+def _graphframes(vertices: "DataFrame", edges: "DataFrame") -> "DataFrame":
+    from graphframes import GraphFrame
+
+    found = GraphFrame(vertices.select("id"), edges.select("src", "dst")).connectedComponents()
+    return found.select("id", "component")
+
+
+def _undirected(edges: "DataFrame") -> "DataFrame":
+    """``src, dst`` -> the distinct links ``a < b`` (loops dropped)."""
+    from pyspark.sql import functions as F
+
+    return (edges.select(F.least("src", "dst").alias("a"), F.greatest("src", "dst").alias("b"))
+            .where(F.col("a") != F.col("b")).distinct())
+
+
+def driver_components(pairs: "DataFrame") -> "DataFrame":
+    """The components of the links ``pairs`` (``a``, ``b``: long), found with scipy on the driver.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``id``, ``component`` (the smallest id of its component) for every
+        vertex of a link, as :func:`star_components` gives them.
+    """
+    import numpy as np
+    import pyarrow as pa
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
+    links = pairs.toArrow()
+    a = links.column("a").to_numpy().astype(np.int64, copy=False)
+    b = links.column("b").to_numpy().astype(np.int64, copy=False)
+    ids, ends = np.unique(np.concatenate([a, b]), return_inverse=True)
+    if ids.size:
+        adjacency = coo_matrix((np.ones(a.size, dtype=np.int8), (ends[:a.size], ends[a.size:])),
+                               shape=(ids.size, ids.size))
+        _, label = scipy_components(adjacency, directed=False)
+        # the ids are sorted, so the first vertex of each label is its component's smallest id
+        component = ids[np.unique(label, return_index=True)[1]][label]
+    else:
+        component = ids
+    return pairs.sparkSession.createDataFrame(pa.table({"id": ids, "component": component}))
 
 
 def star_components(edges: "DataFrame") -> "DataFrame":
@@ -102,13 +169,13 @@ def star_components(edges: "DataFrame") -> "DataFrame":
     checkpointed (reliably when the SparkContext has a checkpoint folder,
     else locally).
     """
+    return _star_rounds(_checkpoint(_undirected(edges)))
+
+
+def _star_rounds(current: "DataFrame") -> "DataFrame":
+    """:func:`star_components` of the distinct links ``a < b`` (checkpointed)."""
     from pyspark.sql import functions as F
 
-    current = (
-        edges.select(F.least("src", "dst").alias("a"), F.greatest("src", "dst").alias("b"))
-        .where(F.col("a") != F.col("b")).distinct()
-    )
-    current = _checkpoint(current)
     seen = _fingerprint(current)
     for round_ in range(1, _MAX_ROUNDS + 1):
         following = _small_star(_large_star(current))

@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from graphkit.config import Config
 from graphkit.detect.signals import Baseline
-from graphkit.engines.spark.components import COMPONENT_METHODS, connected_components
+from graphkit.engines.spark.components import COMPONENT_METHODS, DRIVER_MAX_EDGES, connected_components
 from graphkit.engines.spark.read import SparkTables
 from graphkit.errors import ConfigError
 from graphkit.graphs.window import time_window
@@ -70,8 +70,12 @@ class SparkOptions:
         More units spread the graph work; communities are found per connected
         component, so the rings stay the local engine's (``docs/spark.md``
         lists what may still differ).
-    components : {"auto", "graphframes", "star"}
+    components : {"auto", "driver", "graphframes", "star"}
         How the components are found (:func:`graphkit.engines.spark.components.connected_components`).
+    driver_components_max_edges : int
+        With ``auto``, the components are found on the driver (scipy) when the
+        distinct links are at most this many
+        (:data:`graphkit.engines.spark.components.DRIVER_MAX_EDGES`).
     scores_csv_max : int
         ``scores.csv`` is written when the platform has at most this many
         accounts (it is collected on the driver); the Parquet ``scores/`` always.
@@ -79,6 +83,7 @@ class SparkOptions:
 
     units: int = 1
     components: str = "auto"
+    driver_components_max_edges: int = DRIVER_MAX_EDGES
     scores_csv_max: int = 2_000_000
 
     def __post_init__(self) -> None:
@@ -86,6 +91,9 @@ class SparkOptions:
             raise ConfigError(f"spark units = {self.units!r} is not allowed; it must be a whole number from 1 to 1,000,000")
         if self.components not in COMPONENT_METHODS:
             raise ConfigError(f"spark components = {self.components!r} is not one of {', '.join(COMPONENT_METHODS)}")
+        if not (isinstance(self.driver_components_max_edges, int) and self.driver_components_max_edges >= 0):
+            raise ConfigError(f"spark driver_components_max_edges = {self.driver_components_max_edges!r} is not "
+                              "allowed; it must be a whole number >= 0")
         if not (isinstance(self.scores_csv_max, int) and self.scores_csv_max >= 0):
             raise ConfigError(f"spark scores_csv_max = {self.scores_csv_max!r} is not allowed; it must be a whole number >= 0")
 
@@ -105,7 +113,7 @@ class SparkResult:
     rejected : dict
         Table name -> rejected rows (Spark frames), from the tables.
     components : str
-        How the work units were found (``star`` or ``graphframes``).
+        How the work units were found (``driver``, ``graphframes`` or ``star``).
     """
 
     report: Report
@@ -190,7 +198,9 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
             collected = pl.DataFrame([tuple(r) for r in scores.collect()], schema=user_scores.schema, orient="row")
         user_scores = collected.sort(["score", "user_id"], descending=[True, False])
     params = {**config.to_params(), "engine": "spark",
-              "spark": {"units": options.units, "components": method, "scores_csv_max": options.scores_csv_max}}
+              "spark": {"units": options.units, "components": method,
+                        "driver_components_max_edges": options.driver_components_max_edges,
+                        "scores_csv_max": options.scores_csv_max}}
     report = Report(rings=tuple(rings), user_scores=user_scores, params=params, summary=summary)
     return SparkResult(report=report, scores=scores, rejected=tables.rejected, components=method)
 
@@ -263,7 +273,8 @@ def _work_units(frames: dict[str, "DataFrame"], options: SparkOptions) -> tuple[
                 link(devices, ("u", "user_id"), (prefix, column))
     all_vertices = _union(vertices).distinct()
     all_edges = _union(edges) if edges else all_vertices.select(F.col("id").alias("src"), F.col("id").alias("dst")).limit(0)
-    found, method = connected_components(all_vertices, all_edges, method=options.components)
+    found, method = connected_components(all_vertices, all_edges, method=options.components,
+                                         driver_max_edges=options.driver_components_max_edges)
     units = found.select(F.col("id").alias("key"), F.pmod(F.xxhash64("component"), F.lit(options.units)).alias("unit"))
     return units.cache(), method
 
