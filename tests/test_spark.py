@@ -210,6 +210,33 @@ def test_catalog_tables_give_the_report_of_the_same_tables_as_parquet_files(spar
     assert "gk.nothing_gifts nor gk.nothing_devices" in missing.output
 
 
+def test_a_window_with_flags_gives_the_local_engines_report_counts_and_rejected_rows(spark, tmp_path):
+    # --since/--until on Spark, as locally: only the rows in the window are validated (a bad gift and a flag dated
+    # after it are out of the window, not rejected), flags are checked against the window's accounts and last
+    # event, and the summary counts the rows and accounts left out
+    data = tmp_path / "data"
+    _run_cli(["synth", str(data), "--users", "1000", "--gifts", "9000", "--seed", "3", "--flags"])
+    with open(data / "gifts.csv", "a", encoding="utf-8") as fh:  # one bad gift outside the window, one inside
+        fh.write("u000001,u000002,-5.0,2024-05-02T00:00:00Z,,\nu000001,u000002,-5.0,2024-05-10T00:00:00Z,,\n")
+    with open(data / "flags.csv", "a", encoding="utf-8") as fh:
+        fh.write("u000003,chargeback,2030-01-01T00:00:00Z\nu000004,two words,2024-05-12T00:00:00Z\n")
+        fh.write("".join(f"u{i:06d},report,2024-05-15T00:00:00Z\n" for i in range(10, 40)))  # 1 bad flag of 40 < 5%
+    window = ["--since", "2024-05-05", "--until", "2024-05-26"]
+    _report(data, "--out", tmp_path / "local", "--no-html", *window)
+    _report(data, "--out", tmp_path / "spark", "--engine", "spark", "--spark-units", "2", *window)
+    for name in ("rings.csv", "members.csv", "scores.csv"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    a, b = (json.loads((tmp_path / side / "rings.json").read_text())["summary"] for side in ("local", "spark"))
+    for key in ("users", "gifts", "rejected_rows", "out_of_window_rows", "accounts_out_of_window", "flags", "rings"):
+        assert b[key] == a[key], key
+    assert a["rings"] and a["out_of_window_rows"] > 0 and a["accounts_out_of_window"] > 0
+    for table, reasons in (("gifts", ["negative coins"]), ("flags", ["bad kind"])):
+        local = pl.read_csv(tmp_path / "local" / "rejected" / f"{table}.csv", infer_schema=False)
+        remote = pl.read_parquet(tmp_path / "spark" / "rejected" / f"{table}.parquet" / "*.parquet")
+        assert [r.split(" (")[0] for r in remote["reason"]] == [r.split(" (")[0] for r in local["reason"]] == reasons
+        assert remote["row"].to_list() == [int(r) for r in local["row"]]
+
+
 def _run_cli(args: list[str]) -> tuple[int, str]:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

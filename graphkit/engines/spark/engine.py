@@ -185,7 +185,8 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
                 "ring_id", F.when(in_ring, F.col("role")).alias("role"), *with_flags)
     )
     summaries = [json.loads(r["payload"]) for r in out.where(F.col("kind") == "summary").select("payload").collect()]
-    summary = _summary(summaries, frames, tables, baseline, threshold, rings, groups_scored=len(scores_seen))
+    summary = _summary(summaries, frames, tables, baseline, threshold, rings, groups_scored=len(scores_seen),
+                       windowed=time_window(config.since, config.until).bounded)
     user_scores = pl.DataFrame(schema={"user_id": pl.Utf8, "score": pl.Float64, "ring_id": pl.Utf8, "role": pl.Utf8,
                                        **({"score_without_flags": pl.Float64, "flag_reason": pl.Utf8} if with_flags else {})})
     if scores_path is not None:
@@ -408,7 +409,7 @@ def _ranked_rings(rows: list[Any]) -> tuple[list[Ring], list[tuple[int, str, str
 
 
 def _summary(units: list[dict[str, Any]], frames: dict[str, "DataFrame"], tables: SparkTables, baseline: Baseline,
-             threshold: float, rings: list[Ring], *, groups_scored: int) -> dict[str, Any]:
+             threshold: float, rings: list[Ring], *, groups_scored: int, windowed: bool) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     def total(key: str) -> int:
@@ -427,6 +428,11 @@ def _summary(units: list[dict[str, Any]], frames: dict[str, "DataFrame"], tables
         "rings": len(rings), "accounts_in_rings": int(sum(r.size for r in rings)), "placeholder_devices": placeholders,
         "rejected_rows": tables.rejected_rows, "exact_duplicate_rows": total("exact_duplicate_rows"),
         "unknown_accounts": total("unknown_accounts"),
+        # with a window, the local engine's counts: the rows Spark's validation left out as outside it, and the
+        # accounts each unit's analysis left out as untouched by it, whose rows of a users table are out of it too
+        **({"out_of_window_rows": sum(stats.out_of_window for stats in tables.stats.values())
+                                  + (total("accounts_out_of_window") if "users" in tables.stats else 0),
+            "accounts_out_of_window": total("accounts_out_of_window")} if windowed else {}),
         "baseline": {k: round(v, 4) for k, v in baseline.to_dict().items()}, "as_of": as_of,
         **({"flags": {key: int(sum(u["flags"][key] for u in units if "flags" in u))
                       for key in ("flags_read", "flags_used", "accounts_flagged")}}

@@ -8,7 +8,10 @@ one-line errors). Each Arrow batch then goes through
 :func:`graphkit.io.validate.validate_table`, the local engine's row rules and
 reasons; a unique id repeated across batches is rejected by Spark, the first
 valid row winning as in the local engine. Rejected rows keep their row number
-(1-based, in the order Spark reads the table) and their reason.
+(1-based, in the order Spark reads the table) and their reason. With a window
+(``since``/``until``), as locally, only the rows in it are validated: the others
+are counted as out of the window, neither accepted nor rejected, and the flags
+are checked against the window's accounts and last event.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from graphkit.io.schema import TABLE_NAMES, TABLES, TableSpec
 from graphkit.io.scan import find_table_file
 from graphkit.io.tables import mapped_names
 from graphkit.io.validate import AFTER_DATA, DTYPES, REASON, UNKNOWN_FLAG_ACCOUNT, RowRules, TableStats, ValidatedPart, check_bad_share, validate_table
+from graphkit.io.window import TimeWindow, time_window
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
@@ -38,6 +42,8 @@ __all__ = ["SparkTables", "catalog_table_name", "parse_tables_option", "read_spa
 _ROW = "__gk_row"
 _WHERE = "__gk_where"
 """The column a mapping's ``where`` compares, as text (it leaves rows out before validation, as locally)."""
+_OUT = "__gk_out_of_window"
+"""True for a row outside the window (:meth:`graphkit.io.window.TimeWindow.table`): counted, not validated."""
 _TABLES_OPTION = re.compile(r"^(?P<db>[A-Za-z_][A-Za-z0-9_]*)\.(?P<prefix>[A-Za-z0-9_]*)$")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -155,6 +161,7 @@ def read_spark_tables(
             Path(data_dir) / MAPPING_FILE if local and (Path(data_dir) / MAPPING_FILE).is_file() else None)
     mappings = load_mapping(mapping_path)
     rules = RowRules(max_coins=config.max_coins, dedupe_exact_rows=False)  # exact repeats: counted per work unit
+    window = time_window(config.since, config.until)
     found = SparkTables(frames={})
     for name in TABLE_NAMES:
         if tables is not None:
@@ -166,7 +173,8 @@ def read_spark_tables(
         where, raw = located
         # flags last (TABLE_NAMES order): checked against the accounts and times of the tables read before them
         against = found.frames if name == "flags" else None
-        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules, against=against)
+        accepted, rejected, stats = _validate(raw, TABLES[name], where, mappings.get(name), rules, against=against,
+                                              window=window)
         found.frames[name], found.rejected[name], found.stats[name], found.where[name] = accepted, rejected, stats, where
     if "gifts" not in found.frames and "devices" not in found.frames:
         if tables is not None:
@@ -219,9 +227,11 @@ def _read_file(spark: "SparkSession", path: str) -> "DataFrame":
 
 
 def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMapping | None,
-              rules: RowRules, *, against: dict[str, "DataFrame"] | None = None) -> tuple["DataFrame", "DataFrame", TableStats]:
+              rules: RowRules, *, against: dict[str, "DataFrame"] | None = None,
+              window: TimeWindow | None = None) -> tuple["DataFrame", "DataFrame", TableStats]:
     """Accepted rows, rejected rows and counts of one table; with ``against`` (the accepted frames of the
-    other tables), the flags table's checks against them too (:func:`_reject_flags_against`)."""
+    other tables), the flags table's checks against them too (:func:`_reject_flags_against`). With a bounded
+    ``window``, the rows outside it are counted in ``stats.out_of_window`` and not validated."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
@@ -245,9 +255,13 @@ def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMappi
 
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw, keep=keep)
+            yield _validate_batch(batch, spec, where, mapping, rules, present, out_schema, keep_raw=keep_raw, keep=keep,
+                                  window=window)
 
-    checked = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
+    every_row = numbered.mapInArrow(check, _spark_schema(out_schema)).cache()
+    scoped = window is not None and window.table(spec.name) is not None
+    out_of_window = every_row.where(F.col(_OUT)).count() if scoped else 0
+    checked = every_row.where(~F.col(_OUT)).drop(_OUT)
     checked = _reject_repeated_ids(checked, spec, present)
     if against is not None:
         checked = _reject_flags_against(checked, against, present).cache()
@@ -256,8 +270,8 @@ def _validate(raw: "DataFrame", spec: TableSpec, where: str, mapping: TableMappi
         F.col(_ROW).alias("row"), *[F.col(f"__raw_{c}").alias(c) for c in present], REASON).orderBy("row")
     counts = {r[REASON]: int(r["count"]) for r in checked.where(F.col(REASON).isNotNull()).groupBy(REASON).count().collect()}
     rows = checked.count()
-    stats = TableStats(name=spec.name, path=None, rows_read=rows, accepted=rows - sum(counts.values()),
-                       rejected_by_reason=dict(sorted(counts.items())))
+    stats = TableStats(name=spec.name, path=None, rows_read=rows + out_of_window, accepted=rows - sum(counts.values()),
+                       rejected_by_reason=dict(sorted(counts.items())), out_of_window=out_of_window)
     return accepted, rejected, stats
 
 
@@ -285,7 +299,7 @@ def _numbered(frame: "DataFrame") -> "DataFrame":
 
 
 def _batch_schema(spec: TableSpec, present: list[str], frame: "DataFrame") -> pa.Schema:
-    fields = [pa.field(_ROW, pa.int64()), pa.field(REASON, pa.string())]
+    fields = [pa.field(_ROW, pa.int64()), pa.field(REASON, pa.string()), pa.field(_OUT, pa.bool_())]
     fields += [pa.field(c, pa.timestamp("us", tz="UTC") if spec.column(c).kind == "time" else
                         (pa.float64() if spec.column(c).kind == "number" else pa.string())) for c in present]
     fields += [pa.field(f"__raw_{c}", pa.string()) for c in present]
@@ -293,48 +307,49 @@ def _batch_schema(spec: TableSpec, present: list[str], frame: "DataFrame") -> pa
 
 
 def _spark_schema(schema: pa.Schema) -> str:
-    kinds = {pa.int64(): "long", pa.string(): "string", pa.float64(): "double"}
+    kinds = {pa.int64(): "long", pa.string(): "string", pa.float64(): "double", pa.bool_(): "boolean"}
     return ", ".join(f"`{f.name}` {kinds.get(f.type, 'timestamp')}" for f in schema)
 
 
 def _validate_batch(batch: pa.RecordBatch, spec: TableSpec, where: str, mapping: TableMapping | None,
                     rules: RowRules, present: list[str], schema: pa.Schema, *, keep_raw: bool = False,
-                    keep: pl.Expr | None = None) -> pa.RecordBatch:
+                    keep: pl.Expr | None = None, window: TimeWindow | None = None) -> pa.RecordBatch:
     """One batch through the local row rules; ``keep`` (a mapping's ``where``, on ``__gk_where``) leaves rows out,
-    neither accepted nor rejected, as locally."""
+    neither accepted nor rejected, as locally; the rows outside ``window`` come out marked ``__gk_out_of_window``."""
     frame = pl.from_arrow(pa.Table.from_batches([batch]))
     assert isinstance(frame, pl.DataFrame)
-    rows = frame[_ROW].cast(pl.Int64)
-    part = validate_table(spec, frame.drop(_ROW).lazy(), where, mapping, rules, keep=keep)
-    frame = frame.drop(_WHERE, strict=False)
-    # validate_table numbers the batch's rows 1..n: back to the table's row numbers
-    mask = _accepted_mask(part, frame.height)
-    if keep is not None:
-        mask = mask & pl.from_arrow(batch.column(_WHERE)).to_frame(_WHERE).select(keep).to_series()
+    # the table's row number rides through validation as an extra column (text), so each row validated keeps it
+    part = validate_table(spec, frame.lazy(), where, mapping, rules, keep=keep, window=window)
+    accepted_rows = part.accepted.get_column(_ROW).cast(pl.Int64)
+    rejected_rows = part.rejected.get_column(_ROW).cast(pl.Int64)
     accepted = part.accepted.select(
         pl.lit(None, pl.Utf8).alias(REASON),
         *[pl.col(c).cast(DTYPES[spec.column(c).kind]) for c in present],
     ).with_columns(
-        frame.filter(mask).select(pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}") for c in present) if keep_raw
+        frame.filter(pl.col(_ROW).is_in(accepted_rows.implode())).select(pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}")
+                                                                          for c in present) if keep_raw
         else [pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present]
     )
-    accepted_rows = rows.filter(mask)
     rejected = part.rejected.select(
         pl.col(REASON),
         *[pl.lit(None, DTYPES[spec.column(c).kind]).alias(c) for c in present],
         *[pl.col(c).cast(pl.Utf8).alias(f"__raw_{c}") for c in present],
     )
-    rejected_rows = rows.gather(part.rejected["row"].cast(pl.Int64) - 1)
-    out = pl.concat([accepted.with_columns(accepted_rows.alias(_ROW)), rejected.with_columns(rejected_rows.alias(_ROW))])
-    out = out.select(_ROW, REASON, *present, *[f"__raw_{c}" for c in present])
+    # the rows that the mapping keeps and validation did not see: outside the window
+    kept = frame.filter(keep.fill_null(False)) if keep is not None else frame
+    outside = kept.filter(~pl.col(_ROW).is_in(pl.concat([accepted_rows, rejected_rows]).implode())).select(
+        pl.col(_ROW).cast(pl.Int64), pl.lit(None, pl.Utf8).alias(REASON),
+        *[pl.lit(None, DTYPES[spec.column(c).kind]).alias(c) for c in present],
+        *[pl.lit(None, pl.Utf8).alias(f"__raw_{c}") for c in present],
+    )
+    out = pl.concat([accepted.with_columns(accepted_rows.alias(_ROW)), rejected.with_columns(rejected_rows.alias(_ROW)),
+                     outside.with_columns(pl.lit(True).alias(_OUT))], how="diagonal")
+    out = out.with_columns(pl.col(_OUT).fill_null(False)).select(_ROW, REASON, _OUT, *present,
+                                                                 *[f"__raw_{c}" for c in present])
     if not out.height:
         return pa.RecordBatch.from_pylist([], schema=schema)
     # one batch of every row: the accepted and the rejected rows may come out as two chunks
     return out.to_arrow().cast(schema).combine_chunks().to_batches()[0]
-
-
-def _accepted_mask(part: ValidatedPart, n: int) -> pl.Series:
-    return ~pl.int_range(1, n + 1, eager=True).is_in(part.rejected["row"].cast(pl.Int64).implode())
 
 
 def _reject_flags_against(checked: "DataFrame", frames: dict[str, "DataFrame"], present: list[str]) -> "DataFrame":
