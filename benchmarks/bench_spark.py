@@ -3,7 +3,10 @@
 ``python -m benchmarks spark [--gifts 1e6,3e6,1e7] [--seed 0] [--units 8]`` (``make bench-spark``) runs
 ``graphkit report --engine spark`` on the benchmarks' synth platforms (:func:`benchmarks.data.platform_dir`,
 Parquet) against a standalone cluster on 127.0.0.1 (:mod:`benchmarks.spark_cluster`: one worker with every
-core), and writes every figure to ``benchmarks/spark-results.json``.
+core), and writes every figure to ``benchmarks/spark-results.json``. The reports, the cluster's logs and work
+folders and the driver's working folder go to a scratch folder of the run's own under ``TMPDIR``
+(``gk-bench-spark-*``, as the other benchmarks' scratch files), removed when every run succeeded: never into the
+checkout, where a test (``tests/test_notebooks.py``) checks that nothing writes while the notebooks run.
 
 The driver (graphkit's CLI and the JVM it starts) and the executors (started by the worker, with their Python
 workers) run in different process groups, so their resident memory is sampled apart every half second: the
@@ -18,21 +21,22 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.child import rss_mb
-from benchmarks.data import OUT, ROOT, platform_dir
+from benchmarks.data import ROOT, platform_dir
 from benchmarks.spark_cluster import standalone_cluster
 
 __all__ = ["run_spark_bench"]
 
 
-def _sampled(cmd: list[str], env: dict[str, str], worker_pids: tuple[int, ...]) -> dict[str, Any]:
-    """Run ``cmd`` (the driver) in its own process group; its wall time and the peak RSS of both sides, in GB."""
+def _sampled(cmd: list[str], env: dict[str, str], worker_pids: tuple[int, ...], cwd: Path) -> dict[str, Any]:
+    """Run ``cmd`` (the driver) in ``cwd``, in its own process group; its wall time and both sides' peak RSS, in GB."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     workers = set(worker_pids)
     driver_peak = executor_peak = 0.0
@@ -49,16 +53,20 @@ def _sampled(cmd: list[str], env: dict[str, str], worker_pids: tuple[int, ...]) 
 
 
 def run_spark_bench(sizes: list[int], seed: int, units: int, executor_memory: str, driver_memory: str) -> list[dict[str, Any]]:
-    """One Spark report per size on a fresh one-worker cluster; the figures of each run."""
+    """One Spark report per size on a fresh one-worker cluster; the figures of each run.
+
+    Everything a run writes but the figures goes to a new scratch folder under ``TMPDIR``; it is removed
+    when every run succeeded, else kept (and named on stderr) with the cluster's logs.
+    """
     from graphkit.evaluate import evaluate_output
 
     cores = os.cpu_count() or 2
+    scratch = Path(tempfile.mkdtemp(prefix="gk-bench-spark-"))
     rows = []
     for gifts in sizes:
         data = platform_dir(gifts, seed)
-        out = OUT / f"spark-{gifts}-s{seed}-u{units}"
-        shutil.rmtree(out, ignore_errors=True)  # benchmarks/out holds the benchmarks' own reports
-        with standalone_cluster(OUT / f"spark-cluster-{gifts}", workers=1, cores=cores,
+        out = scratch / f"spark-{gifts}-s{seed}-u{units}"
+        with standalone_cluster(scratch / f"spark-cluster-{gifts}", workers=1, cores=cores,
                                 memory=executor_memory) as cluster:
             cmd = [sys.executable, "-m", "graphkit_cli", "report", str(data), "--out", str(out), "--engine", "spark",
                    "--spark-master", cluster.url, "--spark-units", str(units), "--no-html", "-q", "--json",
@@ -67,12 +75,16 @@ def run_spark_bench(sizes: list[int], seed: int, units: int, executor_memory: st
                    "--spark-conf", f"spark.sql.shuffle.partitions={max(2 * cores, units)}",
                    "--spark-conf", "spark.driver.host=127.0.0.1"]
             row = {"gifts": gifts, "seed": seed, "units": units, "cores": cores, "executor_memory": executor_memory,
-                   **_sampled(cmd, cluster.env, cluster.worker_pids)}
+                   **_sampled(cmd, cluster.env, cluster.worker_pids, cwd=scratch)}
         if row["exit"] == 0:
             quality = evaluate_output(out, data / "truth.json")
             row.update(ring_recall=round(quality.ring_recall, 3), ring_precision=round(quality.ring_precision, 3))
         rows.append(row)
         print(json.dumps(row), flush=True)
+    if all(row["exit"] == 0 for row in rows):
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        print(f"kept {scratch} (reports and the cluster's logs) for the failed runs", file=sys.stderr, flush=True)
     return rows
 
 

@@ -9,7 +9,7 @@ import click
 import graphkit
 from graphkit import load_config
 from graphkit.errors import InputError
-from graphkit_cli.common import CONTEXT_SETTINGS, stdout
+from graphkit_cli.common import CONTEXT_SETTINGS
 from graphkit_cli.report import report_options, run_report
 
 __all__ = ["demo", "demo_data_dir"]
@@ -43,10 +43,7 @@ def demo(out_dir: Path, top: int | None, no_html: bool, redact_key: Path | None,
     Example: graphkit demo --out graphkit-demo/
     """
     data_dir = demo_data_dir()
-    _, files = run_report(
+    run_report(  # which says where index.html is, and to open it in a browser
         data_dir, out_dir, config=load_config(None, top=top), html=not no_html, redact_key=redact_key,
         workers=workers, quiet=quiet, as_json=as_json,
     )
-    if not as_json and files.index_html is not None:
-        index = files.index_html.resolve()
-        stdout.print(f"To explore: open {index} in a browser (for example: xdg-open {index}).", markup=False)

@@ -115,10 +115,12 @@ def feature_frame(user_features: pl.DataFrame, graphs: Graphs) -> pl.DataFrame:
         pl.col("uid").alias("nbr"), *[pl.col(c).cast(pl.Float64) for c in NEIGHBOUR_FEATURES])
     frame = base.join(index, on="user_id", how="left")
     frame = frame.join(gift.group_by("uid").agg(pl.len().cast(pl.Int64).alias("gift_neighbours")), on="uid", how="left")
-    frame = frame.join(shared.group_by("uid").agg(pl.len().cast(pl.Int64).alias("shared_neighbours"),
+    frame = frame.join(shared.sort("uid", "nbr").group_by("uid", maintain_order=True).agg(pl.len().cast(pl.Int64).alias("shared_neighbours"),
                                                   pl.col("strength").sum().alias("shared_strength")), on="uid", how="left")
     for relation, pairs in (("gift", gift), ("shared", shared)):
-        aggregated = pairs.join(values, on="nbr").group_by("uid").agg(
+        # a group keeps its rows' order, and a float sum depends on it: sorted, each mean is the same every run
+        # (maintain_order: else a lazy plan would drop the sort, as in graphkit.graphs.projections.shared_projection)
+        aggregated = pairs.join(values, on="nbr").sort("uid", "nbr").group_by("uid", maintain_order=True).agg(
             [getattr(pl.col(name), how)().alias(f"{relation}_{how}_{name}")
              for name in NEIGHBOUR_FEATURES for how in ("mean", "max")])
         frame = frame.join(aggregated, on="uid", how="left")

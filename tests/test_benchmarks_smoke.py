@@ -6,6 +6,7 @@ Nothing here is timed: speed is measured by ``python -m benchmarks``.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,50 @@ def test_results_markdown_has_recall_by_size_band_for_big_ring_platforms(platfor
     section = text.split("## Big rings: recall by ring size")[1]
     band, got = next(iter(quality["recall_by_size"].items()))
     assert f"{band} accounts" in section and f"({got['found']} of {got['planted']})" in section
+
+
+@pytest.mark.parametrize("exit_code", [0, 1])
+def test_the_spark_benchmark_writes_nothing_into_the_checkout(exit_code: int, tmp_path: Path, monkeypatch) -> None:
+    """Its reports, cluster and driver folder go to a scratch folder (the notebook test watches the checkout).
+
+    No Spark here: the cluster and the driver are stand-ins that write where they are told, as the real ones do.
+    """
+    from contextlib import contextmanager
+
+    import graphkit.evaluate
+    from benchmarks import bench_spark
+    from benchmarks.spark_cluster import Cluster
+
+    written: list[Path] = []
+    driver_folders: list[Path] = []
+
+    @contextmanager
+    def cluster(folder: Path, **_options):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "master.log").write_text("Registering worker\n")
+        written.append(folder)
+        yield Cluster(url="spark://127.0.0.1:1", env={}, worker_pids=())
+
+    def driver(cmd: list[str], env: dict[str, str], worker_pids: tuple[int, ...], **options) -> dict:
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        (out / "rings.json").write_text("{}")
+        written.append(out)
+        driver_folders.append(Path(options.get("cwd", ROOT)))
+        return {"wall_s": 0.0, "exit": exit_code}
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # TMPDIR, read once
+    monkeypatch.setattr(bench_spark, "platform_dir", lambda gifts, seed: tmp_path / "data")
+    monkeypatch.setattr(bench_spark, "standalone_cluster", cluster)
+    monkeypatch.setattr(bench_spark, "_sampled", driver)
+    monkeypatch.setattr(graphkit.evaluate, "evaluate_output",
+                        lambda out, truth: type("Quality", (), {"ring_recall": 1.0, "ring_precision": 1.0})())
+    rows = bench_spark.run_spark_bench([1000, 2000], 0, 2, "1g", "1g")
+    assert [row["exit"] for row in rows] == [exit_code] * 2
+    inside = [p for p in written + driver_folders if p.resolve().is_relative_to(ROOT)]
+    assert not inside, f"the Spark benchmark wrote into the checkout: {inside}"
+    scratch = {p.resolve() for p in driver_folders}
+    assert len(scratch) == 1 and all(p.resolve().parent in scratch for p in written), (scratch, written)
+    assert next(iter(scratch)).parent == (tmp_path / "tmp").resolve()
+    assert scratch.pop().exists() == (exit_code != 0), "removed after a run that succeeded, kept after a failure"

@@ -73,6 +73,7 @@ def test_demo_runs_on_the_bundled_data(tmp_path):
     result = _run("demo", "--out", tmp_path / "demo", "-q")
     assert (tmp_path / "demo" / "index.html").is_file()
     assert "index.html in a browser" in result.stdout
+    assert result.stdout.count("in a browser") == 1, f"say it once:\n{result.stdout}"
     assert json.loads((tmp_path / "demo" / "rings.json").read_text())["rings"], "the demo data has planted rings"
 
 

@@ -131,3 +131,23 @@ def test_cogift_equals_the_brute_force_definition(rows, window, rows_per_slice):
             seen.add((u, v, s))
             want[(u, v)] = want.get((u, v), 0) + 1
     assert got == want
+
+
+def test_shared_strength_is_the_same_to_the_last_bit_whatever_the_row_order():
+    """A strength sums 1 / log2(accounts) over the shared identifiers: in a fixed order, or two runs differ.
+
+    Accounts 0 and 1 share twelve devices of different sizes (3 to 14 accounts); the links come in
+    shuffled orders, as a scan, a join or polars' threads may give them.
+    """
+    from graphkit.graphs.projections import shared_projection
+
+    rows = [(ident, uid) for ident, size in enumerate(range(3, 15)) for uid in [0, 1, *range(100 * ident + 2, 100 * ident + size)]]
+    links = pl.DataFrame({"kind": ["device"] * len(rows), "ident": [r[0] for r in rows], "uid": [r[1] for r in rows]},
+                         schema_overrides={"ident": pl.UInt32, "uid": pl.UInt32})
+    expected = math.fsum(1 / math.log2(size) for size in range(3, 15))
+    strengths = set()
+    for seed in range(20):
+        pairs = shared_projection(links.sample(fraction=1.0, shuffle=True, seed=seed), hub_cap=50)
+        strengths.add(pairs.filter((pl.col("a") == 0) & (pl.col("b") == 1))["strength"].item())
+    assert len(strengths) == 1, sorted(strengths)
+    assert strengths.pop() == pytest.approx(expected, rel=1e-14)

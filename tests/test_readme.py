@@ -6,7 +6,8 @@ holds a copy of ``fixtures/``, through the CLI (click's CliRunner), so one
 example may read what an earlier one wrote (``eval out/`` after ``report ...
 --out out/``). A command must exit 0 and print every line its transcript
 shows: plain lines as lines, tables cell by cell (so that the terminal width
-does not matter; a ``...`` row stands for rows left out). ``python`` blocks
+does not matter; a ``...`` row stands for rows left out), and a transcript that
+shows some of a command's lines shows its table too. ``python`` blocks
 run in the same folder. Examples that need the shared data sets
 (``/work/shared/datasets``) are skipped, with the reason, when they are absent.
 Other instructions (``make``, ``pip``, ``jupyter``) live in ``sh`` blocks.
@@ -119,6 +120,11 @@ def _check_transcript(example: Example, actual: str) -> None:
     got_lines = {_norm(x) for x in actual.splitlines()}
     for line in wanted_lines:
         assert line in got_lines, f"{example.id}: the README shows {line!r}, the command printed:\n{actual}"
+    if wanted_lines and any(x.lstrip().startswith("┏") for x in actual.splitlines()):
+        # a reader takes the lines shown for all the command prints: a report --quiet seemed to print no table
+        assert any(_BOX.search(x) for x in example.output), (
+            f"{example.id}: the README shows some of what the command printed but not its table "
+            f"(draw it, with a '...' row for rows left out):\n{actual}")
     wanted_rows = _table_rows(example.output)
     got_rows = set(_table_rows(actual.splitlines()))
     for row in wanted_rows:

@@ -107,3 +107,14 @@ def test_escaped_text_gives_no_autolink(text):
 def test_emoji_shortcodes_stay_text_and_times_keep_their_colons():
     assert escape_markdown(":smile: and :+1:") == "\\:smile: and \\:+1:"
     assert escape_markdown("at 18:56:48 UTC") == "at 18:56:48 UTC"
+
+
+def test_report_md_counts_ips_as_ips():
+    import dataclasses
+
+    from views_fixtures import report
+    from graphkit.report.markdown import render_markdown
+
+    r = dataclasses.replace(report(), summary={**report().summary, "ips": 4242})  # analyze counts them
+    counts = next(line for line in render_markdown(r).splitlines() if line.startswith("Counts: "))
+    assert "4,242 IPs" in counts and not re.search(r"\bips\b", counts), counts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import hashlib
 import json
@@ -242,3 +243,15 @@ def test_context_groups_never_take_the_id_of_a_node():
     assert data["nodes"]["label"][2] == "1 devices" and data["nodes"]["part"] == ["f", "c", "s"]
     assert data["edges"]["from"][-1] == "context:devices" and data["edges"]["to"][-1] == "~context:devices"
 
+
+
+def test_views_write_counts_of_ips_as_ips_and_plurals_without_brackets():
+    """One formatter: "2 IPs" / "ips: 4,242" and "link(s)" / "time(s)" were written by hand in places."""
+    r = dataclasses.replace(report(), summary={**report().summary, "ips": 4242})  # analyze counts them
+    pages = [overview(r), *(ring_view(ring, r.tables, r.user_scores) for ring in r.rings)]
+    # what people read: the page outside its scripts (the bundled vis-network has "(s)" of its own), and the data
+    text = "\n".join([html.unescape(re.sub(r"(?s)<script\b.*?</script>", "", page)) for page in pages]
+                     + [json.dumps(_data(page), ensure_ascii=False) for page in pages])
+    assert "IPs: 4,242" in pages[0] and not re.search(r"\bips\b", text)
+    assert "(s)" not in text
+    assert re.search(r"\b1 link to\b|\b[0-9,]+ links to\b", text), "the context groups' edges say how many links"

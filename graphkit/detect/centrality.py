@@ -21,7 +21,7 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
-from graphkit.graphs.build import graph_from_edges
+from graphkit.graphs.build import graph_from_edges, seeded_igraph
 from graphkit.config import Config
 from graphkit.errors import ConfigError
 
@@ -37,7 +37,8 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
     graphs : graphkit.graphs.Graphs
     config : Config
         Uses ``pagerank_damping``, ``betweenness_exact_max_nodes``,
-        ``betweenness_samples`` and ``seed``.
+        ``betweenness_samples`` and ``seed`` (sampled sources, and the
+        start vector of the HITS eigen-solver).
     with_betweenness : bool
         Betweenness is the slowest measure (sampled BFS from
         ``betweenness_samples`` sources on big graphs); ``False`` fills the
@@ -95,7 +96,8 @@ def centrality(graphs, config: Config = Config(), *, with_betweenness: bool = Tr
         with warnings.catch_warnings():
             # most accounts only send or only receive: zeros are expected, not a sign of a bad solution
             warnings.filterwarnings("ignore", message="More than 30% of hub or authority", category=RuntimeWarning)
-            hub = np.asarray(g.hub_score(weights=scaled, scale=True))
+            with seeded_igraph(config.seed):  # ARPACK's random start vector: else the last bits vary per run
+                hub = np.asarray(g.hub_score(weights=scaled, scale=True))
         authority = _authorities(graphs.gift_flow.filter(pl.col("src") != pl.col("dst")), hub, scaled)
     else:
         hub = authority = np.zeros(n)

@@ -29,7 +29,6 @@ detect community structures in large-scale networks (label propagation).
 
 from __future__ import annotations
 
-import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -42,6 +41,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from graphkit.detect.worker import in_background, worth_a_worker
+from graphkit.graphs.build import seeded_igraph
 from graphkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -378,16 +378,6 @@ def _check_settings(method: str, objective: str, resolution: float, max_size: in
         raise ConfigError(f"max_community_size = {max_size} must be at least 1")
 
 
-@contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """igraph draws from a Python RNG: give it a private seeded one, restore the default after."""
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)
-
-
 def _by_component(
     n: int,
     a: np.ndarray,
@@ -446,7 +436,7 @@ def _by_component(
         # modularity's gamma for this component, so that the objective is the whole graph's
         weight_share = (float(np.sum(w[edges])) if w is not None else float(len(edges))) / total
         own_resolution = resolution if (method == "leiden" and objective == "CPM") else resolution * weight_share
-        with _seeded(seed):
+        with seeded_igraph(seed):
             part = _run(sub, method, objective, own_resolution, sub_w, n_iterations)
             if max_size is not None and sizes[c] > max_size:
                 part, parts_split = _split_large(

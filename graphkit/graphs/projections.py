@@ -249,7 +249,10 @@ def shared_projection(links: pl.DataFrame, hub_cap: int) -> pl.DataFrame:
         counted.join(counted.select("kind", "ident", pl.col("uid").alias("b")), on=["kind", "ident"])
         .filter(pl.col("uid") < pl.col("b"))
         .rename({"uid": "a"})
-        .group_by("a", "b")
+        # a float sum depends on the order of its terms, and a group keeps its rows' order: in the join's order
+        # the last bits varied between runs (threads). maintain_order, or polars drops the sort from the plan
+        .sort("a", "b", "kind", "ident")
+        .group_by("a", "b", maintain_order=True)
         .agg(
             pl.col("__w").sum().alias("strength"),
             (pl.col("kind") == "device").sum().cast(pl.UInt32).alias("devices"),

@@ -23,7 +23,7 @@ from graphkit.graphs.window import apply_window
 from graphkit.model import Report, Ring
 from graphkit.score import young_account
 from graphkit.util.display import display_text
-from graphkit.util.format import format_coins, format_number, plural
+from graphkit.util.format import format_coins, format_number, name_words, plural
 
 __all__ = ["escape_markdown", "render_markdown"]
 
@@ -208,7 +208,7 @@ def _data_section(report: Report) -> str:
     counts = {k: v for k, v in report.summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if counts:
         lines.append(
-            "Counts: " + ", ".join(f"{format_number(v)} {escape_markdown(k.replace('_', ' '))}" for k, v in counts.items()) + "."
+            "Counts: " + ", ".join(f"{format_number(v)} {escape_markdown(name_words(k))}" for k, v in counts.items()) + "."
         )
         lines.append("")
     return "\n".join(lines)

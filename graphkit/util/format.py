@@ -7,7 +7,7 @@ terminal and the HTML views.
 
 from __future__ import annotations
 
-__all__ = ["coins", "format_coins", "format_count", "format_number", "plural"]
+__all__ = ["coins", "format_coins", "format_count", "format_number", "name_words", "plural"]
 
 
 def format_coins(value: float) -> str:
@@ -66,3 +66,17 @@ def plural(count: int, word: str) -> str:
     ('1 ring', '3 accounts', '1,200 gifts')
     """
     return f"{format_count(count)} {word}{'' if int(count) == 1 else 's'}"
+
+
+_WORDS = {"ip": "IP", "ips": "IPs"}
+
+
+def name_words(name: str) -> str:
+    """A snake_case name (a summary key, a column) as words: underscores as spaces, IPs in capitals.
+
+    Examples
+    --------
+    >>> name_words("ips"), name_words("groups_scored"), name_words("accounts_out_of_window")
+    ('IPs', 'groups scored', 'accounts out of window')
+    """
+    return " ".join(_WORDS.get(word, word) for word in name.split("_"))

@@ -19,7 +19,7 @@ from graphkit.detect.evidence import Evidence
 from graphkit.detect.signals import account_ages
 from graphkit.graphs.window import apply_window
 from graphkit.util.display import display_text
-from graphkit.util.format import format_coins
+from graphkit.util.format import format_coins, plural
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 from graphkit.viz.timeline import Timeline, edge_bins, gift_timeline
@@ -384,16 +384,16 @@ def _edge_row(e: dict[str, Any], max_edge: float) -> tuple:
     if rel == "gifted":
         width = 1.0 + 7.0 * math.sqrt(e["coins"] / max_edge)
         text = (f"{source} gifted {format_coins(e['coins'])} coins to {target}\n"
-                f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
+                f"{plural(e['count'], 'gift')}, {span}")
     elif rel == "gifted_in":
         width = 1.0 + 3.0 * math.sqrt(e["coins"] / max_edge)
         text = (f"{source} gifted {format_coins(e['coins'])} coins in stream {target}\n"
-                f"{e['count']:,} gift{'s' if e['count'] != 1 else ''}, {span}")
+                f"{plural(e['count'], 'gift')}, {span}")
     elif rel == "hosted":
         width, text = 1.5, f"{source} hosted stream {target}\n{span}"
     else:
         width = 1.0
-        text = f"{source} {_RELATION_WORD[rel]} {target}\nseen {e['count']:,} time(s), {span}"
+        text = f"{source} {_RELATION_WORD[rel]} {target}\nseen {plural(e['count'], 'time')}, {span}"
     return (e["sid"], e["tid"], rel, round(width, 2), text)
 
 

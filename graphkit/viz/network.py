@@ -61,6 +61,7 @@ import pyvis
 
 from graphkit.errors import InputError
 from graphkit.util.display import display_text, hidden_pattern
+from graphkit.util.format import plural
 from graphkit.viz.timeline import Timeline
 
 __all__ = [
@@ -329,7 +330,7 @@ def _collapse(nodes: pl.DataFrame, edges: pl.DataFrame) -> tuple[pl.DataFrame, p
     summary_edges = links.select(
         "source", "target", pl.lit("context").alias("relation"),
         (1.0 + pl.col("len").cast(pl.Float64).log1p() / 2).round(2).alias("width"),
-        (pl.col("len").map_elements(lambda n: f"{n:,}", return_dtype=pl.Utf8) + " link(s) to " + pl.col("context"))
+        (pl.col("len").map_elements(lambda n: plural(n, "link"), return_dtype=pl.Utf8) + " to " + pl.col("context"))
         .alias("tooltip"),
     )
     return summary.select("id", "label", "type", "group", "size", "tooltip", "context"), summary_edges

@@ -10,7 +10,7 @@ import polars as pl
 
 from graphkit.config import Config
 from graphkit.graphs.window import apply_window
-from graphkit.util.format import format_coins, format_number
+from graphkit.util.format import format_coins, format_number, name_words, plural
 from graphkit.viz.network import EDGE_COLORS, GROUP_COLORS, LegendItem, TableBlock, render_network
 from graphkit.viz.redact import Redactor
 from graphkit.viz.ring_page import check_ring_id
@@ -75,7 +75,7 @@ def _summary_lines(summary: dict, prefix: str = "") -> list[str]:
     """``name: value`` lines with thousands separators; nested tables flattened (``baseline young days: 6.9``)."""
     lines = []
     for key, value in summary.items():
-        label = f"{prefix}{key.replace('_', ' ')}"
+        label = f"{prefix}{name_words(key)}"
         if isinstance(value, dict):
             lines.extend(_summary_lines(value, prefix=f"{label} "))
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -139,7 +139,7 @@ def overview(report: "Report", *, top: int | None = None, redactor: Redactor | N
                                   f"ring {a} members gifted {format_coins(coins)} coins to ring {b} members ({count:,} gifts)"))
             else:
                 edge_rows.append((a, b, rel, 1.0 + math.log1p(count),
-                                  f"rings {a} and {b} share {count:,} device(s)/IP(s)"))
+                                  f"rings {a} and {b} share {plural(count, 'identifier')}: devices or IPs"))
     edges = pl.DataFrame(edge_rows, schema={"source": pl.Utf8, "target": pl.Utf8, "relation": pl.Utf8,
                                             "width": pl.Float64, "tooltip": pl.Utf8}, orient="row")
     summary = _summary_lines(report.summary)

@@ -259,7 +259,7 @@ def _hub_notes(nodes: pl.DataFrame, hub_cap: int, hops: int) -> tuple[str, ...]:
     names = ", ".join(f"{_KIND_LABEL[k]} {key} ({n:,} accounts)" for k, key, n in
                       hubs.select("kind", "key", "accounts").head(5).rows())
     more = f" and {hubs.height - 5:,} more" if hubs.height > 5 else ""
-    return (f"Not expanded through {hubs.height:,} shared identifier(s) linked to more than {hub_cap} accounts"
+    return (f"Not expanded through {plural(hubs.height, 'shared identifier')} linked to more than {hub_cap} accounts"
             f" (carrier/campus IPs, shared devices, popular streams): {names}{more}.",)
 
 
