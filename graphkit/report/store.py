@@ -136,7 +136,9 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
     popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     accounts = coded.accounts
-    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
+    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min()), "src", as_="sender_id")
+    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"],
+                                     first_gifts=first_gifts.select("sender_id", "sent_at"))
     # the account facts and scores by the codes of the accounts' node ids (the first codes: an account of
     # ``scores`` that is not a node has no row of nodes.parquet)
     account_codes = accounts.to_frame("user_id").with_row_index("code").lazy().with_columns(pl.col("code")
@@ -155,7 +157,7 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         .sort("node_id")
         .collect()
     ))
-    del coded, accounts, per_account, by_account
+    del coded, accounts, first_gifts, per_account, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
     del edges, hubs, popular
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
