@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
@@ -56,7 +57,8 @@ if TYPE_CHECKING:  # igraph, networkx and scipy are imported where used: the sto
     import igraph as ig
     import networkx as nx
 
-__all__ = ["Graphs", "build_graphs", "graph_from_edges", "seeded_igraph", "weak_components", "GRAPH_NAMES", "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
+__all__ = ["Graphs", "build_graphs", "encode_events", "graph_from_edges", "seeded_igraph", "weak_components", "GRAPH_NAMES",
+           "ENTITY_NODE_KINDS", "ENTITY_EDGE_KINDS"]
 
 ENTITY_NODE_KINDS = ("user", "device", "ip", "stream")
 ENTITY_EDGE_KINDS = ("used_device", "used_ip", "hosted", "gifted_in")
@@ -324,6 +326,36 @@ class Graphs:
         return self.links["uid"]
 
 
+def encode_events(tables: Tables, since: "str | int | datetime | None" = None,
+                  until: "str | int | datetime | None" = None) -> tuple[Tables, IdIndex, pl.DataFrame, pl.DataFrame]:
+    """The tables of the window ``[since, until)``, their id index, and their gifts and device sightings coded
+    by it, in the tables' order: what every graph of :func:`build_graphs` is built from (and the report's store,
+    :func:`graphkit.report.store.write_store`, when it has no graphs).
+
+    Returns
+    -------
+    tables : Tables
+        :func:`graphkit.graphs.window.apply_window` of ``tables``.
+    index : IdIndex
+    gifts, devices : polars.DataFrame
+        :func:`~graphkit.graphs.projections.encode_gifts` and :func:`~graphkit.graphs.projections.encode_devices`
+        (:attr:`Graphs.gifts`, :attr:`Graphs.devices`).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit import Tables
+    >>> gifts = pl.DataFrame({"sender_id": ["b", "a"], "receiver_id": ["h", "h"], "coins": [1.0, 2.0],
+    ...                       "sent_at": ["2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"]})
+    >>> _, index, coded, _ = encode_events(Tables.from_frames(gifts=gifts), since="2024-01-15")
+    >>> index.users.get_column("user_id").to_list(), coded.select("src", "dst").rows()
+    (['a', 'h'], [(0, 1)])
+    """
+    tables = apply_window(tables, since, until)
+    index = build_index(tables)
+    return tables, index, encode_gifts(tables.gifts, index), encode_devices(tables.devices, index)
+
+
 def build_graphs(tables: Tables, config: Config = Config(), *, memory_budget: int | None = None) -> Graphs:
     """Build every graph of a data set.
 
@@ -361,10 +393,7 @@ def build_graphs(tables: Tables, config: Config = Config(), *, memory_budget: in
     >>> graphs.index.decode(graphs.shared, "a").select("a", "devices").rows()
     [('a', 1)]
     """
-    tables = apply_window(tables, config.since, config.until)
-    index = build_index(tables)
-    gifts = encode_gifts(tables.gifts, index)
-    devices = encode_devices(tables.devices, index)
+    tables, index, gifts, devices = encode_events(tables, config.since, config.until)
     links = identifier_links(devices)
     identifiers = identifiers_frame(links, index, config.hub_cap, config.placeholder_device_ids)
     # a default or blank device id ("unknown", a zero IMEI) links nobody, whatever its size

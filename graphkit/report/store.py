@@ -44,8 +44,7 @@ from graphkit.detect.evidence import (
     Evidence,
     PathLinks,
     PathStep,
-    RELATIONS,
-    entity_edges,
+    coded_entity_edges,
     evidence_graph,
     identifier_hubs,
     node_facts,
@@ -55,6 +54,7 @@ from graphkit.detect.evidence import (
 )
 from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
 from graphkit.errors import InputError
+from graphkit.graphs.ids import IdIndex
 from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
@@ -85,8 +85,6 @@ _FACTS = ("accounts", "hub", "coins_sent", "coins_received")
 _POPULAR = ("senders", "popular")
 _ACCOUNT = ("created_at", "age_days", "host")
 _SCORES = ("score", "ring_id", "role")
-_RELATION = pl.Enum(sorted(RELATIONS))
-"""The relations coded in the order of their names, as the edges are sorted."""
 _GIFT_EVENTS = ("sender_id", "receiver_id", "stream_id", "coins", "sent_at")
 _SIGHTINGS = ("user_id", "device_id", "ip", "seen_at")
 
@@ -120,37 +118,31 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
                             compression="lz4")
         rows[name] = frame.height
 
-    # The node ids are sorted once and every edge end is coded as its row number in that order (a ``UInt32``):
-    # every sort, group-by and join below runs on those integers and gives the rows of the strings' order;
-    # the strings come back (``node_ids.gather``) only in the frames written. Sorting, grouping and joining
-    # the string ids, then casting them to a ``pl.Enum`` of millions of ids once per expression, was most of
-    # the store's cost (``benchmarks/RESULTS.md``, issue 15).
-    edges = entity_edges(tables, since=settings["since"], until=settings["until"], sort=False).lazy()
+    # Every edge end is coded as the row number of its node id in the sorted node ids (a ``UInt32``), from the
+    # analysis' integer ids (:func:`graphkit.detect.evidence.coded_entity_edges`): every group-by, sort and join
+    # below runs on those integers and gives the rows of the strings' order; the strings are made only for the
+    # frames written (``node_ids.gather``). Grouping, sorting and casting the 25 million edge-end strings of
+    # 10^7 gifts was most of the store's cost (``benchmarks/RESULTS.md``, issue 15).
     placeholders = tuple(settings["placeholder_device_ids"])
-    users = tables.users.lazy().select(("account:" + pl.col("user_id")).alias("source"))
-    node_ids = (
-        pl.concat([edges.select(pl.col("source").unique()), edges.select(pl.col("target").unique().alias("source")),
-                   users.unique()])
-        .unique().sort("source").collect().get_column("source").rename("node_id")
-    )
-    # one cast to the ``pl.Enum`` of the node ids for both ends (each cast builds the dtype of millions of ids
-    # again), then its codes
-    edges = edges.with_columns(pl.col("source", "target").cast(pl.Enum(node_ids)).to_physical().cast(pl.UInt32),
-                               pl.col("relation").cast(_RELATION)).sort("source", "target", "relation").collect()
+    window = time_window(settings["since"], settings["until"])
+    index, gifts, devices = _coded_events(report, settings)
+    coded = coded_entity_edges(index, gifts, devices, tables.streams.filter(window.streams()),
+                               users=tables.users.get_column("user_id"))
+    node_ids = coded.node_ids
+    edges = coded.edges.sort("source", "target", "relation")
     text = _decoder(node_ids)
     write("edges", text(edges))  # sorted by source
     write("edges_by_target", text(edges.sort("target", "source", "relation")))
     hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
     popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
-    accounts = node_ids.filter(node_ids.str.starts_with("account:")).str.strip_prefix("account:")
-    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"])
-    # the account facts and scores by the codes of the accounts' node ids (an account of ``scores`` that is not
-    # a node has no row of nodes.parquet)
-    account_codes = (
-        node_ids.to_frame().with_row_index("code").lazy()
-        .filter(pl.col("node_id").str.starts_with("account:"))
-        .select(pl.col("code").cast(pl.UInt32), pl.col("node_id").str.strip_prefix("account:").alias("user_id"))
-    )
+    accounts = coded.accounts
+    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min()), "src", as_="sender_id")
+    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"],
+                                     first_gifts=first_gifts.select("sender_id", "sent_at"))
+    # the account facts and scores by the codes of the accounts' node ids (the first codes: an account of
+    # ``scores`` that is not a node has no row of nodes.parquet)
+    account_codes = accounts.to_frame("user_id").with_row_index("code").lazy().with_columns(pl.col("code")
+                                                                                            .cast(pl.UInt32))
     by_account = account_codes.join(
         per_account.lazy().select("user_id", *_ACCOUNT).join(scores.lazy().select("user_id", *_SCORES),
                                                              on="user_id", how="full", coalesce=True),
@@ -165,15 +157,16 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         .sort("node_id")
         .collect()
     ))
-    del accounts, per_account, by_account
+    del coded, accounts, first_gifts, per_account, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
     del edges, hubs, popular
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
-    window = time_window(settings["since"], settings["until"])
-    for name, frame, keep, key in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, "sender_id"),
-                                   ("sightings", tables.devices.filter(window.devices()), _SIGHTINGS, "user_id")):
-        # sorted by account for lookups; ``row`` keeps the order they were read in, which the views follow
-        write(name, _sorted_by(frame.select(*keep).with_row_index("row"), key))
+    for name, frame, keep, uid in (("gifts", tables.gifts.filter(window.gifts()), _GIFT_EVENTS, gifts["src"]),
+                                   ("sightings", tables.devices.filter(window.devices()), _SIGHTINGS, devices["uid"])):
+        # sorted by account for lookups (by uid: the accounts' order), rows of one account in the order they were
+        # read (``row``), which the views follow
+        write(name, frame.select(*keep).with_row_index("row").sort(uid, maintain_order=True))
+    del index, gifts, devices
     write("links", links.coded)
     _write_index(folder, links)
     write("link_names", text(links.names))
@@ -187,11 +180,18 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     (folder / "store.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-def _sorted_by(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """``frame`` sorted by the string column ``key``, rows of one key in their order: on the codes of the key's
-    distinct values sorted (a ``pl.Enum``), a fraction of the time of sorting the strings themselves."""
-    order = pl.Enum(frame.get_column(key).unique().drop_nulls().sort())
-    return frame.sort(pl.col(key).cast(order), maintain_order=True)
+def _coded_events(report: Report, settings: dict[str, Any]) -> tuple[IdIndex, pl.DataFrame, pl.DataFrame]:
+    """The id index, gifts and device sightings of the store's window, coded (:func:`graphkit.graphs.build.encode_events`):
+    the analysis' own (``report.graphs``) when they were built for that window, else coded here (a report made
+    without its graphs)."""
+    graphs = report.graphs
+    window = {bound: settings[bound] for bound in ("since", "until")}
+    if graphs is not None and all(store_settings(graphs.config.to_params())[b] == v for b, v in window.items()):
+        return graphs.index, graphs.gifts, graphs.devices
+    from graphkit.graphs.build import encode_events
+
+    _, index, gifts, devices = encode_events(report.tables, **window)
+    return index, gifts, devices
 
 
 def _decoder(node_ids: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:

@@ -14,7 +14,10 @@ network around it, with every link explained.
 
 from graphkit.detect.evidence.entity import (
     KINDS,
+    RELATION_CODES,
     RELATIONS,
+    CodedEdges,
+    coded_entity_edges,
     entity_edges,
     identifier_hubs,
     neighbourhood_edges,
@@ -27,7 +30,10 @@ from graphkit.detect.evidence.paths import PathLinks, PathStep, evidence_path, p
 
 __all__ = [
     "KINDS",
+    "RELATION_CODES",
     "RELATIONS",
+    "CodedEdges",
+    "coded_entity_edges",
     "Evidence",
     "PathLinks",
     "PathStep",

@@ -27,19 +27,24 @@ more distinct accounts than 99% of receivers and than ``hub_cap`` are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from itertools import accumulate
+from typing import Callable, Iterable, Mapping
 
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
 from graphkit.detect.signals import popular_senders
 from graphkit.errors import NotFoundError
+from graphkit.graphs.ids import KINDS as ID_KINDS, IdIndex
 from graphkit.graphs.projections import is_hub, is_placeholder
 from graphkit.graphs.window import check_window, time_window
 from graphkit.io import Tables
 
-__all__ = ["KINDS", "RELATIONS", "entity_edges", "identifier_hubs", "neighbourhood_edges", "node_facts", "popular_hosts",
+__all__ = ["KINDS", "RELATIONS", "RELATION_CODES", "CodedEdges", "coded_entity_edges", "entity_edges", "identifier_hubs",
+           "neighbourhood_edges", "node_facts", "popular_hosts",
            "resolve_ids"]
 
 KINDS = ("account", "device", "ip", "stream")
@@ -48,6 +53,12 @@ KINDS = ("account", "device", "ip", "stream")
 
 RELATIONS = ("used_device", "used_ip", "gifted", "gifted_in", "hosted")
 """Edge relations of the entity graph."""
+
+RELATION_CODES = pl.Enum(sorted(RELATIONS))
+"""The relations coded in the order of their names (:func:`coded_entity_edges`): sorting the codes sorts the names."""
+
+_INDEX_KIND = {"account": "user", "device": "device", "ip": "ip", "stream": "stream"}
+"""Each node kind's kind in the analysis' id index (:class:`graphkit.graphs.ids.IdIndex`)."""
 
 
 _KIND_LABEL = {"account": "account", "device": "device", "ip": "IP", "stream": "stream"}
@@ -191,6 +202,114 @@ def neighbourhood_edges(
     return edges.sort("source", "target", "relation"), facts.sort("node_id")
 
 
+@dataclass(frozen=True)
+class CodedEdges:
+    """The entity edges with integer ends (:func:`coded_entity_edges`).
+
+    Attributes
+    ----------
+    edges : polars.DataFrame
+        :func:`entity_edges`'s columns and rows, unsorted, with ``source`` and ``target`` the codes of the node
+        ids (``UInt32``: row numbers of ``node_ids``) and ``relation`` a :data:`RELATION_CODES`.
+    node_ids : polars.Series
+        ``node_id``: every end of an edge and every account asked for (``kind:key``), sorted; code ``i`` stands
+        for ``node_ids[i]``, so sorting codes sorts the node ids.
+    accounts : polars.Series
+        ``user_id``: the keys of the accounts among them, sorted; the accounts come first in ``node_ids``
+        (``account:`` sorts before ``device:``, ``ip:`` and ``stream:``), so account ``accounts[i]`` has code ``i``.
+    """
+
+    edges: pl.DataFrame
+    node_ids: pl.Series
+    accounts: pl.Series
+
+
+def coded_entity_edges(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFrame, streams: pl.DataFrame, *,
+                       users: pl.Series | None = None, min_coins: float = 0.0) -> CodedEdges:
+    """:func:`entity_edges` from the analysis' integer ids: no id string is hashed, grouped or sorted.
+
+    The ids of each kind are numbered in the order of their strings (:mod:`graphkit.graphs.ids`) and the kinds'
+    prefixes sort as :data:`KINDS` (``account:`` < ``device:`` < ``ip:`` < ``stream:``), so a node's place in
+    the sorted node ids is its kind's offset plus the rank of its number among the numbers of its kind that
+    are nodes. The edges are grouped by those numbers, from the events in the order they were read: each
+    edge's coins are summed in the same order as :func:`entity_edges` sums them.
+
+    Parameters
+    ----------
+    index : IdIndex
+        The id index of the window (:attr:`graphkit.graphs.Graphs.index`).
+    gifts, devices : polars.DataFrame
+        The window's events coded by ``index``, in the order of the tables: ``src, dst, coins, sent_at, sid``
+        and ``uid, did, iid, seen_at`` (:attr:`graphkit.graphs.Graphs.gifts`, :attr:`~graphkit.graphs.Graphs.devices`).
+    streams : polars.DataFrame
+        The streams table in the window (``stream_id, host_id, started_at, ended_at``: id strings, a row
+        per stream, coded here).
+    users : polars.Series, optional
+        User ids that are nodes even without an edge (the users table); ids that ``index`` does not hold
+        are merged into the accounts' order.
+    min_coins : float
+        As in :func:`entity_edges`.
+
+    Returns
+    -------
+    CodedEdges
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graphkit import Config, Tables
+    >>> from graphkit.graphs import build_graphs
+    >>> t = Tables.from_frames(devices=pl.DataFrame({"user_id": ["u2", "u1"], "device_id": ["d1", "d1"]}),
+    ...     gifts=pl.DataFrame({"sender_id": ["u2"], "receiver_id": ["h"], "coins": [5.0],
+    ...                         "sent_at": ["2024-01-01T00:00:00Z"]}))
+    >>> g = build_graphs(t, Config())
+    >>> coded = coded_entity_edges(g.index, g.gifts, g.devices, t.streams, users=pl.Series(["u9"]))
+    >>> coded.node_ids.to_list()
+    ['account:h', 'account:u1', 'account:u2', 'account:u9', 'device:d1']
+    >>> coded.edges.sort("source", "target").select("source", "target", "relation").rows()
+    [(1, 4, 'used_device'), (2, 0, 'gifted'), (2, 4, 'used_device')]
+    """
+    sizes = [index.table(_INDEX_KIND[kind]).height for kind in KINDS]
+    offsets = dict(zip(KINDS, accumulate([0, *sizes[:-1]])))
+    hosted = index.encode(index.encode(streams.select("stream_id", "host_id", "started_at", "ended_at"),
+                                       "stream_id", "stream"), "host_id")
+    if hosted.select(pl.any_horizontal(pl.col("stream_id", "host_id").is_null().any())).item():
+        raise ValueError("streams holds a stream or host that the id index does not: code it with the index "
+                         "of the same window")
+    # first numbered in the index's space (each kind's numbers after the kinds before it), then renumbered
+    # to the nodes that are there
+    gifted = gifts.lazy().select(pl.col("src").alias("sender_id"), pl.col("dst").alias("receiver_id"),
+                                 pl.col("sid").alias("stream_id"), "coins", "sent_at")
+    seen = devices.lazy().select(pl.col("uid").alias("user_id"), pl.col("did").alias("device_id"),
+                                 pl.col("iid").alias("ip"), "seen_at")
+    edges = _edges_of(
+        gifted=gifted, gifted_in=gifted, used_device=seen, used_ip=seen, hosted=hosted.lazy(), min_coins=min_coins,
+        node=lambda kind, column: pl.col(column).cast(pl.UInt32) + pl.lit(offsets[kind], pl.UInt32),
+        schema=_CODED_SCHEMA,
+    )
+    there = np.zeros(sum(sizes), dtype=bool)
+    for end in ("source", "target"):
+        there[edges.get_column(end).to_numpy()] = True
+    extra = pl.Series("user_id", [], dtype=pl.Utf8)
+    if users is not None:
+        uids = index.lookup(users)
+        there[uids.drop_nulls().to_numpy()] = True
+        extra = users.filter(uids.is_null()).unique().sort().rename("user_id")
+    code = np.cumsum(there, dtype=np.int64) - 1
+    keys = {kind: index.table(_INDEX_KIND[kind]).get_column(ID_KINDS[_INDEX_KIND[kind]][1])
+            .filter(pl.Series(there[offsets[kind]:offsets[kind] + n])).rename("user_id")
+            for kind, n in zip(KINDS, sizes)}
+    accounts = keys["account"]
+    if extra.len():  # accounts of ``users`` outside the index: each account's code moves past the ones before it
+        code[np.flatnonzero(there[:sizes[0]])] += extra.search_sorted(accounts).to_numpy()
+        code[sizes[0]:] += extra.len()
+        accounts = pl.concat([accounts, extra]).sort()
+    lut = pl.Series(code.astype(np.uint32))
+    node_ids = pl.concat([f"{kind}:" + (accounts if kind == "account" else keys[kind]) for kind in KINDS])
+    coded = edges.with_columns(pl.lit(lut).gather(pl.col(end)).alias(end) for end in ("source", "target"))
+    return CodedEdges(edges=coded, node_ids=node_ids.rename("node_id"), accounts=accounts)
+
+
 def _windowed(
     tables: Tables, since: str | datetime | None, until: str | datetime | None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
@@ -207,6 +326,14 @@ def _windowed(
     )
 
 
+_CODED_SCHEMA = {**_EDGE_SCHEMA, "source": pl.UInt32, "target": pl.UInt32, "relation": RELATION_CODES}
+
+
+def _named(kind: str, column: str) -> pl.Expr:
+    """The node id (``kind:key``) of the ids of ``column``."""
+    return pl.lit(f"{kind}:") + pl.col(column)
+
+
 def _edges_of(
     *,
     gifted: pl.LazyFrame,
@@ -215,9 +342,14 @@ def _edges_of(
     used_ip: pl.LazyFrame,
     hosted: pl.LazyFrame,
     min_coins: float,
+    node: Callable[[str, str], pl.Expr] = _named,
+    schema: Mapping[str, pl.DataType] = _EDGE_SCHEMA,
 ) -> pl.DataFrame:
-    """The entity edges of each relation, each grouped from its own (filtered) input rows."""
-    acct = lambda c: pl.lit("account:") + pl.col(c)  # noqa: E731
+    """The entity edges of each relation, each grouped from its own (filtered) input rows.
+
+    ``node(kind, column)`` names the ends: the ``kind:key`` strings, or (:func:`coded_entity_edges`) integers
+    whose order is theirs; ``schema`` gives the columns' types (the ends', the relation's)."""
+    acct = lambda c: node("account", c)  # noqa: E731
 
     def observed(devices: pl.LazyFrame, column: str, kind: str, relation: str) -> pl.LazyFrame:
         return (
@@ -225,8 +357,9 @@ def _edges_of(
             .group_by("user_id", column)
             .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("seen_at").min().alias("first_at"),
                  pl.col("seen_at").max().alias("last_at"))
-            .select(acct("user_id").alias("source"), (pl.lit(f"{kind}:") + pl.col(column)).alias("target"),
-                    pl.lit(relation).alias("relation"), pl.lit(0.0).alias("coins"), "count", "first_at", "last_at")
+            .select(acct("user_id").alias("source"), node(kind, column).alias("target"),
+                    pl.lit(relation, schema["relation"]).alias("relation"), pl.lit(0.0).alias("coins"), "count",
+                    "first_at", "last_at")
         )
 
     def gifts_by(frame: pl.LazyFrame, by: str, target: pl.Expr, relation: str) -> pl.LazyFrame:
@@ -235,8 +368,8 @@ def _edges_of(
             .agg(pl.col("coins").sum().alias("coins"), pl.len().cast(pl.Int64).alias("count"),
                  pl.col("sent_at").min().alias("first_at"), pl.col("sent_at").max().alias("last_at"))
             .filter(pl.col("coins") >= min_coins)
-            .select(acct("sender_id").alias("source"), target.alias("target"), pl.lit(relation).alias("relation"),
-                    "coins", "count", "first_at", "last_at")
+            .select(acct("sender_id").alias("source"), target.alias("target"),
+                    pl.lit(relation, schema["relation"]).alias("relation"), "coins", "count", "first_at", "last_at")
         )
 
     parts = [
@@ -244,14 +377,15 @@ def _edges_of(
         observed(used_ip, "ip", "ip", "used_ip"),
         gifts_by(gifted, "receiver_id", acct("receiver_id"), "gifted"),
         gifts_by(gifted_in.filter(pl.col("stream_id").is_not_null()), "stream_id",
-                 pl.lit("stream:") + pl.col("stream_id"), "gifted_in"),
+                 node("stream", "stream_id"), "gifted_in"),
         hosted.select(
-            acct("host_id").alias("source"), (pl.lit("stream:") + pl.col("stream_id")).alias("target"),
-            pl.lit("hosted").alias("relation"), pl.lit(0.0).alias("coins"), pl.lit(1, pl.Int64).alias("count"),
+            acct("host_id").alias("source"), node("stream", "stream_id").alias("target"),
+            pl.lit("hosted", schema["relation"]).alias("relation"), pl.lit(0.0).alias("coins"),
+            pl.lit(1, pl.Int64).alias("count"),
             pl.col("started_at").alias("first_at"), pl.col("ended_at").alias("last_at"),
         ),
     ]
-    return pl.concat([p.select([pl.col(c).cast(t) for c, t in _EDGE_SCHEMA.items()]) for p in parts]).collect()
+    return pl.concat([p.select([pl.col(c).cast(t) for c, t in schema.items()]) for p in parts]).collect()
 
 
 def _kind(expr: pl.Expr) -> pl.Expr:
