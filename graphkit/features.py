@@ -17,10 +17,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from graphkit.graphs import Graphs
 from graphkit.model import Report
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from polars.dataframe.group_by import GroupBy
 
 __all__ = ["FEATURES", "NEIGHBOUR_FEATURES", "account_features", "feature_frame"]
 
@@ -115,15 +120,23 @@ def feature_frame(user_features: pl.DataFrame, graphs: Graphs) -> pl.DataFrame:
         pl.col("uid").alias("nbr"), *[pl.col(c).cast(pl.Float64) for c in NEIGHBOUR_FEATURES])
     frame = base.join(index, on="user_id", how="left")
     frame = frame.join(gift.group_by("uid").agg(pl.len().cast(pl.Int64).alias("gift_neighbours")), on="uid", how="left")
-    frame = frame.join(shared.sort("uid", "nbr").group_by("uid", maintain_order=True).agg(pl.len().cast(pl.Int64).alias("shared_neighbours"),
-                                                  pl.col("strength").sum().alias("shared_strength")), on="uid", how="left")
+    frame = frame.join(_by_account(shared).agg(pl.len().cast(pl.Int64).alias("shared_neighbours"),
+                                               pl.col("strength").sum().alias("shared_strength")), on="uid", how="left")
     for relation, pairs in (("gift", gift), ("shared", shared)):
-        # a group keeps its rows' order, and a float sum depends on it: sorted, each mean is the same every run
-        # (maintain_order: else a lazy plan would drop the sort, as in graphkit.graphs.projections.shared_projection)
-        aggregated = pairs.join(values, on="nbr").sort("uid", "nbr").group_by("uid", maintain_order=True).agg(
+        aggregated = _by_account(pairs.join(values, on="nbr")).agg(
             [getattr(pl.col(name), how)().alias(f"{relation}_{how}_{name}")
              for name in NEIGHBOUR_FEATURES for how in ("mean", "max")])
         frame = frame.join(aggregated, on="uid", how="left")
     frame = frame.with_columns(pl.col("gift_neighbours", "shared_neighbours").fill_null(0),
                                pl.col("shared_strength").fill_null(0.0))
     return frame.select(list(FEATURES)).sort("user_id")
+
+
+def _by_account(pairs: pl.DataFrame) -> GroupBy:
+    """``pairs`` (``uid, nbr, ...``) grouped by ``uid``, each group's rows in ``nbr`` order.
+
+    A group keeps its rows' order and a float sum depends on it: sorted, each sum and mean is the same in
+    every run (``maintain_order``, else polars drops the sort from the plan, as in
+    :func:`graphkit.graphs.projections.shared_projection`)."""
+    return pairs.sort("uid", "nbr").group_by("uid", maintain_order=True)
+

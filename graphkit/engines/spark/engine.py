@@ -209,7 +209,11 @@ def analyze(spark: "SparkSession", tables: SparkTables, config: Config = Config(
 # --------------------------------------------------------------------------- stages
 
 def _windowed(frames: dict[str, "DataFrame"], config: Config) -> dict[str, "DataFrame"]:
-    """Gifts and dated device sightings in ``[since, until)`` (the local engine applies the same rule again)."""
+    """Gifts and dated device sightings in ``[since, until)``, flags dated before ``until``.
+
+    :func:`graphkit.engines.spark.read_spark_tables` given the same ``config`` has already kept only the
+    window's rows; this keeps :func:`analyze` right for tables read with another (or no) window, as the local
+    engine's :func:`graphkit.graphs.window.apply_window` does for its tables."""
     from pyspark.sql import functions as F
 
     window = time_window(config.since, config.until)
