@@ -54,7 +54,7 @@ _BASE = {
     "evidence": "graphkit's own per-account evidence in [0, 1] (before ring membership)",
     "funder": "sent gifts and received none (bool)",
     "young": "younger than the platform's measured young-account age (bool)",
-    "one_shot_large": "sent at most two gifts, one of them large (bool)",
+    "one_shot_large": "sent at most two gifts, one of them large, and received no more gifts than it sent (bool)",
     "crowded_identifier": "(accounts on its most crowded evidence device or IP - 2) / 10, clipped to [0, 1]",
     "on_loop": "in a strongly connected piece of the gift flow of 2 to max_community_size accounts (bool)",
     "lockstep": "accounts it co-gifted with on two or more streams / 5, clipped to [0, 1]",

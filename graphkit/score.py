@@ -460,7 +460,8 @@ def user_evidence(
 
     Returns ``uid, evidence, funder`` and one boolean/float column per
     :data:`USER_COMPONENTS` entry: young at first gift; one or two gifts, one
-    large; uses a device, or a non-hub IP, shared by many accounts
+    large, and received no more gifts than it sent (an account that mostly
+    receives and paid once is no throwaway sender); uses a device, or a non-hub IP, shared by many accounts
     (:func:`graphkit.detect.signals.evidence_links`); on a loop of coins (a
     strongly connected piece of the gift flow no larger than
     ``max_community_size``); co-gifted in lockstep with several accounts on
@@ -527,7 +528,8 @@ def user_evidence(
         .with_columns(pl.Series("on_loop", loop), pl.Series("closed_triads", clustering))
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
-            baseline.one_shot_large().fill_null(False).alias("one_shot_large"),
+            # a throwaway that exists to send one or two large gifts, not an account that mostly receives and paid once
+            (baseline.one_shot_large() & (pl.col("n_received") <= pl.col("n_sent"))).fill_null(False).alias("one_shot_large"),
             ((pl.col("max_accounts").cast(pl.Int64).fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
             pl.col("fan_in").fill_null(False),

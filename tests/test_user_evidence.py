@@ -113,3 +113,19 @@ def test_crowded_identifier_follows_its_definition(case):
     weight = USER_COMPONENTS["crowded_identifier"]
     # no gifts: crowding is the only evidence an account can have
     assert frame["evidence"].to_list() == pytest.approx([weight * c for c in _expected_crowding(n_users, links)])
+
+
+def test_a_one_shot_large_sender_is_evidence_but_an_account_that_mostly_receives_and_paid_once_is_not():
+    # 0: a throwaway, one large gift (150 >= large_gift 100) to host 9 and nothing received;
+    # 1: a host paid by 2..6 (five small gifts) that sent one large gift to 9;
+    # 7: received two small gifts and sent two, one large: as many received as sent, still a one-shot sender
+    gifts = [(0, 9, 150.0), *[(u, 1, 5.0) for u in range(2, 7)], (1, 9, 150.0),
+             (8, 7, 5.0), (8, 7, 5.0), (7, 9, 150.0), (7, 9, 5.0)]
+    frame = _evidence(10, [], gifts)
+    one_shot = dict(zip(frame["uid"].to_list(), frame["one_shot_large"].to_list()))
+    assert one_shot[0] is True, "sent one large gift and received nothing"
+    assert one_shot[1] is False, "received five gifts and sent one: a host that paid once, not a throwaway sender"
+    assert one_shot[7] is True, "received no more gifts than it sent"
+    evidence = dict(zip(frame["uid"].to_list(), frame["evidence"].to_list()))
+    assert evidence[0] == pytest.approx(USER_COMPONENTS["one_shot_large"])
+    assert evidence[1] == 0.0
