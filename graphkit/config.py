@@ -371,6 +371,12 @@ class Config:
     """... when all its members have probability 1 from the trained model of ``report --model``
     (the ``learned_score`` signal: the members' mean probability). Used, and written to
     ``params``, only with a model."""
+    weight_exposure: float = _float(0.5, min=0, max=0.5)
+    """How far an account's exposure (the noisy-or of the evidence of the accounts it exchanged gifts
+    with, :func:`graphkit.score.exposure`) orders the accounts outside the rings that have equal
+    evidence: it adds at most this share of the score's 4-decimal step (0.0001), so the score
+    rounded to 4 decimals is the score without it, and an account never passes one with more
+    evidence of its own. 0 turns it off. 0.5 is the most (scores.csv's 6 decimals then hold 50 levels)."""
     model_reasons: int = _int(3, min=1, max=10)
     """With ``report --model``: how many of an account's feature contributions become its reasons.
     Used, and written to ``params``, only with a model."""

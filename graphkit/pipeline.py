@@ -79,7 +79,7 @@ from graphkit.detect.signals import (
 )
 from graphkit.io import Tables
 from graphkit.model import Beneficiary, LearnedScores, Report, Ring
-from graphkit.score import contributions, flag_rate_reasons, ring_reasons, user_evidence
+from graphkit.score import account_score, contributions, flag_rate_reasons, ring_reasons, user_evidence, with_exposure
 
 __all__ = ["analyze", "detection_inputs", "device_links", "leiden_groupings", "ring_equipment", "ring_threshold", "STAGES"]
 
@@ -176,6 +176,7 @@ def analyze(
         )
         evidence = user_evidence(activity, links, graphs.cogift, graphs.gift_flow, baseline, config, gift_graph=gift_graph,
                                  relays=context.relays, flags=near)
+        evidence = with_exposure(evidence, graphs.gift_flow)
         del gift_graph
         inputs = inputs.with_inputs(**groupings())
     n_communities = int(inputs.communities["community"].max()) + 1 if graphs.n_users else 0
@@ -198,10 +199,10 @@ def analyze(
     elif callable(threshold):
         threshold = float(threshold(groups.scored["score"]))
     rings, ring_of = _rings(groups, graphs, activity, baseline, config, threshold, person, seeds)
-    user_scores = _user_scores(graphs, ring_of, evidence, rings)
+    user_scores = _user_scores(graphs, ring_of, evidence, rings, config)
     if seeds is not None:
         user_scores = _with_scores_without_flags(user_scores, graphs, ring_of, evidence, groups.scored, threshold,
-                                                 ring_parts=ring_parts)
+                                                 config, ring_parts=ring_parts)
         reasons = graphs.index.decode(flag_rate_reasons(seeds, near), "uid", as_="user_id").select("user_id", "flag_reason")
         user_scores = user_scores.join(reasons, on="user_id", how="left", maintain_order="left")
     if model_scores is not None:
@@ -341,7 +342,7 @@ def _flag_summary(tables: Tables, seeds: pl.DataFrame) -> dict[str, int]:
 
 def _with_scores_without_flags(
     user_scores: pl.DataFrame, graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame,
-    scored: pl.DataFrame, threshold: float, *, ring_parts: bool = False,
+    scored: pl.DataFrame, threshold: float, config: Config, *, ring_parts: bool = False,
 ) -> pl.DataFrame:
     """``user_scores`` with ``score_without_flags``: the same rule as :func:`_user_scores` with the flags' parts
     taken out of the ring scores and the account evidence. The rings are the ones found with the flags; a
@@ -354,7 +355,7 @@ def _with_scores_without_flags(
     rings = of_ring.filter(pl.col("ring_score") >= threshold)
     frame = (
         graphs.index.users.select("uid", "user_id")
-        .join(evidence.select("uid", "evidence_without_flags", "funder"), on="uid", how="left")
+        .join(evidence.select("uid", "evidence_without_flags", "exposure_without_flags", "funder"), on="uid", how="left")
         .join(rings, on="uid", how="left")
         .with_columns(pl.col("evidence_without_flags").fill_null(0.0))
     )
@@ -362,8 +363,8 @@ def _with_scores_without_flags(
     ring_score = 0.5 + 0.5 * pl.col("ring_score") * pl.when(member).then(0.95).otherwise(1.0)
     without = frame.select(
         "user_id",
-        pl.when(pl.col("ring_score").is_not_null()).then(ring_score)
-        .otherwise(0.5 * pl.col("evidence_without_flags")).round(4).alias("score_without_flags"),
+        pl.when(pl.col("ring_score").is_not_null()).then(ring_score.round(4))
+        .otherwise(account_score(pl.col("evidence_without_flags"), pl.col("exposure_without_flags"), config)).alias("score_without_flags"),
     )
     if ring_parts:
         parts = graphs.index.users.select("uid", "user_id").join(of_ring, on="uid", how="left")
@@ -607,16 +608,19 @@ def _learned_user_scores(user_scores: pl.DataFrame, learned: pl.DataFrame) -> pl
     )
 
 
-def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring]) -> pl.DataFrame:
+def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, rings: list[Ring],
+                 config: Config) -> pl.DataFrame:
     """``user_id, score, ring_id, role`` for every account in the graph.
 
     Membership of a reported ring is the strongest evidence there is, so the
     two groups of accounts get two halves of the scale: ring members score
     ``0.5 + 0.5 * ring score`` (other members than beneficiaries and funders
     at 95% of the ring score), and every other account half of its own
-    evidence (:func:`graphkit.score.user_evidence`), below 0.5. Ranking
-    accounts by score therefore lists every reported ring's members first,
-    strongest ring first, then the accounts with the most evidence of their own.
+    evidence (:func:`graphkit.score.user_evidence`), below 0.5, with ties
+    ordered by its exposure to its gift partners' evidence
+    (:func:`graphkit.score.account_score`). Ranking accounts by score
+    therefore lists every reported ring's members first, strongest ring
+    first, then the accounts with the most evidence of their own.
     """
     ring_scores = pl.DataFrame(
         {"ring_id": [r.ring_id for r in rings], "ring_score": [r.score for r in rings]},
@@ -624,7 +628,7 @@ def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, 
     )
     frame = (
         graphs.index.users.select("uid", "user_id")
-        .join(evidence.select("uid", "evidence", "funder"), on="uid", how="left")
+        .join(evidence.select("uid", "evidence", "exposure", "funder"), on="uid", how="left")
         .join(ring_of.select("uid", "ring_id", "role"), on="uid", how="left")
         .join(ring_scores, on="ring_id", how="left")
         .with_columns(pl.col("evidence").fill_null(0.0))
@@ -639,7 +643,8 @@ def _user_scores(graphs: Graphs, ring_of: pl.DataFrame, evidence: pl.DataFrame, 
     member_score = 0.5 + 0.5 * pl.col("ring_score") * pl.when(pl.col("role") == "member").then(0.95).otherwise(1.0)
     return frame.select(
         "user_id",
-        pl.when(pl.col("ring_id").is_not_null()).then(member_score).otherwise(0.5 * pl.col("evidence")).round(4).alias("score"),
+        pl.when(pl.col("ring_id").is_not_null()).then(member_score.round(4))
+        .otherwise(account_score(pl.col("evidence"), pl.col("exposure"), config)).alias("score"),
         "ring_id",
         "role",
     ).sort(["score", "user_id"], descending=[True, False])

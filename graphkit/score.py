@@ -54,8 +54,8 @@ from graphkit.util.format import format_coins, plural
 
 
 __all__ = [
-    "COMPONENTS", "FLAG_COMPONENT", "KINDS", "LEARNED_COMPONENT", "USER_COMPONENTS", "contributions", "flag_reason",
-    "flag_rate_reasons",
+    "COMPONENTS", "FLAG_COMPONENT", "KINDS", "LEARNED_COMPONENT", "USER_COMPONENTS", "account_score", "contributions",
+    "exposure", "flag_reason", "flag_rate_reasons", "with_exposure",
     "score_groups", "ring_reasons", "user_evidence",
     "young_account",
 ]
@@ -551,3 +551,91 @@ def user_evidence(
     with_flags = 1.0 - pl.reduce(lambda acc, x: acc * x, terms + flag_terms)
     return frame.select("uid", with_flags.alias("evidence"), "funder", *USER_COMPONENTS, "flagged", "flag_rate",
                         "known_bad", keep.alias("evidence_without_flags"))
+
+
+def exposure(evidence: pl.DataFrame, gift_flow: pl.DataFrame, *, column: str = "evidence") -> pl.DataFrame:
+    """Each account's exposure: the noisy-or of the evidence of the accounts it exchanged gifts with.
+
+    ``1 - prod(1 - e_j)`` over its gift partners ``j`` (either direction, each
+    partner once, self-gifts left out): how likely it is that at least one of
+    them is bad, if each is bad with the probability of its own evidence. An
+    account with no evidence of its own that trades with accounts that have some
+    is likelier to be bad than one that does not; :func:`account_score` uses it
+    only to order accounts of equal evidence.
+
+    Parameters
+    ----------
+    evidence : polars.DataFrame
+        ``uid`` and ``column`` (:func:`user_evidence`).
+    gift_flow : polars.DataFrame
+        ``src, dst`` (the graph's gift flow).
+    column : str
+        The evidence column (``evidence_without_flags`` for the scores without the flags).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``uid, exposure`` for every account with a gift partner (0 where the partners have no evidence).
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"uid": [0, 1, 2, 3], "evidence": [0.5, 0.0, 0.2, 0.0]})
+    >>> flow = pl.DataFrame({"src": [1, 1, 2, 3], "dst": [0, 2, 1, 3]})
+    >>> exposure(ev, flow).sort("uid").rows()
+    [(0, 0.0), (1, 0.6), (2, 0.0)]
+    """
+    flow = gift_flow.filter(pl.col("src") != pl.col("dst")).select("src", "dst")
+    pairs = pl.concat([flow, flow.select(pl.col("dst").alias("src"), pl.col("src").alias("dst"))]).unique()
+    partner = evidence.select(pl.col("uid").alias("dst"), pl.col(column).fill_null(0.0).clip(0.0, 1.0).alias("e"))
+    return (
+        pairs.join(partner, on="dst", how="left")
+        .group_by(pl.col("src").alias("uid"))
+        .agg((1.0 - (1.0 - pl.col("e").fill_null(0.0)).product()).alias("exposure"))
+        .sort("uid")
+    )
+
+
+def with_exposure(evidence: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFrame:
+    """``evidence`` with ``exposure`` (:func:`exposure`, 0 without gift partners) and, when it has
+    ``evidence_without_flags`` (a flags table), ``exposure_without_flags`` from that column.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"uid": [0, 1, 2], "evidence": [0.5, 0.0, 0.0]})
+    >>> with_exposure(ev, pl.DataFrame({"src": [1], "dst": [0]}))["exposure"].to_list()
+    [0.0, 0.5, 0.0]
+    """
+    parts = [("evidence", "exposure")]
+    if "evidence_without_flags" in evidence.columns:
+        parts.append(("evidence_without_flags", "exposure_without_flags"))
+    for column, name in parts:
+        found = exposure(evidence, gift_flow, column=column).rename({"exposure": name})
+        evidence = evidence.join(found, on="uid", how="left", maintain_order="left").with_columns(pl.col(name).fill_null(0.0))
+    return evidence
+
+
+SCORE_DECIMALS = 6
+"""Decimals of an account's score: four for its evidence (as ring scores), two more for the exposure tie-break."""
+
+
+def account_score(evidence: pl.Expr, exposure: pl.Expr, config: Config) -> pl.Expr:
+    """The score of an account outside the reported rings: half its evidence, ties ordered by its exposure.
+
+    ``round(0.5 * evidence, 4) + floor(exposure * weight_exposure * 100) / 10**6``:
+    the evidence fixes the first four decimals (below 0.5, under every ring
+    member), the exposure (:func:`exposure`, in [0, 1]) the next two, and
+    ``Config.weight_exposure`` is at most 0.5, so the tie-break adds less than
+    half a step of 0.0001. Accounts of equal evidence (at 4 decimals) are
+    therefore ordered by their exposure, an account is never lifted above one
+    with more evidence, and the score rounded to 4 decimals is the score without
+    the tie-break.
+
+    Examples
+    --------
+    >>> from graphkit.config import Config
+    >>> frame = pl.DataFrame({"evidence": [0.0, 0.0, 0.0002, 0.4], "exposure": [0.0, 0.9, 0.0, 0.99]})
+    >>> frame.select(account_score(pl.col("evidence"), pl.col("exposure"), Config()))["score"].to_list()
+    [0.0, 4.5e-05, 0.0001, 0.200049]
+    """
+    tie = (exposure.fill_null(0.0).clip(0.0, 1.0 - 1e-9) * (config.weight_exposure * 100)).floor() / 10**SCORE_DECIMALS
+    return ((0.5 * evidence.fill_null(0.0)).round(4) + tie).round(SCORE_DECIMALS).alias("score")

@@ -90,7 +90,7 @@ def test_scores_csv_has_every_account_and_ids_unchanged(report, tmp_path):
     by_id = {r["user_id"]: r for r in rows}
     assert by_id[BIG_ID]["ring_id"] == "R0001"
     assert by_id["u05"]["ring_id"] == ""  # empty outside rings
-    assert by_id[BIG_ID]["score"] == "0.9000"
+    assert by_id[BIG_ID]["score"] == "0.900000"  # 6 decimals: 4 for the evidence or ring, 2 for the exposure tie-break
     keys = [(-float(r["score"]), r["user_id"]) for r in rows]
     assert keys == sorted(keys)
 

@@ -28,6 +28,7 @@ from graphkit.io import TABLE_NAMES
 from graphkit.model import Report
 from graphkit.util.atomic import atomic_directory, atomic_write_csv, output_lock, unowned_entries
 from graphkit.report.markdown import render_markdown
+from graphkit.score import SCORE_DECIMALS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from graphkit.viz import Redactor
@@ -150,7 +151,10 @@ def rings_csv_text(report: Report) -> str:
 def scores_csv_text(report: Report) -> str:
     """The content of ``scores.csv``: ``user_id,score,ring_id,role`` for every account.
 
-    Sorted by score (highest first), then user_id; score with 4 decimals;
+    Sorted by score (highest first), then user_id; score with 6 decimals
+    (:data:`graphkit.score.SCORE_DECIMALS`: a ring member's score and an
+    account's evidence fill the first four, the exposure tie-break of
+    :func:`graphkit.score.account_score` the last two);
     ring_id and role empty outside rings. ``role`` (``beneficiary``,
     ``funder``, ``member``) comes after the contract's three columns: outputs
     change only by adding fields. Ids are written exactly as read. With a
@@ -168,8 +172,8 @@ def scores_csv_text(report: Report) -> str:
     ...                        "role": [None, "beneficiary"]})
     >>> print(scores_csv_text(Report((), scores, {}, {})), end="")
     user_id,score,ring_id,role
-    a,0.9123,R0001,beneficiary
-    b,0.5000,,
+    a,0.912340,R0001,beneficiary
+    b,0.500000,,
     """
     scores = report.user_scores
     without = ["score_without_flags"] if "score_without_flags" in scores.columns else []
@@ -179,7 +183,7 @@ def scores_csv_text(report: Report) -> str:
         scores.select(pl.col("user_id").cast(pl.Utf8), pl.col("score").cast(pl.Float64), _text(scores, "ring_id"),
                       _text(scores, "role"), *(pl.col(c).cast(pl.Float64) for c in without), *flag_reason, *learned)
         .sort(["score", "user_id"], descending=[True, False], nulls_last=True, maintain_order=True)
-        .with_columns(_fixed("score", 4), *(_fixed(c, 4) for c in without))
+        .with_columns(_fixed("score", SCORE_DECIMALS), *(_fixed(c, SCORE_DECIMALS) for c in without))
     )
     return frame.write_csv()
 

@@ -326,6 +326,7 @@ def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config
     cut-off is the platform's last event ``as_of``."""
     from graphkit.io import Tables
     from graphkit.pipeline import analyze as analyze_locally
+    from graphkit.score import account_score
 
     frame = pl.from_arrow(batch)
     assert isinstance(frame, pl.DataFrame)
@@ -350,7 +351,7 @@ def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config
     features = report.user_features
     assert features is not None
     # an account's score on its own evidence (the pipeline's rule for accounts outside rings), with and without flags
-    own = features.select("user_id", *[(0.5 * pl.col(f"evidence{part}").fill_null(0.0)).round(4).alias(f"own{part}")
+    own = features.select("user_id", *[account_score(pl.col(f"evidence{part}"), pl.col(f"exposure{part}"), config).alias(f"own{part}")
                                        for part in ("", "_without_flags") if f"evidence{part}" in features.columns])
     flagged = flags is not None
     users = report.user_scores.join(own, on="user_id", how="left").select(
