@@ -364,7 +364,8 @@ def _with_scores_without_flags(
     without = frame.select(
         "user_id",
         pl.when(pl.col("ring_score").is_not_null()).then(ring_score.round(4))
-        .otherwise(account_score(pl.col("evidence_without_flags"), pl.col("exposure_without_flags"), config)).alias("score_without_flags"),
+        .otherwise(account_score(pl.col("evidence_without_flags"), pl.col("exposure_without_flags"), config))
+        .alias("score_without_flags"),
     )
     if ring_parts:
         parts = graphs.index.users.select("uid", "user_id").join(of_ring, on="uid", how="left")

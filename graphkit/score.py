@@ -529,7 +529,8 @@ def user_evidence(
         .with_columns(
             ((pl.col("age_days") < baseline.young_days) & (pl.col("n_sent") > 0)).fill_null(False).alias("young"),
             # a throwaway that exists to send one or two large gifts, not an account that mostly receives and paid once
-            (baseline.one_shot_large() & (pl.col("n_received") <= pl.col("n_sent"))).fill_null(False).alias("one_shot_large"),
+            (baseline.one_shot_large() & (pl.col("n_received") <= pl.col("n_sent"))).fill_null(False)
+            .alias("one_shot_large"),
             ((pl.col("max_accounts").cast(pl.Int64).fill_null(0) - 2) / 10).clip(0.0, 1.0).alias("crowded_identifier"),
             (pl.col("lockstep_partners").fill_null(0) / 5).clip(0.0, 1.0).alias("lockstep"),
             pl.col("fan_in").fill_null(False),
@@ -610,7 +611,8 @@ def with_exposure(evidence: pl.DataFrame, gift_flow: pl.DataFrame) -> pl.DataFra
         parts.append(("evidence_without_flags", "exposure_without_flags"))
     for column, name in parts:
         found = exposure(evidence, gift_flow, column=column).rename({"exposure": name})
-        evidence = evidence.join(found, on="uid", how="left", maintain_order="left").with_columns(pl.col(name).fill_null(0.0))
+        evidence = (evidence.join(found, on="uid", how="left", maintain_order="left")
+                    .with_columns(pl.col(name).fill_null(0.0)))
     return evidence
 
 

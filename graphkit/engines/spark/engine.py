@@ -351,8 +351,9 @@ def _analyze_unit(batch: pa.Table, columns: dict[str, list[str]], config: Config
     features = report.user_features
     assert features is not None
     # an account's score on its own evidence (the pipeline's rule for accounts outside rings), with and without flags
-    own = features.select("user_id", *[account_score(pl.col(f"evidence{part}"), pl.col(f"exposure{part}"), config).alias(f"own{part}")
-                                       for part in ("", "_without_flags") if f"evidence{part}" in features.columns])
+    own = features.select("user_id", *[
+        account_score(pl.col(f"evidence{part}"), pl.col(f"exposure{part}"), config).alias(f"own{part}")
+        for part in ("", "_without_flags") if f"evidence{part}" in features.columns])
     flagged = flags is not None
     users = report.user_scores.join(own, on="user_id", how="left").select(
         pl.lit("score").alias("kind"), "user_id", "score", pl.col("own").fill_null(0.0).alias("own_score"),
