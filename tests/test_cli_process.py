@@ -138,7 +138,7 @@ def _gone(pid: int, seconds: float) -> bool:
     while time.monotonic() < deadline:
         if _state(pid) in (None, "Z"):
             return True
-        time.sleep(0.05)
+        time.sleep(0.02)
     return False
 
 
@@ -197,13 +197,13 @@ lf = pl.scan_parquet(sys.argv[1])
 seen = collections.Counter()
 signal.signal(signal.SIGALRM, program._on_sigint)  # the Ctrl-C handler, driven by a timer at many offsets
 signal.signal(signal.SIGINT, program._on_sigint)
-for i in range(400):
+for i in range(200):
     try:
         program._State.interrupted = False
         signal.setitimer(signal.ITIMER_REAL, 0.00005 * (i % 40 + 1))
         for _ in range(50):
             lf.collect_schema()  # polars' Rust code calls back into Python here
-        time.sleep(0.05)
+        time.sleep(0.02)
         seen["finished"] += 1
     except program.Interrupted:
         seen["Interrupted"] += 1
@@ -229,4 +229,4 @@ def test_ctrl_c_during_polars_callbacks_is_an_interrupt_not_a_rust_panic(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     seen = eval(done.stdout)  # a dict of outcome -> count
     assert set(seen) <= {"Interrupted", "finished"}, seen
-    assert seen.get("Interrupted", 0) >= 300, seen
+    assert seen.get("Interrupted", 0) >= 150, seen

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -385,14 +385,33 @@ def _with_checked_flags(tables: "Tables", flags: pl.DataFrame, config: Config) -
                    stats={**tables.stats, "flags": part.stats})
 
 
+# what a unit's analysis knows of a ring: every field but its id and rank (set across units on the driver) and the
+# history fields (set by ``report --previous``/``--labels`` after the engine); taken from the dataclass, so a field
+# added to Ring crosses from the executors without a change here
+_UNIT_RING_FIELDS = tuple(f.name for f in fields(Ring) if f.name not in
+                          ("ring_id", "rank", "status", "previous_ids", "first_seen", "decisions", "new_members"))
+
+
 def _ring_to_json(ring: Ring) -> dict[str, Any]:
-    return {
-        "score": ring.score, "members": list(ring.members), "coins_total": ring.coins_total,
-        "beneficiaries": [[b.user_id, b.coins_in, b.share_of_ring, b.share_of_income] for b in ring.beneficiaries],
-        "signals": ring.signals, "reasons": list(ring.reasons), "kind": ring.kind, "sources": list(ring.sources),
-        "money_path": list(ring.money_path), "money_path_hops": list(ring.money_path_hops),
-        "contributions": ring.contributions,
-    }
+    """A unit's ring as JSON for the driver, floats unrounded (:func:`_ring_from_json` reads it back)."""
+    doc = {name: getattr(ring, name) for name in _UNIT_RING_FIELDS}
+    doc["beneficiaries"] = [astuple(b) for b in ring.beneficiaries]
+    return doc
+
+
+def _ring_from_json(doc: dict[str, Any], ring_id: str, rank: int) -> Ring:
+    """The :class:`Ring` that :func:`_ring_to_json` wrote, with its id and rank on the whole platform.
+
+    Examples
+    --------
+    >>> ring = Ring("R0007", 7, 0.61234567, ("a", "b"), 12.5, beneficiaries=(Beneficiary("b", 10.0, 0.8, 0.5),),
+    ...             signals={"density": 0.5}, shared_devices=("d1",), shared_ips=("1.1.1.1",))
+    >>> _ring_from_json(json.loads(json.dumps(_ring_to_json(ring))), "R0007", 7) == ring
+    True
+    """
+    values = {name: tuple(doc[name]) if isinstance(doc[name], list) else doc[name] for name in _UNIT_RING_FIELDS}
+    values["beneficiaries"] = tuple(Beneficiary(*b) for b in doc["beneficiaries"])
+    return Ring(ring_id=ring_id, rank=rank, **values)
 
 
 def _ranked_rings(rows: list[Any]) -> tuple[list[Ring], list[tuple[int, str, str]]]:
@@ -401,15 +420,9 @@ def _ranked_rings(rows: list[Any]) -> tuple[list[Ring], list[tuple[int, str, str
     loaded = [(r["unit"], r["ring_key"], json.loads(r["payload"])) for r in rows]
     loaded.sort(key=lambda x: (-x[2]["score"], -len(x[2]["members"]), x[2]["members"][0]))
     rings, ids = [], []
-    for rank, (unit, key, d) in enumerate(loaded, start=1):
+    for rank, (unit, key, doc) in enumerate(loaded, start=1):
         ring_id = f"R{rank:04d}"
-        rings.append(Ring(
-            ring_id=ring_id, rank=rank, score=d["score"], members=tuple(d["members"]), coins_total=d["coins_total"],
-            beneficiaries=tuple(Beneficiary(*b) for b in d["beneficiaries"]), signals=d["signals"],
-            reasons=tuple(d["reasons"]), kind=d["kind"], sources=tuple(d["sources"]),
-            money_path=tuple(d["money_path"]), money_path_hops=tuple(d["money_path_hops"]),
-            contributions=d["contributions"],
-        ))
+        rings.append(_ring_from_json(doc, ring_id, rank))
         ids.append((int(unit), key, ring_id))
     return rings, ids
 
