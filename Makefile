@@ -26,15 +26,20 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# two pytest workers (pytest-xdist), each running whole test modules, so that a module's fixtures (the Spark
+# session, a report of the demo) are made once; TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 ## the import-layer contract (pyproject.toml), then the whole test suite, browser and notebook tests included
 test: venv browser
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 ## the suite without the browser, notebook and Spark tests
 test-fast: venv
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -m "not browser and not notebook and not spark"
+	$(PYTEST) -m "not browser and not notebook and not spark"
 
 ## speed, memory and quality at scale (benchmarks/RESULTS.md)
 bench: venv

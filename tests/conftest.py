@@ -37,3 +37,16 @@ def shared_dataset() -> Callable[[str], Path]:
         return path
 
     return locate
+
+
+@pytest.fixture()
+def wide_console(monkeypatch):
+    """The CLI's console 200 columns wide for one test, whatever the terminal or ``COLUMNS`` said when it was made.
+
+    rich reads ``COLUMNS`` once, when the console is made (on import of ``graphkit_cli.common``); pytest-xdist's
+    workers have ``COLUMNS=80``, so a ``COLUMNS`` given to ``CliRunner`` later is ignored. This sets rich's private
+    ``_width``, not the ``width`` property: undoing the property would pin the width measured now.
+    """
+    from graphkit_cli.common import stdout
+
+    monkeypatch.setattr(stdout, "_width", 200)

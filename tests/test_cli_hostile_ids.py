@@ -41,8 +41,13 @@ def data_dir(tmp_path: Path) -> Path:
     return data
 
 
+@pytest.fixture(autouse=True)
+def _wide(wide_console):
+    """Tables unwrapped: an id folded over two lines of a cell would not be found whole."""
+
+
 def _run(*args: object):
-    result = CliRunner().invoke(cli, [str(a) for a in args], env={"COLUMNS": "250"})  # tables unwrapped
+    result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exit_code == 0, result.output + result.stderr
     return result.stdout
 

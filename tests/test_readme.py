@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graphkit_cli.common import stdout as console
 from graphkit_cli.main import cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,10 +85,8 @@ def workdir(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    # fewer wrapped cells; tables are compared cell by cell anyway. rich's private _width, not the width property:
-    # undoing the property would pin the width measured now, and later tests' COLUMNS would be ignored
-    monkeypatch.setattr(console, "_width", 200)
+def _wide(wide_console):
+    """Fewer wrapped cells (tables are compared cell by cell anyway)."""
 
 
 def test_the_readme_has_examples_of_both_kinds():
