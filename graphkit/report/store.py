@@ -439,8 +439,10 @@ def _write_index(folder: Path, links: PathLinks) -> None:
     """``links.parquet`` by vid, both ways (:func:`graphkit.detect.evidence.search.adjacency_arrays`), as the
     ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles."""
     coded = links.coded
-    arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
-                              coded.get_column("cost").to_numpy(), links.vertices)
+    arrays = links.index
+    if arrays is None:  # links of string node ids
+        arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                                  coded.get_column("cost").to_numpy(), links.vertices)
     for name, array in zip(INDEX_FILES, arrays):
         np.save(folder / name, array, allow_pickle=False)
 

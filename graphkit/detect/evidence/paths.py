@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
 from graphkit.io import Tables
 from graphkit.util.format import coins, plural
 from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
-from graphkit.detect.evidence.search import Neighbours, adjacency, cheapest_chain
+from graphkit.detect.evidence.search import Neighbours, adjacency, adjacency_arrays, cheapest_chain, csr_neighbours
 
 __all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
 
@@ -138,8 +139,12 @@ class PathLinks:
         ``s, t, cost``: one row per link, by ``vid``, sorted (kept by :func:`path_links`: what a report's
         store writes).
     costed : polars.DataFrame, optional
-        The links with their entity edge columns and ``cost`` (kept by :func:`path_links`; a report's
-        store reads the edges of a chain from its edges).
+        The links with their entity edge columns and ``cost`` (kept by :func:`path_links` of string node ids;
+        a report's store reads the edges of a chain from its edges).
+    index : tuple of numpy.ndarray, optional
+        ``start, other, cost``: the links by vid (:func:`graphkit.detect.evidence.search.adjacency_arrays`)
+        that ``neighbours`` reads (kept by :func:`path_links` of integer node ids: the report's store writes
+        them as they are).
     """
 
     names: pl.DataFrame | pl.LazyFrame
@@ -148,6 +153,7 @@ class PathLinks:
     popular: pl.DataFrame
     coded: pl.DataFrame | None = None
     costed: pl.DataFrame | None = None
+    index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def chain(self, src: str, dst: str, edges_among: Callable[[list[str]], pl.DataFrame]) -> list[PathStep]:
         """The cheapest chain from node ``src`` to node ``dst`` (resolved node ids); ``edges_among(nodes)``
@@ -176,6 +182,10 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     caller has them already (the report's store, which codes the node ids as integers: the links' ``names``
     then hold those codes).
 
+    With integer node ids (codes whose order is the node ids', :func:`~graphkit.detect.evidence.coded_entity_edges`)
+    the costs are gathered from arrays indexed by code instead of joined (:func:`_coded_link_costs`), with the same
+    costs bit for bit, and the :class:`PathLinks` keep the arrays of the index (``index``) but not ``costed``.
+
     Examples
     --------
     >>> import polars as pl
@@ -192,6 +202,8 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     if hubs is None:
         hubs = identifier_hubs(edges, hub_cap, placeholders)
     popular = popular.filter(pl.col("popular")).select("node_id", "senders")
+    if edges.schema["source"].is_integer():
+        return _coded_path_links(edges, hubs.filter(pl.col("hub")).get_column("node_id"), popular)
     costed = _link_costs(edges, hubs.filter(pl.col("hub")).select("node_id"), popular.get_column("node_id"))
     names = (
         pl.concat([costed.get_column("source"), costed.get_column("target")])
@@ -253,6 +265,103 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
     through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
     penalty = float(costed.get_column("cost").sum()) + 1.0
     return costed.with_columns(pl.col("cost") + penalty * through)
+
+
+def _coded_path_links(edges: pl.DataFrame, hub_ids: pl.Series, popular: pl.DataFrame) -> PathLinks:
+    """:func:`path_links` of edges whose ends are integer codes: the links' ``names`` are the codes, ``vid`` the
+    rank of a code among the links' ends (so vids follow the codes' order, as they follow the strings')."""
+    costed, s, t = _coded_link_costs(edges, hub_ids, popular.get_column("node_id"))
+    ends = np.zeros(_code_space(edges, hub_ids, popular.get_column("node_id")), dtype=bool)
+    ends[s] = True
+    ends[t] = True
+    vid = (np.cumsum(ends, dtype=np.int64) - 1).astype(np.uint32)
+    names = pl.Series("node_id", np.flatnonzero(ends).astype(np.uint32)).to_frame().with_row_index("vid")
+    coded = pl.DataFrame({"s": vid[s], "t": vid[t], "cost": costed}).sort("s", "t", "cost")
+    index = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                             coded.get_column("cost").to_numpy(), names.height)
+    return PathLinks(names=names, vertices=names.height, neighbours=csr_neighbours(*index), popular=popular,
+                     coded=coded, index=index)
+
+
+def _code_space(edges: pl.DataFrame, *codes: pl.Series) -> int:
+    """One more than the largest code of ``edges``' ends and of ``codes``: the length of an array by code."""
+    highest = [edges.get_column(end).max() for end in ("source", "target")] + [c.max() for c in codes]
+    return max((int(h) for h in highest if h is not None), default=-1) + 1
+
+
+def _distinct_pairs(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``(s, t)`` pairs of two code arrays: ``ps, pt`` and their keys ``ps << 32 | pt``, sorted by
+    key (the first row of each run when the rows are sorted by ``s, t`` already, as the store's edges are)."""
+    key = (s.astype(np.uint64) << np.uint64(32)) | t.astype(np.uint64)
+    if key.size and bool(np.all(key[1:] >= key[:-1])):
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        key = key[first]
+    else:
+        key = np.unique(key)
+    return (key >> np.uint64(32)).astype(np.int64), (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key
+
+
+def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
+                      popular: pl.Series) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """:func:`_link_costs` of edges with integer ends, by dense gathers: ``cost, source, target`` of the links
+    (the edges without a hub end, in the order of ``edges``).
+
+    Each term is the same number as :func:`_link_costs` gives (the distinct neighbours counted exactly, the
+    coins summed by the same group-by, the cost by the same expression) and the links keep the order of
+    ``edges``, so the popular hosts' penalty (a float sum over that order) is the same bit for bit."""
+    n = _code_space(edges, hub_ids, popular)
+    s = edges.get_column("source").to_numpy()
+    t = edges.get_column("target").to_numpy()
+    # distinct neighbours, either direction: the distinct pairs from each end, less the pairs that are there
+    # both ways (only accounts are sources, so only a pair whose target is a source can be) and self-links
+    ps, pt, key = _distinct_pairs(s, t)
+    degree = np.bincount(ps, minlength=n) + np.bincount(pt, minlength=n)
+    is_source = np.zeros(n, dtype=bool)
+    is_source[ps] = True
+    maybe = np.flatnonzero(is_source[pt])
+    back = (pt[maybe].astype(np.uint64) << np.uint64(32)) | ps[maybe].astype(np.uint64)
+    at = np.minimum(np.searchsorted(key, back), max(key.size - 1, 0))
+    degree -= np.bincount(ps[maybe[key[at] == back]], minlength=n)
+    log_degree = pl.Series(degree.astype(np.uint32)).log().to_numpy()  # n_unique is a UInt32; its log, as joined
+    del ps, pt, key, is_source, maybe, back, at, degree
+    # the coins of each source (target) in each gift relation, from the same group-by as the joined costs
+    gift_relations = ["gifted", "gifted_in"]
+    totals = {}
+    for end, name in (("source", "spent"), ("target", "earned")):
+        sums = (edges.group_by(end, "relation").agg(pl.col("coins").sum().alias(name))
+                .filter(pl.col("relation").is_in(gift_relations)))
+        dense = np.zeros(2 * n, dtype=np.float64)
+        dense[2 * sums.get_column(end).to_numpy().astype(np.int64)
+              + (sums.get_column("relation") == "gifted_in").to_numpy()] = sums.get_column(name).to_numpy()
+        totals[name] = dense
+    hub = np.zeros(n, dtype=bool)
+    hub[hub_ids.to_numpy()] = True
+    keep = ~(hub[s] | hub[t])
+    s, t = s[keep], t[keep]
+    relation = edges.get_column("relation").filter(pl.Series(keep))
+    second = (relation == "gifted_in").to_numpy().astype(np.int64)
+
+    def minus_log_share(total: str) -> pl.Expr:
+        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
+        return -share.clip(_MIN_SHARE, 1.0).log()
+
+    gift = pl.col("relation").is_in(gift_relations)
+    costed = pl.DataFrame({
+        "relation": relation, "coins": edges.get_column("coins").filter(pl.Series(keep)),
+        "spent": totals["spent"][2 * s.astype(np.int64) + second], "earned": totals["earned"][2 * t.astype(np.int64) + second],
+        "log_s": log_degree[s], "log_t": log_degree[t],
+    }).select(
+        (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
+         + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
+        .alias("cost")
+    )
+    is_popular = np.zeros(n, dtype=np.int64)
+    is_popular[popular.to_numpy()] = 1
+    penalty = float(costed.get_column("cost").sum()) + 1.0
+    through = is_popular[s] + is_popular[t]
+    cost = costed.with_columns(pl.Series("through", through)).select(pl.col("cost") + penalty * pl.col("through"))
+    return cost.to_series(), s, t
 
 
 def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:
