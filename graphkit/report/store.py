@@ -129,10 +129,10 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     coded = coded_entity_edges(index, gifts, devices, tables.streams.filter(window.streams()),
                                users=tables.users.get_column("user_id"))
     node_ids = coded.node_ids
-    edges = coded.edges.sort("source", "target", "relation")
+    edges = _sorted(coded.edges, "source", "target", node_ids.len())
     text = _decoder(node_ids)
     write("edges", text(edges))  # sorted by source
-    write("edges_by_target", text(edges.sort("target", "source", "relation")))
+    write("edges_by_target", text(_sorted(edges, "target", "source", node_ids.len())))
     hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
     popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     accounts = coded.accounts
@@ -140,23 +140,25 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"],
                                      first_gifts=first_gifts.select("sender_id", "sent_at"))
     # the account facts and scores by the codes of the accounts' node ids (the first codes: an account of
-    # ``scores`` that is not a node has no row of nodes.parquet)
-    account_codes = accounts.to_frame("user_id").with_row_index("code").lazy().with_columns(pl.col("code")
-                                                                                            .cast(pl.UInt32))
-    by_account = account_codes.join(
-        per_account.lazy().select("user_id", *_ACCOUNT).join(scores.lazy().select("user_id", *_SCORES),
-                                                             on="user_id", how="full", coalesce=True),
-        on="user_id").select(pl.col("code").alias("node_id"), *_ACCOUNT, *_SCORES)
-    # every node, in the order of its id: row i is code i
-    write("nodes", text(
-        pl.LazyFrame({"node_id": pl.int_range(node_ids.len(), dtype=pl.UInt32, eager=True)})
-        .join(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).lazy().select("node_id", *_FACTS),
-              on="node_id", how="left")
-        .join(popular.lazy().select("node_id", *_POPULAR), on="node_id", how="left")
-        .join(by_account, on="node_id", how="left")
-        .sort("node_id")
-        .collect()
-    ))
+    # ``scores`` that is not a node has no row of nodes.parquet); ``per_account`` holds a row per account,
+    # sorted by ``user_id``: row i is account i
+    if not per_account.get_column("user_id").equals(accounts, check_names=False):
+        raise AssertionError("the account facts are not in the order of the accounts' codes")
+    account_codes = accounts.to_frame("user_id").with_row_index("node_id")
+    by_account = pl.concat([
+        per_account.select(*_ACCOUNT),
+        _by_code(account_codes.join(scores.select("user_id", *_SCORES), on="user_id").drop("user_id"),
+                 accounts.len()),
+    ], how="horizontal")
+    # every node, in the order of its id: row i is code i (each frame's rows gathered by code, not joined)
+    n = node_ids.len()
+    write("nodes", text(pl.concat([
+        pl.int_range(n, dtype=pl.UInt32, eager=True).to_frame("node_id"),
+        _by_code(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).select("node_id", *_FACTS), n),
+        _by_code(popular.select("node_id", *_POPULAR), n),
+        by_account.vstack(pl.DataFrame(schema=by_account.schema).clear(n - by_account.height)) if n > by_account.height
+        else by_account,
+    ], how="horizontal")))
     del coded, accounts, first_gifts, per_account, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
     del edges, hubs, popular
@@ -192,6 +194,25 @@ def _coded_events(report: Report, settings: dict[str, Any]) -> tuple[IdIndex, pl
 
     _, index, gifts, devices = encode_events(report.tables, **window)
     return index, gifts, devices
+
+
+def _sorted(edges: pl.DataFrame, first: str, second: str, nodes: int) -> pl.DataFrame:
+    """``edges`` sorted by ``first, second, relation`` (codes below ``nodes``, a ``pl.Enum``), by one integer
+    key: the rows are distinct by these three, so the order is the one of the three columns' sort."""
+    if nodes >= 2**29:  # the key would not fit 64 bits
+        return edges.sort(first, second, "relation")
+    key = ((edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes)
+            + edges.get_column(second).to_numpy()) << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
+    return edges[np.argsort(key)]
+
+
+def _by_code(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The columns of ``frame`` but ``node_id`` (distinct codes below ``n``) for codes ``0 .. n - 1``: row i is
+    the row of code i, null where ``frame`` has none (a left join on every code, by a gather)."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[frame.get_column("node_id").to_numpy()] = np.arange(frame.height)
+    rows = pl.Series(at)
+    return frame.drop("node_id").select(pl.all().gather(rows.set(rows < 0, None)))
 
 
 def _decoder(node_ids: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:

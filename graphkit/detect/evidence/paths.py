@@ -17,7 +17,8 @@ import polars as pl
 from graphkit.config import Config
 from graphkit.io import Tables
 from graphkit.util.format import coins, plural
-from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
+from graphkit.detect.evidence.entity import (_code_space, _distinct_pairs, _key_of, entity_edges, identifier_hubs,
+                                             popular_hosts, resolve_ids)
 from graphkit.detect.evidence.search import Neighbours, adjacency, adjacency_arrays, cheapest_chain, csr_neighbours
 
 __all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
@@ -281,25 +282,6 @@ def _coded_path_links(edges: pl.DataFrame, hub_ids: pl.Series, popular: pl.DataF
                              coded.get_column("cost").to_numpy(), names.height)
     return PathLinks(names=names, vertices=names.height, neighbours=csr_neighbours(*index), popular=popular,
                      coded=coded, index=index)
-
-
-def _code_space(edges: pl.DataFrame, *codes: pl.Series) -> int:
-    """One more than the largest code of ``edges``' ends and of ``codes``: the length of an array by code."""
-    highest = [edges.get_column(end).max() for end in ("source", "target")] + [c.max() for c in codes]
-    return max((int(h) for h in highest if h is not None), default=-1) + 1
-
-
-def _distinct_pairs(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct ``(s, t)`` pairs of two code arrays: ``ps, pt`` and their keys ``ps << 32 | pt``, sorted by
-    key (the first row of each run when the rows are sorted by ``s, t`` already, as the store's edges are)."""
-    key = (s.astype(np.uint64) << np.uint64(32)) | t.astype(np.uint64)
-    if key.size and bool(np.all(key[1:] >= key[:-1])):
-        first = np.ones(key.size, dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        key = key[first]
-    else:
-        key = np.unique(key)
-    return (key >> np.uint64(32)).astype(np.int64), (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key
 
 
 def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
