@@ -53,8 +53,10 @@ from graphkit.detect.evidence import (
     resolve_ids,
 )
 from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
+from graphkit.detect.signals import age_days
 from graphkit.errors import InputError
 from graphkit.graphs.ids import IdIndex
+from graphkit.io import Tables
 from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
@@ -102,8 +104,6 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         ``scores.csv`` as :func:`graphkit.report.reader.read_scores` reads it back, so that an answer from the
         store shows exactly what one through ``scores.csv`` shows.
     """
-    from graphkit.viz.evidence_page import account_data_facts
-
     tables = report.tables
     if tables is None:
         raise InputError("a report without its tables has no store to write")
@@ -136,17 +136,13 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
     popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     accounts = coded.accounts
-    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min()), "src", as_="sender_id")
-    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"],
-                                     first_gifts=first_gifts.select("sender_id", "sent_at"))
     # the account facts and scores by the codes of the accounts' node ids (the first codes: an account of
-    # ``scores`` that is not a node has no row of nodes.parquet); ``per_account`` holds a row per account,
-    # sorted by ``user_id``: row i is account i
-    if not per_account.get_column("user_id").equals(accounts, check_names=False):
-        raise AssertionError("the account facts are not in the order of the accounts' codes")
+    # ``scores`` that is not a node has no row of nodes.parquet)
     account_codes = accounts.to_frame("user_id").with_row_index("node_id")
+    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min().alias("first_sent_at")), "src",
+                               as_="user_id")
     by_account = pl.concat([
-        per_account.select(*_ACCOUNT),
+        _account_facts(tables, account_codes, first_gifts),
         _by_code(account_codes.join(scores.select("user_id", *_SCORES), on="user_id").drop("user_id"),
                  accounts.len()),
     ], how="horizontal")
@@ -159,7 +155,7 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         by_account.vstack(pl.DataFrame(schema=by_account.schema).clear(n - by_account.height)) if n > by_account.height
         else by_account,
     ], how="horizontal")))
-    del coded, accounts, first_gifts, per_account, by_account
+    del coded, accounts, account_codes, first_gifts, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
     del edges, hubs, popular
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
@@ -204,6 +200,23 @@ def _sorted(edges: pl.DataFrame, first: str, second: str, nodes: int) -> pl.Data
     key = ((edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes)
             + edges.get_column(second).to_numpy()) << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
     return edges[np.argsort(key)]
+
+
+def _account_facts(tables: Tables, accounts: pl.DataFrame, first_gifts: pl.DataFrame) -> pl.DataFrame:
+    """``created_at, age_days, host`` of every account of ``accounts`` (``node_id, user_id``: codes 0 .. n - 1,
+    sorted), row i for account i: the facts of :func:`graphkit.viz.evidence_page.account_data_facts` (the first
+    row of the users table, the age at the first gift of ``first_gifts``: ``user_id, first_sent_at``; a host of
+    any stream of the table), each table joined to the accounts once and gathered by code."""
+    users = (tables.users.select("user_id", "created_at").with_row_index("row")
+             .join(accounts, on="user_id").sort("node_id", "row").unique("node_id", keep="first", maintain_order=True))
+    hosts = tables.streams.select(pl.col("host_id").alias("user_id")).unique().join(accounts, on="user_id")
+    n = accounts.height
+    host = np.zeros(n, dtype=bool)
+    host[hosts.get_column("node_id").to_numpy()] = True
+    return pl.concat([
+        _by_code(users.select("node_id", "created_at"), n),
+        _by_code(first_gifts.join(accounts, on="user_id").select("node_id", "first_sent_at"), n),
+    ], how="horizontal").select("created_at", age_days(), pl.Series("host", host))
 
 
 def _by_code(frame: pl.DataFrame, n: int) -> pl.DataFrame:
