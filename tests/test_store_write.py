@@ -79,3 +79,38 @@ def test_the_links_of_coded_ids_cost_what_the_links_of_their_strings_cost_bit_fo
     index = adjacency_arrays(*(want.coded.get_column(c).to_numpy() for c in ("s", "t", "cost")), want.vertices)
     for got, expected in zip(links.index, index):
         assert np.array_equal(got, expected)
+
+
+def test_the_account_facts_of_the_store_are_those_of_account_data_facts(tmp_path):
+    """Gathered by code, not joined by string: a user listed twice (validation keeps the first row), a creation time
+    unknown, an account seen only in events, a host of a stream outside the window, a sender whose first gift
+    is before the window (its age reads the window's first)."""
+    from graphkit.model import Report
+    from graphkit.report import write_report
+    from graphkit.viz.evidence_page import account_data_facts
+
+    users = pl.DataFrame({"user_id": ["a", "b", "a", "c", "h", "g"],
+                          "created_at": ["2024-04-01T00:00:00Z", None, "2024-01-01T00:00:00Z",
+                                         "2024-04-20T06:00:00Z", "2024-03-01T00:00:00Z", None]})
+    gifts = pl.DataFrame({"sender_id": ["a", "a", "b", "c", "e"], "receiver_id": ["h", "h", "h", "a", "h"],
+                          "stream_id": ["s1", "s2", "s2", None, "s2"], "coins": [1.0, 2.0, 3.0, 4.0, 5.0],
+                          "sent_at": ["2024-04-30T00:00:00Z", "2024-05-02T12:00:00Z", "2024-05-03T00:00:00Z",
+                                      "2024-05-04T00:00:00Z", "2024-05-05T00:00:00Z"]})
+    streams = pl.DataFrame({"stream_id": ["s1", "s2"], "host_id": ["g", "h"],
+                            "started_at": ["2024-04-30T00:00:00Z", "2024-05-02T00:00:00Z"]})
+    tables = Tables.from_frames(users=users, gifts=gifts, streams=streams,
+                                devices=pl.DataFrame({"user_id": ["d"], "device_id": ["x1"],
+                                                      "seen_at": ["2024-05-06T00:00:00Z"]}))
+    since = "2024-05-01T00:00:00Z"
+    ids = ["a", "b", "c", "d", "e", "g", "h"]
+    scores = pl.DataFrame({"user_id": ids, "score": [0.5] * len(ids), "ring_id": [None] * len(ids)})
+    out = tmp_path / "out"
+    write_report(Report((), scores, {"since": since}, {}, tables=tables), out, html=False)
+    nodes = pl.read_parquet(out / "graph" / "nodes.parquet").filter(pl.col("node_id").str.starts_with("account:"))
+    got = nodes.select(pl.col("node_id").str.strip_prefix("account:").alias("user_id"), "created_at", "age_days",
+                       "host")
+    want = account_data_facts(tables, got.get_column("user_id"), since=since)
+    assert_frame_equal(got, want)
+    facts = {row["user_id"]: row for row in got.iter_rows(named=True)}
+    assert facts["a"]["age_days"] == 31.5 and facts["b"]["created_at"] is None and facts["e"]["created_at"] is None
+    assert facts["g"]["host"] and facts["h"]["host"] and not facts["a"]["host"]
