@@ -152,8 +152,7 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         pl.int_range(n, dtype=pl.UInt32, eager=True).to_frame("node_id"),
         _by_code(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).select("node_id", *_FACTS), n),
         _by_code(popular.select("node_id", *_POPULAR), n),
-        by_account.vstack(pl.DataFrame(schema=by_account.schema).clear(n - by_account.height)) if n > by_account.height
-        else by_account,
+        by_account.vstack(by_account.clear(n - by_account.height)),  # null for the other kinds' codes
     ], how="horizontal")))
     del coded, accounts, account_codes, first_gifts, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
@@ -199,7 +198,7 @@ def _sorted(edges: pl.DataFrame, first: str, second: str, nodes: int) -> pl.Data
         return edges.sort(first, second, "relation")
     key = ((edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes)
             + edges.get_column(second).to_numpy()) << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
-    return edges[np.argsort(key)]
+    return edges.rechunk()[np.argsort(key)]  # the relations' frames concatenated: gathered in one chunk, twice as fast
 
 
 def _account_facts(tables: Tables, accounts: pl.DataFrame, first_gifts: pl.DataFrame) -> pl.DataFrame:

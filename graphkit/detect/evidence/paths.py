@@ -301,12 +301,13 @@ def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
     degree = np.bincount(ps, minlength=n) + np.bincount(pt, minlength=n)
     is_source = np.zeros(n, dtype=bool)
     is_source[ps] = True
-    maybe = np.flatnonzero(is_source[pt])
+    maybe = np.flatnonzero(is_source[pt])  # the way back of such a pair is such a pair too: search among them
+    among = key[maybe]
     back = (pt[maybe].astype(np.uint64) << np.uint64(32)) | ps[maybe].astype(np.uint64)
-    at = np.minimum(np.searchsorted(key, back), max(key.size - 1, 0))
-    degree -= np.bincount(ps[maybe[key[at] == back]], minlength=n)
+    at = np.minimum(np.searchsorted(among, back), max(among.size - 1, 0))
+    degree -= np.bincount(ps[maybe[among[at] == back]], minlength=n)
     log_degree = pl.Series(degree.astype(np.uint32)).log().to_numpy()  # n_unique is a UInt32; its log, as joined
-    del ps, pt, key, is_source, maybe, back, at, degree
+    del ps, pt, key, is_source, maybe, among, back, at, degree
     # the coins of each source (target) in each gift relation, from the same group-by as the joined costs
     gift_relations = ["gifted", "gifted_in"]
     totals = {}
