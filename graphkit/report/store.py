@@ -196,8 +196,8 @@ def _sorted(edges: pl.DataFrame, first: str, second: str, nodes: int) -> pl.Data
     key: the rows are distinct by these three, so the order is the one of the three columns' sort."""
     if nodes >= 2**29:  # the key would not fit 64 bits
         return edges.sort(first, second, "relation")
-    key = ((edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes)
-            + edges.get_column(second).to_numpy()) << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
+    pair = edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes) + edges.get_column(second).to_numpy()
+    key = (pair << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
     return edges.rechunk()[np.argsort(key)]  # the relations' frames concatenated: gathered in one chunk, twice as fast
 
 

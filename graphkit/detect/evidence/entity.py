@@ -430,7 +430,8 @@ def _coded_identifier_hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tupl
     lo, hi = (int(i) for i in names.search_sorted(pl.Series(["device:", "device;"])))  # ";" follows ":"
     placeholder = np.zeros(accounts.size, dtype=bool)
     devices = names.slice(lo, hi - lo).to_frame("node_id")
-    placeholder[lo:lo + devices.height] = devices.select(is_placeholder(_key(pl.col("node_id")), placeholders)).to_series().to_numpy()
+    is_one = devices.select(is_placeholder(_key(pl.col("node_id")), placeholders)).to_series()
+    placeholder[lo:lo + devices.height] = is_one.to_numpy()
     return pl.DataFrame({
         "node_id": node_id.astype(np.uint32), "accounts": accounts[node_id].astype(np.int64),
         "placeholder": placeholder[node_id],

@@ -332,7 +332,8 @@ def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
     gift = pl.col("relation").is_in(gift_relations)
     costed = pl.DataFrame({
         "relation": relation, "coins": edges.get_column("coins").filter(pl.Series(keep)),
-        "spent": totals["spent"][2 * s.astype(np.int64) + second], "earned": totals["earned"][2 * t.astype(np.int64) + second],
+        "spent": totals["spent"][2 * s.astype(np.int64) + second],
+        "earned": totals["earned"][2 * t.astype(np.int64) + second],
         "log_s": log_degree[s], "log_t": log_degree[t],
     }).select(
         (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
