@@ -234,6 +234,20 @@ def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
     )
 
 
+def _cost() -> pl.Expr:
+    """A link's ``cost`` (the rule of :func:`evidence_path`) from ``relation, coins``, its source's ``spent`` and
+    its target's ``earned`` in that relation, and the log of each end's distinct neighbours (``log_s, log_t``)."""
+
+    def minus_log_share(total: str) -> pl.Expr:
+        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
+        return -share.clip(_MIN_SHARE, 1.0).log()
+
+    gift = pl.col("relation").is_in(["gifted", "gifted_in"])
+    return (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
+            + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0)
+            ).alias("cost")
+
+
 def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) -> pl.DataFrame:
     """The edges a path may use (none of ``hub_ids``) with the ``cost`` of each, as :func:`evidence_path` says."""
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
@@ -242,11 +256,6 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
     spent = edges.group_by("source", "relation").agg(pl.col("coins").sum().alias("spent"))
     earned = edges.group_by("target", "relation").agg(pl.col("coins").sum().alias("earned"))
 
-    def minus_log_share(total: str) -> pl.Expr:
-        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
-        return -share.clip(_MIN_SHARE, 1.0).log()
-
-    gift = pl.col("relation").is_in(["gifted", "gifted_in"])
     # eager, join by join: the rows keep the order the popular hosts' penalty (a float sum) was always taken in
     costed = (
         edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
@@ -255,11 +264,7 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
         .join(earned, on=["target", "relation"], how="left")
         .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left")
         .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left")
-        .with_columns(
-            (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
-             + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
-            .alias("cost")
-        )
+        .with_columns(_cost())
         .drop("spent", "earned", "log_s", "log_t")
     )
     # a popular host costs more than every other link together: passed through only when nothing else links
@@ -325,21 +330,12 @@ def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
     relation = edges.get_column("relation").filter(pl.Series(keep))
     second = (relation == "gifted_in").to_numpy().astype(np.int64)
 
-    def minus_log_share(total: str) -> pl.Expr:
-        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
-        return -share.clip(_MIN_SHARE, 1.0).log()
-
-    gift = pl.col("relation").is_in(gift_relations)
     costed = pl.DataFrame({
         "relation": relation, "coins": edges.get_column("coins").filter(pl.Series(keep)),
         "spent": totals["spent"][2 * s.astype(np.int64) + second],
         "earned": totals["earned"][2 * t.astype(np.int64) + second],
         "log_s": log_degree[s], "log_t": log_degree[t],
-    }).select(
-        (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
-         + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
-        .alias("cost")
-    )
+    }).select(_cost())
     is_popular = np.zeros(n, dtype=np.int64)
     is_popular[popular.to_numpy()] = 1
     penalty = float(costed.get_column("cost").sum()) + 1.0
