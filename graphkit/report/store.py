@@ -53,8 +53,10 @@ from graphkit.detect.evidence import (
     resolve_ids,
 )
 from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
+from graphkit.detect.signals import age_days
 from graphkit.errors import InputError
 from graphkit.graphs.ids import IdIndex
+from graphkit.io import Tables
 from graphkit.io.window import time_window
 from graphkit.model import Report
 from graphkit.report.reader import SavedReport, read_report
@@ -102,8 +104,6 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
         ``scores.csv`` as :func:`graphkit.report.reader.read_scores` reads it back, so that an answer from the
         store shows exactly what one through ``scores.csv`` shows.
     """
-    from graphkit.viz.evidence_page import account_data_facts
-
     tables = report.tables
     if tables is None:
         raise InputError("a report without its tables has no store to write")
@@ -129,35 +129,32 @@ def write_store(report: Report, folder: str | Path, *, scores: pl.DataFrame) -> 
     coded = coded_entity_edges(index, gifts, devices, tables.streams.filter(window.streams()),
                                users=tables.users.get_column("user_id"))
     node_ids = coded.node_ids
-    edges = coded.edges.sort("source", "target", "relation")
+    edges = _sorted(coded.edges, "source", "target", node_ids.len())
     text = _decoder(node_ids)
     write("edges", text(edges))  # sorted by source
-    write("edges_by_target", text(edges.sort("target", "source", "relation")))
+    write("edges_by_target", text(_sorted(edges, "target", "source", node_ids.len())))
     hubs = identifier_hubs(edges, settings["hub_cap"], placeholders, names=node_ids)
     popular = popular_hosts(edges, hub_cap=settings["hub_cap"])
     accounts = coded.accounts
-    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min()), "src", as_="sender_id")
-    per_account = account_data_facts(tables, accounts, since=settings["since"], until=settings["until"],
-                                     first_gifts=first_gifts.select("sender_id", "sent_at"))
     # the account facts and scores by the codes of the accounts' node ids (the first codes: an account of
     # ``scores`` that is not a node has no row of nodes.parquet)
-    account_codes = accounts.to_frame("user_id").with_row_index("code").lazy().with_columns(pl.col("code")
-                                                                                            .cast(pl.UInt32))
-    by_account = account_codes.join(
-        per_account.lazy().select("user_id", *_ACCOUNT).join(scores.lazy().select("user_id", *_SCORES),
-                                                             on="user_id", how="full", coalesce=True),
-        on="user_id").select(pl.col("code").alias("node_id"), *_ACCOUNT, *_SCORES)
-    # every node, in the order of its id: row i is code i
-    write("nodes", text(
-        pl.LazyFrame({"node_id": pl.int_range(node_ids.len(), dtype=pl.UInt32, eager=True)})
-        .join(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).lazy().select("node_id", *_FACTS),
-              on="node_id", how="left")
-        .join(popular.lazy().select("node_id", *_POPULAR), on="node_id", how="left")
-        .join(by_account, on="node_id", how="left")
-        .sort("node_id")
-        .collect()
-    ))
-    del coded, accounts, first_gifts, per_account, by_account
+    account_codes = accounts.to_frame("user_id").with_row_index("node_id")
+    first_gifts = index.decode(gifts.group_by("src").agg(pl.col("sent_at").min().alias("first_sent_at")), "src",
+                               as_="user_id")
+    by_account = pl.concat([
+        _account_facts(tables, account_codes, first_gifts),
+        _by_code(account_codes.join(scores.select("user_id", *_SCORES), on="user_id").drop("user_id"),
+                 accounts.len()),
+    ], how="horizontal")
+    # every node, in the order of its id: row i is code i (each frame's rows gathered by code, not joined)
+    n = node_ids.len()
+    write("nodes", text(pl.concat([
+        pl.int_range(n, dtype=pl.UInt32, eager=True).to_frame("node_id"),
+        _by_code(node_facts(edges, settings["hub_cap"], placeholders, hubs=hubs).select("node_id", *_FACTS), n),
+        _by_code(popular.select("node_id", *_POPULAR), n),
+        by_account.vstack(by_account.clear(n - by_account.height)),  # null for the other kinds' codes
+    ], how="horizontal")))
+    del coded, accounts, account_codes, first_gifts, by_account
     links = path_links(edges, hub_cap=settings["hub_cap"], placeholders=placeholders, hubs=hubs, popular=popular)
     del edges, hubs, popular
     # the events of the window, by account: what the views' timelines draw (in the order they were read)
@@ -192,6 +189,42 @@ def _coded_events(report: Report, settings: dict[str, Any]) -> tuple[IdIndex, pl
 
     _, index, gifts, devices = encode_events(report.tables, **window)
     return index, gifts, devices
+
+
+def _sorted(edges: pl.DataFrame, first: str, second: str, nodes: int) -> pl.DataFrame:
+    """``edges`` sorted by ``first, second, relation`` (codes below ``nodes``, a ``pl.Enum``), by one integer
+    key: the rows are distinct by these three, so the order is the one of the three columns' sort."""
+    if nodes >= 2**29:  # the key would not fit 64 bits
+        return edges.sort(first, second, "relation")
+    pair = edges.get_column(first).to_numpy().astype(np.uint64) * np.uint64(nodes) + edges.get_column(second).to_numpy()
+    key = (pair << np.uint64(3)) + edges.get_column("relation").to_physical().to_numpy()
+    return edges.rechunk()[np.argsort(key)]  # the relations' frames concatenated: gathered in one chunk, twice as fast
+
+
+def _account_facts(tables: Tables, accounts: pl.DataFrame, first_gifts: pl.DataFrame) -> pl.DataFrame:
+    """``created_at, age_days, host`` of every account of ``accounts`` (``node_id, user_id``: codes 0 .. n - 1,
+    sorted), row i for account i: the facts of :func:`graphkit.viz.evidence_page.account_data_facts` (the first
+    row of the users table, the age at the first gift of ``first_gifts``: ``user_id, first_sent_at``; a host of
+    any stream of the table), each table joined to the accounts once and gathered by code."""
+    users = (tables.users.select("user_id", "created_at").with_row_index("row")
+             .join(accounts, on="user_id").sort("node_id", "row").unique("node_id", keep="first", maintain_order=True))
+    hosts = tables.streams.select(pl.col("host_id").alias("user_id")).unique().join(accounts, on="user_id")
+    n = accounts.height
+    host = np.zeros(n, dtype=bool)
+    host[hosts.get_column("node_id").to_numpy()] = True
+    return pl.concat([
+        _by_code(users.select("node_id", "created_at"), n),
+        _by_code(first_gifts.join(accounts, on="user_id").select("node_id", "first_sent_at"), n),
+    ], how="horizontal").select("created_at", age_days(), pl.Series("host", host))
+
+
+def _by_code(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The columns of ``frame`` but ``node_id`` (distinct codes below ``n``) for codes ``0 .. n - 1``: row i is
+    the row of code i, null where ``frame`` has none (a left join on every code, by a gather)."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[frame.get_column("node_id").to_numpy()] = np.arange(frame.height)
+    rows = pl.Series(at)
+    return frame.drop("node_id").select(pl.all().gather(rows.set(rows < 0, None)))
 
 
 def _decoder(node_ids: pl.Series) -> Callable[[pl.DataFrame], pl.DataFrame]:
@@ -439,8 +472,10 @@ def _write_index(folder: Path, links: PathLinks) -> None:
     """``links.parquet`` by vid, both ways (:func:`graphkit.detect.evidence.search.adjacency_arrays`), as the
     ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles."""
     coded = links.coded
-    arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
-                              coded.get_column("cost").to_numpy(), links.vertices)
+    arrays = links.index
+    if arrays is None:  # links of string node ids
+        arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                                  coded.get_column("cost").to_numpy(), links.vertices)
     for name, array in zip(INDEX_FILES, arrays):
         np.save(folder / name, array, allow_pickle=False)
 

@@ -305,7 +305,8 @@ def coded_entity_edges(index: IdIndex, gifts: pl.DataFrame, devices: pl.DataFram
         code[sizes[0]:] += extra.len()
         accounts = pl.concat([accounts, extra]).sort()
     lut = pl.Series(code.astype(np.uint32))
-    node_ids = pl.concat([f"{kind}:" + (accounts if kind == "account" else keys[kind]) for kind in KINDS])
+    # one chunk: gathering (decoding) from a Series of four chunks is ten times slower
+    node_ids = pl.concat([f"{kind}:" + (accounts if kind == "account" else keys[kind]) for kind in KINDS]).rechunk()
     coded = edges.with_columns(pl.lit(lut).gather(pl.col(end)).alias(end) for end in ("source", "target"))
     return CodedEdges(edges=coded, node_ids=node_ids.rename("node_id"), accounts=accounts)
 
@@ -404,7 +405,9 @@ def identifier_hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, 
 
     With ``names``, the node ids of ``edges`` are integer codes into ``names`` (the report's store codes them
     so; :func:`graphkit.report.store.write_store`): the placeholder rule reads the id a code stands for."""
-    node_id = pl.col("node_id") if names is None else pl.lit(names).gather(pl.col("node_id"))
+    if names is not None:
+        return _coded_identifier_hubs(edges, hub_cap, placeholders, names)
+    node_id = pl.col("node_id")
     placeholder = (_kind(node_id) == "device") & is_placeholder(_key(node_id), placeholders)
     return (
         edges.filter(pl.col("relation") != "gifted")
@@ -412,6 +415,46 @@ def identifier_hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, 
         .agg(pl.col("source").n_unique().cast(pl.Int64).alias("accounts"))
         .with_columns(is_hub(pl.col("accounts"), hub_cap, placeholder).alias("hub"))
     )
+
+
+def _coded_identifier_hubs(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...],
+                           names: pl.Series) -> pl.DataFrame:
+    """:func:`identifier_hubs` of edges whose ends are codes into ``names`` (sorted node ids), by counting: the
+    distinct accounts of a target are its distinct ``(source, target)`` pairs, and the placeholder rule reads
+    only the device ids (a slice of ``names``: ``device:`` ids sort together). Rows in the order of the codes."""
+    other = (edges.get_column("relation") != "gifted").to_numpy()
+    _, targets, _ = _distinct_pairs(edges.get_column("source").to_numpy()[other],
+                                    edges.get_column("target").to_numpy()[other])
+    accounts = np.bincount(targets, minlength=max(_code_space(edges), names.len()))
+    node_id = np.flatnonzero(accounts)
+    lo, hi = (int(i) for i in names.search_sorted(pl.Series(["device:", "device;"])))  # ";" follows ":"
+    placeholder = np.zeros(accounts.size, dtype=bool)
+    devices = names.slice(lo, hi - lo).to_frame("node_id")
+    is_one = devices.select(is_placeholder(_key(pl.col("node_id")), placeholders)).to_series()
+    placeholder[lo:lo + devices.height] = is_one.to_numpy()
+    return pl.DataFrame({
+        "node_id": node_id.astype(np.uint32), "accounts": accounts[node_id].astype(np.int64),
+        "placeholder": placeholder[node_id],
+    }).select("node_id", "accounts", is_hub(pl.col("accounts"), hub_cap, pl.col("placeholder")).alias("hub"))
+
+
+def _code_space(edges: pl.DataFrame, *codes: pl.Series) -> int:
+    """One more than the largest code of ``edges``' ends and of ``codes``: the length of an array by code."""
+    highest = [edges.get_column(end).max() for end in ("source", "target")] + [c.max() for c in codes]
+    return max((int(h) for h in highest if h is not None), default=-1) + 1
+
+
+def _distinct_pairs(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``(s, t)`` pairs of two code arrays: ``ps, pt`` and their keys ``ps << 32 | pt``, sorted by
+    key (the first row of each run when the rows are sorted by ``s, t`` already, as the store's edges are)."""
+    key = (s.astype(np.uint64) << np.uint64(32)) | t.astype(np.uint64)
+    if key.size and bool(np.all(key[1:] >= key[:-1])):
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        key = key[first]
+    else:
+        key = np.unique(key)
+    return (key >> np.uint64(32)).astype(np.int64), (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key
 
 
 def node_facts(edges: pl.DataFrame, hub_cap: int, placeholders: tuple[str, ...] = Config.placeholder_device_ids,

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import polars as pl
 
 from graphkit.config import Config
 from graphkit.io import Tables
 from graphkit.util.format import coins, plural
-from graphkit.detect.evidence.entity import _key_of, entity_edges, identifier_hubs, popular_hosts, resolve_ids
-from graphkit.detect.evidence.search import Neighbours, adjacency, cheapest_chain
+from graphkit.detect.evidence.entity import (_code_space, _distinct_pairs, _key_of, entity_edges, identifier_hubs,
+                                             popular_hosts, resolve_ids)
+from graphkit.detect.evidence.search import Neighbours, adjacency, adjacency_arrays, cheapest_chain, csr_neighbours
 
 __all__ = ["PathLinks", "PathStep", "evidence_path", "path_links"]
 
@@ -138,8 +140,12 @@ class PathLinks:
         ``s, t, cost``: one row per link, by ``vid``, sorted (kept by :func:`path_links`: what a report's
         store writes).
     costed : polars.DataFrame, optional
-        The links with their entity edge columns and ``cost`` (kept by :func:`path_links`; a report's
-        store reads the edges of a chain from its edges).
+        The links with their entity edge columns and ``cost`` (kept by :func:`path_links` of string node ids;
+        a report's store reads the edges of a chain from its edges).
+    index : tuple of numpy.ndarray, optional
+        ``start, other, cost``: the links by vid (:func:`graphkit.detect.evidence.search.adjacency_arrays`)
+        that ``neighbours`` reads (kept by :func:`path_links` of integer node ids: the report's store writes
+        them as they are).
     """
 
     names: pl.DataFrame | pl.LazyFrame
@@ -148,6 +154,7 @@ class PathLinks:
     popular: pl.DataFrame
     coded: pl.DataFrame | None = None
     costed: pl.DataFrame | None = None
+    index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def chain(self, src: str, dst: str, edges_among: Callable[[list[str]], pl.DataFrame]) -> list[PathStep]:
         """The cheapest chain from node ``src`` to node ``dst`` (resolved node ids); ``edges_among(nodes)``
@@ -176,6 +183,10 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     caller has them already (the report's store, which codes the node ids as integers: the links' ``names``
     then hold those codes).
 
+    With integer node ids (codes whose order is the node ids', :func:`~graphkit.detect.evidence.coded_entity_edges`)
+    the costs are gathered from arrays indexed by code instead of joined (:func:`_coded_link_costs`), with the same
+    costs bit for bit, and the :class:`PathLinks` keep the arrays of the index (``index``) but not ``costed``.
+
     Examples
     --------
     >>> import polars as pl
@@ -192,6 +203,8 @@ def path_links(edges: pl.DataFrame, *, hub_cap: int = Config.hub_cap,
     if hubs is None:
         hubs = identifier_hubs(edges, hub_cap, placeholders)
     popular = popular.filter(pl.col("popular")).select("node_id", "senders")
+    if edges.schema["source"].is_integer():
+        return _coded_path_links(edges, hubs.filter(pl.col("hub")).get_column("node_id"), popular)
     costed = _link_costs(edges, hubs.filter(pl.col("hub")).select("node_id"), popular.get_column("node_id"))
     names = (
         pl.concat([costed.get_column("source"), costed.get_column("target")])
@@ -221,6 +234,20 @@ def _between(edges: pl.DataFrame, u: str, v: str) -> pl.DataFrame:
     )
 
 
+def _cost() -> pl.Expr:
+    """A link's ``cost`` (the rule of :func:`evidence_path`) from ``relation, coins``, its source's ``spent`` and
+    its target's ``earned`` in that relation, and the log of each end's distinct neighbours (``log_s, log_t``)."""
+
+    def minus_log_share(total: str) -> pl.Expr:
+        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
+        return -share.clip(_MIN_SHARE, 1.0).log()
+
+    gift = pl.col("relation").is_in(["gifted", "gifted_in"])
+    return (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
+            + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0)
+            ).alias("cost")
+
+
 def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) -> pl.DataFrame:
     """The edges a path may use (none of ``hub_ids``) with the ``cost`` of each, as :func:`evidence_path` says."""
     ends = pl.concat([edges.select(pl.col("source").alias("node_id"), pl.col("target").alias("other")),
@@ -229,11 +256,6 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
     spent = edges.group_by("source", "relation").agg(pl.col("coins").sum().alias("spent"))
     earned = edges.group_by("target", "relation").agg(pl.col("coins").sum().alias("earned"))
 
-    def minus_log_share(total: str) -> pl.Expr:
-        share = pl.when(pl.col(total) > 0).then(pl.col("coins") / pl.col(total)).otherwise(0.0)
-        return -share.clip(_MIN_SHARE, 1.0).log()
-
-    gift = pl.col("relation").is_in(["gifted", "gifted_in"])
     # eager, join by join: the rows keep the order the popular hosts' penalty (a float sum) was always taken in
     costed = (
         edges.join(hub_ids.rename({"node_id": "source"}), on="source", how="anti")
@@ -242,17 +264,84 @@ def _link_costs(edges: pl.DataFrame, hub_ids: pl.DataFrame, popular: pl.Series) 
         .join(earned, on=["target", "relation"], how="left")
         .join(log_degree.rename({"node_id": "source", "log_degree": "log_s"}), on="source", how="left")
         .join(log_degree.rename({"node_id": "target", "log_degree": "log_t"}), on="target", how="left")
-        .with_columns(
-            (1.0 + 0.5 * (pl.col("log_s") + pl.col("log_t"))
-             + pl.when(gift).then(0.5 * (minus_log_share("spent") + minus_log_share("earned"))).otherwise(0.0))
-            .alias("cost")
-        )
+        .with_columns(_cost())
         .drop("spent", "earned", "log_s", "log_t")
     )
     # a popular host costs more than every other link together: passed through only when nothing else links
     through = pl.col("source").is_in(popular.implode()).cast(pl.Int64) + pl.col("target").is_in(popular.implode())
     penalty = float(costed.get_column("cost").sum()) + 1.0
     return costed.with_columns(pl.col("cost") + penalty * through)
+
+
+def _coded_path_links(edges: pl.DataFrame, hub_ids: pl.Series, popular: pl.DataFrame) -> PathLinks:
+    """:func:`path_links` of edges whose ends are integer codes: the links' ``names`` are the codes, ``vid`` the
+    rank of a code among the links' ends (so vids follow the codes' order, as they follow the strings')."""
+    costed, s, t = _coded_link_costs(edges, hub_ids, popular.get_column("node_id"))
+    ends = np.zeros(_code_space(edges, hub_ids, popular.get_column("node_id")), dtype=bool)
+    ends[s] = True
+    ends[t] = True
+    vid = (np.cumsum(ends, dtype=np.int64) - 1).astype(np.uint32)
+    names = pl.Series("node_id", np.flatnonzero(ends).astype(np.uint32)).to_frame().with_row_index("vid")
+    coded = pl.DataFrame({"s": vid[s], "t": vid[t], "cost": costed}).sort("s", "t", "cost")
+    index = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
+                             coded.get_column("cost").to_numpy(), names.height)
+    return PathLinks(names=names, vertices=names.height, neighbours=csr_neighbours(*index), popular=popular,
+                     coded=coded, index=index)
+
+
+def _coded_link_costs(edges: pl.DataFrame, hub_ids: pl.Series,
+                      popular: pl.Series) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """:func:`_link_costs` of edges with integer ends, by dense gathers: ``cost, source, target`` of the links
+    (the edges without a hub end, in the order of ``edges``).
+
+    Each term is the same number as :func:`_link_costs` gives (the distinct neighbours counted exactly, the
+    coins summed by the same group-by, the cost by the same expression) and the links keep the order of
+    ``edges``, so the popular hosts' penalty (a float sum over that order) is the same bit for bit."""
+    n = _code_space(edges, hub_ids, popular)
+    s = edges.get_column("source").to_numpy()
+    t = edges.get_column("target").to_numpy()
+    # distinct neighbours, either direction: the distinct pairs from each end, less the pairs that are there
+    # both ways (only accounts are sources, so only a pair whose target is a source can be) and self-links
+    ps, pt, key = _distinct_pairs(s, t)
+    degree = np.bincount(ps, minlength=n) + np.bincount(pt, minlength=n)
+    is_source = np.zeros(n, dtype=bool)
+    is_source[ps] = True
+    maybe = np.flatnonzero(is_source[pt])  # the way back of such a pair is such a pair too: search among them
+    among = key[maybe]
+    back = (pt[maybe].astype(np.uint64) << np.uint64(32)) | ps[maybe].astype(np.uint64)
+    at = np.minimum(np.searchsorted(among, back), max(among.size - 1, 0))
+    degree -= np.bincount(ps[maybe[among[at] == back]], minlength=n)
+    log_degree = pl.Series(degree.astype(np.uint32)).log().to_numpy()  # n_unique is a UInt32; its log, as joined
+    del ps, pt, key, is_source, maybe, among, back, at, degree
+    # the coins of each source (target) in each gift relation, from the same group-by as the joined costs
+    gift_relations = ["gifted", "gifted_in"]
+    totals = {}
+    for end, name in (("source", "spent"), ("target", "earned")):
+        sums = (edges.group_by(end, "relation").agg(pl.col("coins").sum().alias(name))
+                .filter(pl.col("relation").is_in(gift_relations)))
+        dense = np.zeros(2 * n, dtype=np.float64)
+        dense[2 * sums.get_column(end).to_numpy().astype(np.int64)
+              + (sums.get_column("relation") == "gifted_in").to_numpy()] = sums.get_column(name).to_numpy()
+        totals[name] = dense
+    hub = np.zeros(n, dtype=bool)
+    hub[hub_ids.to_numpy()] = True
+    keep = ~(hub[s] | hub[t])
+    s, t = s[keep], t[keep]
+    relation = edges.get_column("relation").filter(pl.Series(keep))
+    second = (relation == "gifted_in").to_numpy().astype(np.int64)
+
+    costed = pl.DataFrame({
+        "relation": relation, "coins": edges.get_column("coins").filter(pl.Series(keep)),
+        "spent": totals["spent"][2 * s.astype(np.int64) + second],
+        "earned": totals["earned"][2 * t.astype(np.int64) + second],
+        "log_s": log_degree[s], "log_t": log_degree[t],
+    }).select(_cost())
+    is_popular = np.zeros(n, dtype=np.int64)
+    is_popular[popular.to_numpy()] = 1
+    penalty = float(costed.get_column("cost").sum()) + 1.0
+    through = is_popular[s] + is_popular[t]
+    cost = costed.with_columns(pl.Series("through", through)).select(pl.col("cost") + penalty * pl.col("through"))
+    return cost.to_series(), s, t
 
 
 def _one(raw: str, edges: pl.DataFrame, tables: Tables) -> tuple[str]:

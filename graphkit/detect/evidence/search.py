@@ -149,7 +149,8 @@ def adjacency_arrays(s: np.ndarray, t: np.ndarray, cost: np.ndarray,
     order = np.argsort(u, kind="stable")
     other = np.concatenate([t, s]).astype(np.uint32)[order]
     both = np.concatenate([cost, cost]).astype(np.float64)[order]
-    start = np.searchsorted(u[order], np.arange(vertices + 1)).astype(np.int64)
+    start = np.zeros(vertices + 1, dtype=np.int64)  # where each vid's rows start: the counts of the vids before it
+    np.cumsum(np.bincount(u, minlength=vertices), out=start[1:])
     return start, other, both
 
 
