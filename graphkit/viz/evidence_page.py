@@ -74,16 +74,13 @@ def facts_of_accounts(tables: "Tables", keys: pl.Series, user_scores: pl.DataFra
 
 
 def account_data_facts(tables: "Tables", keys: pl.Series, *, since: str | None = None,
-                       until: str | None = None, first_gifts: pl.DataFrame | None = None) -> pl.DataFrame:
+                       until: str | None = None) -> pl.DataFrame:
     """What the data says of each account in ``keys``: ``user_id, created_at, age_days, host``, sorted by
     ``user_id`` (the part of :func:`facts_of_accounts` that a report's store keeps; the store computes the
-    same facts by the accounts' codes, ``graphkit.report.store._account_facts``).
-
-    ``first_gifts``: ``sender_id, sent_at``, each sender's first gift in the window, when the caller has it
-    (the age reads only that gift)."""
+    same facts by the accounts' codes, ``graphkit.report.store._account_facts``)."""
     base = keys.unique().to_frame("user_id")
     users = tables.users.select("user_id", "created_at").unique("user_id", keep="first")
-    gifts = apply_window(tables, since, until).gifts if first_gifts is None else first_gifts
+    gifts = apply_window(tables, since, until).gifts
     ages = account_ages(gifts, users, accounts=base["user_id"])
     facts = (
         base.join(users, on="user_id", how="left")
