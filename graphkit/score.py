@@ -590,9 +590,11 @@ def exposure(evidence: pl.DataFrame, gift_flow: pl.DataFrame, *, column: str = "
     partner = evidence.select(pl.col("uid").alias("dst"), pl.col(column).fill_null(0.0).clip(0.0, 1.0).alias("e"))
     return (
         pairs.join(partner, on="dst", how="left")
-        .group_by(pl.col("src").alias("uid"))
+        # a float product depends on the order of its terms, and a group keeps its rows' order: sorted, the
+        # same in every run (maintain_order, or polars drops the sort from the plan)
+        .sort("src", "dst")
+        .group_by(pl.col("src").alias("uid"), maintain_order=True)
         .agg((1.0 - (1.0 - pl.col("e").fill_null(0.0)).product()).alias("exposure"))
-        .sort("uid")
     )
 
 

@@ -52,7 +52,7 @@ from graphkit.detect.evidence import (
     popular_hosts,
     resolve_ids,
 )
-from graphkit.detect.evidence.search import Neighbours, adjacency_arrays, csr_neighbours
+from graphkit.detect.evidence.search import Neighbours, csr_neighbours
 from graphkit.detect.signals import age_days
 from graphkit.errors import InputError
 from graphkit.graphs.ids import IdIndex
@@ -470,13 +470,11 @@ class ReportStore:
 
 def _write_index(folder: Path, links: PathLinks) -> None:
     """``links.parquet`` by vid, both ways (:func:`graphkit.detect.evidence.search.adjacency_arrays`), as the
-    ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles."""
-    coded = links.coded
-    arrays = links.index
-    if arrays is None:  # links of string node ids
-        arrays = adjacency_arrays(coded.get_column("s").to_numpy(), coded.get_column("t").to_numpy(),
-                                  coded.get_column("cost").to_numpy(), links.vertices)
-    for name, array in zip(INDEX_FILES, arrays):
+    ``.npy`` files of :data:`INDEX_FILES`: plain numbers, read memory-mapped and never as pickles. ``links`` are
+    :func:`~graphkit.detect.evidence.path_links` of coded node ids, which keep those arrays (``links.index``)."""
+    if links.index is None:
+        raise ValueError("the store's index is written from the links of coded node ids (links.index)")
+    for name, array in zip(INDEX_FILES, links.index):
         np.save(folder / name, array, allow_pickle=False)
 
 

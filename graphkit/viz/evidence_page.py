@@ -80,8 +80,7 @@ def account_data_facts(tables: "Tables", keys: pl.Series, *, since: str | None =
     same facts by the accounts' codes, ``graphkit.report.store._account_facts``)."""
     base = keys.unique().to_frame("user_id")
     users = tables.users.select("user_id", "created_at").unique("user_id", keep="first")
-    gifts = apply_window(tables, since, until).gifts
-    ages = account_ages(gifts, users, accounts=base["user_id"])
+    ages = account_ages(apply_window(tables, since, until).gifts, users, accounts=base["user_id"])
     facts = (
         base.join(users, on="user_id", how="left")
         .join(ages, on="user_id", how="left")
